@@ -1,0 +1,8 @@
+/* Placeholder: the program's main is being written. */
+#include "config.h"
+int main(void);
+int
+main(void)
+{
+	return 70;
+}

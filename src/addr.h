@@ -1,0 +1,60 @@
+/*
+ * RFC 5322 addresses: parsing address lists from headers and arguments,
+ * checking envelope addresses against RFC 5321, qualification.
+ * Does not know about headers or accounts.
+ */
+#ifndef POSTIE_ADDR_H
+#define POSTIE_ADDR_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+struct addr {
+	char	*display;	/* display name as written, or NULL */
+	char	*spec;		/* addr-spec: local@domain or bare local */
+};
+
+/* A growable list; zero-initialise before first use. */
+struct addr_list {
+	struct addr *v;
+	size_t	 n;
+	size_t	 cap;
+};
+
+/*
+ * Parse an RFC 5322 address-list (mailbox, angle address, group, comments,
+ * quoted strings, obsolete routes) of len bytes and append each mailbox
+ * to out, skipping those already present (domain compared without case,
+ * local part as written).  An empty or group-only list appends nothing.
+ * A spec without "@" (e.g. "root") is accepted as a bare local part.
+ * Errors: EX_DATAERR "bad address list: ..." naming the offending text.
+ */
+int	 addr_parse_list(const char *s, size_t len, struct addr_list *out,
+	    struct postie_err *);
+
+/* Append spec (copied) unless already present; -1 with EX_OSERR. */
+int	 addr_list_add(struct addr_list *, const char *spec,
+	    struct postie_err *);
+int	 addr_list_contains(const struct addr_list *, const char *spec);
+void	 addr_list_free(struct addr_list *);
+
+/*
+ * Check an envelope address for use in MAIL FROM / RCPT TO: printable,
+ * no spaces, "<", ">" or controls outside a quoted local part, RFC 5321
+ * lengths (local part 64, domain 255, path 256).  The empty string (null
+ * sender) is allowed only when allow_empty.  Errors: EX_DATAERR.
+ */
+int	 addr_check_envelope(const char *spec, int allow_empty,
+	    struct postie_err *);
+
+/* 1 when spec has a domain part. */
+int	 addr_is_qualified(const char *spec);
+/* 1 when spec has bytes >= 0x80 (needs SMTPUTF8). */
+int	 addr_needs_utf8(const char *spec);
+/* spec@domain, newly allocated, or NULL on memory failure. */
+char	*addr_qualify(const char *spec, const char *domain);
+/* 1 when the string holds CR, LF or NUL within len bytes. */
+int	 addr_has_crlf(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * Every limit postie enforces, in one place, each with where it comes from.
+ * All are documented in postie(1) or postie.conf(5).
+ */
+#ifndef POSTIE_BOUNDS_H
+#define POSTIE_BOUNDS_H
+
+/* RFC 5322 2.1.1: a line MUST be no more than 998 characters (no CRLF). */
+#define BOUND_HEADER_LINE	998
+/* The whole header section held in memory (postie's own limit). */
+#define BOUND_HEADER_SECTION	(1024 * 1024)
+/* Number of header fields (postie's own limit). */
+#define BOUND_HEADER_FIELDS	10000
+/* Envelope recipients per message (postie's own limit). */
+#define BOUND_RECIPIENTS	10000
+/* RFC 5321 4.5.3.1.1-3: local part, domain and path in octets. */
+#define BOUND_LOCALPART		64
+#define BOUND_DOMAIN		255
+#define BOUND_PATH		256
+/* RFC 5321 4.5.3.1.5: reply line is 512 octets including CRLF. */
+#define BOUND_REPLY_LINE	512
+/* Lines in one multi-line reply (postie's own limit). */
+#define BOUND_REPLY_LINES	100
+/* A config file line (OAuth tokens are long; postie's own limit). */
+#define BOUND_CONF_LINE		65536
+/* Output of passwordeval (postie's own limit). */
+#define BOUND_SECRET		16384
+/* Default network timeout in seconds (msmtp's default). */
+#define BOUND_TIMEOUT_DEFAULT	60
+
+#endif

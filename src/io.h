@@ -1,0 +1,78 @@
+/*
+ * The transport seam: buffered line reading and batched writing over a
+ * transport (socket, TLS, or memory for tests), every operation bounded by
+ * a deadline.  Protocol code sees only this; it never touches sockets or
+ * OpenSSL.
+ */
+#ifndef POSTIE_IO_H
+#define POSTIE_IO_H
+
+#include <sys/types.h>
+#include <stddef.h>
+
+#include "err.h"
+
+/*
+ * A transport.  read returns bytes read (> 0), 0 at end of stream, -1 on
+ * error or when timeout_ms passes (err: EX_TEMPFAIL for a timeout or a
+ * connection reset, EX_IOERR otherwise).  write writes all len bytes or
+ * returns -1 likewise.  close releases ctx.
+ */
+struct io_ops {
+	const char *name;	/* "tcp", "tls", "mem" */
+	ssize_t	(*read)(void *ctx, void *buf, size_t len, int timeout_ms,
+		    struct postie_err *);
+	int	(*write)(void *ctx, const void *buf, size_t len,
+		    int timeout_ms, struct postie_err *);
+	void	(*close)(void *ctx);
+};
+
+struct io;
+
+/* A buffered stream over a transport; timeout_s bounds each operation. */
+struct io *io_new(const struct io_ops *, void *ctx, int timeout_s);
+/*
+ * Replace the transport (after a TLS handshake); the old one is not
+ * closed (the new one owns the descriptor).  Buffers must be empty.
+ */
+void	 io_set_transport(struct io *, const struct io_ops *, void *ctx);
+void	*io_ctx(const struct io *);
+const struct io_ops *io_transport(const struct io *);
+int	 io_timeout_ms(const struct io *);
+
+/*
+ * Read one line ending in LF (a CR before it is removed) into buf,
+ * NUL-terminated, length in *lenp.  A line that does not fit in bufsz - 1
+ * bytes is EX_PROTOCOL; end of stream before LF is EX_TEMPFAIL
+ * ("connection closed by server").
+ */
+int	 io_readline(struct io *, char *buf, size_t bufsz, size_t *lenp,
+	    struct postie_err *);
+/* Bytes received and not yet consumed (STARTTLS injection check). */
+size_t	 io_pending(const struct io *);
+
+/* Queue bytes for sending; writes through when the buffer fills. */
+int	 io_write(struct io *, const void *buf, size_t len,
+	    struct postie_err *);
+int	 io_printf(struct io *, struct postie_err *, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* Send everything queued. */
+int	 io_flush(struct io *, struct postie_err *);
+
+/* Flush nothing; close the transport and free. */
+void	 io_free(struct io *);
+
+/*
+ * The in-memory transport for tests: reads come from script (copied), in
+ * pieces of at most chunk bytes (0: all at once); writes are recorded.
+ * Reading past the script is end of stream.
+ */
+struct io_mem;
+struct io_mem *io_mem_new(const char *script, size_t len, size_t chunk);
+extern const struct io_ops io_mem_ops;
+/* Everything written so far; valid until the next write or free. */
+const char *io_mem_output(const struct io_mem *, size_t *lenp);
+/* Number of transport write calls made (batching tests). */
+size_t	 io_mem_writes(const struct io_mem *);
+
+#endif

@@ -1,0 +1,113 @@
+/*
+ * The SMTP submission session (RFC 5321, 3207, 4954, 2920, 1870, 6152,
+ * 6531, 3461) as a state machine over a struct io.  Owns the stages, the
+ * capabilities, the envelope dialogue and DATA encoding; does not own
+ * sockets, TLS or the config file.
+ */
+#ifndef POSTIE_SMTP_H
+#define POSTIE_SMTP_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "conf.h"
+#include "err.h"
+#include "io.h"
+#include "msg.h"
+
+enum smtp_stage {
+	SMTP_CONNECT = 0,
+	SMTP_GREETING,
+	SMTP_EHLO,
+	SMTP_HELO,
+	SMTP_STARTTLS,
+	SMTP_TLS,
+	SMTP_EHLO_TLS,
+	SMTP_AUTH,
+	SMTP_MAIL,
+	SMTP_RCPT,
+	SMTP_DATA,
+	SMTP_DATA_END,		/* the reply to the final dot */
+	SMTP_RSET,
+	SMTP_QUIT,
+	SMTP_DONE
+};
+
+/* "MAIL FROM", "RCPT TO", "end of DATA", ... for messages. */
+const char *smtp_stage_name(enum smtp_stage);
+
+/* Transcript directions for the trace hook. */
+enum smtp_dir { SMTP_DIR_CLIENT, SMTP_DIR_SERVER, SMTP_DIR_INFO };
+
+struct smtp_params {
+	const struct account *acct;
+	const char *helo_domain;	/* EHLO argument */
+	int	 tls_active;		/* implicit TLS already up */
+	/*
+	 * Called after "220" to STARTTLS with an empty read buffer; does the
+	 * handshake and switches the io transport.  NULL: STARTTLS fails.
+	 */
+	int	(*starttls)(void *arg, struct io *, struct postie_err *);
+	void	*starttls_arg;
+	/* Fetch the secret only when AUTH needs it (see conf_password). */
+	int	(*get_password)(void *arg, char *buf, size_t bufsz,
+		    struct postie_err *);
+	void	*get_password_arg;
+	/*
+	 * Transcript hook (-v): each line sent or received, without CRLF,
+	 * credentials already replaced by "[hidden]".  NULL: none.
+	 */
+	void	(*trace)(void *arg, enum smtp_dir, const char *line);
+	void	*trace_arg;
+	/* DSN (RFC 3461): NULL when not asked for. */
+	const char *dsn_notify;		/* "SUCCESS,FAILURE", "NEVER" */
+	const char *dsn_return;		/* "FULL" or "HDRS" */
+	const char *dsn_envid;
+	/* BODY= from -B ("8BITMIME", "7BIT") or NULL: decided from msg. */
+	const char *body_type;
+};
+
+/* One rejected recipient. */
+struct smtp_rcpt_fail {
+	char	*rcpt;
+	int	 code;
+	int	 ex;
+	char	*reply;		/* sanitized reply text */
+};
+
+struct smtp_result {
+	int	 final_code;		/* reply to end of DATA, 0 if none */
+	char	 final_reply[512];	/* sanitized */
+	size_t	 naccepted;
+	struct smtp_rcpt_fail *fails;
+	size_t	 nfails;
+	int	 tls;			/* TLS was in use */
+	char	 auth_mech[32];		/* mechanism used, "" when none */
+};
+
+/*
+ * Run one submission: greeting, EHLO (HELO after a 5xx), STARTTLS when
+ * configured, AUTH when configured, MAIL/RCPT/DATA (pipelined when
+ * offered), the message CRLF-encoded and dot-stuffed, QUIT.  Recipients
+ * rejected while others are accepted are listed in res->fails and make the
+ * call fail with the worst of their codes after the message was sent to
+ * the others.  Errors carry the stage and the server's reply
+ * ("at RCPT TO <a@b>: 550 5.1.1 unknown user"); codes: EX_TEMPFAIL (4xx,
+ * connection lost, timeout), EX_UNAVAILABLE, EX_NOUSER, EX_DATAERR,
+ * EX_NOPERM (auth, TLS policy), EX_PROTOCOL (malformed reply, STARTTLS
+ * injection), EX_SOFTWARE.  res is always filled as far as it got.
+ */
+int	 smtp_submit(struct io *, const struct smtp_params *, const char *from,
+	    char *const *rcpts, size_t nrcpts, struct msg *,
+	    struct smtp_result *, struct postie_err *);
+
+/*
+ * Connect-time information (-S): greeting, EHLO, STARTTLS, EHLO; with
+ * do_auth also authenticate; then QUIT.  Prints what was learned to out.
+ */
+int	 smtp_serverinfo(struct io *, const struct smtp_params *, int do_auth,
+	    FILE *out, struct postie_err *);
+
+void	 smtp_result_free(struct smtp_result *);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * TLS with OpenSSL: the client context built from an account (trust,
+ * TLS 1.2 minimum, client certificate), the handshake over a socket
+ * transport, verification (chain, host name, SHA-256 pin), and the TLS
+ * transport for struct io.  Does not know about SMTP.
+ */
+#ifndef POSTIE_TLS_H
+#define POSTIE_TLS_H
+
+#include <stddef.h>
+
+#include "conf.h"
+#include "err.h"
+#include "io.h"
+
+struct tls_client;
+
+/*
+ * Build the context from acct.  Errors: EX_CONFIG (unreadable trust,
+ * certificate or key file, bad tls_min_version), EX_SOFTWARE.
+ */
+int	 tls_client_new(struct tls_client **, const struct account *,
+	    struct postie_err *);
+void	 tls_client_free(struct tls_client *);
+
+/*
+ * Handshake over io, whose transport must be net_socket_ops with nothing
+ * buffered; send SNI and verify host (unless a pin or tls_certcheck off
+ * says otherwise); on success the io speaks TLS.  Errors: EX_NOPERM for a
+ * certificate that fails verification, with the reason ("certificate has
+ * expired", "unknown CA", "host name mismatch", "fingerprint mismatch");
+ * EX_TEMPFAIL when the connection fails or times out during the
+ * handshake; EX_UNAVAILABLE for a protocol failure (no shared version).
+ */
+int	 tls_start(struct tls_client *, struct io *, const char *host,
+	    struct postie_err *);
+
+/*
+ * When io speaks TLS: "TLSv1.3 TLS_AES_256_GCM_SHA384", and the peer
+ * certificate's subject, issuer, validity and SHA-256 fingerprint, each a
+ * line, for -v and --serverinfo.  Empty when io is not TLS.
+ */
+void	 tls_describe(struct io *, char *buf, size_t bufsz);
+
+#endif
