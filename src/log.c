@@ -1,5 +1,151 @@
-/* Placeholder: the log module is being written. */
+/*
+ * Submission records to syslog (the account's facility) and the account's
+ * logfile, in msmtp's key=value shape.  Untrusted text (server replies,
+ * addresses) is sanitized before it is written.  Owns no SMTP logic.
+ */
 #include "config.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
 #include "log.h"
-extern int postie_placeholder_log;
-int postie_placeholder_log;
+
+#define LOG_LINE	2048
+
+const char *
+log_exname(int ex)
+{
+	switch (ex) {
+	case 0:			return "EX_OK";
+	case EX_USAGE:		return "EX_USAGE";
+	case EX_DATAERR:	return "EX_DATAERR";
+	case EX_NOINPUT:	return "EX_NOINPUT";
+	case EX_NOUSER:		return "EX_NOUSER";
+	case EX_NOHOST:		return "EX_NOHOST";
+	case EX_UNAVAILABLE:	return "EX_UNAVAILABLE";
+	case EX_SOFTWARE:	return "EX_SOFTWARE";
+	case EX_OSERR:		return "EX_OSERR";
+	case EX_OSFILE:		return "EX_OSFILE";
+	case EX_CANTCREAT:	return "EX_CANTCREAT";
+	case EX_IOERR:		return "EX_IOERR";
+	case EX_TEMPFAIL:	return "EX_TEMPFAIL";
+	case EX_PROTOCOL:	return "EX_PROTOCOL";
+	case EX_NOPERM:		return "EX_NOPERM";
+	case EX_CONFIG:		return "EX_CONFIG";
+	default:		return "EX_UNKNOWN";
+	}
+}
+
+/* Append " key=value" with value sanitized; truncation keeps the start. */
+static void
+log_kv(char *line, size_t linesz, const char *key, const char *val)
+{
+	char clean[LOG_LINE];
+
+	err_sanitize(clean, sizeof(clean), val, strlen(val));
+	strlcat(line, " ", linesz);
+	strlcat(line, key, linesz);
+	strlcat(line, "=", linesz);
+	strlcat(line, clean, linesz);
+}
+
+static void
+log_build(char *line, size_t linesz, const struct job *job,
+    const struct smtp_result *res, int ex, const char *errmsg)
+{
+	const struct account *a = job->acct;
+	char num[32], rcpts[LOG_LINE];
+	size_t i;
+
+	line[0] = '\0';
+	log_kv(line, linesz, "host", a->host != NULL ? a->host : "");
+	snprintf(num, sizeof(num), "%d", a->port);
+	log_kv(line, linesz, "port", num);
+	log_kv(line, linesz, "tls", a->tls ? "on" : "off");
+	log_kv(line, linesz, "auth",
+	    res != NULL && res->auth_mech[0] != '\0' ? res->auth_mech :
+	    (a->auth != AUTH_OFF ? "on" : "off"));
+	if (a->user != NULL)
+		log_kv(line, linesz, "user", a->user);
+	log_kv(line, linesz, "from", job->from != NULL ? job->from : "");
+	rcpts[0] = '\0';
+	for (i = 0; i < job->rcpts.n; i++) {
+		if (i > 0)
+			strlcat(rcpts, ",", sizeof(rcpts));
+		strlcat(rcpts, job->rcpts.v[i].spec, sizeof(rcpts));
+	}
+	log_kv(line, linesz, "recipients", rcpts);
+	if (job->msg != NULL) {
+		snprintf(num, sizeof(num), "%lld",
+		    (long long)msg_size(job->msg));
+		log_kv(line, linesz, "mailsize", num);
+	}
+	if (res != NULL && res->final_code != 0) {
+		snprintf(num, sizeof(num), "%d", res->final_code);
+		log_kv(line, linesz, "smtpstatus", num);
+		log_kv(line, linesz, "smtpmsg", res->final_reply);
+	}
+	log_kv(line, linesz, "exitcode", log_exname(ex));
+	if (ex != 0 && errmsg != NULL)
+		log_kv(line, linesz, "error", errmsg);
+}
+
+/* The time format comes from the user's own config (logfile_time_format). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+static size_t
+log_strftime(char *buf, size_t bufsz, const char *fmt, const struct tm *tm)
+{
+	return strftime(buf, bufsz, fmt, tm);
+}
+#pragma GCC diagnostic pop
+
+static void
+log_file(const struct account *a, const char *line)
+{
+	const char *fmt;
+	char stamp[128];
+	struct tm tm;
+	time_t now;
+	FILE *fp;
+	int fd;
+
+	fd = open(a->logfile, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOCTTY, 0600);
+	if (fd == -1)
+		return;
+	if ((fp = fdopen(fd, "a")) == NULL) {
+		close(fd);
+		return;
+	}
+	fmt = a->logfile_time_format != NULL ? a->logfile_time_format :
+	    "%b %d %H:%M:%S";
+	now = time(NULL);
+	if (localtime_r(&now, &tm) == NULL ||
+	    log_strftime(stamp, sizeof(stamp), fmt, &tm) == 0)
+		stamp[0] = '\0';
+	fprintf(fp, "%s%s\n", stamp, line);
+	fclose(fp);
+}
+
+void
+log_submission(const struct job *job, const struct smtp_result *res, int ex,
+    const char *errmsg)
+{
+	char line[LOG_LINE];
+
+	if (job == NULL || job->acct == NULL)
+		return;
+	log_build(line, sizeof(line), job, res, ex, errmsg);
+	if (job->acct->syslog_facility != -1)
+		syslog(job->acct->syslog_facility |
+		    (ex == 0 ? LOG_INFO : LOG_ERR), "%s", line + 1);
+	if (job->acct->logfile != NULL)
+		log_file(job->acct, line);
+}

@@ -1,0 +1,281 @@
+/*
+ * Delivering a prepared job: connect, TLS, the SMTP session with its
+ * hooks (STARTTLS, the password, the -v transcript), and the log record.
+ * Owns the glue between net, tls and smtp; owns no protocol logic.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "err.h"
+#include "io.h"
+#include "log.h"
+#include "net.h"
+#include "smtp.h"
+#include "submit.h"
+#include "tls.h"
+
+struct submit_ctx {
+	const struct account *acct;
+	struct tls_client *tls;
+	FILE	*tr;			/* transcript, or NULL */
+	FILE	*warn;			/* warnings, or NULL */
+};
+
+static void
+submit_trace(void *arg, enum smtp_dir dir, const char *line)
+{
+	struct submit_ctx *ctx = arg;
+	char clean[2048];
+	const char *mark;
+
+	if (ctx->tr == NULL)
+		return;
+	switch (dir) {
+	case SMTP_DIR_CLIENT:
+		mark = "--> ";
+		break;
+	case SMTP_DIR_SERVER:
+		mark = "<-- ";
+		break;
+	default:
+		mark = "--- ";
+		break;
+	}
+	err_sanitize(clean, sizeof(clean), line, strlen(line));
+	fprintf(ctx->tr, "%s%s\n", mark, clean);
+}
+
+/* Trace each line of tls_describe() output. */
+static void
+submit_trace_tls(struct submit_ctx *ctx, struct io *io)
+{
+	char desc[4096], *p, *nl;
+
+	if (ctx->tr == NULL)
+		return;
+	tls_describe(io, desc, sizeof(desc));
+	for (p = desc; *p != '\0'; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) != NULL)
+			*nl = '\0';
+		submit_trace(ctx, SMTP_DIR_INFO, p);
+		if (nl == NULL)
+			break;
+	}
+}
+
+static int
+submit_starttls(void *arg, struct io *io, struct postie_err *e)
+{
+	struct submit_ctx *ctx = arg;
+
+	if (tls_start(ctx->tls, io, ctx->acct->host, e) == -1)
+		return -1;
+	submit_trace_tls(ctx, io);
+	return 0;
+}
+
+static int
+submit_password(void *arg, char *buf, size_t bufsz, struct postie_err *e)
+{
+	struct submit_ctx *ctx = arg;
+	int r;
+
+	if ((r = conf_password(ctx->acct, buf, bufsz, e)) == -1)
+		return -1;
+	if (r == 0) {
+		err_setx(e, EX_CONFIG, "account %s: authentication needs a "
+		    "password: set password or passwordeval",
+		    ctx->acct->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* The EHLO argument: the domain key, else this host's FQDN. */
+static void
+submit_helo_domain(const struct account *a, char *buf, size_t bufsz)
+{
+	struct addrinfo hints, *res = NULL;
+	char host[256];
+
+	if (a->domain != NULL) {
+		strlcpy(buf, a->domain, bufsz);
+		return;
+	}
+	strlcpy(buf, "localhost", bufsz);
+	if (gethostname(host, sizeof(host)) == -1)
+		return;
+	host[sizeof(host) - 1] = '\0';
+	strlcpy(buf, host, bufsz);
+	if (strchr(host, '.') != NULL)
+		return;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_CANONNAME;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, NULL, &hints, &res) == 0 && res != NULL &&
+	    res->ai_canonname != NULL)
+		strlcpy(buf, res->ai_canonname, bufsz);
+	if (res != NULL)
+		freeaddrinfo(res);
+}
+
+/*
+ * Connect and, for implicit TLS, handshake.  On success *iop speaks to
+ * the server and ctx->tls is ready for STARTTLS.
+ */
+static int
+submit_open(struct submit_ctx *ctx, struct io **iop, struct postie_err *e)
+{
+	const struct account *a = ctx->acct;
+	struct io *io;
+	int fd;
+
+	if (a->tls) {
+		if (!a->tls_certcheck && !a->tls_has_fingerprint &&
+		    ctx->warn != NULL)
+			fprintf(ctx->warn, "postie: warning: account %s: "
+			    "tls_certcheck is off: the server's identity is "
+			    "not verified\n", a->name);
+		if (tls_client_new(&ctx->tls, a, e) == -1)
+			return -1;
+	}
+	if ((fd = net_connect(a->host, a->port, a->source_ip, a->timeout,
+	    e)) == -1)
+		return -1;
+	if ((io = net_io_new(fd, a->timeout)) == NULL) {
+		close(fd);
+		err_set(e, EX_OSERR, "out of memory");
+		return -1;
+	}
+	if (a->tls && !a->tls_starttls) {
+		if (tls_start(ctx->tls, io, a->host, e) == -1) {
+			err_prefix(e, "%s:%d: TLS: ", a->host, a->port);
+			io_free(io);
+			return -1;
+		}
+		submit_trace_tls(ctx, io);
+	}
+	*iop = io;
+	return 0;
+}
+
+static void
+submit_params(struct submit_ctx *ctx, struct smtp_params *p,
+    char *helo, size_t helosz)
+{
+	const struct account *a = ctx->acct;
+
+	memset(p, 0, sizeof(*p));
+	submit_helo_domain(a, helo, helosz);
+	p->acct = a;
+	p->helo_domain = helo;
+	p->tls_active = a->tls && !a->tls_starttls;
+	p->starttls = submit_starttls;
+	p->starttls_arg = ctx;
+	p->get_password = submit_password;
+	p->get_password_arg = ctx;
+	if (ctx->tr != NULL) {
+		p->trace = submit_trace;
+		p->trace_arg = ctx;
+	}
+}
+
+int
+submit_run(struct job *job, FILE *tr, struct postie_err *e)
+{
+	struct submit_ctx ctx;
+	struct smtp_params p;
+	struct smtp_result res;
+	struct io *io = NULL;
+	char helo[256], **rcpts = NULL;
+	size_t i;
+	int rv = -1;
+
+	memset(&ctx, 0, sizeof(ctx));
+	memset(&res, 0, sizeof(res));
+	ctx.acct = job->acct;
+	ctx.tr = job->verbose ? tr : NULL;
+	ctx.warn = tr;
+	if (submit_open(&ctx, &io, e) == -1)
+		goto done;
+	submit_params(&ctx, &p, helo, sizeof(helo));
+	p.dsn_notify = job->dsn_notify;
+	p.dsn_return = job->dsn_return;
+	p.dsn_envid = job->dsn_envid;
+	p.body_type = job->body_type;
+	if ((rcpts = reallocarray(NULL, job->rcpts.n + 1,
+	    sizeof(*rcpts))) == NULL) {
+		err_set(e, EX_OSERR, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < job->rcpts.n; i++)
+		rcpts[i] = job->rcpts.v[i].spec;
+	rcpts[i] = NULL;
+	if (smtp_submit(io, &p, job->from, rcpts, job->rcpts.n, job->msg,
+	    &res, e) == -1) {
+		for (i = 0; i < res.nfails && tr != NULL; i++)
+			fprintf(tr, "postie: recipient <%s> rejected: %s\n",
+			    res.fails[i].rcpt, res.fails[i].reply);
+		err_prefix(e, "%s:%d: ", job->acct->host, job->acct->port);
+		goto done;
+	}
+	rv = 0;
+done:
+	log_submission(job, io != NULL ? &res : NULL, rv == 0 ? 0 : e->ex,
+	    rv == 0 ? NULL : e->msg);
+	free(rcpts);
+	smtp_result_free(&res);
+	if (io != NULL)
+		io_free(io);
+	if (ctx.tls != NULL)
+		tls_client_free(ctx.tls);
+	return rv;
+}
+
+int
+submit_serverinfo(const struct account *a, int verbose, int do_auth,
+    FILE *out, struct postie_err *e)
+{
+	struct submit_ctx ctx;
+	struct smtp_params p;
+	struct io *io = NULL;
+	char helo[256];
+	int rv = -1;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.acct = a;
+	ctx.tr = verbose ? stderr : NULL;
+	ctx.warn = stderr;
+	if (submit_open(&ctx, &io, e) == -1)
+		goto done;
+	submit_params(&ctx, &p, helo, sizeof(helo));
+	fprintf(out, "server: %s:%d\n", a->host, a->port);
+	if (smtp_serverinfo(io, &p, do_auth, out, e) == -1) {
+		err_prefix(e, "%s:%d: ", a->host, a->port);
+		goto done;
+	}
+	if (a->tls) {
+		char desc[4096];
+
+		tls_describe(io, desc, sizeof(desc));
+		if (desc[0] != '\0')
+			fprintf(out, "TLS:\n%s\n", desc);
+	}
+	rv = 0;
+done:
+	if (io != NULL)
+		io_free(io);
+	if (ctx.tls != NULL)
+		tls_client_free(ctx.tls);
+	return rv;
+}

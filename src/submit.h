@@ -1,0 +1,29 @@
+/*
+ * Delivering a prepared job: connect to the account's smarthost, TLS,
+ * the SMTP session, the -v transcript and the log line.  Does not read
+ * the config or the message itself.
+ */
+#ifndef POSTIE_SUBMIT_H
+#define POSTIE_SUBMIT_H
+
+#include <stdio.h>
+
+#include "err.h"
+#include "job.h"
+
+/*
+ * Submit job to its account's smarthost.  Warnings (tls_certcheck off,
+ * each rejected recipient) and, with verbose, the transcript go to tr
+ * (normally stderr).  Errors: those of net_connect, tls_start
+ * and smtp_submit, with host and port in the message.
+ */
+int	 submit_run(struct job *, FILE *tr, struct postie_err *);
+
+/*
+ * --serverinfo: connect, TLS, EHLO (and authenticate when do_auth) and
+ * print what the server offers to out.
+ */
+int	 submit_serverinfo(const struct account *, int verbose, int do_auth,
+	    FILE *out, struct postie_err *);
+
+#endif
