@@ -28,7 +28,18 @@ struct addr_list {
  * to out, skipping those already present (domain compared without case,
  * local part as written).  An empty or group-only list appends nothing.
  * A spec without "@" (e.g. "root") is accepted as a bare local part.
- * Errors: EX_DATAERR "bad address list: ..." naming the offending text.
+ *
+ * The spec is the canonical addr-spec: comments, folding and white space
+ * removed, quoted local parts and domain literals kept with their quotes
+ * and brackets, obsolete routes dropped.  The display name is the phrase
+ * as written (quoted strings and encoded words untouched) with comments
+ * removed and each run of white space between words made one space.
+ * Empty list elements, a group missing its final ";" at the end of the
+ * input, and one trailing line break are tolerated.
+ *
+ * On error out is left as it was.  Errors: EX_DATAERR "bad address list:
+ * what: excerpt" with the start of the offending address, sanitized;
+ * EX_OSERR when out of memory.
  */
 int	 addr_parse_list(const char *s, size_t len, struct addr_list *out,
 	    struct postie_err *);
@@ -36,6 +47,9 @@ int	 addr_parse_list(const char *s, size_t len, struct addr_list *out,
 /* Append spec (copied) unless already present; -1 with EX_OSERR. */
 int	 addr_list_add(struct addr_list *, const char *spec,
 	    struct postie_err *);
+/* The same with a display name (copied; may be NULL). */
+int	 addr_list_add_named(struct addr_list *, const char *spec,
+	    const char *display, struct postie_err *);
 int	 addr_list_contains(const struct addr_list *, const char *spec);
 void	 addr_list_free(struct addr_list *);
 
@@ -44,11 +58,17 @@ void	 addr_list_free(struct addr_list *);
  * no spaces, "<", ">" or controls outside a quoted local part, RFC 5321
  * lengths (local part 64, domain 255, path 256).  The empty string (null
  * sender) is allowed only when allow_empty.  Errors: EX_DATAERR.
+ *
+ * CR and LF are refused everywhere, and so are other control characters
+ * and DEL (RFC 5321 qtextSMTP has none).  The path limit counts the
+ * angle brackets, so spec itself holds at most BOUND_PATH - 2 octets.
+ * Bytes >= 0x80 must be valid UTF-8.  The message reads
+ * "bad address <sanitized spec>: what".
  */
 int	 addr_check_envelope(const char *spec, int allow_empty,
 	    struct postie_err *);
 
-/* 1 when spec has a domain part. */
+/* 1 when spec has a (non-empty) domain part. */
 int	 addr_is_qualified(const char *spec);
 /* 1 when spec has bytes >= 0x80 (needs SMTPUTF8). */
 int	 addr_needs_utf8(const char *spec);
