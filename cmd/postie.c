@@ -1,8 +1,184 @@
-/* Placeholder: the program's main is being written. */
+/*
+ * postie's main: hardens the process, parses the command line, prepares
+ * the job and hands it to submit (or prints it for --pretend).  Prints the
+ * one error line and exits with its sysexits(3) code.  Everything that
+ * does work lives in src/.
+ */
 #include "config.h"
-int main(void);
-int
-main(void)
+
+#include <sys/resource.h>
+#include <sys/stat.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "err.h"
+#include "job.h"
+#include "opts.h"
+#include "smtp.h"
+#include "submit.h"
+
+static const char *
+exit_msg(const struct postie_err *e)
 {
-	return 70;
+	return e->msg[0] != '\0' ? e->msg : "failed for an unknown reason";
+}
+
+static int
+fail(const struct postie_err *e)
+{
+	/* Unclassified means "try later", never success. */
+	int ex = e->ex != 0 ? e->ex : EX_TEMPFAIL;
+
+	fprintf(stderr, "postie: %s\n", exit_msg(e));
+	syslog(LOG_ERR, "%s", exit_msg(e));
+	return ex;
+}
+
+/*
+ * Before anything else: fds 0-2 open (so that no file we open becomes
+ * someone's stdout), nothing inherited beyond them, no core dumps and no
+ * ptrace by other users (passwords live in memory), private files.
+ */
+static int
+harden(void)
+{
+	struct rlimit rl = { 0, 0 };
+	int fd, nfd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		nfd = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+		if (nfd != fd)
+			return -1;
+	}
+	closefrom(3);
+	if (setrlimit(RLIMIT_CORE, &rl) == -1)
+		return -1;
+#ifdef __linux__
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		return -1;
+#endif
+	umask(077);
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return -1;
+	return 0;
+}
+
+static int
+finish_stdout(void)
+{
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		fprintf(stderr, "postie: writing to standard output: %s\n",
+		    strerror(errno));
+		return EX_IOERR;
+	}
+	return EX_OK;
+}
+
+static void
+print_notes(const struct job *job)
+{
+	const char *w;
+	size_t i;
+
+	if (job->verbose == 0)
+		return;
+	if (job->conf != NULL)
+		for (i = 0; (w = conf_warning(job->conf, i)) != NULL; i++)
+			fprintf(stderr, "postie: %s\n", w);
+	if (job->note[0] != '\0')
+		fprintf(stderr, "postie: %s\n", job->note);
+}
+
+static int
+serverinfo(const struct opts *o, struct postie_err *e)
+{
+	struct job job;
+	int rc;
+
+	rc = job_load_account(&job, o, e);
+	print_notes(&job);
+	if (rc == 0)
+		rc = submit_serverinfo(job.acct, o->verbose,
+		    o->mode == OPTS_CHECK_AUTH, stdout, e);
+	job_free(&job);
+	if (rc == -1)
+		return fail(e);
+	return finish_stdout();
+}
+
+static int
+send_mail(const struct opts *o, struct postie_err *e)
+{
+	struct smtp_result res;
+	struct job job;
+	int rc;
+
+	memset(&res, 0, sizeof(res));
+	rc = job_prepare(&job, o, STDIN_FILENO, e);
+	print_notes(&job);
+	if (rc == 0) {
+		if (o->pretend)
+			rc = job_print(&job, stdout, e);
+		else {
+			rc = submit_run(&job, stderr, &res, e);
+			smtp_result_free(&res);
+		}
+	}
+	job_free(&job);
+	if (rc == -1)
+		return fail(e);
+	return o->pretend ? finish_stdout() : EX_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct postie_err e = { 0, "" };
+	struct opts o;
+	int ex;
+
+	if (harden() == -1)
+		return EX_OSERR;
+	openlog("postie", LOG_PID, LOG_MAIL);
+	if (opts_parse(&o, argc, argv, &e) == -1)
+		return fail(&e);
+	switch (o.mode) {
+	case OPTS_HELP:
+		opts_usage(stdout);
+		ex = finish_stdout();
+		break;
+	case OPTS_VERSION:
+		printf("postie %s\n", PACKAGE_VERSION);
+		ex = finish_stdout();
+		break;
+	case OPTS_NEWALIASES:
+		printf("postie: newaliases: nothing to do: postie reads the "
+		    "aliases file itself\n");
+		ex = finish_stdout();
+		break;
+	case OPTS_SERVERINFO:
+	case OPTS_CHECK_AUTH:
+		ex = serverinfo(&o, &e);
+		break;
+	default:
+		ex = send_mail(&o, &e);
+		break;
+	}
+	opts_free(&o);
+	closelog();
+	return ex;
 }

@@ -17,6 +17,8 @@
 #define BOUND_LOCALPART		64
 #define BOUND_DOMAIN		255
 #define BOUND_PATH		256
+/* RFC 3461 4.4: ENVID is at most 100 characters. */
+#define BOUND_DSN_ENVID		100
 /* RFC 5321 4.5.3.1.5: reply line is 512 octets including CRLF. */
 #define BOUND_REPLY_LINE	512
 /* Lines in one multi-line reply (postie's own limit). */
@@ -27,5 +29,7 @@
 #define BOUND_SECRET		16384
 /* Default network timeout in seconds (msmtp's default). */
 #define BOUND_TIMEOUT_DEFAULT	60
+/* Largest network timeout; "timeout off" means this (postie's own limit). */
+#define BOUND_TIMEOUT_MAX	3600
 
 #endif

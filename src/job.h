@@ -27,6 +27,50 @@ struct job {
 	const char *dsn_return;		/* from -R or the account, or NULL */
 	const char *dsn_envid;		/* from -V, or NULL */
 	const char *body_type;		/* from -B, or NULL */
+	char	 note[POSTIE_ERR_MSG];	/* for -v: what was ignored, or "" */
 };
+
+/*
+ * Load the config (-C, else conf_default_path with SYSCONFDIR
+ * "/postie.conf") and choose the account: -a NAME, else the first
+ * account whose from matches -f, else "default"; then conf_check_account.
+ * For --serverinfo and --check-auth: reads no message.  job is zeroed
+ * first; call job_free whatever the result.
+ * Errors: EX_CONFIG (missing or bad config, unknown account, no account
+ * chosen), EX_OSERR.
+ */
+int	 job_load_account(struct job *, const struct opts *,
+	    struct postie_err *);
+
+/*
+ * Everything before the network: config and account (as above, the From
+ * header's address standing in for -f with --read-envelope-from), the
+ * message read from stdin_fd (a lone "." ends it only when stdin_fd is a
+ * terminal and -i was not given), the envelope sender, the recipients
+ * (arguments split as address lists; with -t also those of the headers;
+ * aliases; qualification with maildomain) and the header edits (Bcc
+ * removal, To, From, Date, Message-ID, qualify_headers).  job is zeroed
+ * first; call job_free whatever the result.
+ * Errors: EX_USAGE (bad -f or recipient argument, no recipients, too
+ * many), EX_DATAERR (bad message or header address), EX_NOUSER
+ * (unqualified recipient without alias or maildomain), EX_CONFIG,
+ * EX_IOERR, EX_CANTCREAT, EX_OSERR.
+ */
+int	 job_prepare(struct job *, const struct opts *, int stdin_fd,
+	    struct postie_err *);
+
+/*
+ * --pretend: the config file, the account settings (secrets hidden), one
+ * "envelope from: <x>" line, one "envelope to: <x>" line per recipient,
+ * the DSN and body settings when set, a separator line, then the message
+ * as it would be sent (LF line ends, before dot-stuffing).
+ * Errors: EX_IOERR.
+ */
+int	 job_print(const struct job *, FILE *, struct postie_err *);
+
+/* The separator line job_print writes before the message. */
+#define JOB_PRINT_SEPARATOR	"----- message -----"
+
+void	 job_free(struct job *);
 
 #endif

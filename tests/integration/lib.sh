@@ -1,2 +1,267 @@
 #!/bin/sh
 # Shared helpers for the integration tests.
+
+# --- Generic checks (POSIX sh).  Each check prints one line: "ok - NAME"
+# or "FAIL - NAME: why"; t_done prints the totals and gives the exit code.
+
+T_PASS=0
+T_FAIL=0
+
+t_pass() {
+	T_PASS=$((T_PASS + 1))
+	echo "ok - $1"
+}
+
+t_fail() {
+	T_FAIL=$((T_FAIL + 1))
+	echo "FAIL - $1: $2"
+}
+
+# t_done: print "N passed, M failed"; status 1 when any failed.
+t_done() {
+	echo "$T_PASS passed, $T_FAIL failed"
+	[ "$T_FAIL" -eq 0 ]
+}
+
+# t_tmpdir: make $T_DIR (removed on exit) and point HOME and TMPDIR there.
+t_tmpdir() {
+	T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/postie-test.XXXXXX") || exit 99
+	trap 'rm -rf "$T_DIR"' EXIT
+	trap 'exit 99' INT TERM HUP
+	HOME=$T_DIR/home
+	TMPDIR=$T_DIR
+	mkdir -p "$HOME"
+	unset XDG_CONFIG_HOME
+	export HOME TMPDIR
+}
+
+# run_postie ARGS...: run $POSTIE with stdin as given; stdout, stderr and
+# the exit status go to $T_DIR/out, $T_DIR/err and $T_DIR/rc (files, so
+# that this works at the end of a pipeline too).
+run_postie() {
+	"$POSTIE" "$@" >"$T_DIR/out" 2>"$T_DIR/err"
+	echo $? >"$T_DIR/rc"
+}
+
+# assert_eq NAME GOT WANT
+assert_eq() {
+	if [ "$2" = "$3" ]; then
+		t_pass "$1"
+	else
+		t_fail "$1" "got '$2', want '$3'"
+	fi
+}
+
+# assert_contains NAME FILE STRING: FILE holds STRING (fixed string).
+assert_contains() {
+	if grep -F -q -e "$3" "$2"; then
+		t_pass "$1"
+	else
+		t_fail "$1" "'$3' not in $(basename "$2"): $(sed -n 1,3p "$2")"
+	fi
+}
+
+# assert_not_contains NAME FILE STRING
+assert_not_contains() {
+	if grep -F -q -e "$3" "$2"; then
+		t_fail "$1" "'$3' found in $(basename "$2")"
+	else
+		t_pass "$1"
+	fi
+}
+
+# assert_line NAME FILE LINE: FILE has a line that is exactly LINE.
+assert_line() {
+	if grep -F -x -q -e "$3" "$2"; then
+		t_pass "$1"
+	else
+		t_fail "$1" "no line '$3' in $(basename "$2")"
+	fi
+}
+
+# assert_run NAME RC [STRING]: the last run_postie exited RC and, when
+# STRING is given, printed it on stdout or stderr.
+assert_run() {
+	_rc=$(cat "$T_DIR/rc")
+	if [ "$_rc" != "$2" ]; then
+		t_fail "$1" "exit $_rc, want $2: $(sed -n 1,3p "$T_DIR/err")"
+	elif [ $# -ge 3 ] && ! cat "$T_DIR/out" "$T_DIR/err" |
+	    grep -F -q -e "$3"; then
+		t_fail "$1" "exit $_rc but '$3' not printed: $(sed -n 1,3p \
+		    "$T_DIR/err")"
+	else
+		t_pass "$1"
+	fi
+}
+
+# --- Test servers, certificates and configs for the SMTP tests.
+
+TESTS_SRCDIR=${TESTS_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+PYTHON3=${PYTHON3:-/usr/bin/python3}
+OPENSSL=${OPENSSL:-openssl}
+export OPENSSL
+SRV_N=0
+SRV_PIDS=
+
+# t_hard_error MSG: the test cannot run (exit 99, a hard error to make).
+t_hard_error() {
+	echo "ERROR - $1"
+	exit 99
+}
+
+# t_need_postie: $POSTIE must be an executable.
+t_need_postie() {
+	[ -n "${POSTIE:-}" ] && [ -x "$POSTIE" ] ||
+	    t_hard_error "POSTIE='${POSTIE:-}' is not an executable"
+}
+
+# t_certs: throwaway CA and certificates in $T_CERTS (see gencerts.sh).
+t_certs() {
+	T_CERTS=$T_DIR/certs
+	[ -f "$T_CERTS/good.sha256" ] && return 0
+	sh "$TESTS_SRCDIR/integration/gencerts.sh" "$T_CERTS" \
+	    >"$T_DIR/gencerts.log" 2>&1 ||
+	    t_hard_error "gencerts.sh failed: $(cat "$T_DIR/gencerts.log")"
+}
+
+# server_start ARGS...: start server.py with ARGS (see server.py --help)
+# on a port it chooses and wait (10 s at most) until it listens.  Sets
+# SRV_PORT, SRV_PID, SRV_TRANSCRIPT (the session: "C: " lines the client
+# sent, "S: " replies, "* " events) and SRV_RECORD (accepted message N as
+# N.json and N.eml).  The server exits by itself after $SRV_LIFETIME
+# seconds (60) and is stopped when the test exits.
+server_start() {
+	SRV_N=$((SRV_N + 1))
+	_sd=$T_DIR/server$SRV_N
+	mkdir -p "$_sd"
+	SRV_TRANSCRIPT=$_sd/transcript
+	SRV_RECORD=$_sd/record
+	: >"$SRV_TRANSCRIPT"
+	"$PYTHON3" "$TESTS_SRCDIR/integration/server.py" "$_sd/port" \
+	    --transcript "$SRV_TRANSCRIPT" --record "$SRV_RECORD" \
+	    --lifetime "${SRV_LIFETIME:-60}" "$@" >"$_sd/log" 2>&1 &
+	SRV_PID=$!
+	SRV_PIDS="$SRV_PIDS $SRV_PID"
+	trap 'server_stop_all; rm -rf "$T_DIR"' EXIT
+	_i=0
+	while [ ! -s "$_sd/port" ]; do
+		kill -0 "$SRV_PID" 2>/dev/null ||
+		    t_hard_error "test server did not start: $(cat "$_sd/log")"
+		_i=$((_i + 1))
+		[ "$_i" -le 200 ] ||
+		    t_hard_error "test server: no port after 10 s"
+		sleep 0.05
+	done
+	SRV_PORT=$(cat "$_sd/port")
+}
+
+# server_start_tls CERT ARGS...: server_start with $T_CERTS/CERT.pem and
+# its key (good, expired, wrongname, selfsigned, untrusted).
+server_start_tls() {
+	_c=$1
+	shift
+	server_start --cert "$T_CERTS/$_c.pem" --key "$T_CERTS/$_c.key" "$@"
+}
+
+# server_stop: stop the last server started.
+server_stop() {
+	kill "$SRV_PID" 2>/dev/null
+	wait "$SRV_PID" 2>/dev/null
+	return 0
+}
+
+server_stop_all() {
+	for _p in $SRV_PIDS; do
+		kill "$_p" 2>/dev/null
+	done
+	for _p in $SRV_PIDS; do
+		wait "$_p" 2>/dev/null
+	done
+	SRV_PIDS=
+}
+
+# srv_envelope N: "FROM RCPT..." of the last server's accepted message N,
+# or nothing when there is none.
+srv_envelope() {
+	[ -f "$SRV_RECORD/$1.json" ] || return 0
+	"$PYTHON3" -c 'import json, sys
+e = json.load(open(sys.argv[1]))
+print(" ".join([e["mail_from"]] + e["rcpt_tos"]))' "$SRV_RECORD/$1.json"
+}
+
+# srv_nmessages: how many messages the last server accepted.
+srv_nmessages() {
+	ls "$SRV_RECORD" 2>/dev/null | grep -c '\.json$'
+}
+
+# write_config LINE...: the user's config ($HOME/.config/postie/config,
+# mode 600; path in CONFIG) with one account "test", the default, at
+# 127.0.0.1:$SRV_PORT trusting the test CA, logging to $T_DIR/postie.log,
+# each LINE added at the end of the account (overriding what is above).
+write_config() {
+	CONFIG=$HOME/.config/postie/config
+	mkdir -p "$HOME/.config/postie"
+	{
+		echo "defaults"
+		echo "syslog off"
+		echo "logfile $T_DIR/postie.log"
+		echo "queue off"
+		echo "timeout 10"
+		echo
+		echo "account test"
+		echo "host 127.0.0.1"
+		echo "port ${SRV_PORT:-25}"
+		echo "from sender@example.org"
+		echo "tls on"
+		echo "tls_trust_file ${T_CERTS:-/nonexistent}/ca.pem"
+		for _l in "$@"; do
+			echo "$_l"
+		done
+		echo
+		echo "account default : test"
+	} >"$CONFIG"
+	chmod 600 "$CONFIG"
+}
+
+# run_postie_within SECS ARGS...: run_postie, but killed after SECS
+# seconds (exit status 124 then); T_ELAPSED is the time it took in
+# whole seconds.
+run_postie_within() {
+	_secs=$1
+	shift
+	_t0=$(date +%s)
+	timeout -k 2 "$_secs" "$POSTIE" "$@" >"$T_DIR/out" 2>"$T_DIR/err"
+	echo $? >"$T_DIR/rc"
+	T_ELAPSED=$(($(date +%s) - _t0))
+}
+
+# assert_matches NAME FILE ERE: FILE has a line matching the extended
+# regular expression ERE, ignoring case.
+assert_matches() {
+	if grep -E -i -q -e "$3" "$2"; then
+		t_pass "$1"
+	else
+		t_fail "$1" "/$3/ not in $(basename "$2"): $(sed -n 1,3p "$2")"
+	fi
+}
+
+# assert_not_matches NAME FILE ERE
+assert_not_matches() {
+	if grep -E -i -q -e "$3" "$2"; then
+		t_fail "$1" "/$3/ found in $(basename "$2"): $(grep -E -i -m 1 \
+		    -e "$3" "$2")"
+	else
+		t_pass "$1"
+	fi
+}
+
+# assert_same NAME GOT WANT: the two files are identical, byte for byte.
+assert_same() {
+	if [ ! -f "$2" ]; then
+		t_fail "$1" "no file $(basename "$2")"
+	elif cmp -s "$2" "$3"; then
+		t_pass "$1"
+	else
+		t_fail "$1" "$(cmp "$2" "$3" 2>&1 | sed -n 1p)"
+	fi
+}
