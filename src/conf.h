@@ -36,20 +36,24 @@ struct account {
 	int	 line;
 
 	char	*host;
-	int	 port;			/* resolved: 465 implicit TLS, else 587 */
+	int	 port;			/* resolved: 465 implicit TLS, else
+					   587 */
 	char	*source_ip;
-	char	*domain;		/* EHLO argument; NULL: FQDN */
-	int	 timeout;		/* seconds, > 0 */
+	char	*domain;		/* EHLO argument (%H %C %M expanded);
+					   NULL: FQDN */
+	int	 timeout;		/* seconds, > 0 ("off":
+					   BOUND_TIMEOUT_MAX) */
 
 	int	 tls;			/* bool, default on */
 	int	 tls_starttls;		/* bool, default on */
 	int	 tls_certcheck;		/* bool, default on */
-	char	*tls_trust_file;	/* NULL: system store */
+	char	*tls_trust_file;	/* NULL: system store; ~ expanded */
 	unsigned char tls_fingerprint[32];	/* SHA-256 pin */
 	int	 tls_has_fingerprint;
-	char	*tls_cert_file;
-	char	*tls_key_file;
-	int	 tls_min_version;	/* OpenSSL constant, e.g. TLS1_2_VERSION */
+	char	*tls_cert_file;		/* ~ expanded */
+	char	*tls_key_file;		/* ~ expanded */
+	int	 tls_min_version;	/* OpenSSL constant, e.g.
+					   TLS1_2_VERSION */
 
 	enum conf_auth auth;		/* default: on when user is set */
 	int	 allow_cleartext_auth;	/* bool, default off */
@@ -57,13 +61,15 @@ struct account {
 	char	*password;		/* secret: never print */
 	char	*passwordeval;
 
-	char	*from;			/* % patterns expanded */
+	char	*from;			/* % patterns expanded; may hold
+					   fnmatch(3) wildcards */
 	char	*from_full_name;
 	char	*maildomain;
-	char	*aliases;
-	int	 qualify_headers;	/* bool; default on if maildomain or aliases */
+	char	*aliases;		/* ~ expanded */
+	int	 qualify_headers;	/* bool; default on if maildomain
+					   or aliases is set */
 
-	char	*logfile;
+	char	*logfile;		/* ~ expanded; "-": stdout */
 	char	*logfile_time_format;
 	int	 syslog_facility;	/* LOG_MAIL etc.; -1 when off */
 
@@ -74,8 +80,9 @@ struct account {
 	int	 remove_bcc_headers;	/* bool, default on */
 	int	 allow_from_override;	/* bool, default on */
 
-	char	*dsn_notify;		/* NULL: none */
-	char	*dsn_return;		/* NULL: none */
+	char	*dsn_notify;		/* NULL: none; else the SMTP NOTIFY=
+					   value, e.g. "SUCCESS,FAILURE" */
+	char	*dsn_return;		/* NULL: none; else "HDRS" or "FULL" */
 
 	int	 queue;			/* bool, default on */
 	long	 queue_lifetime;	/* seconds, default 5 days */
@@ -86,54 +93,84 @@ struct conf;
 
 /*
  * Parse a config from fp; name is used in messages ("name:line: ...").
- * Errors: EX_CONFIG with "name:line: what".  Does not check permissions.
+ * Settings before the first "defaults" or "account" line are an error.
+ * Errors: EX_CONFIG with "name:line: what"; EX_IOERR (read error);
+ * EX_OSERR.  Does not check permissions.  The % patterns of from and
+ * domain are expanded here (%C may look the host name up in the DNS).
  * On success *confp is owned by the caller (conf_free).
  */
 int	 conf_parse(struct conf **confp, FILE *fp, const char *name,
 	    struct postie_err *);
 
 /*
- * Open and parse path.  The permission check is made on the open
- * descriptor: a file that sets password and is readable or writable by
- * group or others is refused (EX_CONFIG, saying "chmod 600 FILE").
- * Errors: EX_CONFIG (syntax, permissions), EX_NOINPUT (missing file),
- * EX_OSERR.
+ * Open and parse path (symbolic links are followed).  The checks are made
+ * on the open descriptor: it must be a regular file; a file that sets
+ * password (in any account or in defaults) and is readable or writable by
+ * group or others is refused (EX_CONFIG, saying "chmod 600 FILE").  Run
+ * as root (euid 0), a file owned by another user or writable by group or
+ * others is refused; for other users, a file writable by others is.
+ * Errors: EX_CONFIG (syntax, permissions, missing or unreadable file),
+ * EX_IOERR, EX_OSERR.
  */
 int	 conf_load(struct conf **confp, const char *path, struct postie_err *);
 
 /*
- * The file to read when -C is not given: $XDG_CONFIG_HOME/postie/config
- * (home from $HOME or the password database), else sysconf_path when it
- * exists.  Errors: EX_CONFIG when neither exists, naming both.
+ * The file to read when -C is not given: $XDG_CONFIG_HOME/postie/config,
+ * or ~/.config/postie/config when XDG_CONFIG_HOME is unset, empty or
+ * relative (home from $HOME or the password database), when it exists;
+ * else sysconf_path when it exists.  Errors: EX_CONFIG when neither
+ * exists, naming both, or when the path does not fit in buf.
  */
 int	 conf_default_path(char *buf, size_t bufsz, const char *sysconf_path,
 	    struct postie_err *);
 
-/* Account by name; NULL when there is none.  "default" follows the alias. */
+/*
+ * Account by name; NULL when there is none.  "account default : NAME"
+ * defines an account named "default" that inherits every setting of NAME.
+ */
 const struct account *conf_account(const struct conf *, const char *name);
 /*
- * The first account whose from matches addr (shell wildcards; a +tag in the
- * local part of addr is ignored); NULL when none.
+ * The first account in file order whose from matches addr (fnmatch(3)
+ * wildcards, case-insensitive; addr matches as given or with a +tag in
+ * its local part removed); NULL when none.
  */
 const struct account *conf_account_for_from(const struct conf *,
 	    const char *addr);
 size_t	 conf_naccounts(const struct conf *);
 const struct account *conf_account_at(const struct conf *, size_t i);
-/* Warnings collected while parsing (harmless unknown msmtp keys), or NULL. */
+/*
+ * Warnings collected while parsing (msmtp keys postie ignores because
+ * ignoring them changes nothing), "FILE:LINE: ..."; NULL past the last.
+ */
 const char *conf_warning(const struct conf *, size_t i);
 void	 conf_free(struct conf *);
 
 /*
+ * Checks made before an account is used: a host is set; auth (other than
+ * external) has a user; auth external has a client certificate;
+ * tls_cert_file and tls_key_file come together.  Errors: EX_CONFIG with
+ * "FILE:LINE: account NAME: what" (LINE of the account line).
+ */
+int	 conf_check_account(const struct account *, struct postie_err *);
+
+/*
  * The password of an account into buf: the password key, else the first
- * line printed by passwordeval (run with /bin/sh -c, stderr passed
- * through; a non-zero exit is an error).  Returns 1 when found, 0 when
- * the account has neither, -1 on error (EX_CONFIG or EX_OSERR, never
+ * line printed by passwordeval (run with /bin/sh -c, stdin from
+ * /dev/null, stderr passed through, an environment reduced to PATH, HOME,
+ * USER, LOGNAME, LANG, LC_*, TERM, DISPLAY, WAYLAND_DISPLAY,
+ * XDG_RUNTIME_DIR, DBUS_SESSION_BUS_ADDRESS, GNUPGHOME, GPG_AGENT_INFO and
+ * SSH_AUTH_SOCK; at most BOUND_SECRET bytes; a non-zero exit, a signal or
+ * an empty first line is an error).  Returns 1 when found, 0 when the
+ * account has neither, -1 on error (EX_CONFIG or EX_OSERR, never
  * containing the secret).  The caller explicit_bzero()s buf.
  */
 int	 conf_password(const struct account *, char *buf, size_t bufsz,
 	    struct postie_err *);
 
-/* Print the effective settings of an account, secrets hidden. */
+/*
+ * Print the effective settings of an account as "key value" lines,
+ * starting with "account NAME"; the password is shown as "[hidden]".
+ */
 void	 conf_print_account(const struct account *, FILE *);
 
 #endif
