@@ -19,38 +19,60 @@ struct msg;
  * Read a message from fd to EOF into a 0600 spool file in $TMPDIR
  * (default /tmp), unlinked at once.  Line endings may be LF or CRLF; a
  * leading mbox "From " line is dropped.  When dot_ends is set, a line
- * holding a single "." ends the input.  Headers end at the first empty
- * line, at the first line that is neither a field nor a continuation
- * (that line starts the body), or at EOF.
- * Errors: EX_DATAERR (NUL byte, header line over BOUND_HEADER_LINE,
- * header section over BOUND_HEADER_SECTION), EX_IOERR (read), EX_CANTCREAT
- * or EX_OSERR (spool).  On success *mp is owned by the caller (msg_free).
+ * holding a single "." (LF or CRLF) ends the input: reading stops there
+ * and neither the dot nor what follows is part of the message.  Headers
+ * end at the first empty line, at the first line that is neither a field
+ * nor a continuation (that line starts the body; a continuation line
+ * before any field is such a line), or at EOF.  Only the header section
+ * is kept in memory; the body goes to the spool file in blocks.
+ * Header lines are limited to BOUND_HEADER_LINE bytes (not counting CR
+ * LF), the header section to BOUND_HEADER_SECTION bytes as read and
+ * BOUND_HEADER_FIELDS fields; body lines have no limit.
+ * Errors: EX_DATAERR (NUL byte anywhere, "message holds a NUL byte at
+ * line N"; "header line N longer than 998 bytes"; header section over
+ * BOUND_HEADER_SECTION or BOUND_HEADER_FIELDS), EX_IOERR (read, or
+ * writing the spool), EX_CANTCREAT or EX_OSERR (spool).  On success *mp
+ * is owned by the caller (msg_free).
  */
 int	 msg_read(struct msg **mp, int fd, int dot_ends, struct postie_err *);
 
 /* Number of header fields, and field i's name and unfolded value. */
 size_t	 msg_nheaders(const struct msg *);
 const char *msg_header_name(const struct msg *, size_t i);
-/* The value after the colon, folding removed, leading space trimmed. */
+/*
+ * The value after the colon, folding removed (every LF or CRLF dropped),
+ * leading space trimmed.  Name and value belong to the message and stay
+ * valid until that field is edited or removed.
+ */
 const char *msg_header_value(const struct msg *, size_t i);
 /* Index of the first field named name (no case) at or after from; -1. */
 ssize_t	 msg_header_find(const struct msg *, const char *name, size_t from);
 /* Remove every field named name; returns how many. */
 size_t	 msg_header_remove(struct msg *, const char *name);
 /*
- * Add "name: value" (value must hold no CR, LF or NUL: EX_SOFTWARE) at
- * the end of the header section, or at the top when at_top.
+ * Add "name: value" (value must hold no CR, LF or NUL: EX_SOFTWARE; name
+ * must be printable ASCII without space or colon: EX_SOFTWARE) at the end
+ * of the header section, or at the top when at_top (trace fields such as
+ * Received:).  An empty value gives "name:".  Long values are not folded.
+ * Errors also EX_OSERR (memory).
  */
 int	 msg_header_add(struct msg *, const char *name, const char *value,
 	    int at_top, struct postie_err *);
-/* Replace the value of field i (same rule on value). */
+/*
+ * Replace the value of field i (same rule on value); the field becomes
+ * "name: value" on one line, name as it was written.
+ */
 int	 msg_header_set(struct msg *, size_t i, const char *value,
 	    struct postie_err *);
 
 /*
  * Recipients for -t: the addresses in Resent-To/Resent-Cc/Resent-Bcc of
  * the most recent resent block when any Resent- field is present, else
- * To/Cc/Bcc, appended to out.  Errors: EX_DATAERR naming the field.
+ * To/Cc/Bcc, appended to out.  The most recent block is the topmost
+ * (RFC 5322 3.6.6); it runs from the first Resent- field to the next
+ * Received: or Return-Path: or to a second Resent-Date or Resent-From.
+ * Errors: EX_DATAERR "bad address list in Cc: ..." naming the field as
+ * written; EX_OSERR.
  */
 int	 msg_recipients(const struct msg *, struct addr_list *out,
 	    struct postie_err *);
@@ -60,9 +82,17 @@ int	 msg_recipients(const struct msg *, struct addr_list *out,
  * once every line ends in CRLF, before dot-stuffing: the SIZE= value.
  */
 off_t	 msg_size(const struct msg *);
-/* 1 when the message holds bytes >= 0x80 (for BODY=8BITMIME). */
+/*
+ * 1 when the message holds bytes >= 0x80 (for BODY=8BITMIME), in the
+ * header section as edited or in the body.
+ */
 int	 msg_has_8bit(const struct msg *);
-/* 1 when the input had no header/body separator and no headers. */
+/* Bytes of the body as spooled (as read: LF or CRLF). */
+off_t	 msg_body_size(const struct msg *);
+/*
+ * 1 when the input held nothing: no header, no separator, no body (empty
+ * stdin, or a "." line first with dot_ends).
+ */
 int	 msg_is_empty(const struct msg *);
 
 /*
@@ -70,7 +100,8 @@ int	 msg_is_empty(const struct msg *);
  * applied, folding kept, lines ending LF), an empty line, then the body
  * bytes exactly as read (LF or CRLF).  out is called with chunks of up to
  * 64 KiB and returns 0 or -1 (its error is passed up).  The caller turns
- * the result into CRLF and dot-stuffs it for SMTP.  Errors: EX_IOERR.
+ * the result into CRLF and dot-stuffs it for SMTP.  May be called any
+ * number of times.  Errors: EX_IOERR, EX_OSERR.
  */
 int	 msg_emit(struct msg *, int (*out)(void *arg, const char *buf,
 	    size_t len, struct postie_err *), void *arg, struct postie_err *);
