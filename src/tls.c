@@ -1,5 +1,929 @@
-/* Placeholder: the tls module is being written. */
+/*
+ * TLS with OpenSSL: the client SSL_CTX built from an account, the
+ * handshake with a deadline over a connected socket, the verification
+ * outcome turned into one precise sentence, SHA-256 pinning, and the TLS
+ * transport (struct io_ops).  Does not know about SMTP, and does not
+ * resolve or connect (net.c does).
+ */
 #include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "err.h"
+#include "io.h"
+#include "net.h"
 #include "tls.h"
-extern int postie_placeholder_tls;
-int postie_placeholder_tls;
+
+#if OPENSSL_VERSION_NUMBER < 0x30000000L
+#define SSL_get1_peer_certificate	SSL_get_peer_certificate
+#endif
+
+#define TLS_SHA256_LEN	32
+/* "AA:BB:..." for a SHA-256 digest, NUL included. */
+#define TLS_HEX_LEN	(TLS_SHA256_LEN * 3)
+
+struct tls_client {
+	SSL_CTX		*ctx;
+	int		 verify;	/* chain and host name */
+	int		 pin;		/* compare fingerprint */
+	unsigned char	 fingerprint[TLS_SHA256_LEN];
+};
+
+struct tls_conn {
+	SSL	*ssl;
+	int	 fd;
+	int	 failed;	/* a fatal error: no SSL_shutdown */
+};
+
+/*
+ * OpenSSL writes to the socket with write(2), which raises SIGPIPE when
+ * the server has gone; block it around calls that may write and discard
+ * one that we caused, so that a lost connection is an error, not death.
+ */
+struct tls_sigpipe {
+	sigset_t old;
+	int	 pending;
+};
+
+static void
+tls_sigpipe_block(struct tls_sigpipe *sp)
+{
+	sigset_t set, pend;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &set, &sp->old);
+	sp->pending = sigpending(&pend) == 0 && sigismember(&pend, SIGPIPE);
+}
+
+static void
+tls_sigpipe_restore(struct tls_sigpipe *sp)
+{
+	struct timespec zero = { 0, 0 };
+	sigset_t set, pend;
+	int saved = errno;
+
+	if (!sp->pending && sigpending(&pend) == 0 &&
+	    sigismember(&pend, SIGPIPE)) {
+		sigemptyset(&set);
+		sigaddset(&set, SIGPIPE);
+		while (sigtimedwait(&set, NULL, &zero) == -1 && errno == EINTR)
+			;
+	}
+	sigprocmask(SIG_SETMASK, &sp->old, NULL);
+	errno = saved;
+}
+
+/*
+ * The reason of the earliest error queued by OpenSSL (the root cause), in
+ * words; the queue is emptied so the next message starts clean.  Returns
+ * the packed error code, 0 when the queue was empty.
+ */
+static unsigned long
+tls_reason(char *buf, size_t bufsz)
+{
+	unsigned long e, first;
+	const char *r;
+
+	first = ERR_get_error();
+	while ((e = ERR_get_error()) != 0)
+		;
+	buf[0] = '\0';
+	if (first == 0)
+		return 0;
+	if ((r = ERR_reason_error_string(first)) != NULL)
+		strlcpy(buf, r, bufsz);
+	else
+		ERR_error_string_n(first, buf, bufsz);
+	return first;
+}
+
+static void
+tls_hex(const unsigned char *md, size_t len, char *buf, size_t bufsz)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i, o = 0;
+
+	if (bufsz == 0)
+		return;
+	for (i = 0; i < len && o + (i > 0) + 2 < bufsz; i++) {
+		if (i > 0)
+			buf[o++] = ':';
+		buf[o++] = hex[md[i] >> 4];
+		buf[o++] = hex[md[i] & 0xf];
+	}
+	buf[o] = '\0';
+}
+
+static int
+tls_sha256(X509 *x, unsigned char md[TLS_SHA256_LEN])
+{
+	unsigned int len = 0;
+
+	if (X509_digest(x, EVP_sha256(), md, &len) != 1 ||
+	    len != TLS_SHA256_LEN)
+		return -1;
+	return 0;
+}
+
+/* open(2) the file only to say precisely why OpenSSL could not. */
+static int
+tls_readable(const char *key, const char *path, struct postie_err *err)
+{
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		err_set(err, EX_CONFIG, "cannot read %s %s", key, path);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static void
+tls_config_error(const char *key, const char *path, struct postie_err *err)
+{
+	char why[256];
+
+	if (tls_reason(why, sizeof(why)) == 0)
+		strlcpy(why, "unusable", sizeof(why));
+	err_setx(err, EX_CONFIG, "cannot load %s %s: %s", key, path, why);
+}
+
+/* OpenSSL would prompt on the terminal; postie never does. */
+static int
+tls_no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	int *asked = u;
+
+	if (asked != NULL)
+		*asked = 1;
+	return 0;
+}
+
+static int
+tls_load_client_cert(SSL_CTX *ctx, const char *cert, const char *key,
+    struct postie_err *err)
+{
+	char why[256];
+	unsigned long e;
+	EVP_PKEY *pkey;
+	X509 *x;
+	FILE *fp;
+	int asked = 0;
+
+	if (cert == NULL || key == NULL) {
+		err_setx(err, EX_CONFIG, "%s is set without %s",
+		    cert != NULL ? "tls_cert_file" : "tls_key_file",
+		    cert != NULL ? "tls_key_file" : "tls_cert_file");
+		return -1;
+	}
+	if (tls_readable("tls_cert_file", cert, err) == -1)
+		return -1;
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+		tls_config_error("tls_cert_file", cert, err);
+		return -1;
+	}
+	if ((fp = fopen(key, "re")) == NULL) {
+		err_set(err, EX_CONFIG, "cannot read tls_key_file %s", key);
+		return -1;
+	}
+	pkey = PEM_read_PrivateKey(fp, NULL, tls_no_passphrase, &asked);
+	fclose(fp);
+	if (pkey == NULL) {
+		e = tls_reason(why, sizeof(why));
+		if (asked)
+			strlcpy(why, "the key is protected by a passphrase",
+			    sizeof(why));
+#ifdef ERR_LIB_OSSL_DECODER
+		/* OpenSSL 3 says only "unsupported". */
+		else if (ERR_GET_LIB(e) == ERR_LIB_OSSL_DECODER)
+			strlcpy(why, "no PEM private key found", sizeof(why));
+#endif
+		else if (why[0] == '\0')
+			strlcpy(why, "unusable", sizeof(why));
+		err_setx(err, EX_CONFIG, "cannot load tls_key_file %s: %s",
+		    key, why);
+		return -1;
+	}
+	x = SSL_CTX_get0_certificate(ctx);
+	if (x == NULL || X509_check_private_key(x, pkey) != 1) {
+		ERR_clear_error();
+		EVP_PKEY_free(pkey);
+		err_setx(err, EX_CONFIG, "tls_key_file %s does not match "
+		    "tls_cert_file %s", key, cert);
+		return -1;
+	}
+	if (SSL_CTX_use_PrivateKey(ctx, pkey) != 1) {
+		EVP_PKEY_free(pkey);
+		tls_config_error("tls_key_file", key, err);
+		return -1;
+	}
+	EVP_PKEY_free(pkey);
+	return 0;
+}
+
+/* A name OpenSSL's hash directory lookup uses: 8 hex digits, '.', digits. */
+static int
+tls_hash_name(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < 8; i++)
+		if (strchr("0123456789abcdef", s[i]) == NULL || s[i] == '\0')
+			return 0;
+	if (s[8] != '.' || s[9] < '0' || s[9] > '9')
+		return 0;
+	for (i = 10; s[i] != '\0'; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+/* Does any directory of the colon-separated list hold hash links? */
+static int
+tls_dir_hashed(const char *dirs)
+{
+	char path[4096], *p, *next;
+	struct dirent *de;
+	DIR *d;
+	int found = 0;
+
+	if (strlcpy(path, dirs, sizeof(path)) >= sizeof(path))
+		return 0;
+	for (p = path; p != NULL && !found; p = next) {
+		if ((next = strchr(p, ':')) != NULL)
+			*next++ = '\0';
+		if (*p == '\0' || (d = opendir(p)) == NULL)
+			continue;
+		while (!found && (de = readdir(d)) != NULL)
+			found = tls_hash_name(de->d_name);
+		closedir(d);
+	}
+	return found;
+}
+
+/*
+ * The system store.  The hashed directory (OpenSSL's default cert dir,
+ * or $SSL_CERT_DIR) is looked up lazily: only the certificates a chain
+ * needs are read, where the bundle file would be parsed whole on every
+ * run.  Where the directory is not hashed (some distributions ship only
+ * the bundle), or $SSL_CERT_FILE names a file, the file is loaded too, as
+ * SSL_CTX_set_default_verify_paths would.
+ */
+static int
+tls_load_system_trust(SSL_CTX *ctx, struct postie_err *err)
+{
+	const char *dir;
+	int hashed;
+
+	if ((dir = getenv(X509_get_default_cert_dir_env())) == NULL)
+		dir = X509_get_default_cert_dir();
+	hashed = tls_dir_hashed(dir);
+	if (hashed && SSL_CTX_set_default_verify_dir(ctx) != 1) {
+		tls_config_error("system certificate directory", dir, err);
+		return -1;
+	}
+	if ((!hashed || getenv(X509_get_default_cert_file_env()) != NULL) &&
+	    SSL_CTX_set_default_verify_file(ctx) != 1) {
+		tls_config_error("system certificate file",
+		    X509_get_default_cert_file(), err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Everything about the SSL_CTX is decided here, so that a session cache
+ * can be added in one place.
+ */
+static int
+tls_ctx_build(struct tls_client *tc, const struct account *acct,
+    struct postie_err *err)
+{
+	char why[256];
+	int min;
+
+	if ((tc->ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
+		tls_reason(why, sizeof(why));
+		err_setx(err, EX_SOFTWARE, "cannot create TLS context: %s",
+		    why);
+		return -1;
+	}
+	min = acct->tls_min_version != 0 ? acct->tls_min_version :
+	    TLS1_2_VERSION;
+	if ((min != TLS1_VERSION && min != TLS1_1_VERSION &&
+	    min != TLS1_2_VERSION && min != TLS1_3_VERSION) ||
+	    SSL_CTX_set_min_proto_version(tc->ctx, min) != 1) {
+		ERR_clear_error();
+		err_setx(err, EX_CONFIG, "invalid tls_min_version 0x%x", min);
+		return -1;
+	}
+	SSL_CTX_set_default_passwd_cb(tc->ctx, tls_no_passphrase);
+	SSL_CTX_set_default_passwd_cb_userdata(tc->ctx, NULL);
+	if ((acct->tls_cert_file != NULL || acct->tls_key_file != NULL) &&
+	    tls_load_client_cert(tc->ctx, acct->tls_cert_file,
+	    acct->tls_key_file, err) == -1)
+		return -1;
+	if (!tc->verify) {
+		SSL_CTX_set_verify(tc->ctx, SSL_VERIFY_NONE, NULL);
+		return 0;
+	}
+	if (acct->tls_trust_file != NULL) {
+		if (tls_readable("tls_trust_file", acct->tls_trust_file,
+		    err) == -1)
+			return -1;
+		if (SSL_CTX_load_verify_locations(tc->ctx,
+		    acct->tls_trust_file, NULL) != 1) {
+			tls_config_error("tls_trust_file",
+			    acct->tls_trust_file, err);
+			return -1;
+		}
+	} else if (tls_load_system_trust(tc->ctx, err) == -1)
+		return -1;
+	SSL_CTX_set_verify(tc->ctx, SSL_VERIFY_PEER, NULL);
+	return 0;
+}
+
+int
+tls_client_new(struct tls_client **tcp, const struct account *acct,
+    struct postie_err *err)
+{
+	struct tls_client *tc;
+
+	*tcp = NULL;
+	ERR_clear_error();
+	if ((tc = calloc(1, sizeof(*tc))) == NULL) {
+		err_set(err, EX_OSERR, "malloc");
+		return -1;
+	}
+	/* A pin replaces the CA and name checks (as in msmtp). */
+	tc->pin = acct->tls_has_fingerprint;
+	tc->verify = acct->tls_certcheck && !tc->pin;
+	memcpy(tc->fingerprint, acct->tls_fingerprint,
+	    sizeof(tc->fingerprint));
+	if (tls_ctx_build(tc, acct, err) == -1) {
+		tls_client_free(tc);
+		return -1;
+	}
+	*tcp = tc;
+	return 0;
+}
+
+void
+tls_client_free(struct tls_client *tc)
+{
+	if (tc == NULL)
+		return;
+	SSL_CTX_free(tc->ctx);
+	explicit_bzero(tc, sizeof(*tc));
+	free(tc);
+}
+
+static int
+tls_is_ip(const char *host)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	return inet_pton(AF_INET, host, &a4) == 1 ||
+	    inet_pton(AF_INET6, host, &a6) == 1;
+}
+
+/* The names a certificate is for: its DNS and IP SANs, else its CN. */
+static void
+tls_cert_names(X509 *x, char *buf, size_t bufsz)
+{
+	GENERAL_NAMES *gens;
+	const GENERAL_NAME *gen;
+	X509_NAME *subj;
+	ASN1_STRING *s;
+	char one[256];
+	int i, n, idx;
+
+	buf[0] = '\0';
+	gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	n = gens != NULL ? sk_GENERAL_NAME_num(gens) : 0;
+	for (i = 0; i < n; i++) {
+		gen = sk_GENERAL_NAME_value(gens, i);
+		one[0] = '\0';
+		if (gen->type == GEN_DNS)
+			err_sanitize(one, sizeof(one), (const char *)
+			    ASN1_STRING_get0_data(gen->d.dNSName),
+			    (size_t)ASN1_STRING_length(gen->d.dNSName));
+		else if (gen->type == GEN_IPADD) {
+			s = gen->d.iPAddress;
+			if (ASN1_STRING_length(s) == 4)
+				inet_ntop(AF_INET, ASN1_STRING_get0_data(s),
+				    one, sizeof(one));
+			else if (ASN1_STRING_length(s) == 16)
+				inet_ntop(AF_INET6, ASN1_STRING_get0_data(s),
+				    one, sizeof(one));
+		}
+		if (one[0] == '\0')
+			continue;
+		if (buf[0] != '\0')
+			strlcat(buf, ", ", bufsz);
+		strlcat(buf, one, bufsz);
+	}
+	GENERAL_NAMES_free(gens);
+	if (buf[0] != '\0')
+		return;
+	subj = X509_get_subject_name(x);
+	idx = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
+	if (idx >= 0) {
+		s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx));
+		err_sanitize(buf, bufsz, (const char *)ASN1_STRING_get0_data(s),
+		    (size_t)ASN1_STRING_length(s));
+	}
+}
+
+/* SSL_get_verify_result in words. */
+static void
+tls_verify_words(SSL *ssl, long vr, const char *host, char *buf,
+    size_t bufsz)
+{
+	STACK_OF(X509) *chain;
+	char names[200];
+
+	switch (vr) {
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+		strlcpy(buf, "certificate has expired", bufsz);
+		break;
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		strlcpy(buf, "certificate is not yet valid", bufsz);
+		break;
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+		strlcpy(buf, "self-signed certificate", bufsz);
+		break;
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+		strlcpy(buf, "unknown CA (self-signed certificate in "
+		    "certificate chain)", bufsz);
+		break;
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+		strlcpy(buf, "unknown CA (unable to get local issuer "
+		    "certificate)", bufsz);
+		break;
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+		strlcpy(buf, "unknown CA (unable to get issuer certificate)",
+		    bufsz);
+		break;
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+		strlcpy(buf, "unknown CA (unable to verify the first "
+		    "certificate)", bufsz);
+		break;
+	case X509_V_ERR_HOSTNAME_MISMATCH:
+	case X509_V_ERR_IP_ADDRESS_MISMATCH:
+		names[0] = '\0';
+		chain = SSL_get_peer_cert_chain(ssl);
+		if (chain != NULL && sk_X509_num(chain) > 0)
+			tls_cert_names(sk_X509_value(chain, 0), names,
+			    sizeof(names));
+		if (names[0] != '\0')
+			snprintf(buf, bufsz, "%s mismatch (certificate is "
+			    "for %s, expected %s)",
+			    vr == X509_V_ERR_HOSTNAME_MISMATCH ? "host name" :
+			    "IP address", names, host);
+		else
+			snprintf(buf, bufsz, "%s mismatch (expected %s)",
+			    vr == X509_V_ERR_HOSTNAME_MISMATCH ? "host name" :
+			    "IP address", host);
+		break;
+	default:
+		strlcpy(buf, X509_verify_cert_error_string(vr), bufsz);
+		break;
+	}
+}
+
+/* Classify a failed SSL_connect (code: SSL_get_error). */
+static void
+tls_handshake_error(struct tls_client *tc, SSL *ssl, int code,
+    const char *host, struct postie_err *err)
+{
+	char why[256];
+	unsigned long e;
+	long vr;
+	int saved = errno;
+
+	vr = SSL_get_verify_result(ssl);
+	e = tls_reason(why, sizeof(why));
+	if (tc->verify && vr != X509_V_OK) {
+		tls_verify_words(ssl, vr, host, why, sizeof(why));
+		err_setx(err, EX_NOPERM, "certificate verification failed: "
+		    "%s", why);
+		return;
+	}
+	if (code == SSL_ERROR_SYSCALL) {
+		if (saved == 0 && e != 0 && ERR_GET_LIB(e) == ERR_LIB_SYS)
+			saved = ERR_GET_REASON(e);
+		if (saved == 0)
+			err_setx(err, EX_TEMPFAIL, "TLS handshake failed: "
+			    "connection closed by server");
+		else
+			err_setx(err, EX_TEMPFAIL, "TLS handshake failed: "
+			    "connection lost: %s", strerror(saved));
+		return;
+	}
+#ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING
+	if (ERR_GET_LIB(e) == ERR_LIB_SSL &&
+	    ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+		err_setx(err, EX_TEMPFAIL, "TLS handshake failed: "
+		    "connection closed by server");
+		return;
+	}
+#endif
+	if (e == 0) {
+		err_setx(err, EX_TEMPFAIL, "TLS handshake failed");
+		return;
+	}
+	err_setx(err, EX_UNAVAILABLE, "TLS handshake failed: %s", why);
+}
+
+static int
+tls_check_pin(struct tls_client *tc, SSL *ssl, struct postie_err *err)
+{
+	unsigned char md[TLS_SHA256_LEN];
+	char hex[TLS_HEX_LEN];
+	X509 *x;
+	int ok;
+
+	if ((x = SSL_get1_peer_certificate(ssl)) == NULL) {
+		err_setx(err, EX_NOPERM, "server sent no certificate");
+		return -1;
+	}
+	ok = tls_sha256(x, md) == 0 &&
+	    CRYPTO_memcmp(md, tc->fingerprint, sizeof(md)) == 0;
+	if (!ok) {
+		tls_hex(md, sizeof(md), hex, sizeof(hex));
+		err_setx(err, EX_NOPERM, "certificate fingerprint mismatch: "
+		    "server sent %s", hex);
+	}
+	X509_free(x);
+	return ok ? 0 : -1;
+}
+
+static int
+tls_setup(struct tls_client *tc, SSL *ssl, const char *host,
+    struct postie_err *err)
+{
+	X509_VERIFY_PARAM *param;
+	char why[256];
+	int ip = tls_is_ip(host), ok = 1;
+
+	/* RFC 6066 3: literal IP addresses are not permitted in SNI. */
+	if (!ip && SSL_set_tlsext_host_name(ssl, host) != 1)
+		ok = 0;
+	if (ok && tc->verify) {
+		param = SSL_get0_param(ssl);
+		X509_VERIFY_PARAM_set_hostflags(param,
+		    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+		if (ip)
+			ok = X509_VERIFY_PARAM_set1_ip_asc(param, host) == 1;
+		else
+			ok = SSL_set1_host(ssl, host) == 1;
+	}
+	if (!ok) {
+		tls_reason(why, sizeof(why));
+		err_setx(err, EX_SOFTWARE, "cannot use %s as TLS server "
+		    "name%s%s", host, why[0] != '\0' ? ": " : "", why);
+		return -1;
+	}
+	return 0;
+}
+
+int
+tls_handshake(struct tls_client *tc, int fd, const char *host,
+    int timeout_ms, void **ctxp, struct postie_err *err)
+{
+	struct postie_err werr;
+	struct tls_sigpipe sp;
+	struct tls_conn *c;
+	long long deadline;
+	int flags, r, code, ev;
+	SSL *ssl;
+
+	*ctxp = NULL;
+	ERR_clear_error();
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1) {
+		err_set(err, EX_OSERR, "fcntl");
+		return -1;
+	}
+	if ((ssl = SSL_new(tc->ctx)) == NULL) {
+		err_setx(err, EX_SOFTWARE, "cannot create TLS connection");
+		ERR_clear_error();
+		return -1;
+	}
+	if (tls_setup(tc, ssl, host, err) == -1)
+		goto fail;
+	if (SSL_set_fd(ssl, fd) != 1) {
+		ERR_clear_error();
+		err_setx(err, EX_SOFTWARE, "cannot attach TLS to socket");
+		goto fail;
+	}
+	deadline = net_deadline(timeout_ms);
+	for (;;) {
+		ERR_clear_error();
+		errno = 0;
+		tls_sigpipe_block(&sp);
+		r = SSL_connect(ssl);
+		tls_sigpipe_restore(&sp);
+		if (r == 1)
+			break;
+		code = SSL_get_error(ssl, r);
+		if (code == SSL_ERROR_WANT_READ)
+			ev = POLLIN;
+		else if (code == SSL_ERROR_WANT_WRITE)
+			ev = POLLOUT;
+		else {
+			tls_handshake_error(tc, ssl, code, host, err);
+			goto fail;
+		}
+		if (net_wait(fd, ev, deadline, timeout_ms, &werr) == -1) {
+			*err = werr;
+			if (werr.ex == EX_TEMPFAIL)
+				err_prefix(err, "TLS handshake ");
+			goto fail;
+		}
+	}
+	if (tc->pin && tls_check_pin(tc, ssl, err) == -1)
+		goto fail;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		err_set(err, EX_OSERR, "malloc");
+		goto fail;
+	}
+	c->ssl = ssl;
+	c->fd = fd;
+	*ctxp = c;
+	return 0;
+fail:
+	SSL_free(ssl);
+	ERR_clear_error();
+	return -1;
+}
+
+int
+tls_start(struct tls_client *tc, struct io *io, const char *host,
+    struct postie_err *err)
+{
+	void *net, *ctx;
+
+	if (io_transport(io) != &net_socket_ops) {
+		err_setx(err, EX_SOFTWARE, "TLS can only start over TCP");
+		return -1;
+	}
+	if (io_pending(io) != 0) {
+		err_setx(err, EX_PROTOCOL, "server sent data before the TLS "
+		    "handshake (STARTTLS response injection)");
+		return -1;
+	}
+	net = io_ctx(io);
+	if (tls_handshake(tc, net_ctx_fd(net), host, io_timeout_ms(io),
+	    &ctx, err) == -1)
+		return -1;
+	io_set_transport(io, &tls_ops, ctx);
+	net_ctx_release(net);
+	return 0;
+}
+
+/*
+ * A failed SSL_read/SSL_write.  Returns 0 for an end of stream (read),
+ * -1 with err set otherwise.
+ */
+static int
+tls_io_error(struct tls_conn *c, int code, int reading,
+    struct postie_err *err)
+{
+	char why[256];
+	unsigned long e;
+	int saved = errno;
+
+	e = tls_reason(why, sizeof(why));
+	if (code == SSL_ERROR_ZERO_RETURN && reading)
+		return 0;
+	c->failed = 1;
+	if (code == SSL_ERROR_SYSCALL) {
+		if (saved == 0 && e != 0 && ERR_GET_LIB(e) == ERR_LIB_SYS)
+			saved = ERR_GET_REASON(e);
+		/* An EOF without close_notify: SMTP is self-delimiting. */
+		if (saved == 0 && reading)
+			return 0;
+		errno = saved != 0 ? saved : EPIPE;
+		err_set(err, EX_TEMPFAIL, "connection lost");
+		return -1;
+	}
+#ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING
+	if (ERR_GET_LIB(e) == ERR_LIB_SSL &&
+	    ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+		if (reading)
+			return 0;
+		err_setx(err, EX_TEMPFAIL, "connection lost: "
+		    "connection closed by server");
+		return -1;
+	}
+#endif
+	if (e == 0)
+		err_setx(err, EX_IOERR, "TLS %s failed",
+		    reading ? "read" : "write");
+	else
+		err_setx(err, EX_IOERR, "TLS %s failed: %s",
+		    reading ? "read" : "write", why);
+	return -1;
+}
+
+static ssize_t
+tls_read(void *vctx, void *buf, size_t len, int timeout_ms,
+    struct postie_err *err)
+{
+	struct tls_conn *c = vctx;
+	struct tls_sigpipe sp;
+	long long deadline = net_deadline(timeout_ms);
+	size_t n;
+	int r, code;
+
+	for (;;) {
+		ERR_clear_error();
+		errno = 0;
+		/* Reading may write (a TLS 1.3 key update reply). */
+		tls_sigpipe_block(&sp);
+		r = SSL_read_ex(c->ssl, buf, len, &n);
+		tls_sigpipe_restore(&sp);
+		if (r == 1)
+			return (ssize_t)n;
+		code = SSL_get_error(c->ssl, r);
+		if (code == SSL_ERROR_WANT_READ) {
+			if (net_wait(c->fd, POLLIN, deadline, timeout_ms,
+			    err) == -1)
+				return -1;
+		} else if (code == SSL_ERROR_WANT_WRITE) {
+			if (net_wait(c->fd, POLLOUT, deadline, timeout_ms,
+			    err) == -1)
+				return -1;
+		} else
+			return tls_io_error(c, code, 1, err);
+	}
+}
+
+static int
+tls_write(void *vctx, const void *buf, size_t len, int timeout_ms,
+    struct postie_err *err)
+{
+	struct tls_conn *c = vctx;
+	struct tls_sigpipe sp;
+	long long deadline = net_deadline(timeout_ms);
+	const char *p = buf;
+	size_t n;
+	int r, code;
+
+	while (len > 0) {
+		ERR_clear_error();
+		errno = 0;
+		tls_sigpipe_block(&sp);
+		r = SSL_write_ex(c->ssl, p, len, &n);
+		tls_sigpipe_restore(&sp);
+		if (r == 1) {
+			p += n;
+			len -= n;
+			continue;
+		}
+		code = SSL_get_error(c->ssl, r);
+		if (code == SSL_ERROR_WANT_WRITE) {
+			if (net_wait(c->fd, POLLOUT, deadline, timeout_ms,
+			    err) == -1)
+				return -1;
+		} else if (code == SSL_ERROR_WANT_READ) {
+			if (net_wait(c->fd, POLLIN, deadline, timeout_ms,
+			    err) == -1)
+				return -1;
+		} else {
+			if (code == SSL_ERROR_ZERO_RETURN)
+				code = SSL_ERROR_SYSCALL;
+			tls_io_error(c, code, 0, err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+tls_close(void *vctx)
+{
+	struct tls_conn *c = vctx;
+	struct tls_sigpipe sp;
+
+	if (c == NULL)
+		return;
+	if (!c->failed) {
+		/* One try to send close_notify; the socket is non-blocking. */
+		tls_sigpipe_block(&sp);
+		(void)SSL_shutdown(c->ssl);
+		tls_sigpipe_restore(&sp);
+	}
+	SSL_free(c->ssl);
+	ERR_clear_error();
+	close(c->fd);
+	free(c);
+}
+
+const struct io_ops tls_ops = {
+	"tls",
+	tls_read,
+	tls_write,
+	tls_close
+};
+
+static void
+tls_name_line(const char *label, X509_NAME *name, char *buf, size_t bufsz)
+{
+	unsigned long flags = XN_FLAG_ONELINE & ~XN_FLAG_SPC_EQ;
+	char line[512];
+	BIO *bio;
+	char *p;
+	long len;
+
+	strlcat(buf, label, bufsz);
+	if ((bio = BIO_new(BIO_s_mem())) == NULL)
+		return;
+	if (X509_NAME_print_ex(bio, name, 0, flags) >= 0 &&
+	    (len = BIO_get_mem_data(bio, &p)) > 0) {
+		err_sanitize(line, sizeof(line), p, (size_t)len);
+		strlcat(buf, line, bufsz);
+	}
+	BIO_free(bio);
+}
+
+static void
+tls_time_line(const char *label, const ASN1_TIME *t, char *buf,
+    size_t bufsz)
+{
+	char line[64];
+	struct tm tm;
+
+	strlcat(buf, label, bufsz);
+	memset(&tm, 0, sizeof(tm));
+	if (t != NULL && ASN1_TIME_to_tm(t, &tm) == 1 &&
+	    strftime(line, sizeof(line), "%Y-%m-%d %H:%M:%S UTC", &tm) > 0)
+		strlcat(buf, line, bufsz);
+}
+
+void
+tls_ctx_describe(void *vctx, char *buf, size_t bufsz)
+{
+	struct tls_conn *c = vctx;
+	unsigned char md[TLS_SHA256_LEN];
+	char hex[TLS_HEX_LEN];
+	X509 *x;
+
+	if (bufsz == 0)
+		return;
+	buf[0] = '\0';
+	snprintf(buf, bufsz, "%s %s", SSL_get_version(c->ssl),
+	    SSL_get_cipher_name(c->ssl));
+	if ((x = SSL_get1_peer_certificate(c->ssl)) == NULL)
+		return;
+	tls_name_line("\nsubject: ", X509_get_subject_name(x), buf, bufsz);
+	tls_name_line("\nissuer: ", X509_get_issuer_name(x), buf, bufsz);
+	tls_time_line("\nvalid from: ", X509_get0_notBefore(x), buf, bufsz);
+	tls_time_line("\nvalid until: ", X509_get0_notAfter(x), buf, bufsz);
+	if (tls_sha256(x, md) == 0) {
+		tls_hex(md, sizeof(md), hex, sizeof(hex));
+		strlcat(buf, "\nSHA-256 fingerprint: ", bufsz);
+		strlcat(buf, hex, bufsz);
+	}
+	X509_free(x);
+	ERR_clear_error();
+}
+
+void
+tls_describe(struct io *io, char *buf, size_t bufsz)
+{
+	if (bufsz == 0)
+		return;
+	buf[0] = '\0';
+	if (io_transport(io) != &tls_ops)
+		return;
+	tls_ctx_describe(io_ctx(io), buf, bufsz);
+}

@@ -16,8 +16,13 @@
 struct tls_client;
 
 /*
- * Build the context from acct.  Errors: EX_CONFIG (unreadable trust,
- * certificate or key file, bad tls_min_version), EX_SOFTWARE.
+ * Build the context from acct.  Trust: tls_trust_file when set, else the
+ * system store (its hashed certificate directory, read lazily, when there
+ * is one; else its bundle file).  No trust is loaded when a pin is set or
+ * tls_certcheck is off.  Errors: EX_CONFIG naming the file or key
+ * (unreadable or unusable tls_trust_file, tls_cert_file or tls_key_file,
+ * key not matching the certificate, passphrase-protected key, only one of
+ * tls_cert_file and tls_key_file, bad tls_min_version), EX_SOFTWARE.
  */
 int	 tls_client_new(struct tls_client **, const struct account *,
 	    struct postie_err *);
@@ -30,7 +35,9 @@ void	 tls_client_free(struct tls_client *);
  * certificate that fails verification, with the reason ("certificate has
  * expired", "unknown CA", "host name mismatch", "fingerprint mismatch");
  * EX_TEMPFAIL when the connection fails or times out during the
- * handshake; EX_UNAVAILABLE for a protocol failure (no shared version).
+ * handshake; EX_UNAVAILABLE for a protocol failure (no shared version);
+ * EX_PROTOCOL when bytes are buffered (STARTTLS response injection).
+ * On failure io is unchanged (still plain TCP).
  */
 int	 tls_start(struct tls_client *, struct io *, const char *host,
 	    struct postie_err *);
@@ -41,5 +48,18 @@ int	 tls_start(struct tls_client *, struct io *, const char *host,
  * line, for -v and --serverinfo.  Empty when io is not TLS.
  */
 void	 tls_describe(struct io *, char *buf, size_t bufsz);
+
+/*
+ * The pieces tls_start is made of, for callers that hold a bare socket.
+ * tls_handshake does the handshake on fd (made non-blocking) within
+ * timeout_ms and verifies as tls_start does; on success *ctxp is a
+ * tls_ops ctx that owns fd (tls_ops.close shuts TLS down and closes it).
+ * On failure fd stays open and is the caller's.
+ */
+extern const struct io_ops tls_ops;
+int	 tls_handshake(struct tls_client *, int fd, const char *host,
+	    int timeout_ms, void **ctxp, struct postie_err *);
+/* tls_describe for a tls_ops ctx. */
+void	 tls_ctx_describe(void *ctx, char *buf, size_t bufsz);
 
 #endif
