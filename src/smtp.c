@@ -1,5 +1,1158 @@
-/* Placeholder: the smtp module is being written. */
+/*
+ * The SMTP submission session as a state machine over a struct io:
+ * greeting, EHLO/HELO and capabilities, STARTTLS (the handshake itself is
+ * the caller's hook), AUTH (mechanisms in sasl.c), the envelope with
+ * PIPELINING, DATA encoding, QUIT, and the -v transcript with credentials
+ * masked.  Replies are read and mapped to exit codes by reply.c; this
+ * file does not open connections, speak TLS or read the config.
+ */
 #include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sysexits.h>
+
+#include "addr.h"
+#include "bounds.h"
+#include "reply.h"
+#include "sasl.h"
 #include "smtp.h"
-extern int postie_placeholder_smtp;
-int postie_placeholder_smtp;
+
+/* Longest command postie sends, AUTH initial responses aside. */
+#define SMTP_CMD_MAX	1024
+/* AUTH challenges answered before giving up (postie's own limit). */
+#define SMTP_AUTH_ROUNDS	8
+
+struct caps {
+	int	 esmtp;			/* EHLO was accepted */
+	int	 starttls;
+	int	 pipelining;
+	int	 eightbitmime;
+	int	 smtputf8;
+	int	 dsn;
+	int	 enhanced;
+	int	 size;			/* SIZE advertised */
+	unsigned long long size_max;	/* its limit; 0: none given */
+	char	 auth[BOUND_REPLY_LINE];	/* mechanisms offered */
+	struct reply ehlo;		/* the EHLO reply as received */
+};
+
+struct session {
+	struct io *io;
+	const struct smtp_params *p;
+	enum smtp_stage stage;
+	char	 where[BOUND_PATH * 4 + 32];	/* "RCPT TO <a@b>" */
+	struct caps caps;
+	struct reply r;
+	int	 tls;			/* TLS is up */
+	int	 broken;		/* stream unusable: no QUIT */
+	int	 quit_done;
+	char	 greeting[POSTIE_ERR_MSG];
+	char	 mech[32];		/* AUTH mechanism used */
+};
+
+static const char *const stage_names[] = {
+	[SMTP_CONNECT] = "connect",
+	[SMTP_GREETING] = "greeting",
+	[SMTP_EHLO] = "EHLO",
+	[SMTP_HELO] = "HELO",
+	[SMTP_STARTTLS] = "STARTTLS",
+	[SMTP_TLS] = "TLS handshake",
+	[SMTP_EHLO_TLS] = "EHLO after STARTTLS",
+	[SMTP_AUTH] = "AUTH",
+	[SMTP_MAIL] = "MAIL FROM",
+	[SMTP_RCPT] = "RCPT TO",
+	[SMTP_DATA] = "DATA",
+	[SMTP_DATA_END] = "end of DATA",
+	[SMTP_RSET] = "RSET",
+	[SMTP_QUIT] = "QUIT",
+	[SMTP_DONE] = "done",
+};
+
+const char *
+smtp_stage_name(enum smtp_stage stage)
+{
+	if ((size_t)stage >= sizeof(stage_names) / sizeof(stage_names[0]) ||
+	    stage_names[stage] == NULL)
+		return "unknown stage";
+	return stage_names[stage];
+}
+
+static void
+trace(struct session *s, enum smtp_dir dir, const char *line)
+{
+	if (s->p->trace != NULL)
+		s->p->trace(s->p->trace_arg, dir, line);
+}
+
+static void
+trace_server(void *arg, const char *line)
+{
+	trace(arg, SMTP_DIR_SERVER, line);
+}
+
+/*
+ * The one place the stage changes.  detail ("<a@b>", "PLAIN") follows
+ * the stage name in messages.
+ */
+static void
+set_stage(struct session *s, enum smtp_stage stage, const char *detail)
+{
+	char clean[sizeof(s->where)], line[sizeof(s->where) + 16];
+	int changed = stage != s->stage;
+
+	s->stage = stage;
+	strlcpy(s->where, smtp_stage_name(stage), sizeof(s->where));
+	if (detail != NULL) {
+		err_sanitize(clean, sizeof(clean), detail, strlen(detail));
+		strlcat(s->where, " ", sizeof(s->where));
+		strlcat(s->where, clean, sizeof(s->where));
+	}
+	if (changed) {
+		snprintf(line, sizeof(line), "stage: %s",
+		    smtp_stage_name(stage));
+		trace(s, SMTP_DIR_INFO, line);
+	}
+}
+
+/* Queue one command line; shown replaces it in the transcript. */
+static int
+send_line(struct session *s, const char *line, const char *shown,
+    struct postie_err *err)
+{
+	if (io_write(s->io, line, strlen(line), err) == -1 ||
+	    io_write(s->io, "\r\n", 2, err) == -1) {
+		s->broken = 1;
+		err_prefix(err, "at %s: ", s->where);
+		return -1;
+	}
+	trace(s, SMTP_DIR_CLIENT, shown != NULL ? shown : line);
+	return 0;
+}
+
+static int
+flush(struct session *s, struct postie_err *err)
+{
+	if (io_flush(s->io, err) == -1) {
+		s->broken = 1;
+		err_prefix(err, "at %s: ", s->where);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+send_cmd(struct session *s, struct postie_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+send_cmd(struct session *s, struct postie_err *err, const char *fmt, ...)
+{
+	char cmd[SMTP_CMD_MAX];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(cmd)) {
+		err_setx(err, EX_DATAERR, "at %s: command longer than %d "
+		    "bytes", s->where, SMTP_CMD_MAX - 1);
+		return -1;
+	}
+	return send_line(s, cmd, NULL, err);
+}
+
+/* Read the reply for stage (detail as set_stage). */
+static int
+read_reply(struct session *s, enum smtp_stage stage, const char *detail,
+    struct postie_err *err)
+{
+	set_stage(s, stage, detail);
+	if (reply_read(s->io, &s->r, trace_server, s, err) == -1) {
+		s->broken = 1;
+		err_prefix(err, "at %s: ", s->where);
+		return -1;
+	}
+	return 0;
+}
+
+/* The reply just read is what the stage expects, or an error. */
+static int
+check_reply(struct session *s, struct postie_err *err)
+{
+	int ex;
+
+	if ((ex = reply_exitcode(s->stage, &s->r)) == 0)
+		return 0;
+	if (ex == EX_PROTOCOL)
+		err_setx(err, ex, "at %s: unexpected reply: %s", s->where,
+		    s->r.text);
+	else
+		err_setx(err, ex, "at %s: %s", s->where, s->r.text);
+	return -1;
+}
+
+/* A command, flushed, and its reply checked. */
+static int
+command(struct session *s, enum smtp_stage stage, const char *detail,
+    const char *cmd, struct postie_err *err)
+{
+	set_stage(s, stage, detail);
+	if (send_line(s, cmd, NULL, err) == -1 || flush(s, err) == -1 ||
+	    read_reply(s, stage, detail, err) == -1)
+		return -1;
+	return check_reply(s, err);
+}
+
+/* QUIT when the stream is sane; its reply and errors do not matter. */
+static void
+quit(struct session *s)
+{
+	struct postie_err ignored;
+
+	if (s->broken || s->quit_done)
+		return;
+	s->quit_done = 1;
+	set_stage(s, SMTP_QUIT, NULL);
+	if (send_line(s, "QUIT", NULL, &ignored) == 0 &&
+	    flush(s, &ignored) == 0)
+		(void)read_reply(s, SMTP_QUIT, NULL, &ignored);
+	set_stage(s, SMTP_DONE, NULL);
+}
+
+static void
+rset(struct session *s)
+{
+	struct postie_err ignored;
+
+	if (s->broken)
+		return;
+	(void)command(s, SMTP_RSET, NULL, "RSET", &ignored);
+}
+
+static void
+caps_free(struct caps *c)
+{
+	reply_free(&c->ehlo);
+	memset(c, 0, sizeof(*c));
+}
+
+static void
+caps_add_auth(struct caps *c, const char *list)
+{
+	char name[BOUND_REPLY_LINE];
+	size_t len, i;
+
+	while (*list != '\0') {
+		while (*list == ' ')
+			list++;
+		len = strcspn(list, " ");
+		if (len == 0 || len >= sizeof(name))
+			break;
+		for (i = 0; i < len; i++)
+			name[i] = (list[i] >= 'a' && list[i] <= 'z') ?
+			    list[i] - 'a' + 'A' : list[i];
+		name[len] = '\0';
+		list += len;
+		if (sasl_offered(c->auth, name))
+			continue;
+		if (c->auth[0] != '\0')
+			strlcat(c->auth, " ", sizeof(c->auth));
+		strlcat(c->auth, name, sizeof(c->auth));
+	}
+}
+
+/* Keyword match: kw then the end, a space, or (for AUTH=) an '='. */
+static const char *
+cap_is(const char *line, const char *kw, int eq_ok)
+{
+	size_t n = strlen(kw);
+
+	if (strncasecmp(line, kw, n) != 0)
+		return NULL;
+	if (line[n] == '\0')
+		return line + n;
+	if (line[n] == ' ' || (eq_ok && line[n] == '='))
+		return line + n + 1;
+	return NULL;
+}
+
+/* RFC 5321 4.1.1.1: the first line greets, each further one is a keyword. */
+static void
+caps_parse(struct caps *c, struct reply *r)
+{
+	const char *arg, *line;
+	unsigned long long v;
+	char *end;
+	size_t i;
+
+	c->esmtp = 1;
+	for (i = 1; i < r->nlines; i++) {
+		line = r->lines[i];
+		if (cap_is(line, "STARTTLS", 0) != NULL)
+			c->starttls = 1;
+		else if (cap_is(line, "PIPELINING", 0) != NULL)
+			c->pipelining = 1;
+		else if (cap_is(line, "8BITMIME", 0) != NULL)
+			c->eightbitmime = 1;
+		else if (cap_is(line, "SMTPUTF8", 0) != NULL)
+			c->smtputf8 = 1;
+		else if (cap_is(line, "DSN", 0) != NULL)
+			c->dsn = 1;
+		else if (cap_is(line, "ENHANCEDSTATUSCODES", 0) != NULL)
+			c->enhanced = 1;
+		else if ((arg = cap_is(line, "AUTH", 1)) != NULL)
+			caps_add_auth(c, arg);
+		else if ((arg = cap_is(line, "SIZE", 0)) != NULL) {
+			c->size = 1;
+			if (*arg >= '0' && *arg <= '9') {
+				v = strtoull(arg, &end, 10);
+				if (*end == '\0' || *end == ' ')
+					c->size_max = v;
+			}
+		}
+	}
+	/* Keep the reply: serverinfo prints it. */
+	c->ehlo = *r;
+	memset(r, 0, sizeof(*r));
+}
+
+static int
+stage_greeting(struct session *s, struct postie_err *err)
+{
+	if (read_reply(s, SMTP_GREETING, NULL, err) == -1)
+		return -1;
+	strlcpy(s->greeting, s->r.text, sizeof(s->greeting));
+	return check_reply(s, err);
+}
+
+/* EHLO (forgetting what an earlier EHLO said), HELO after a 5xx. */
+static int
+stage_ehlo(struct session *s, enum smtp_stage stage, struct postie_err *err)
+{
+	char cmd[SMTP_CMD_MAX];
+
+	caps_free(&s->caps);
+	snprintf(cmd, sizeof(cmd), "EHLO %s", s->p->helo_domain);
+	set_stage(s, stage, NULL);
+	if (send_line(s, cmd, NULL, err) == -1 || flush(s, err) == -1 ||
+	    read_reply(s, stage, NULL, err) == -1)
+		return -1;
+	if (reply_class(&s->r) == 5) {
+		snprintf(cmd, sizeof(cmd), "HELO %s", s->p->helo_domain);
+		return command(s, SMTP_HELO, NULL, cmd, err);
+	}
+	if (check_reply(s, err) == -1)
+		return -1;
+	caps_parse(&s->caps, &s->r);
+	return 0;
+}
+
+static int
+stage_starttls(struct session *s, struct postie_err *err)
+{
+	set_stage(s, SMTP_STARTTLS, NULL);
+	if (!s->caps.starttls) {
+		err_setx(err, EX_UNAVAILABLE, "server does not offer STARTTLS "
+		    "(tls_starttls is on); refusing to send in cleartext");
+		return -1;
+	}
+	if (command(s, SMTP_STARTTLS, NULL, "STARTTLS", err) == -1)
+		return -1;
+	/* RFC 3207 5: anything already buffered came before the handshake. */
+	if (io_pending(s->io) > 0) {
+		s->broken = 1;
+		err_setx(err, EX_PROTOCOL, "at STARTTLS: bytes received after "
+		    "STARTTLS reply (possible response injection); aborting");
+		return -1;
+	}
+	set_stage(s, SMTP_TLS, NULL);
+	if (s->p->starttls == NULL) {
+		s->broken = 1;
+		err_setx(err, EX_SOFTWARE, "at %s: no TLS support", s->where);
+		return -1;
+	}
+	if (s->p->starttls(s->p->starttls_arg, s->io, err) == -1) {
+		s->broken = 1;
+		err_prefix(err, "at %s: ", s->where);
+		return -1;
+	}
+	s->tls = 1;
+	trace(s, SMTP_DIR_INFO, "TLS started");
+	return stage_ehlo(s, SMTP_EHLO_TLS, err);
+}
+
+static int
+get_secret(struct session *s, char *buf, size_t bufsz, struct postie_err *err)
+{
+	const struct account *acct = s->p->acct;
+
+	buf[0] = '\0';
+	if (s->p->get_password != NULL) {
+		if (s->p->get_password(s->p->get_password_arg, buf, bufsz,
+		    err) == -1) {
+			explicit_bzero(buf, bufsz);
+			err_prefix(err, "at %s: ", s->where);
+			return -1;
+		}
+		buf[bufsz - 1] = '\0';
+		return 0;
+	}
+	if (acct->password == NULL) {
+		err_setx(err, EX_CONFIG, "at %s: no password for account %s",
+		    s->where, acct->name != NULL ? acct->name : "default");
+		return -1;
+	}
+	if (strlcpy(buf, acct->password, bufsz) >= bufsz) {
+		explicit_bzero(buf, bufsz);
+		err_setx(err, EX_CONFIG, "at %s: password too long", s->where);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * One response, base64-encoded, sent as "prefix<b64>" ("AUTH PLAIN " or
+ * "") with shown in the transcript; every copy is wiped.
+ */
+static int
+send_secret(struct session *s, const char *prefix, const unsigned char *raw,
+    size_t rawlen, const char *shown, struct postie_err *err)
+{
+	char *b64, *line;
+	size_t b64len, len;
+	int rv;
+
+	if (sasl_b64_encode(raw, rawlen, &b64, err) == -1)
+		return -1;
+	b64len = strlen(b64);
+	len = strlen(prefix) + (b64len > 0 ? b64len : 1) + 1;
+	if ((line = malloc(len)) == NULL) {
+		sasl_wipe_free(b64, b64len);
+		err_set(err, EX_OSERR, "at %s", s->where);
+		return -1;
+	}
+	strlcpy(line, prefix, len);
+	/* RFC 4954 4: an empty initial response is sent as "=". */
+	strlcat(line, b64len > 0 || prefix[0] == '\0' ? b64 : "=", len);
+	sasl_wipe_free(b64, b64len);
+	rv = send_line(s, line, shown, err);
+	sasl_wipe_free(line, len);
+	if (rv == 0)
+		rv = flush(s, err);
+	return rv;
+}
+
+static int
+auth_exchange(struct session *s, struct sasl *sasl, const char *name,
+    struct postie_err *err)
+{
+	unsigned char *raw, *chal;
+	char prefix[64], shown[64];
+	const char *text;
+	size_t rawlen, chal_len, len;
+	int rounds, rv, ex;
+
+	snprintf(prefix, sizeof(prefix), "AUTH %s ", name);
+	snprintf(shown, sizeof(shown), "AUTH %s [hidden]", name);
+	if (sasl_has_initial(sasl)) {
+		if (sasl_step(sasl, NULL, 0, &raw, &rawlen, err) != 1)
+			return -1;
+		rv = send_secret(s, prefix, raw, rawlen, shown, err);
+		sasl_wipe_free(raw, rawlen);
+		if (rv == -1)
+			return -1;
+	} else {
+		snprintf(prefix, sizeof(prefix), "AUTH %s", name);
+		if (send_line(s, prefix, NULL, err) == -1 ||
+		    flush(s, err) == -1)
+			return -1;
+	}
+	for (rounds = 0;; rounds++) {
+		if (read_reply(s, SMTP_AUTH, name, err) == -1)
+			return -1;
+		if (s->r.code != 334)
+			break;
+		if (rounds >= SMTP_AUTH_ROUNDS) {
+			err_setx(err, EX_PROTOCOL, "at %s: more than %d "
+			    "challenges", s->where, SMTP_AUTH_ROUNDS);
+			return -1;
+		}
+		text = s->r.nlines > 0 ? s->r.lines[0] : "";
+		len = strlen(text);
+		while (len > 0 && text[len - 1] == ' ')
+			len--;
+		if (sasl_b64_decode(text, len, &chal, &chal_len, err) == -1) {
+			err_prefix(err, "at %s: ", s->where);
+			return -1;
+		}
+		rv = sasl_step(sasl, chal, chal_len, &raw, &rawlen, err);
+		sasl_wipe_free(chal, chal_len);
+		if (rv == -1)
+			return -1;
+		if (rv == 0) {
+			/* RFC 4954 4: "*" cancels the exchange. */
+			if (send_line(s, "*", NULL, err) == 0 &&
+			    flush(s, err) == 0)
+				(void)read_reply(s, SMTP_AUTH, name, err);
+			err_setx(err, EX_PROTOCOL, "at %s: unexpected "
+			    "challenge after the last response", s->where);
+			return -1;
+		}
+		rv = send_secret(s, "", raw, rawlen, "[hidden]", err);
+		sasl_wipe_free(raw, rawlen);
+		if (rv == -1)
+			return -1;
+	}
+	if ((ex = reply_exitcode(SMTP_AUTH, &s->r)) == 0 &&
+	    reply_class(&s->r) == 3)
+		ex = EX_PROTOCOL;
+	if (ex != 0) {
+		err_setx(err, ex, "at %s: %s%s", s->where,
+		    ex == EX_PROTOCOL ? "unexpected reply: " : "", s->r.text);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+stage_auth(struct session *s, struct postie_err *err)
+{
+	const struct account *acct = s->p->acct;
+	char secret[BOUND_SECRET];
+	struct sasl *sasl;
+	enum conf_auth mech;
+	const char *name;
+	int rv;
+
+	set_stage(s, SMTP_AUTH, NULL);
+	if (!s->tls && !acct->allow_cleartext_auth) {
+		err_setx(err, EX_NOPERM, "refusing AUTH over a cleartext "
+		    "connection (turn tls on, or allow_cleartext_auth on for "
+		    "a trusted network)");
+		return -1;
+	}
+	if (!s->caps.esmtp || s->caps.auth[0] == '\0') {
+		err_setx(err, EX_UNAVAILABLE, "at AUTH: the server does not "
+		    "offer AUTH (auth is on)");
+		return -1;
+	}
+	if (sasl_choose(acct->auth, s->caps.auth, &mech, err) == -1) {
+		err_prefix(err, "at AUTH: ");
+		return -1;
+	}
+	name = sasl_mech_name(mech);
+	set_stage(s, SMTP_AUTH, name);
+	if (get_secret(s, secret, sizeof(secret), err) == -1)
+		return -1;
+	rv = sasl_new(&sasl, mech, NULL, acct->user, secret, err);
+	explicit_bzero(secret, sizeof(secret));
+	if (rv == -1) {
+		err_prefix(err, "at %s: ", s->where);
+		return -1;
+	}
+	rv = auth_exchange(s, sasl, name, err);
+	sasl_free(sasl);
+	if (rv == 0) {
+		strlcpy(s->mech, name, sizeof(s->mech));
+		trace(s, SMTP_DIR_INFO, "authenticated");
+	}
+	return rv;
+}
+
+/* Greeting, EHLO, STARTTLS and AUTH as configured. */
+static int
+session_open(struct session *s, int do_auth, struct postie_err *err)
+{
+	const struct account *acct = s->p->acct;
+
+	if (stage_greeting(s, err) == -1 ||
+	    stage_ehlo(s, SMTP_EHLO, err) == -1)
+		return -1;
+	if (acct->tls && acct->tls_starttls && !s->p->tls_active &&
+	    stage_starttls(s, err) == -1)
+		return -1;
+	if (do_auth && acct->auth != AUTH_OFF && stage_auth(s, err) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+has_ctl(const char *str)
+{
+	for (; *str != '\0'; str++)
+		if ((unsigned char)*str < 0x20 || *str == 0x7f)
+			return 1;
+	return 0;
+}
+
+static int
+session_init(struct session *s, struct io *io, const struct smtp_params *p,
+    struct postie_err *err)
+{
+	memset(s, 0, sizeof(*s));
+	s->io = io;
+	s->p = p;
+	s->stage = SMTP_CONNECT;
+	strlcpy(s->where, smtp_stage_name(SMTP_CONNECT), sizeof(s->where));
+	s->tls = p->tls_active;
+	if (p->acct == NULL || p->helo_domain == NULL) {
+		err_setx(err, EX_SOFTWARE, "smtp: no account or EHLO domain");
+		return -1;
+	}
+	if (p->helo_domain[0] == '\0' || has_ctl(p->helo_domain) ||
+	    strchr(p->helo_domain, ' ') != NULL ||
+	    strlen(p->helo_domain) > BOUND_DOMAIN) {
+		err_setx(err, EX_CONFIG, "bad EHLO domain");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+session_free(struct session *s)
+{
+	caps_free(&s->caps);
+	reply_free(&s->r);
+}
+
+/* RFC 3461 4: xtext. */
+static int
+xtext(char *dst, size_t dstsz, const char *src)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char c;
+	size_t o = 0;
+
+	for (; *src != '\0'; src++) {
+		c = (unsigned char)*src;
+		if (o + 4 > dstsz)
+			return -1;
+		if (c >= '!' && c <= '~' && c != '+' && c != '=')
+			dst[o++] = (char)c;
+		else {
+			dst[o++] = '+';
+			dst[o++] = hex[c >> 4];
+			dst[o++] = hex[c & 0xf];
+		}
+	}
+	dst[o] = '\0';
+	return 0;
+}
+
+static int
+dsn_notify_ok(const char *v)
+{
+	const char *word;
+	size_t len;
+
+	for (word = v; *word != '\0'; word += len + (word[len] == ',')) {
+		len = strcspn(word, ",");
+		if (!((len == 5 && strncasecmp(word, "NEVER", 5) == 0) ||
+		    (len == 7 && strncasecmp(word, "SUCCESS", 7) == 0) ||
+		    (len == 7 && strncasecmp(word, "FAILURE", 7) == 0) ||
+		    (len == 5 && strncasecmp(word, "DELAY", 5) == 0)))
+			return 0;
+		if (word[len] == ',' && word[len + 1] == '\0')
+			return 0;
+	}
+	return v[0] != '\0';
+}
+
+/* The ESMTP parameters of MAIL FROM into params; checks SIZE and UTF-8. */
+static int
+mail_params(struct session *s, const char *from, char *const *rcpts,
+    size_t nrcpts, struct msg *msg, char *params, size_t paramsz,
+    struct postie_err *err)
+{
+	const struct smtp_params *p = s->p;
+	char num[32], envid[BOUND_DSN_ENVID + 1];
+	const char *utf8 = NULL, *body = NULL;
+	unsigned long long size;
+	off_t msize;
+	size_t i;
+
+	params[0] = '\0';
+	msize = msg_size(msg);
+	size = msize > 0 ? (unsigned long long)msize : 0;
+	if (s->caps.size) {
+		if (s->caps.size_max > 0 && size > s->caps.size_max) {
+			err_setx(err, EX_DATAERR, "at %s: message of %llu "
+			    "bytes exceeds the server's limit of %llu",
+			    s->where, size, s->caps.size_max);
+			return -1;
+		}
+		snprintf(num, sizeof(num), " SIZE=%llu", size);
+		strlcat(params, num, paramsz);
+	}
+	if (p->body_type != NULL) {
+		if (strcasecmp(p->body_type, "8BITMIME") == 0)
+			body = "8BITMIME";
+		else if (strcasecmp(p->body_type, "7BIT") == 0)
+			body = "7BIT";
+		else {
+			err_setx(err, EX_USAGE, "bad body type (use 7BIT or "
+			    "8BITMIME)");
+			return -1;
+		}
+	} else if (msg_has_8bit(msg))
+		body = "8BITMIME";
+	/* RFC 6152 2: BODY= only to a server that offers 8BITMIME. */
+	if (body != NULL && s->caps.eightbitmime) {
+		strlcat(params, " BODY=", paramsz);
+		strlcat(params, body, paramsz);
+	}
+	if (addr_needs_utf8(from))
+		utf8 = from;
+	for (i = 0; utf8 == NULL && i < nrcpts; i++)
+		if (addr_needs_utf8(rcpts[i]))
+			utf8 = rcpts[i];
+	if (utf8 != NULL) {
+		if (!s->caps.smtputf8) {
+			err_setx(err, EX_UNAVAILABLE, "at %s: address <%s> "
+			    "needs SMTPUTF8 which the server does not offer",
+			    s->where, utf8);
+			return -1;
+		}
+		strlcat(params, " SMTPUTF8", paramsz);
+	}
+	if (p->dsn_notify != NULL && !dsn_notify_ok(p->dsn_notify)) {
+		err_setx(err, EX_USAGE, "bad DSN notify value (use NEVER, or "
+		    "SUCCESS, FAILURE and DELAY separated by commas)");
+		return -1;
+	}
+	if (p->dsn_return != NULL && strcasecmp(p->dsn_return, "FULL") != 0 &&
+	    strcasecmp(p->dsn_return, "HDRS") != 0) {
+		err_setx(err, EX_USAGE, "bad DSN return value (use FULL or "
+		    "HDRS)");
+		return -1;
+	}
+	if (p->dsn_envid != NULL && xtext(envid, sizeof(envid),
+	    p->dsn_envid) == -1) {
+		err_setx(err, EX_USAGE, "DSN envelope id longer than %d "
+		    "characters", BOUND_DSN_ENVID);
+		return -1;
+	}
+	if (!s->caps.dsn) {
+		if (p->dsn_notify != NULL || p->dsn_return != NULL ||
+		    p->dsn_envid != NULL)
+			trace(s, SMTP_DIR_INFO, "the server does not offer "
+			    "DSN; DSN parameters not sent");
+		return 0;
+	}
+	if (p->dsn_return != NULL) {
+		strlcat(params, " RET=", paramsz);
+		strlcat(params, strcasecmp(p->dsn_return, "FULL") == 0 ?
+		    "FULL" : "HDRS", paramsz);
+	}
+	if (p->dsn_envid != NULL) {
+		strlcat(params, " ENVID=", paramsz);
+		strlcat(params, envid, paramsz);
+	}
+	return 0;
+}
+
+static int
+send_rcpt(struct session *s, const char *rcpt, struct postie_err *err)
+{
+	if (s->caps.dsn && s->p->dsn_notify != NULL)
+		return send_cmd(s, err, "RCPT TO:<%s> NOTIFY=%s", rcpt,
+		    s->p->dsn_notify);
+	return send_cmd(s, err, "RCPT TO:<%s>", rcpt);
+}
+
+/* Note the reply to RCPT TO rcpt in res. */
+static int
+record_rcpt(struct session *s, const char *rcpt, struct smtp_result *res,
+    struct postie_err *err)
+{
+	struct smtp_rcpt_fail *f;
+	int ex;
+
+	if ((ex = reply_exitcode(SMTP_RCPT, &s->r)) == 0) {
+		res->naccepted++;
+		return 0;
+	}
+	f = reallocarray(res->fails, res->nfails + 1, sizeof(*f));
+	if (f == NULL) {
+		err_set(err, EX_OSERR, "at %s", s->where);
+		return -1;
+	}
+	res->fails = f;
+	f = &res->fails[res->nfails];
+	f->code = s->r.code;
+	f->ex = ex;
+	f->rcpt = strdup(rcpt);
+	f->reply = strdup(s->r.text);
+	if (f->rcpt == NULL || f->reply == NULL) {
+		free(f->rcpt);
+		free(f->reply);
+		err_set(err, EX_OSERR, "at %s", s->where);
+		return -1;
+	}
+	res->nfails++;
+	return 0;
+}
+
+/* The error for rejected recipients, naming each. */
+static void
+rcpt_error(const struct smtp_result *res, size_t nrcpts,
+    struct postie_err *err)
+{
+	char buf[POSTIE_ERR_MSG], clean[POSTIE_ERR_MSG];
+	size_t i;
+	int ex = 0;
+
+	for (i = 0; i < res->nfails; i++)
+		ex = reply_worse_ex(ex, res->fails[i].ex);
+	if (res->nfails == 1 && res->naccepted == 0) {
+		err_sanitize(clean, sizeof(clean), res->fails[0].rcpt,
+		    strlen(res->fails[0].rcpt));
+		err_setx(err, ex, "at RCPT TO <%s>: %s", clean,
+		    res->fails[0].reply);
+		return;
+	}
+	if (res->naccepted == 0)
+		snprintf(buf, sizeof(buf), "at RCPT TO: all %zu recipients "
+		    "rejected: ", res->nfails);
+	else
+		snprintf(buf, sizeof(buf), "at RCPT TO: message sent to %zu "
+		    "of %zu recipients; rejected: ", res->naccepted, nrcpts);
+	for (i = 0; i < res->nfails; i++) {
+		if (i > 0)
+			strlcat(buf, "; ", sizeof(buf));
+		err_sanitize(clean, sizeof(clean), res->fails[i].rcpt,
+		    strlen(res->fails[i].rcpt));
+		strlcat(buf, "<", sizeof(buf));
+		strlcat(buf, clean, sizeof(buf));
+		strlcat(buf, ">: ", sizeof(buf));
+		strlcat(buf, res->fails[i].reply, sizeof(buf));
+	}
+	err_setx(err, ex, "%s", buf);
+}
+
+/* DATA answered 354 with nobody to deliver to: end it empty. */
+static void
+data_abort(struct session *s)
+{
+	struct postie_err ignored;
+
+	if (send_line(s, ".", NULL, &ignored) == 0 &&
+	    flush(s, &ignored) == 0)
+		(void)read_reply(s, SMTP_DATA_END, NULL, &ignored);
+}
+
+/*
+ * MAIL, RCPT for each recipient, DATA.  With PIPELINING all are written
+ * in one flush and the replies read in order (RFC 2920 3.1); without, one
+ * at a time, and DATA is not sent when no recipient was accepted.
+ * Returns 0 when DATA got 354.
+ */
+static int
+stage_envelope(struct session *s, const char *from, char *const *rcpts,
+    size_t nrcpts, struct msg *msg, struct smtp_result *res,
+    struct postie_err *err)
+{
+	char params[SMTP_CMD_MAX], detail[BOUND_PATH * 4 + 3];
+	struct postie_err mailerr = { 0, "" };
+	int pipe = s->caps.pipelining, mail_ok;
+	size_t i;
+
+	set_stage(s, SMTP_MAIL, NULL);
+	if (mail_params(s, from, rcpts, nrcpts, msg, params,
+	    sizeof(params), err) == -1)
+		return -1;
+	if (send_cmd(s, err, "MAIL FROM:<%s>%s", from, params) == -1)
+		return -1;
+	if (!pipe) {
+		if (flush(s, err) == -1 ||
+		    read_reply(s, SMTP_MAIL, NULL, err) == -1 ||
+		    check_reply(s, err) == -1)
+			return -1;
+	}
+	for (i = 0; i < nrcpts; i++) {
+		snprintf(detail, sizeof(detail), "<%s>", rcpts[i]);
+		set_stage(s, SMTP_RCPT, detail);
+		if (send_rcpt(s, rcpts[i], err) == -1)
+			return -1;
+		if (pipe)
+			continue;
+		if (flush(s, err) == -1 ||
+		    read_reply(s, SMTP_RCPT, detail, err) == -1 ||
+		    record_rcpt(s, rcpts[i], res, err) == -1)
+			return -1;
+	}
+	if (!pipe) {
+		if (res->naccepted == 0) {
+			rset(s);
+			rcpt_error(res, nrcpts, err);
+			return -1;
+		}
+		return command(s, SMTP_DATA, NULL, "DATA", err);
+	}
+
+	set_stage(s, SMTP_DATA, NULL);
+	if (send_line(s, "DATA", NULL, err) == -1 || flush(s, err) == -1 ||
+	    read_reply(s, SMTP_MAIL, NULL, err) == -1)
+		return -1;
+	mail_ok = check_reply(s, &mailerr) == 0;
+	for (i = 0; i < nrcpts; i++) {
+		snprintf(detail, sizeof(detail), "<%s>", rcpts[i]);
+		if (read_reply(s, SMTP_RCPT, detail, err) == -1)
+			return -1;
+		if (mail_ok && record_rcpt(s, rcpts[i], res, err) == -1)
+			return -1;
+	}
+	if (read_reply(s, SMTP_DATA, NULL, err) == -1)
+		return -1;
+	if (!mail_ok || res->naccepted == 0) {
+		if (reply_class(&s->r) == 3)
+			data_abort(s);
+		rset(s);
+		if (!mail_ok)
+			*err = mailerr;
+		else
+			rcpt_error(res, nrcpts, err);
+		return -1;
+	}
+	return check_reply(s, err);
+}
+
+static int
+data_out(void *arg, const char *buf, size_t len, struct postie_err *err)
+{
+	return smtp_dot_write(arg, buf, len, err);
+}
+
+/*
+ * The message, the final dot, and with PIPELINING the QUIT in the same
+ * flush (RFC 2920 3.1 lets QUIT end a group).
+ */
+static int
+stage_data(struct session *s, struct msg *msg, struct smtp_result *res,
+    struct postie_err *err)
+{
+	struct postie_err ignored;
+	struct smtp_dot dot;
+	char line[64];
+	int ex;
+
+	smtp_dot_init(&dot, s->io);
+	if (msg_emit(msg, data_out, &dot, err) == -1 ||
+	    smtp_dot_end(&dot, err) == -1) {
+		/* Mid-DATA there is no way back but closing. */
+		s->broken = 1;
+		err_prefix(err, "at %s: ", s->where);
+		return -1;
+	}
+	snprintf(line, sizeof(line), "[message: %llu bytes]", dot.nbytes);
+	trace(s, SMTP_DIR_CLIENT, line);
+	trace(s, SMTP_DIR_CLIENT, ".");
+	if (s->caps.pipelining) {
+		set_stage(s, SMTP_QUIT, NULL);
+		if (send_line(s, "QUIT", NULL, err) == -1)
+			return -1;
+		s->quit_done = 1;
+	}
+	if (flush(s, err) == -1)
+		return -1;
+	set_stage(s, SMTP_DATA_END, NULL);
+	if (reply_read(s->io, &s->r, trace_server, s, err) == -1) {
+		s->broken = 1;
+		if (err->ex == EX_PROTOCOL)
+			err_prefix(err, "at %s: ", s->where);
+		else if (strcmp(err->msg, "connection closed by server") == 0)
+			err_setx(err, EX_TEMPFAIL, "at %s: connection lost "
+			    "after the final dot; the message may have been "
+			    "delivered", s->where);
+		else {
+			char why[POSTIE_ERR_MSG];
+
+			strlcpy(why, err->msg, sizeof(why));
+			err_setx(err, EX_TEMPFAIL, "at %s: connection lost "
+			    "after the final dot (%s); the message may have "
+			    "been delivered", s->where, why);
+		}
+		return -1;
+	}
+	res->final_code = s->r.code;
+	strlcpy(res->final_reply, s->r.text, sizeof(res->final_reply));
+	ex = check_reply(s, err);
+	if (s->quit_done)
+		(void)read_reply(s, SMTP_QUIT, NULL, &ignored);
+	if (ex == -1)
+		return -1;
+	return 0;
+}
+
+int
+smtp_submit(struct io *io, const struct smtp_params *p, const char *from,
+    char *const *rcpts, size_t nrcpts, struct msg *msg,
+    struct smtp_result *res, struct postie_err *err)
+{
+	struct session s;
+	size_t i;
+	int rv;
+
+	memset(res, 0, sizeof(*res));
+	if (session_init(&s, io, p, err) == -1)
+		return -1;
+	if (nrcpts == 0) {
+		err_setx(err, EX_USAGE, "no recipients");
+		return -1;
+	}
+	if (from == NULL || has_ctl(from)) {
+		err_setx(err, EX_DATAERR, "sender address holds control "
+		    "characters");
+		return -1;
+	}
+	for (i = 0; i < nrcpts; i++) {
+		if (has_ctl(rcpts[i])) {
+			err_setx(err, EX_DATAERR, "recipient address holds "
+			    "control characters");
+			return -1;
+		}
+	}
+	rv = session_open(&s, 1, err);
+	if (rv == 0)
+		rv = stage_envelope(&s, from, rcpts, nrcpts, msg, res, err);
+	if (rv == 0)
+		rv = stage_data(&s, msg, res, err);
+	quit(&s);
+	res->tls = s.tls;
+	strlcpy(res->auth_mech, s.mech, sizeof(res->auth_mech));
+	if (rv == 0 && res->nfails > 0) {
+		rcpt_error(res, nrcpts, err);
+		rv = -1;
+	}
+	session_free(&s);
+	return rv;
+}
+
+int
+smtp_serverinfo(struct io *io, const struct smtp_params *p, int do_auth,
+    FILE *out, struct postie_err *err)
+{
+	struct session s;
+	size_t i;
+	int rv;
+
+	if (session_init(&s, io, p, err) == -1)
+		return -1;
+	rv = session_open(&s, 0, err);
+	if (s.greeting[0] != '\0')
+		fprintf(out, "Greeting: %s\n", s.greeting);
+	if (rv == 0) {
+		fprintf(out, "TLS: %s\n", s.tls ? (p->tls_active ?
+		    "yes (implicit)" : "yes (STARTTLS)") : "no");
+		if (!s.caps.esmtp)
+			fprintf(out, "Capabilities: none (EHLO refused; "
+			    "HELO accepted)\n");
+		else {
+			fprintf(out, "Capabilities:\n");
+			for (i = 1; i < s.caps.ehlo.nlines; i++)
+				fprintf(out, "    %s\n", s.caps.ehlo.lines[i]);
+		}
+		fprintf(out, "AUTH mechanisms: %s\n", s.caps.auth[0] != '\0' ?
+		    s.caps.auth : "none");
+		if (do_auth && p->acct->auth != AUTH_OFF) {
+			rv = stage_auth(&s, err);
+			if (rv == 0)
+				fprintf(out, "Authentication: succeeded "
+				    "(%s)\n", s.mech);
+		}
+	}
+	quit(&s);
+	session_free(&s);
+	return rv;
+}
+
+void
+smtp_result_free(struct smtp_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->nfails; i++) {
+		free(res->fails[i].rcpt);
+		free(res->fails[i].reply);
+	}
+	free(res->fails);
+	res->fails = NULL;
+	res->nfails = 0;
+}
+
+void
+smtp_dot_init(struct smtp_dot *d, struct io *io)
+{
+	memset(d, 0, sizeof(*d));
+	d->io = io;
+	d->bol = 1;
+}
+
+static int
+dot_put(struct smtp_dot *d, const char *buf, size_t len,
+    struct postie_err *err)
+{
+	d->nbytes += len;
+	return io_write(d->io, buf, len, err);
+}
+
+int
+smtp_dot_write(struct smtp_dot *d, const char *buf, size_t len,
+    struct postie_err *err)
+{
+	const char *p = buf, *end = buf + len, *lf = NULL, *cr, *q;
+
+	if (len == 0)
+		return 0;
+	if (d->cr) {
+		d->cr = 0;
+		d->bol = 1;
+		if (dot_put(d, "\r\n", 2, err) == -1)
+			return -1;
+		if (*p == '\n')
+			p++;
+	}
+	while (p < end) {
+		if (d->bol && *p == '.' && dot_put(d, ".", 1, err) == -1)
+			return -1;
+		d->bol = 0;
+		if (lf == NULL || lf < p) {
+			if ((lf = memchr(p, '\n', (size_t)(end - p))) == NULL)
+				lf = end;
+		}
+		cr = memchr(p, '\r', (size_t)(lf - p));
+		q = cr != NULL ? cr : lf;
+		if (q > p && dot_put(d, p, (size_t)(q - p), err) == -1)
+			return -1;
+		if (q == end)
+			break;
+		if (*q == '\n')
+			p = q + 1;
+		else if (q + 1 == end) {
+			d->cr = 1;
+			break;
+		} else if (q[1] == '\n')
+			p = q + 2;
+		else
+			p = q + 1;
+		if (dot_put(d, "\r\n", 2, err) == -1)
+			return -1;
+		d->bol = 1;
+	}
+	return 0;
+}
+
+int
+smtp_dot_end(struct smtp_dot *d, struct postie_err *err)
+{
+	if ((d->cr || !d->bol) && dot_put(d, "\r\n", 2, err) == -1)
+		return -1;
+	d->cr = 0;
+	d->bol = 1;
+	return io_write(d->io, ".\r\n", 3, err);
+}

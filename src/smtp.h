@@ -49,7 +49,12 @@ struct smtp_params {
 	 */
 	int	(*starttls)(void *arg, struct io *, struct postie_err *);
 	void	*starttls_arg;
-	/* Fetch the secret only when AUTH needs it (see conf_password). */
+	/*
+	 * Fetch the secret only when AUTH needs it (see conf_password):
+	 * -1 on error (passed up), else the secret is in buf (0 or 1 as
+	 * conf_password returns).  The session wipes buf right after use.
+	 * NULL: the account's password key is used.
+	 */
 	int	(*get_password)(void *arg, char *buf, size_t bufsz,
 		    struct postie_err *);
 	void	*get_password_arg;
@@ -109,5 +114,24 @@ int	 smtp_serverinfo(struct io *, const struct smtp_params *, int do_auth,
 	    FILE *out, struct postie_err *);
 
 void	 smtp_result_free(struct smtp_result *);
+
+/*
+ * The DATA encoder (RFC 5321 4.5.2, 2.3.8): turns LF and bare CR into
+ * CRLF, keeps CRLF, doubles a dot that starts a line, and ends the data
+ * with CRLF (added when the last line lacks one) and ".".  Chunks may
+ * split a line or a CR LF pair anywhere.  Writes go to io unflushed.
+ */
+struct smtp_dot {
+	struct io *io;
+	int	 bol;			/* at the start of a line */
+	int	 cr;			/* the last chunk ended in CR */
+	unsigned long long nbytes;	/* message bytes written */
+};
+
+void	 smtp_dot_init(struct smtp_dot *, struct io *);
+int	 smtp_dot_write(struct smtp_dot *, const char *buf, size_t len,
+	    struct postie_err *);
+/* The final CRLF when needed, then ".\r\n". */
+int	 smtp_dot_end(struct smtp_dot *, struct postie_err *);
 
 #endif

@@ -1,7 +1,1199 @@
-/* Placeholder until the smtp tests are written: skips. */
-int main(void);
+/*
+ * Tests for smtp.c: whole sessions against a scripted server over the
+ * in-memory transport (no sockets), asserting the exact bytes sent, the
+ * number of transport writes, exit codes and message words; and the DATA
+ * encoder chunk by chunk.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "smtp.h"
+
+#define PASSWORD	"tanstaaftanstaaf"
+#define PLAIN_B64	"AHRpbQB0YW5zdGFhZnRhbnN0YWFm"
+#define USER_B64	"dGlt"
+#define PASS_B64	"dGFuc3RhYWZ0YW5zdGFhZg=="
+
+#define GREET		"220 mx.example.org ESMTP\r\n"
+#define EHLO_PLAIN	"250-mx.example.org\r\n250 HELP\r\n"
+#define EHLO_PIPE	"250-mx.example.org\r\n250 PIPELINING\r\n"
+#define MSG		"Subject: hi\n\nhello\n"
+#define MSG_SENT	"Subject: hi\r\n\r\nhello\r\n.\r\n"
+
+struct run {
+	const char *script;
+	size_t	 chunk;
+	struct account acct;
+	struct smtp_params p;
+	const char *from;
+	char	*rcpts[4];
+	size_t	 nrcpts;
+	const char *msgtext;
+	/* Results. */
+	int	 rv;
+	struct postie_err err;
+	struct smtp_result res;
+	char	*out;
+	size_t	 outlen;
+	size_t	 nwrites;
+	char	 trace[16384];
+	int	 npw;
+	int	 ntls;
+	char	*out_at_tls;	/* what was sent when starttls ran */
+	struct io_mem *mem;
+};
+
+static int
+fake_password(void *arg, char *buf, size_t bufsz, struct postie_err *err)
+{
+	struct run *r = arg;
+
+	r->npw++;
+	strlcpy(buf, PASSWORD, bufsz);
+	return 1;
+}
+
+static int
+fake_starttls(void *arg, struct io *io, struct postie_err *err)
+{
+	struct run *r = arg;
+	const char *out;
+	size_t len;
+
+	r->ntls++;
+	out = io_mem_output(r->mem, &len);
+	r->out_at_tls = strndup(out, len);
+	ck_assert_uint_eq(io_pending(io), 0);
+	return 0;
+}
+
+static void
+collect(void *arg, enum smtp_dir dir, const char *line)
+{
+	struct run *r = arg;
+
+	strlcat(r->trace, dir == SMTP_DIR_CLIENT ? "C: " :
+	    dir == SMTP_DIR_SERVER ? "S: " : "I: ", sizeof(r->trace));
+	strlcat(r->trace, line, sizeof(r->trace));
+	strlcat(r->trace, "\n", sizeof(r->trace));
+}
+
+static void
+run_init(struct run *r, const char *script)
+{
+	memset(r, 0, sizeof(*r));
+	r->script = script;
+	r->chunk = 0;
+	r->acct.name = "test";
+	r->acct.user = "tim";
+	r->acct.auth = AUTH_OFF;
+	r->p.acct = &r->acct;
+	r->p.helo_domain = "client.example";
+	r->p.get_password = fake_password;
+	r->p.get_password_arg = r;
+	r->p.starttls = fake_starttls;
+	r->p.starttls_arg = r;
+	r->p.trace = collect;
+	r->p.trace_arg = r;
+	r->from = "a@example.org";
+	r->rcpts[0] = "b@example.net";
+	r->nrcpts = 1;
+	r->msgtext = MSG;
+}
+
+static struct msg *
+make_msg(const char *text)
+{
+	struct postie_err err;
+	struct msg *m;
+	FILE *fp;
+
+	fp = tmpfile();
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_uint_eq(fwrite(text, 1, strlen(text), fp), strlen(text));
+	ck_assert_int_eq(fflush(fp), 0);
+	ck_assert_int_eq(lseek(fileno(fp), 0, SEEK_SET), 0);
+	ck_assert_msg(msg_read(&m, fileno(fp), 0, &err) == 0, "%s", err.msg);
+	fclose(fp);
+	return m;
+}
+
+static struct io *
+run_io(struct run *r)
+{
+	struct io *io;
+
+	r->mem = io_mem_new(r->script, strlen(r->script), r->chunk);
+	ck_assert_ptr_nonnull(r->mem);
+	io = io_new(&io_mem_ops, r->mem, 5);
+	ck_assert_ptr_nonnull(io);
+	return io;
+}
+
+static void
+run_done(struct run *r, struct io *io)
+{
+	const char *out;
+
+	out = io_mem_output(r->mem, &r->outlen);
+	r->out = strndup(out, r->outlen);
+	r->nwrites = io_mem_writes(r->mem);
+	io_free(io);
+}
+
+static void
+run_submit(struct run *r)
+{
+	struct io *io;
+	struct msg *m;
+
+	m = make_msg(r->msgtext);
+	io = run_io(r);
+	memset(&r->err, 0, sizeof(r->err));
+	r->rv = smtp_submit(io, &r->p, r->from, r->rcpts, r->nrcpts, m,
+	    &r->res, &r->err);
+	run_done(r, io);
+	msg_free(m);
+}
+
+static void
+run_free(struct run *r)
+{
+	smtp_result_free(&r->res);
+	free(r->out);
+	free(r->out_at_tls);
+}
+
+static int
+contains(const char *hay, const char *needle)
+{
+	return strstr(hay, needle) != NULL;
+}
+
+#define ck_out(r, want)	ck_assert_msg(strcmp((r)->out, (want)) == 0, \
+	"sent:\n%s\nwanted:\n%s", (r)->out, (want))
+#define ck_has(s, w)	ck_assert_msg(contains((s), (w)), \
+	"\"%s\" lacks \"%s\"", (s), (w))
+#define ck_lacks(s, w)	ck_assert_msg(!contains((s), (w)), \
+	"\"%s\" holds \"%s\"", (s), (w))
+
+START_TEST(full_session)
+{
+	struct run r;
+
+	run_init(&r, GREET
+	    "250-mx.example.org\r\n250-SIZE 1000\r\n250 8BITMIME\r\n"
+	    "250 2.1.0 ok\r\n"
+	    "250 2.1.5 ok\r\n"
+	    "354 go ahead\r\n"
+	    "250 2.0.0 queued as ABC\r\n"
+	    "221 2.0.0 bye\r\n");
+	r.chunk = (size_t)_i;
+	run_submit(&r);
+	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
+	ck_out(&r, "EHLO client.example\r\n"
+	    "MAIL FROM:<a@example.org> SIZE=22\r\n"
+	    "RCPT TO:<b@example.net>\r\n"
+	    "DATA\r\n"
+	    MSG_SENT
+	    "QUIT\r\n");
+	ck_assert_uint_eq(r.nwrites, 6);
+	ck_assert_int_eq(r.res.final_code, 250);
+	ck_assert_str_eq(r.res.final_reply, "250 2.0.0 queued as ABC");
+	ck_assert_uint_eq(r.res.naccepted, 1);
+	ck_assert_uint_eq(r.res.nfails, 0);
+	ck_assert_int_eq(r.res.tls, 0);
+	ck_assert_str_eq(r.res.auth_mech, "");
+	ck_assert_int_eq(r.npw, 0);
+	ck_has(r.trace, "C: EHLO client.example\n");
+	ck_has(r.trace, "S: 250 2.0.0 queued as ABC\n");
+	ck_has(r.trace, "I: stage: end of DATA\n");
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(pipelining)
+{
+	struct run r;
+
+	run_init(&r, GREET EHLO_PIPE
+	    "250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"
+	    "250 queued\r\n221 bye\r\n");
+	r.rcpts[1] = "c@example.net";
+	r.nrcpts = 2;
+	run_submit(&r);
+	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
+	ck_out(&r, "EHLO client.example\r\n"
+	    "MAIL FROM:<a@example.org>\r\n"
+	    "RCPT TO:<b@example.net>\r\n"
+	    "RCPT TO:<c@example.net>\r\n"
+	    "DATA\r\n"
+	    MSG_SENT
+	    "QUIT\r\n");
+	/* EHLO; MAIL+RCPT+RCPT+DATA; message+dot+QUIT. */
+	ck_assert_uint_eq(r.nwrites, 3);
+	ck_assert_uint_eq(r.res.naccepted, 2);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(no_pipelining)
+{
+	struct run r;
+
+	run_init(&r, GREET EHLO_PLAIN
+	    "250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"
+	    "250 queued\r\n221 bye\r\n");
+	r.rcpts[1] = "c@example.net";
+	r.nrcpts = 2;
+	run_submit(&r);
+	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
+	/* EHLO, MAIL, RCPT, RCPT, DATA, message, QUIT. */
+	ck_assert_uint_eq(r.nwrites, 7);
+	run_free(&r);
+}
+END_TEST
+
+/*
+ * Each stage's failures: the server's replies in order (EHLO_PIPE makes
+ * the envelope pipelined), the exit code, words of the message, whether
+ * QUIT follows, and bytes that must or must not have been sent.
+ */
+static const struct {
+	const char *name;
+	const char *script;
+	int	 ex;
+	const char *words;
+	int	 quit;
+	const char *sent;
+	const char *not_sent;
+} stage_errors[] = {
+	{ "greeting 421", "421 4.3.2 busy\r\n", EX_TEMPFAIL,
+	    "at greeting: 421 4.3.2 busy", 1, NULL, "EHLO" },
+	{ "greeting 554", "554 no service\r\n", EX_UNAVAILABLE,
+	    "at greeting: 554 no service", 1, NULL, "EHLO" },
+	{ "greeting closed", "", EX_TEMPFAIL,
+	    "at greeting: connection closed by server", 0, NULL, "EHLO" },
+	{ "greeting malformed", "22O hi\r\n", EX_PROTOCOL,
+	    "at greeting: malformed reply: 22O hi", 0, NULL, "EHLO" },
+	{ "EHLO 421", GREET "421 closing\r\n", EX_TEMPFAIL,
+	    "at EHLO: 421 closing", 1, NULL, "HELO" },
+	{ "HELO 550", GREET "502 no EHLO\r\n550 no HELO either\r\n",
+	    EX_UNAVAILABLE, "at HELO: 550 no HELO either", 1,
+	    "HELO client.example\r\n", "MAIL" },
+	{ "MAIL 451", GREET EHLO_PLAIN "451 4.3.0 try later\r\n",
+	    EX_TEMPFAIL, "at MAIL FROM: 451 4.3.0 try later", 1, NULL,
+	    "RCPT" },
+	{ "MAIL 550 5.1.8", GREET EHLO_PLAIN
+	    "550 5.1.8 bad sender domain\r\n", EX_DATAERR,
+	    "at MAIL FROM: 550 5.1.8 bad sender domain", 1, NULL, "RCPT" },
+	{ "MAIL 550 5.7.1", GREET EHLO_PLAIN "550 5.7.1 not yours\r\n",
+	    EX_NOPERM, "at MAIL FROM: 550 5.7.1 not yours", 1, NULL, "RCPT" },
+	{ "MAIL 354", GREET EHLO_PLAIN "354 what\r\n", EX_PROTOCOL,
+	    "at MAIL FROM: unexpected reply: 354 what", 1, NULL, "RCPT" },
+	{ "MAIL malformed", GREET EHLO_PLAIN "25O ok\r\n", EX_PROTOCOL,
+	    "at MAIL FROM: malformed reply: 25O ok", 0, NULL, "RCPT" },
+	{ "MAIL 451 pipelined", GREET EHLO_PIPE "451 4.3.0 try later\r\n"
+	    "503 no\r\n503 no\r\n250 reset\r\n", EX_TEMPFAIL,
+	    "at MAIL FROM: 451 4.3.0 try later", 1, "DATA\r\nRSET\r\n",
+	    "Subject" },
+	{ "RCPT 550", GREET EHLO_PLAIN "250 ok\r\n550 5.1.1 unknown user\r\n"
+	    "250 reset\r\n", EX_NOUSER,
+	    "at RCPT TO <b@example.net>: 550 5.1.1 unknown user", 1,
+	    "RSET\r\n", "DATA" },
+	{ "RCPT 452", GREET EHLO_PLAIN "250 ok\r\n452 4.5.3 too many\r\n"
+	    "250 reset\r\n", EX_TEMPFAIL,
+	    "at RCPT TO <b@example.net>: 452 4.5.3 too many", 1,
+	    "RSET\r\n", "DATA" },
+	{ "RCPT 553", GREET EHLO_PLAIN "250 ok\r\n553 bad mailbox name\r\n"
+	    "250 reset\r\n", EX_NOUSER,
+	    "at RCPT TO <b@example.net>: 553 bad mailbox name", 1,
+	    "RSET\r\n", "DATA" },
+	{ "RCPT 550 5.7.1", GREET EHLO_PIPE "250 ok\r\n"
+	    "550 5.7.1 relaying denied\r\n554 no\r\n250 reset\r\n",
+	    EX_NOPERM, "at RCPT TO <b@example.net>: 550 5.7.1 relaying denied",
+	    1, "RSET\r\n", "Subject" },
+	{ "DATA 554", GREET EHLO_PLAIN "250 ok\r\n250 ok\r\n554 no\r\n",
+	    EX_UNAVAILABLE, "at DATA: 554 no", 1, NULL, "Subject" },
+	{ "DATA 451", GREET EHLO_PLAIN "250 ok\r\n250 ok\r\n451 later\r\n",
+	    EX_TEMPFAIL, "at DATA: 451 later", 1, NULL, "Subject" },
+	{ "DATA 250", GREET EHLO_PLAIN "250 ok\r\n250 ok\r\n250 what\r\n",
+	    EX_PROTOCOL, "at DATA: unexpected reply: 250 what", 1, NULL,
+	    "Subject" },
+	{ "end 451", GREET EHLO_PLAIN "250 ok\r\n250 ok\r\n354 go\r\n"
+	    "451 4.3.0 later\r\n", EX_TEMPFAIL,
+	    "at end of DATA: 451 4.3.0 later", 1, MSG_SENT, NULL },
+	{ "end 552", GREET EHLO_PLAIN "250 ok\r\n250 ok\r\n354 go\r\n"
+	    "552 5.3.4 too big\r\n", EX_DATAERR,
+	    "at end of DATA: 552 5.3.4 too big", 1, MSG_SENT, NULL },
+	{ "end 554", GREET EHLO_PLAIN "250 ok\r\n250 ok\r\n354 go\r\n"
+	    "554 5.7.1 spam\r\n", EX_UNAVAILABLE,
+	    "at end of DATA: 554 5.7.1 spam", 1, MSG_SENT, NULL },
+	{ "end closed", GREET EHLO_PLAIN "250 ok\r\n250 ok\r\n354 go\r\n",
+	    EX_TEMPFAIL, "at end of DATA: connection lost after the final "
+	    "dot; the message may have been delivered", 0, MSG_SENT, NULL },
+	{ "end closed mid-reply", GREET EHLO_PLAIN
+	    "250 ok\r\n250 ok\r\n354 go\r\n250-queued\r\n", EX_TEMPFAIL,
+	    "connection lost after the final dot", 0, MSG_SENT, NULL },
+	{ "end closed pipelined", GREET EHLO_PIPE
+	    "250 ok\r\n250 ok\r\n354 go\r\n", EX_TEMPFAIL,
+	    "connection lost after the final dot", 1, MSG_SENT "QUIT\r\n",
+	    NULL },
+	{ "end malformed", GREET EHLO_PLAIN "250 ok\r\n250 ok\r\n354 go\r\n"
+	    "250\tok\r\n", EX_PROTOCOL,
+	    "at end of DATA: malformed reply: 250\\x09ok", 0, MSG_SENT, NULL },
+};
+
+START_TEST(stage_error)
+{
+	struct run r;
+
+	run_init(&r, stage_errors[_i].script);
+	run_submit(&r);
+	ck_assert_int_eq(r.rv, -1);
+	ck_assert_msg(r.err.ex == stage_errors[_i].ex, "%s: ex %d (%s)",
+	    stage_errors[_i].name, r.err.ex, r.err.msg);
+	ck_assert_msg(contains(r.err.msg, stage_errors[_i].words),
+	    "%s: \"%s\" lacks \"%s\"", stage_errors[_i].name, r.err.msg,
+	    stage_errors[_i].words);
+	if (stage_errors[_i].quit)
+		ck_has(r.out, "QUIT\r\n");
+	else
+		ck_lacks(r.out, "QUIT\r\n");
+	if (stage_errors[_i].sent != NULL)
+		ck_has(r.out, stage_errors[_i].sent);
+	if (stage_errors[_i].not_sent != NULL)
+		ck_lacks(r.out, stage_errors[_i].not_sent);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(ehlo_falls_back_to_helo)
+{
+	struct run r;
+
+	run_init(&r, GREET "500 5.5.1 what is EHLO\r\n250 hello\r\n"
+	    "250 ok\r\n250 ok\r\n354 go\r\n250 queued\r\n221 bye\r\n");
+	run_submit(&r);
+	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
+	ck_out(&r, "EHLO client.example\r\nHELO client.example\r\n"
+	    "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n"
+	    "DATA\r\n" MSG_SENT "QUIT\r\n");
+	run_free(&r);
+}
+END_TEST
+
+static const char partial_replies[] =
+    "250 ok\r\n"
+    "250 ok\r\n"
+    "550 5.1.1 <c@example.net> unknown user\r\n"
+    "250 ok\r\n"
+    "354 go\r\n"
+    "250 queued\r\n"
+    "221 bye\r\n";
+
+START_TEST(partial_rcpt_failure)
+{
+	char script[1024];
+	struct run r;
+
+	snprintf(script, sizeof(script), "%s%s%s", GREET,
+	    _i ? EHLO_PIPE : EHLO_PLAIN, partial_replies);
+	run_init(&r, script);
+	r.rcpts[1] = "c@example.net";
+	r.rcpts[2] = "d@example.net";
+	r.nrcpts = 3;
+	run_submit(&r);
+	ck_assert_int_eq(r.rv, -1);
+	ck_assert_int_eq(r.err.ex, EX_NOUSER);
+	ck_has(r.err.msg, "message sent to 2 of 3 recipients");
+	ck_has(r.err.msg, "<c@example.net>: 550 5.1.1");
+	ck_lacks(r.err.msg, "<b@example.net>");
+	ck_has(r.out, MSG_SENT);
+	ck_assert_int_eq(r.res.final_code, 250);
+	ck_assert_uint_eq(r.res.naccepted, 2);
+	ck_assert_uint_eq(r.res.nfails, 1);
+	ck_assert_str_eq(r.res.fails[0].rcpt, "c@example.net");
+	ck_assert_int_eq(r.res.fails[0].code, 550);
+	ck_assert_int_eq(r.res.fails[0].ex, EX_NOUSER);
+	ck_assert_str_eq(r.res.fails[0].reply,
+	    "550 5.1.1 <c@example.net> unknown user");
+	run_free(&r);
+}
+END_TEST
+
+/* A temporary and a permanent failure: the permanent one is reported. */
+START_TEST(partial_worst_code)
+{
+	struct run r;
+
+	run_init(&r, GREET EHLO_PIPE "250 ok\r\n452 4.2.2 full\r\n"
+	    "250 ok\r\n553 5.1.3 bad\r\n354 go\r\n250 queued\r\n221 bye\r\n");
+	r.rcpts[0] = "t@example.net";
+	r.rcpts[1] = "ok@example.net";
+	r.rcpts[2] = "bad@example.net";
+	r.nrcpts = 3;
+	run_submit(&r);
+	ck_assert_int_eq(r.rv, -1);
+	ck_assert_int_eq(r.err.ex, EX_NOUSER);
+	ck_has(r.err.msg, "<t@example.net>: 452 4.2.2 full; "
+	    "<bad@example.net>: 553 5.1.3 bad");
+	ck_assert_uint_eq(r.res.nfails, 2);
+	ck_assert_int_eq(r.res.fails[0].ex, EX_TEMPFAIL);
+	ck_assert_int_eq(r.res.fails[1].ex, EX_NOUSER);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(all_rejected_no_pipelining)
+{
+	struct run r;
+
+	run_init(&r, GREET EHLO_PLAIN "250 ok\r\n550 5.1.1 no\r\n"
+	    "550 5.1.1 no\r\n250 reset\r\n221 bye\r\n");
+	r.rcpts[1] = "c@example.net";
+	r.nrcpts = 2;
+	run_submit(&r);
+	ck_assert_int_eq(r.rv, -1);
+	ck_assert_int_eq(r.err.ex, EX_NOUSER);
+	ck_has(r.err.msg, "all 2 recipients rejected");
+	ck_has(r.err.msg, "<b@example.net>: 550 5.1.1 no; <c@example.net>");
+	ck_out(&r, "EHLO client.example\r\nMAIL FROM:<a@example.org>\r\n"
+	    "RCPT TO:<b@example.net>\r\nRCPT TO:<c@example.net>\r\n"
+	    "RSET\r\nQUIT\r\n");
+	ck_assert_int_eq(r.res.final_code, 0);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(all_rejected_pipelining)
+{
+	struct run r;
+
+	run_init(&r, GREET EHLO_PIPE "250 ok\r\n550 5.1.1 no\r\n"
+	    "554 5.5.1 no valid recipients\r\n250 reset\r\n221 bye\r\n");
+	run_submit(&r);
+	ck_assert_int_eq(r.rv, -1);
+	ck_assert_int_eq(r.err.ex, EX_NOUSER);
+	ck_has(r.err.msg, "at RCPT TO <b@example.net>: 550 5.1.1 no");
+	ck_out(&r, "EHLO client.example\r\nMAIL FROM:<a@example.org>\r\n"
+	    "RCPT TO:<b@example.net>\r\nDATA\r\nRSET\r\nQUIT\r\n");
+	run_free(&r);
+}
+END_TEST
+
+/* DATA answered 354 though no recipient was accepted: empty data. */
+START_TEST(all_rejected_data_354)
+{
+	struct run r;
+
+	run_init(&r, GREET EHLO_PIPE "250 ok\r\n550 5.1.1 no\r\n"
+	    "354 go\r\n554 no recipients\r\n250 reset\r\n221 bye\r\n");
+	run_submit(&r);
+	ck_assert_int_eq(r.rv, -1);
+	ck_assert_int_eq(r.err.ex, EX_NOUSER);
+	ck_out(&r, "EHLO client.example\r\nMAIL FROM:<a@example.org>\r\n"
+	    "RCPT TO:<b@example.net>\r\nDATA\r\n.\r\nRSET\r\nQUIT\r\n");
+	run_free(&r);
+}
+END_TEST
+
+#define EHLO_TLS_OFFER \
+	"250-mx.example.org\r\n250-STARTTLS\r\n250-SIZE 10\r\n" \
+	"250 AUTH LOGIN\r\n"
+
+static void
+tls_init(struct run *r, const char *script)
+{
+	run_init(r, script);
+	r->acct.tls = 1;
+	r->acct.tls_starttls = 1;
+	r->chunk = 1;
+}
+
+START_TEST(starttls_not_offered)
+{
+	struct run r;
+
+	tls_init(&r, GREET EHLO_PIPE "221 bye\r\n");
+	run_submit(&r);
+	ck_assert_int_eq(r.rv, -1);
+	ck_assert_int_eq(r.err.ex, EX_UNAVAILABLE);
+	ck_assert_str_eq(r.err.msg, "server does not offer STARTTLS "
+	    "(tls_starttls is on); refusing to send in cleartext");
+	ck_out(&r, "EHLO client.example\r\nQUIT\r\n");
+	ck_assert_int_eq(r.ntls, 0);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(starttls_454)
+{
+	struct run r;
+
+	tls_init(&r, GREET EHLO_TLS_OFFER "454 4.7.0 TLS not available\r\n"
+	    "221 bye\r\n");
+	run_submit(&r);
+	ck_assert_int_eq(r.rv, -1);
+	ck_assert_int_eq(r.err.ex, EX_TEMPFAIL);
+	ck_assert_str_eq(r.err.msg,
+	    "at STARTTLS: 454 4.7.0 TLS not available");
+	ck_lacks(r.out, "MAIL");
+	ck_assert_int_eq(r.ntls, 0);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(starttls_injection)
+{
+	struct run r;
+
+	tls_init(&r, GREET EHLO_TLS_OFFER "220 go ahead\r\n"
+	    "250-mx.example.org\r\n250 AUTH PLAIN\r\n");
+	/* The whole script in one read: the injected lines are buffered. */
+	r.chunk = 0;
+	run_submit(&r);
+	ck_assert_int_eq(r.rv, -1);
+	ck_assert_int_eq(r.err.ex, EX_PROTOCOL);
+	ck_has(r.err.msg, "bytes received after STARTTLS reply (possible "
+	    "response injection); aborting");
+	ck_assert_int_eq(r.ntls, 0);
+	ck_out(&r, "EHLO client.example\r\nSTARTTLS\r\n");
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(starttls_ok)
+{
+	struct run r;
+
+	tls_init(&r, GREET EHLO_TLS_OFFER "220 go ahead\r\n"
+	    "250-mx.example.org\r\n250 PIPELINING\r\n"
+	    "250 ok\r\n250 ok\r\n354 go\r\n250 queued\r\n221 bye\r\n");
+	run_submit(&r);
+	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
+	ck_assert_int_eq(r.ntls, 1);
+	ck_assert_str_eq(r.out_at_tls, "EHLO client.example\r\nSTARTTLS\r\n");
+	/* EHLO again; SIZE 10 from before TLS is forgotten. */
+	ck_out(&r, "EHLO client.example\r\nSTARTTLS\r\n"
+	    "EHLO client.example\r\n"
+	    "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n"
+	    "DATA\r\n" MSG_SENT "QUIT\r\n");
+	ck_assert_int_eq(r.res.tls, 1);
+	ck_has(r.trace, "I: stage: EHLO after STARTTLS\n");
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(starttls_hook_fails)
+{
+	struct run r;
+
+	tls_init(&r, GREET EHLO_TLS_OFFER "220 go ahead\r\n");
+	r.p.starttls = NULL;
+	run_submit(&r);
+	ck_assert_int_eq(r.rv, -1);
+	ck_assert_int_eq(r.err.ex, EX_SOFTWARE);
+	ck_has(r.err.msg, "at TLS handshake");
+	ck_out(&r, "EHLO client.example\r\nSTARTTLS\r\n");
+	run_free(&r);
+}
+END_TEST
+
+static void
+auth_init(struct run *r, const char *script, enum conf_auth auth)
+{
+	run_init(r, script);
+	r->acct.auth = auth;
+	r->p.tls_active = 1;
+}
+
+START_TEST(auth_cleartext_refused)
+{
+	struct run r;
+
+	run_init(&r, GREET "250-mx.example.org\r\n250 AUTH PLAIN\r\n"
+	    "221 bye\r\n");
+	r.acct.auth = AUTH_ON;
+	run_submit(&r);
+	ck_assert_int_eq(r.rv, -1);
+	ck_assert_int_eq(r.err.ex, EX_NOPERM);
+	ck_has(r.err.msg, "refusing AUTH over a cleartext connection");
+	ck_assert_int_eq(r.npw, 0);
+	ck_out(&r, "EHLO client.example\r\nQUIT\r\n");
+	run_free(&r);
+
+	/* Allowed explicitly. */
+	run_init(&r, GREET "250-mx.example.org\r\n250 AUTH PLAIN\r\n"
+	    "235 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n250 ok\r\n221 bye\r\n");
+	r.acct.auth = AUTH_ON;
+	r.acct.allow_cleartext_auth = 1;
+	run_submit(&r);
+	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
+	ck_has(r.out, "AUTH PLAIN " PLAIN_B64 "\r\n");
+	run_free(&r);
+}
+END_TEST
+
+static void
+assert_masked(const struct run *r)
+{
+	ck_lacks(r->trace, PASSWORD);
+	ck_lacks(r->trace, PLAIN_B64);
+	ck_lacks(r->trace, PASS_B64);
+	ck_lacks(r->trace, USER_B64 "\n");
+	ck_has(r->trace, "[hidden]");
+}
+
+START_TEST(auth_plain)
+{
+	struct run r;
+
+	auth_init(&r, GREET "250-mx.example.org\r\n250 AUTH LOGIN PLAIN\r\n"
+	    "235 2.7.0 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n250 ok\r\n"
+	    "221 bye\r\n", AUTH_ON);
+	run_submit(&r);
+	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
+	ck_out(&r, "EHLO client.example\r\nAUTH PLAIN " PLAIN_B64 "\r\n"
+	    "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n"
+	    "DATA\r\n" MSG_SENT "QUIT\r\n");
+	ck_assert_str_eq(r.res.auth_mech, "PLAIN");
+	ck_assert_int_eq(r.npw, 1);
+	ck_has(r.trace, "C: AUTH PLAIN [hidden]\n");
+	assert_masked(&r);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(auth_login)
+{
+	struct run r;
+
+	/* The old "AUTH=" form alone. */
+	auth_init(&r, GREET "250-mx.example.org\r\n250 AUTH=LOGIN\r\n"
+	    "334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n235 ok\r\n"
+	    "250 ok\r\n250 ok\r\n354 go\r\n250 ok\r\n221 bye\r\n", AUTH_ON);
+	run_submit(&r);
+	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
+	ck_out(&r, "EHLO client.example\r\nAUTH LOGIN\r\n"
+	    USER_B64 "\r\n" PASS_B64 "\r\n"
+	    "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n"
+	    "DATA\r\n" MSG_SENT "QUIT\r\n");
+	ck_assert_str_eq(r.res.auth_mech, "LOGIN");
+	ck_has(r.trace, "C: AUTH LOGIN\nS: 334 VXNlcm5hbWU6\nC: [hidden]\n"
+	    "S: 334 UGFzc3dvcmQ6\nC: [hidden]\n");
+	assert_masked(&r);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(auth_535)
+{
+	struct run r;
+
+	auth_init(&r, GREET "250-mx.example.org\r\n250 AUTH PLAIN LOGIN\r\n"
+	    "535 5.7.8 authentication failed\r\n221 bye\r\n", AUTH_ON);
+	run_submit(&r);
+	ck_assert_int_eq(r.rv, -1);
+	ck_assert_int_eq(r.err.ex, EX_NOPERM);
+	ck_assert_str_eq(r.err.msg,
+	    "at AUTH PLAIN: 535 5.7.8 authentication failed");
+	ck_lacks(r.out, "MAIL");
+	ck_has(r.out, "QUIT\r\n");
+	assert_masked(&r);
+	run_free(&r);
+
+	auth_init(&r, GREET "250-mx.example.org\r\n250 AUTH LOGIN\r\n"
+	    "334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n"
+	    "535 5.7.8 no\r\n221 bye\r\n", AUTH_LOGIN);
+	run_submit(&r);
+	ck_assert_int_eq(r.err.ex, EX_NOPERM);
+	ck_assert_str_eq(r.err.msg, "at AUTH LOGIN: 535 5.7.8 no");
+	assert_masked(&r);
+	run_free(&r);
+}
+END_TEST
+
+static const struct {
+	enum conf_auth auth;
+	const char *ehlo;
+	int	 ex;
+	const char *words;
+} auth_refusals[] = {
+	{ AUTH_ON, EHLO_PLAIN, EX_UNAVAILABLE,
+	    "the server does not offer AUTH" },
+	{ AUTH_LOGIN, "250-mx\r\n250 AUTH PLAIN CRAM-MD5\r\n", EX_UNAVAILABLE,
+	    "does not offer AUTH LOGIN (offered: PLAIN CRAM-MD5)" },
+	{ AUTH_ON, "250-mx\r\n250 AUTH GSSAPI\r\n", EX_UNAVAILABLE,
+	    "offered: GSSAPI" },
+	{ AUTH_CRAM_MD5, "250-mx\r\n250 AUTH CRAM-MD5\r\n", EX_CONFIG,
+	    "CRAM-MD5 is not supported" },
+};
+
+START_TEST(auth_refused)
+{
+	char script[512];
+	struct run r;
+
+	snprintf(script, sizeof(script), "%s%s221 bye\r\n", GREET,
+	    auth_refusals[_i].ehlo);
+	auth_init(&r, script, auth_refusals[_i].auth);
+	run_submit(&r);
+	ck_assert_int_eq(r.rv, -1);
+	ck_assert_int_eq(r.err.ex, auth_refusals[_i].ex);
+	ck_has(r.err.msg, auth_refusals[_i].words);
+	ck_assert_int_eq(r.npw, 0);
+	ck_lacks(r.out, "AUTH");
+	run_free(&r);
+}
+END_TEST
+
+/* A challenge after PLAIN's only response: cancelled with "*". */
+START_TEST(auth_extra_challenge)
+{
+	struct run r;
+
+	auth_init(&r, GREET "250-mx\r\n250 AUTH PLAIN\r\n334 \r\n"
+	    "501 cancelled\r\n221 bye\r\n", AUTH_PLAIN);
+	run_submit(&r);
+	ck_assert_int_eq(r.err.ex, EX_PROTOCOL);
+	ck_has(r.err.msg, "at AUTH PLAIN: unexpected challenge");
+	ck_has(r.out, "\r\n*\r\n");
+	run_free(&r);
+
+	auth_init(&r, GREET "250-mx\r\n250 AUTH LOGIN\r\n334 #bad#\r\n",
+	    AUTH_LOGIN);
+	run_submit(&r);
+	ck_assert_int_eq(r.err.ex, EX_PROTOCOL);
+	ck_has(r.err.msg, "at AUTH LOGIN: malformed base64");
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(size_refused)
+{
+	struct run r;
+
+	run_init(&r, GREET "250-mx\r\n250 SIZE 10\r\n221 bye\r\n");
+	run_submit(&r);
+	ck_assert_int_eq(r.rv, -1);
+	ck_assert_int_eq(r.err.ex, EX_DATAERR);
+	ck_has(r.err.msg, "message of 22 bytes exceeds the server's limit "
+	    "of 10");
+	ck_out(&r, "EHLO client.example\r\nQUIT\r\n");
+	run_free(&r);
+
+	/* SIZE without a limit, or 0: only announced. */
+	run_init(&r, GREET "250-mx\r\n250 SIZE\r\n250 ok\r\n250 ok\r\n"
+	    "354 go\r\n250 ok\r\n221 bye\r\n");
+	run_submit(&r);
+	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
+	ck_has(r.out, "MAIL FROM:<a@example.org> SIZE=22\r\n");
+	run_free(&r);
+}
+END_TEST
+
+static const struct {
+	const char *ehlo;
+	const char *msg;
+	const char *body_type;
+	const char *mail;
+} body_cases[] = {
+	{ "250-mx\r\n250 8BITMIME\r\n", "Subject: caf\xc3\xa9\n\nx\n", NULL,
+	    "MAIL FROM:<a@example.org> BODY=8BITMIME\r\n" },
+	{ "250-mx\r\n250 8BITMIME\r\n", "Subject: x\n\ncaf\xc3\xa9\n", NULL,
+	    "MAIL FROM:<a@example.org> BODY=8BITMIME\r\n" },
+	{ "250-mx\r\n250 8BITMIME\r\n", MSG, NULL,
+	    "MAIL FROM:<a@example.org>\r\n" },
+	{ "250-mx\r\n250 HELP\r\n", "Subject: x\n\ncaf\xc3\xa9\n", NULL,
+	    "MAIL FROM:<a@example.org>\r\n" },
+	{ "250-mx\r\n250 8BITMIME\r\n", "Subject: x\n\ncaf\xc3\xa9\n", "7BIT",
+	    "MAIL FROM:<a@example.org> BODY=7BIT\r\n" },
+	{ "250-mx\r\n250 8BITMIME\r\n", MSG, "8bitmime",
+	    "MAIL FROM:<a@example.org> BODY=8BITMIME\r\n" },
+};
+
+START_TEST(body_param)
+{
+	char script[512];
+	struct run r;
+
+	snprintf(script, sizeof(script), "%s%s250 ok\r\n250 ok\r\n354 go\r\n"
+	    "250 ok\r\n221 bye\r\n", GREET, body_cases[_i].ehlo);
+	run_init(&r, script);
+	r.msgtext = body_cases[_i].msg;
+	r.p.body_type = body_cases[_i].body_type;
+	run_submit(&r);
+	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
+	ck_has(r.out, body_cases[_i].mail);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(smtputf8)
+{
+	struct run r;
+
+	run_init(&r, GREET "250-mx\r\n250 SMTPUTF8\r\n250 ok\r\n250 ok\r\n"
+	    "354 go\r\n250 ok\r\n221 bye\r\n");
+	r.rcpts[0] = "j\xc3\xb6rg@example.net";
+	run_submit(&r);
+	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
+	ck_has(r.out, "MAIL FROM:<a@example.org> SMTPUTF8\r\n"
+	    "RCPT TO:<j\xc3\xb6rg@example.net>\r\n");
+	run_free(&r);
+
+	/* ASCII addresses: no SMTPUTF8 even when offered. */
+	run_init(&r, GREET "250-mx\r\n250 SMTPUTF8\r\n250 ok\r\n250 ok\r\n"
+	    "354 go\r\n250 ok\r\n221 bye\r\n");
+	run_submit(&r);
+	ck_has(r.out, "MAIL FROM:<a@example.org>\r\n");
+	run_free(&r);
+
+	run_init(&r, GREET EHLO_PLAIN "221 bye\r\n");
+	r.from = "\xc3\xa9@example.org";
+	run_submit(&r);
+	ck_assert_int_eq(r.rv, -1);
+	ck_assert_int_eq(r.err.ex, EX_UNAVAILABLE);
+	ck_has(r.err.msg, "needs SMTPUTF8 which the server does not offer");
+	ck_lacks(r.out, "MAIL");
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(dsn_params)
+{
+	struct run r;
+
+	run_init(&r, GREET "250-mx\r\n250-DSN\r\n250 PIPELINING\r\n"
+	    "250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n250 ok\r\n221 bye\r\n");
+	r.rcpts[1] = "c@example.net";
+	r.nrcpts = 2;
+	r.p.dsn_notify = "SUCCESS,FAILURE";
+	r.p.dsn_return = "hdrs";
+	r.p.dsn_envid = "id+1=x y";
+	run_submit(&r);
+	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
+	ck_has(r.out, "MAIL FROM:<a@example.org> RET=HDRS "
+	    "ENVID=id+2B1+3Dx+20y\r\n"
+	    "RCPT TO:<b@example.net> NOTIFY=SUCCESS,FAILURE\r\n"
+	    "RCPT TO:<c@example.net> NOTIFY=SUCCESS,FAILURE\r\n");
+	run_free(&r);
+
+	/* Not offered: not sent. */
+	run_init(&r, GREET EHLO_PLAIN "250 ok\r\n250 ok\r\n354 go\r\n"
+	    "250 ok\r\n221 bye\r\n");
+	r.p.dsn_notify = "NEVER";
+	r.p.dsn_return = "FULL";
+	run_submit(&r);
+	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
+	ck_has(r.out, "MAIL FROM:<a@example.org>\r\n"
+	    "RCPT TO:<b@example.net>\r\n");
+	ck_has(r.trace, "does not offer DSN");
+	run_free(&r);
+
+	/* A value that would smuggle a parameter. */
+	run_init(&r, GREET "250-mx\r\n250 DSN\r\n221 bye\r\n");
+	r.p.dsn_notify = "NEVER ORCPT=x";
+	run_submit(&r);
+	ck_assert_int_eq(r.rv, -1);
+	ck_assert_int_eq(r.err.ex, EX_USAGE);
+	ck_lacks(r.out, "MAIL");
+	run_free(&r);
+}
+END_TEST
+
+/* Dot-stuffing and line endings, given as the chunks msg_emit passes. */
+static const struct {
+	const char *chunks[4];
+	const char *want;
+} dot_cases[] = {
+	{ { NULL }, ".\r\n" },
+	{ { "" }, ".\r\n" },
+	{ { "." }, "..\r\n.\r\n" },
+	{ { ".." }, "...\r\n.\r\n" },
+	{ { ".x\n" }, "..x\r\n.\r\n" },
+	{ { ".\n" }, "..\r\n.\r\n" },
+	{ { "a\n.\nb\n" }, "a\r\n..\r\nb\r\n.\r\n" },
+	{ { "x.\n" }, "x.\r\n.\r\n" },
+	{ { "a\rb" }, "a\r\nb\r\n.\r\n" },
+	{ { "a\r" }, "a\r\n.\r\n" },
+	{ { "\r" }, "\r\n.\r\n" },
+	{ { "\r.x" }, "\r\n..x\r\n.\r\n" },
+	{ { "a\nb\n" }, "a\r\nb\r\n.\r\n" },
+	{ { "\n" }, "\r\n.\r\n" },
+	{ { "\n\n" }, "\r\n\r\n.\r\n" },
+	{ { "a\r\nb\r\n" }, "a\r\nb\r\n.\r\n" },
+	{ { "a\r\r\nb" }, "a\r\n\r\nb\r\n.\r\n" },
+	{ { "a\n\rb\r\n" }, "a\r\n\r\nb\r\n.\r\n" },
+	{ { "last" }, "last\r\n.\r\n" },
+	{ { "a\r", "\nb" }, "a\r\nb\r\n.\r\n" },
+	{ { "a\r", "b" }, "a\r\nb\r\n.\r\n" },
+	{ { "a\r", "\r\n" }, "a\r\n\r\n.\r\n" },
+	{ { "a\r", "\n", ".b" }, "a\r\n..b\r\n.\r\n" },
+	{ { "a\r", "\n.b" }, "a\r\n..b\r\n.\r\n" },
+	{ { "a\r", ".b" }, "a\r\n..b\r\n.\r\n" },
+	{ { "a\n", ".b\n" }, "a\r\n..b\r\n.\r\n" },
+	{ { "a\n", ".", ".\n" }, "a\r\n...\r\n.\r\n" },
+	{ { "a", ".b" }, "a.b\r\n.\r\n" },
+	{ { "ab", "c\n" }, "abc\r\n.\r\n" },
+	{ { "a\r", "" , "\n" }, "a\r\n.\r\n" },
+};
+
+START_TEST(dot_encoding)
+{
+	struct postie_err err;
+	struct smtp_dot dot;
+	struct io_mem *m;
+	const char *out;
+	struct io *io;
+	size_t i, len;
+
+	m = io_mem_new("", 0, 0);
+	io = io_new(&io_mem_ops, m, 5);
+	smtp_dot_init(&dot, io);
+	for (i = 0; i < 4 && dot_cases[_i].chunks[i] != NULL; i++)
+		ck_assert_int_eq(smtp_dot_write(&dot, dot_cases[_i].chunks[i],
+		    strlen(dot_cases[_i].chunks[i]), &err), 0);
+	ck_assert_int_eq(smtp_dot_end(&dot, &err), 0);
+	ck_assert_int_eq(io_flush(io, &err), 0);
+	out = io_mem_output(m, &len);
+	ck_assert_msg(len == strlen(dot_cases[_i].want) &&
+	    memcmp(out, dot_cases[_i].want, len) == 0,
+	    "case %d: got \"%.*s\"", _i, (int)len, out);
+	ck_assert_uint_eq(dot.nbytes, len - 3);
+	io_free(io);
+}
+END_TEST
+
+/* The same text split at every position gives the same bytes. */
+START_TEST(dot_every_split)
+{
+	static const char text[] = ".a\r\n..b\rc\n\r.\r\r\nd.\n.";
+	static const char want[] =
+	    "..a\r\n...b\r\nc\r\n\r\n..\r\n\r\nd.\r\n..\r\n.\r\n";
+	struct postie_err err;
+	struct smtp_dot dot;
+	struct io_mem *m;
+	const char *out;
+	struct io *io;
+	size_t split, split2, len, n = sizeof(text) - 1;
+
+	for (split = 0; split <= n; split++) {
+		for (split2 = split; split2 <= n; split2++) {
+			m = io_mem_new("", 0, 0);
+			io = io_new(&io_mem_ops, m, 5);
+			smtp_dot_init(&dot, io);
+			ck_assert_int_eq(smtp_dot_write(&dot, text, split,
+			    &err), 0);
+			ck_assert_int_eq(smtp_dot_write(&dot, text + split,
+			    split2 - split, &err), 0);
+			ck_assert_int_eq(smtp_dot_write(&dot, text + split2,
+			    n - split2, &err), 0);
+			ck_assert_int_eq(smtp_dot_end(&dot, &err), 0);
+			ck_assert_int_eq(io_flush(io, &err), 0);
+			out = io_mem_output(m, &len);
+			ck_assert_msg(len == sizeof(want) - 1 &&
+			    memcmp(out, want, len) == 0,
+			    "split %zu,%zu: \"%.*s\"", split, split2,
+			    (int)len, out);
+			io_free(io);
+		}
+	}
+}
+END_TEST
+
+/* Through the whole session: a message read from a file, dot lines. */
+START_TEST(dot_in_session)
+{
+	struct run r;
+
+	run_init(&r, GREET EHLO_PLAIN "250 ok\r\n250 ok\r\n354 go\r\n"
+	    "250 ok\r\n221 bye\r\n");
+	r.msgtext = "Subject: dots\n\n.\n..\n.x\r\nend";
+	run_submit(&r);
+	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
+	ck_has(r.out, "DATA\r\nSubject: dots\r\n\r\n..\r\n...\r\n..x\r\n"
+	    "end\r\n.\r\nQUIT\r\n");
+	run_free(&r);
+}
+END_TEST
+
+/* A large message goes out in 64 KiB transport writes. */
+START_TEST(large_message)
+{
+	size_t i, n = 300 * 1024, lines = 0;
+	char *text;
+	struct run r;
+
+	text = malloc(n + 1);
+	ck_assert_ptr_nonnull(text);
+	memcpy(text, "Subject: big\n\n", 14);
+	for (i = 14; i < n; i++) {
+		text[i] = i % 70 == 0 ? '\n' : 'x';
+		if (text[i] == '\n')
+			lines++;
+	}
+	text[n] = '\0';
+	run_init(&r, GREET EHLO_PIPE "250 ok\r\n250 ok\r\n354 go\r\n"
+	    "250 ok\r\n221 bye\r\n");
+	r.msgtext = text;
+	run_submit(&r);
+	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
+	/*
+	 * Every LF became CRLF (the two in the header section too), the
+	 * last line got its CRLF, then the dot.
+	 */
+	ck_assert_uint_eq(r.outlen, strlen("EHLO client.example\r\n"
+	    "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n"
+	    "DATA\r\n") + n + lines + 2 + 2 + strlen(".\r\nQUIT\r\n"));
+	ck_assert_uint_le(r.nwrites, 2 + (n + lines) / 65536 + 1);
+	free(text);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(bad_arguments)
+{
+	struct run r;
+
+	run_init(&r, GREET);
+	r.rcpts[0] = "b@example.net\r\nRSET";
+	run_submit(&r);
+	ck_assert_int_eq(r.rv, -1);
+	ck_assert_int_eq(r.err.ex, EX_DATAERR);
+	ck_assert_uint_eq(r.outlen, 0);
+	run_free(&r);
+
+	run_init(&r, GREET);
+	r.p.helo_domain = "a b";
+	run_submit(&r);
+	ck_assert_int_eq(r.err.ex, EX_CONFIG);
+	run_free(&r);
+
+	run_init(&r, GREET);
+	r.nrcpts = 0;
+	run_submit(&r);
+	ck_assert_int_eq(r.err.ex, EX_USAGE);
+	run_free(&r);
+}
+END_TEST
+
+static char *
+serverinfo(struct run *r, int do_auth, int *rvp)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	struct io *io;
+	FILE *out;
+
+	out = open_memstream(&buf, &len);
+	ck_assert_ptr_nonnull(out);
+	io = run_io(r);
+	*rvp = smtp_serverinfo(io, &r->p, do_auth, out, &r->err);
+	run_done(r, io);
+	fclose(out);
+	return buf;
+}
+
+START_TEST(serverinfo_report)
+{
+	struct run r;
+	char *text;
+	int rv;
+
+	auth_init(&r, GREET "250-mx.example.org\r\n250-PIPELINING\r\n"
+	    "250-SIZE 1000\r\n250 AUTH PLAIN LOGIN\r\n235 ok\r\n221 bye\r\n",
+	    AUTH_ON);
+	text = serverinfo(&r, 1, &rv);
+	ck_assert_msg(rv == 0, "%s", r.err.msg);
+	ck_has(text, "Greeting: 220 mx.example.org ESMTP\n");
+	ck_has(text, "TLS: yes");
+	ck_has(text, "    PIPELINING\n    SIZE 1000\n");
+	ck_has(text, "AUTH mechanisms: PLAIN LOGIN\n");
+	ck_has(text, "Authentication: succeeded (PLAIN)\n");
+	ck_out(&r, "EHLO client.example\r\nAUTH PLAIN " PLAIN_B64 "\r\n"
+	    "QUIT\r\n");
+	free(text);
+	run_free(&r);
+
+	/* Without do_auth: no AUTH, no password. */
+	auth_init(&r, GREET "250-mx.example.org\r\n250 AUTH PLAIN\r\n"
+	    "221 bye\r\n", AUTH_ON);
+	r.p.tls_active = 0;
+	text = serverinfo(&r, 0, &rv);
+	ck_assert_int_eq(rv, 0);
+	ck_has(text, "TLS: no\n");
+	ck_lacks(text, "Authentication");
+	ck_assert_int_eq(r.npw, 0);
+	ck_out(&r, "EHLO client.example\r\nQUIT\r\n");
+	free(text);
+	run_free(&r);
+}
+END_TEST
+
+static Suite *
+smtp_suite(void)
+{
+	Suite *s = suite_create("smtp");
+	TCase *tc = tcase_create("session");
+	TCase *td = tcase_create("data");
+
+	tcase_add_loop_test(tc, full_session, 0, 12);
+	tcase_add_test(tc, pipelining);
+	tcase_add_test(tc, no_pipelining);
+	tcase_add_loop_test(tc, stage_error, 0,
+	    (int)(sizeof(stage_errors) / sizeof(stage_errors[0])));
+	tcase_add_test(tc, ehlo_falls_back_to_helo);
+	tcase_add_loop_test(tc, partial_rcpt_failure, 0, 2);
+	tcase_add_test(tc, partial_worst_code);
+	tcase_add_test(tc, all_rejected_no_pipelining);
+	tcase_add_test(tc, all_rejected_pipelining);
+	tcase_add_test(tc, all_rejected_data_354);
+	tcase_add_test(tc, starttls_not_offered);
+	tcase_add_test(tc, starttls_454);
+	tcase_add_test(tc, starttls_injection);
+	tcase_add_test(tc, starttls_ok);
+	tcase_add_test(tc, starttls_hook_fails);
+	tcase_add_test(tc, auth_cleartext_refused);
+	tcase_add_test(tc, auth_plain);
+	tcase_add_test(tc, auth_login);
+	tcase_add_test(tc, auth_535);
+	tcase_add_loop_test(tc, auth_refused, 0,
+	    (int)(sizeof(auth_refusals) / sizeof(auth_refusals[0])));
+	tcase_add_test(tc, auth_extra_challenge);
+	tcase_add_test(tc, size_refused);
+	tcase_add_loop_test(tc, body_param, 0,
+	    (int)(sizeof(body_cases) / sizeof(body_cases[0])));
+	tcase_add_test(tc, smtputf8);
+	tcase_add_test(tc, dsn_params);
+	tcase_add_test(tc, bad_arguments);
+	tcase_add_test(tc, serverinfo_report);
+	suite_add_tcase(s, tc);
+
+	tcase_add_loop_test(td, dot_encoding, 0,
+	    (int)(sizeof(dot_cases) / sizeof(dot_cases[0])));
+	tcase_add_test(td, dot_every_split);
+	tcase_add_test(td, dot_in_session);
+	tcase_add_test(td, large_message);
+	suite_add_tcase(s, td);
+	return s;
+}
+
 int
 main(void)
 {
-	return 77;
+	SRunner *sr = srunner_create(smtp_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
 }
