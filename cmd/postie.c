@@ -20,13 +20,15 @@
 #include <string.h>
 #include <sysexits.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conf.h"
+#include "deliver.h"
 #include "err.h"
 #include "job.h"
 #include "opts.h"
-#include "smtp.h"
+#include "queue.h"
 #include "submit.h"
 
 static const char *
@@ -120,28 +122,102 @@ serverinfo(const struct opts *o, struct postie_err *e)
 	return finish_stdout();
 }
 
+/* How long the flush after a successful submission may go on. */
+#define AFTER_SEND_FLUSH_SECONDS	30
+
+/*
+ * After a message went out, the smarthost is reachable: deliver what is
+ * due in the queue, within a bounded time, quietly unless -v.  Nothing
+ * is created when there is no queue yet.
+ */
+static void
+flush_after_send(const struct job *job)
+{
+	struct deliver_flush f;
+	struct postie_err e;
+	struct queue *q;
+	struct stat st;
+	char dir[4096];
+
+	if (!job->acct->queue || queue_default_dir(dir, sizeof(dir), &e) ==
+	    -1 || stat(dir, &st) == -1 || queue_open(&q, dir, &e) == -1)
+		return;
+	memset(&f, 0, sizeof(f));
+	f.due_only = 1;
+	f.deadline = time(NULL) + AFTER_SEND_FLUSH_SECONDS;
+	f.verbose = job->verbose;
+	f.tr = job->verbose ? stderr : NULL;
+	deliver_flush(q, job->conf, &f, &e);
+	queue_close(q);
+}
+
 static int
 send_mail(const struct opts *o, struct postie_err *e)
 {
-	struct smtp_result res;
 	struct job job;
-	int rc;
+	char note[POSTIE_ERR_MSG + 128];
+	int rc, queued = 0;
 
-	memset(&res, 0, sizeof(res));
 	rc = job_prepare(&job, o, STDIN_FILENO, e);
 	print_notes(&job);
 	if (rc == 0) {
 		if (o->pretend)
 			rc = job_print(&job, stdout, e);
 		else {
-			rc = submit_run(&job, stderr, &res, e);
-			smtp_result_free(&res);
+			rc = deliver_job(&job, stderr, &queued, note,
+			    sizeof(note), e);
+			if (note[0] != '\0')
+				fprintf(stderr, "postie: %s\n", note);
+			if (rc == 0 && !queued)
+				flush_after_send(&job);
 		}
 	}
 	job_free(&job);
 	if (rc == -1)
 		return fail(e);
 	return o->pretend ? finish_stdout() : EX_OK;
+}
+
+/* mailq, -bp, -q, --requeue. */
+static int
+queue_mode(const struct opts *o, struct postie_err *e)
+{
+	struct deliver_flush f;
+	struct queue *q = NULL;
+	struct job job;
+	int rc = -1;
+
+	memset(&job, 0, sizeof(job));
+	if (o->mode == OPTS_QUEUE_FLUSH && job_load_conf(&job, o, e) == -1)
+		goto done;
+	if (deliver_open_queue(&q, e) == -1)
+		goto done;
+	switch (o->mode) {
+	case OPTS_QUEUE_LIST:
+		rc = queue_print(q, stdout, e);
+		break;
+	case OPTS_QUEUE_REQUEUE:
+		if ((rc = queue_requeue(q, o->queue_id, e)) == 0)
+			printf("%s: back in the queue; 'postie -q' delivers "
+			    "it\n", o->queue_id);
+		break;
+	default:
+		memset(&f, 0, sizeof(f));
+		f.only_id = o->queue_id;
+		f.verbose = o->verbose;
+		f.tr = stderr;
+		if ((rc = deliver_flush(q, job.conf, &f, e)) == 0)
+			printf("queue %s: %zu delivered, %zu kept for a later "
+			    "try, %zu failed for good\n", queue_dir(q), f.sent,
+			    f.retry, f.failed);
+		break;
+	}
+done:
+	queue_close(q);
+	job_free(&job);
+	if (rc == -1)
+		return fail(e);
+	return finish_stdout();
 }
 
 int
@@ -173,6 +249,11 @@ main(int argc, char **argv)
 	case OPTS_SERVERINFO:
 	case OPTS_CHECK_AUTH:
 		ex = serverinfo(&o, &e);
+		break;
+	case OPTS_QUEUE_LIST:
+	case OPTS_QUEUE_FLUSH:
+	case OPTS_QUEUE_REQUEUE:
+		ex = queue_mode(&o, &e);
 		break;
 	default:
 		ex = send_mail(&o, &e);

@@ -93,8 +93,7 @@ xstrdup(const char *s, struct postie_err *e)
 	return p;
 }
 
-/* The fully qualified name of this host, else its plain host name. */
-static int
+int
 job_fqdn(char *buf, size_t bufsz, struct postie_err *e)
 {
 	char host[HOST_NAME_MAX + 1];
@@ -198,6 +197,14 @@ pick_account(struct job *job, const struct opts *o, const char *hint,
 		return -1;
 	job->acct = a;
 	return 0;
+}
+
+int
+job_load_conf(struct job *job, const struct opts *o, struct postie_err *e)
+{
+	memset(job, 0, sizeof(*job));
+	job->verbose = o->verbose;
+	return load_conf(job, o, e);
 }
 
 int

@@ -31,6 +31,19 @@ struct job {
 };
 
 /*
+ * Read the config (-C or the default path) into job->conf, choosing no
+ * account: for a queue flush, which uses each message's own account.
+ * Errors: those of conf_load.
+ */
+int	 job_load_conf(struct job *, const struct opts *, struct postie_err *);
+
+/*
+ * This host's fully qualified name (gethostname, then the resolver's
+ * canonical name when the host name has no dot).  Errors: EX_OSERR.
+ */
+int	 job_fqdn(char *buf, size_t bufsz, struct postie_err *);
+
+/*
  * Load the config (-C, else conf_default_path with SYSCONFDIR
  * "/postie.conf") and choose the account: -a NAME, else the first
  * account whose from matches -f, else "default"; then conf_check_account.

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -148,4 +149,17 @@ log_submission(const struct job *job, const struct smtp_result *res, int ex,
 		    (ex == 0 ? LOG_INFO : LOG_ERR), "%s", line + 1);
 	if (job->acct->logfile != NULL)
 		log_file(job->acct, line);
+}
+
+void
+log_note(int prio, const char *fmt, ...)
+{
+	char line[LOG_LINE], clean[LOG_LINE];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	err_sanitize(clean, sizeof(clean), line, strlen(line));
+	syslog(LOG_MAIL | prio, "%s", clean);
 }

@@ -19,6 +19,10 @@
 void	 log_submission(const struct job *, const struct smtp_result *,
 	    int ex, const char *errmsg);
 
+/* One line to syslog (LOG_MAIL) at prio; never pass a secret. */
+void	 log_note(int prio, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
 /* The sysexits name of ex ("EX_TEMPFAIL"), or "EX_OK" for 0. */
 const char *log_exname(int ex);
 

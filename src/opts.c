@@ -41,7 +41,11 @@ static const char *const usage_lines[] = {
 	"  --version           print the version",
 	"  ignored: -oX (but -oi), -eX, -bm, -L TAG, -U, -h N, -n, -m, -s, -G,",
 	"           -X FILE, -A c|m, -O OPT, -p PROTO, -D FILE, -M MACRO, -c",
-	"  not supported: -bp (mailq), -q, -bs, -bv, -bt, -bd",
+	"  -bp                 list the queue and failed messages (as mailq)",
+	"  -q, -qIID           deliver the queued messages now (those whose",
+	"                      id contains ID)",
+	"  --requeue=ID        move a failed message back into the queue",
+	"  not supported: -bs, -bv, -bt, -bd, -qTIME",
 	"  newaliases, -bi, -I: nothing to do (the aliases file is read as is)",
 	NULL
 };
@@ -243,13 +247,43 @@ set_b(struct opts *o, const char *val, struct postie_err *e)
 		    "never runs as a daemon", val);
 		return -1;
 	}
-	if (strcmp(val, "p") == 0 || strcmp(val, "s") == 0 ||
+	if (strcmp(val, "p") == 0)
+		return set_mode(o, OPTS_QUEUE_LIST);
+	if (strcmp(val, "s") == 0 ||
 	    strcmp(val, "v") == 0 || strcmp(val, "t") == 0) {
 		snprintf(opt, sizeof(opt), "-b%s", val);
 		return not_supported(opt, e);
 	}
 	snprintf(opt, sizeof(opt), "-b%s", val);
 	return unknown(opt, strlen(opt), e);
+}
+
+/*
+ * -q[f][IID]: flush the queue once.  sendmail's -qTIME (run as a daemon)
+ * and -qR/-qS filters are refused.
+ */
+static int
+set_q(struct opts *o, const char *val, struct postie_err *e)
+{
+	char safe[64];
+
+	if (*val == 'f')
+		val++;
+	if (*val == 'I' && val[1] != '\0') {
+		o->queue_id = val + 1;
+		return set_mode(o, OPTS_QUEUE_FLUSH);
+	}
+	if (*val == '\0')
+		return set_mode(o, OPTS_QUEUE_FLUSH);
+	err_sanitize(safe, sizeof(safe), val, strlen(val));
+	if (*val >= '0' && *val <= '9')
+		err_setx(e, EX_USAGE, "option -q%s is not supported: postie "
+		    "never runs as a daemon; run 'postie -q' from cron or a "
+		    "systemd timer", safe);
+	else
+		err_setx(e, EX_USAGE, "option -q%s is not supported yet"
+		    SEE_HELP, safe);
+	return -1;
 }
 
 /*
@@ -292,7 +326,7 @@ parse_short(struct opts *o, int argc, char **argv, int *ip,
 		case 'n': case 'U': case 'm': case 's': case 'G': case 'c':
 			continue;
 		case 'q':
-			return not_supported("-q", e);
+			return set_q(o, p + 1, e);
 		case 'f': case 'r': case 'F': case 'C': case 'a':
 		case 'N': case 'R': case 'V': case 'B':
 		case 'o': case 'e': case 'b':
@@ -329,7 +363,8 @@ struct longopt {
 };
 
 enum {
-	L_HELP = -1, L_VERSION = -2, L_READ_ENV_FROM = -3, L_CHECK_AUTH = -4
+	L_HELP = -1, L_VERSION = -2, L_READ_ENV_FROM = -3, L_CHECK_AUTH = -4,
+	L_REQUEUE = -5
 };
 
 static const struct longopt longopts[] = {
@@ -345,6 +380,7 @@ static const struct longopt longopts[] = {
 	{ "account",		1, 'a' },
 	{ "file",		1, 'C' },
 	{ "from",		1, 'f' },
+	{ "requeue",		1, L_REQUEUE },
 	{ NULL,			0, 0 }
 };
 
@@ -378,6 +414,10 @@ parse_long(struct opts *o, int argc, char **argv, int *ip,
 			err_setx(e, EX_USAGE, "option %s needs a value"
 			    SEE_HELP, name);
 			return -1;
+		}
+		if (l->code == L_REQUEUE) {
+			o->queue_id = val;
+			return set_mode(o, OPTS_QUEUE_REQUEUE);
 		}
 		return set_value(o, l->code, val, e);
 	}
@@ -433,11 +473,8 @@ opts_parse(struct opts *o, int argc, char **argv, struct postie_err *e)
 		slash = strrchr(argv[0], '/');
 		o->progname = slash != NULL ? slash + 1 : argv[0];
 	}
-	if (strcmp(o->progname, "mailq") == 0) {
-		err_setx(e, EX_USAGE, "mailq: listing the queue (-bp) is not "
-		    "supported yet");
-		return -1;
-	}
+	if (strcmp(o->progname, "mailq") == 0)
+		o->mode = OPTS_QUEUE_LIST;
 	if (strcmp(o->progname, "newaliases") == 0)
 		o->mode = OPTS_NEWALIASES;
 

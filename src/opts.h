@@ -16,7 +16,10 @@ enum opts_mode {
 	OPTS_VERSION,		/* --version */
 	OPTS_NEWALIASES,	/* newaliases, -bi: nothing to build */
 	OPTS_SERVERINFO,	/* -S, --serverinfo */
-	OPTS_CHECK_AUTH		/* --check-auth */
+	OPTS_CHECK_AUTH,	/* --check-auth */
+	OPTS_QUEUE_LIST,	/* mailq, -bp */
+	OPTS_QUEUE_FLUSH,	/* -q, -qIID */
+	OPTS_QUEUE_REQUEUE	/* --requeue ID */
 };
 
 /* "SUCCESS,FAILURE,DELAY" at most, or "NEVER". */
@@ -41,6 +44,7 @@ struct opts {
 	const char *dsn_return;		/* -R: "FULL" or "HDRS" */
 	const char *dsn_envid;		/* -V */
 	const char *body_type;		/* -B: "7BIT" or "8BITMIME" */
+	const char *queue_id;		/* -qIID, --requeue ID */
 	char	 dsn_notify_buf[OPTS_DSN_NOTIFY_MAX];
 	const char *dsn_notify;		/* -N, upper case, or NULL */
 	char	**rcpts;		/* recipient arguments, as given */
@@ -56,8 +60,8 @@ struct opts {
  * that make no sense for postie (-oXXX except -oi, -eX, -bm, -L, -U,
  * -h, -n, -m, -s, -X, -G, -A, -O, -p) are accepted and ignored.
  * Errors: EX_USAGE for an unknown option, a missing or bad value, CR or
- * LF in -f, -F, -a, -V or a recipient, and the reserved modes (-bp,
- * -q, -bs, -bv, -bt, -bd, mailq) that postie does not support.
+ * LF in -f, -F, -a, -V or a recipient, and the reserved modes (-bs,
+ * -bv, -bt, -bd, -q with an interval) that postie does not support.
  * Never prints; o is zeroed first.  On success the caller calls
  * opts_free(); on failure nothing is left to free.
  */

@@ -5,10 +5,6 @@
  */
 #include "config.h"
 
-#include <sys/types.h>
-#include <sys/socket.h>
-
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,28 +101,12 @@ submit_password(void *arg, char *buf, size_t bufsz, struct postie_err *e)
 static void
 submit_helo_domain(const struct account *a, char *buf, size_t bufsz)
 {
-	struct addrinfo hints, *res = NULL;
-	char host[256];
+	struct postie_err e;
 
-	if (a->domain != NULL) {
+	if (a->domain != NULL)
 		strlcpy(buf, a->domain, bufsz);
-		return;
-	}
-	strlcpy(buf, "localhost", bufsz);
-	if (gethostname(host, sizeof(host)) == -1)
-		return;
-	host[sizeof(host) - 1] = '\0';
-	strlcpy(buf, host, bufsz);
-	if (strchr(host, '.') != NULL)
-		return;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_flags = AI_CANONNAME;
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(host, NULL, &hints, &res) == 0 && res != NULL &&
-	    res->ai_canonname != NULL)
-		strlcpy(buf, res->ai_canonname, bufsz);
-	if (res != NULL)
-		freeaddrinfo(res);
+	else if (job_fqdn(buf, bufsz, &e) == -1)
+		strlcpy(buf, "localhost", bufsz);
 }
 
 /*
@@ -191,18 +171,18 @@ submit_params(struct submit_ctx *ctx, struct smtp_params *p,
 }
 
 int
-submit_run(struct job *job, FILE *tr, struct postie_err *e)
+submit_run(struct job *job, FILE *tr, struct smtp_result *res,
+    struct postie_err *e)
 {
 	struct submit_ctx ctx;
 	struct smtp_params p;
-	struct smtp_result res;
 	struct io *io = NULL;
 	char helo[256], **rcpts = NULL;
 	size_t i;
 	int rv = -1;
 
 	memset(&ctx, 0, sizeof(ctx));
-	memset(&res, 0, sizeof(res));
+	memset(res, 0, sizeof(*res));
 	ctx.acct = job->acct;
 	ctx.tr = job->verbose ? tr : NULL;
 	ctx.warn = tr;
@@ -222,19 +202,18 @@ submit_run(struct job *job, FILE *tr, struct postie_err *e)
 		rcpts[i] = job->rcpts.v[i].spec;
 	rcpts[i] = NULL;
 	if (smtp_submit(io, &p, job->from, rcpts, job->rcpts.n, job->msg,
-	    &res, e) == -1) {
-		for (i = 0; i < res.nfails && tr != NULL; i++)
+	    res, e) == -1) {
+		for (i = 0; i < res->nfails && tr != NULL; i++)
 			fprintf(tr, "postie: recipient <%s> rejected: %s\n",
-			    res.fails[i].rcpt, res.fails[i].reply);
+			    res->fails[i].rcpt, res->fails[i].reply);
 		err_prefix(e, "%s:%d: ", job->acct->host, job->acct->port);
 		goto done;
 	}
 	rv = 0;
 done:
-	log_submission(job, io != NULL ? &res : NULL, rv == 0 ? 0 : e->ex,
+	log_submission(job, io != NULL ? res : NULL, rv == 0 ? 0 : e->ex,
 	    rv == 0 ? NULL : e->msg);
 	free(rcpts);
-	smtp_result_free(&res);
 	if (io != NULL)
 		io_free(io);
 	if (ctx.tls != NULL)

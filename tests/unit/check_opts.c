@@ -29,6 +29,7 @@ struct ok_case {
 	const char *full_name;
 	const char *config;
 	const char *account;
+	const char *queue_id;
 	const char *dsn_notify;
 	const char *dsn_return;
 	const char *dsn_envid;
@@ -140,6 +141,21 @@ static const struct ok_case ok_cases[] = {
 	{ .argv = { "/usr/bin/newaliases" }, .mode = OPTS_NEWALIASES },
 	{ .argv = { "sendmail", "-bi" }, .mode = OPTS_NEWALIASES },
 	{ .argv = { "sendmail", "-I" }, .mode = OPTS_NEWALIASES },
+	{ .argv = { "mailq" }, .mode = OPTS_QUEUE_LIST },
+	{ .argv = { "/usr/bin/mailq", "-v" }, .mode = OPTS_QUEUE_LIST,
+	  .verbose = 1 },
+	{ .argv = { "sendmail", "-bp" }, .mode = OPTS_QUEUE_LIST },
+	{ .argv = { "sendmail", "-b", "p" }, .mode = OPTS_QUEUE_LIST },
+	{ .argv = { "sendmail", "-q" }, .mode = OPTS_QUEUE_FLUSH },
+	{ .argv = { "sendmail", "-qf" }, .mode = OPTS_QUEUE_FLUSH },
+	{ .argv = { "sendmail", "-v", "-q" }, .mode = OPTS_QUEUE_FLUSH,
+	  .verbose = 1 },
+	{ .argv = { "postie", "-qI2026" }, .mode = OPTS_QUEUE_FLUSH,
+	  .queue_id = "2026" },
+	{ .argv = { "postie", "--requeue", "20261122T1-ab" },
+	  .mode = OPTS_QUEUE_REQUEUE, .queue_id = "20261122T1-ab" },
+	{ .argv = { "postie", "--requeue=x" },
+	  .mode = OPTS_QUEUE_REQUEUE, .queue_id = "x" },
 	/* Bundles. */
 	{ .argv = { "postie", "-ti" }, .read_rcpts = 1, .ignore_dots = 1 },
 	{ .argv = { "postie", "-tiv", "r" },
@@ -228,6 +244,7 @@ START_TEST(test_ok)
 	str_eq("dsn_return", o.dsn_return, c->dsn_return);
 	str_eq("dsn_envid", o.dsn_envid, c->dsn_envid);
 	str_eq("body_type", o.body_type, c->body_type);
+	str_eq("queue_id", o.queue_id, c->queue_id);
 	ck_assert_int_eq(o.nrcpts, c->nrcpts);
 	if (c->rcpt0 != NULL)
 		ck_assert_str_eq(o.rcpts[0], c->rcpt0);
@@ -244,21 +261,18 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-	{ { "postie", "-bp" }, EX_USAGE, "option -bp is not supported yet" },
-	{ { "postie", "-q" }, EX_USAGE, "option -q is not supported yet" },
-	{ { "postie", "-q1h" }, EX_USAGE, "option -q is not supported yet" },
-	{ { "postie", "-qf" }, EX_USAGE, "option -q is not supported yet" },
+	{ { "postie", "-q1h" }, EX_USAGE, "never runs as a daemon" },
+	{ { "postie", "-qRfoo" }, EX_USAGE, "option -qRfoo is not supported" },
+	{ { "postie", "-qI" }, EX_USAGE, "option -qI is not supported" },
+	{ { "postie", "--requeue" }, EX_USAGE, "--requeue needs a value" },
 	{ { "postie", "-bs" }, EX_USAGE, "option -bs is not supported yet" },
 	{ { "postie", "-bv", "r" }, EX_USAGE,
 	  "option -bv is not supported yet" },
 	{ { "postie", "-bt" }, EX_USAGE, "option -bt is not supported yet" },
-	{ { "postie", "-b", "p" }, EX_USAGE,
-	  "option -bp is not supported yet" },
+	{ { "postie", "-b", "s" }, EX_USAGE,
+	  "option -bs is not supported yet" },
 	{ { "postie", "-bd" }, EX_USAGE, "never runs as a daemon" },
 	{ { "postie", "-bx" }, EX_USAGE, "unknown option -bx" },
-	{ { "mailq" }, EX_USAGE, "mailq: listing the queue (-bp) is not "
-	  "supported yet" },
-	{ { "/usr/bin/mailq", "-v" }, EX_USAGE, "not supported yet" },
 	{ { "postie", "-x", "r" }, EX_USAGE,
 	  "unknown option -x (see postie --help)" },
 	{ { "postie", "-tx", "r" }, EX_USAGE, "unknown option -x" },

@@ -1,0 +1,319 @@
+/*
+ * Send now or keep: the queue policy around submit_run(), and the flush
+ * of the queue.  Temporary means EX_TEMPFAIL, as reply.c and net.c
+ * decide; everything else is permanent.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "deliver.h"
+#include "log.h"
+#include "smtp.h"
+#include "submit.h"
+
+int
+deliver_open_queue(struct queue **qp, struct postie_err *e)
+{
+	char dir[4096];
+
+	if (queue_default_dir(dir, sizeof(dir), e) == -1)
+		return -1;
+	return queue_open(qp, dir, e);
+}
+
+static int
+deliver_dup(char **dst, const char *src)
+{
+	if (src == NULL)
+		return 0;
+	return (*dst = strdup(src)) == NULL ? -1 : 0;
+}
+
+/* An envelope for job with the recipients given; free with queue_env_free. */
+static int
+deliver_env(struct queue_env *env, const struct job *job, const char *account,
+    char *const *rcpts, size_t nrcpts, struct postie_err *e)
+{
+	size_t i;
+
+	memset(env, 0, sizeof(*env));
+	if (deliver_dup(&env->account, account) == -1 ||
+	    deliver_dup(&env->from, job->from != NULL ? job->from : "") ==
+	    -1 || deliver_dup(&env->dsn_notify, job->dsn_notify) == -1 ||
+	    deliver_dup(&env->dsn_return, job->dsn_return) == -1 ||
+	    deliver_dup(&env->dsn_envid, job->dsn_envid) == -1 ||
+	    deliver_dup(&env->body_type, job->body_type) == -1) {
+		queue_env_free(env);
+		err_set(e, EX_OSERR, "queue");
+		return -1;
+	}
+	for (i = 0; i < nrcpts; i++)
+		if (addr_list_add(&env->rcpts, rcpts[i], e) == -1) {
+			queue_env_free(env);
+			return -1;
+		}
+	return 0;
+}
+
+/* Put job for rcpts into q (failed/ when failed); id out. */
+static int
+deliver_keep(struct queue *q, const struct job *job, char *const *rcpts,
+    size_t nrcpts, const char *why, int failed, char *id, size_t idsz,
+    struct postie_err *e)
+{
+	struct queue_env env;
+	int rv;
+
+	if (deliver_env(&env, job, job->acct->name, rcpts, nrcpts, e) == -1)
+		return -1;
+	if (!failed && why != NULL && (env.last_error = strdup(why)) == NULL) {
+		queue_env_free(&env);
+		err_set(e, EX_OSERR, "queue");
+		return -1;
+	}
+	rv = failed ? queue_put_failed(q, &env, job->msg, why, e) :
+	    queue_put(q, &env, job->msg, e);
+	if (rv == 0 && id != NULL)
+		strlcpy(id, env.id, idsz);
+	queue_env_free(&env);
+	return rv;
+}
+
+/*
+ * The recipients of res->fails whose failure is (temp) or is not (!temp)
+ * temporary, as a vector of pointers into res.
+ */
+static char **
+deliver_fails(const struct smtp_result *res, int temp, size_t *np)
+{
+	char **v;
+	size_t i;
+
+	*np = 0;
+	if ((v = reallocarray(NULL, res->nfails + 1, sizeof(*v))) == NULL)
+		return NULL;
+	for (i = 0; i < res->nfails; i++)
+		if ((res->fails[i].ex == EX_TEMPFAIL) == temp)
+			v[(*np)++] = res->fails[i].rcpt;
+	return v;
+}
+
+static int
+deliver_accepted(const struct smtp_result *res)
+{
+	return res->final_code >= 200 && res->final_code < 300;
+}
+
+/* All recipients of job as a vector of pointers into it. */
+static char **
+deliver_rcpts(const struct job *job)
+{
+	char **v;
+	size_t i;
+
+	if ((v = reallocarray(NULL, job->rcpts.n + 1, sizeof(*v))) == NULL)
+		return NULL;
+	for (i = 0; i < job->rcpts.n; i++)
+		v[i] = job->rcpts.v[i].spec;
+	return v;
+}
+
+int
+deliver_job(struct job *job, FILE *tr, int *queuedp, char *note,
+    size_t notesz, struct postie_err *e)
+{
+	struct smtp_result res;
+	struct postie_err qe;
+	struct queue *q = NULL;
+	char id[QUEUE_ID_LEN], **rcpts = NULL;
+	size_t n = 0;
+	int rv = -1;
+
+	*queuedp = 0;
+	note[0] = '\0';
+	if (submit_run(job, tr, &res, e) == 0) {
+		smtp_result_free(&res);
+		return 0;
+	}
+	if (!job->acct->queue)
+		goto done;
+	if (deliver_accepted(&res)) {
+		/* Delivered to some: keep only those refused for now. */
+		if ((rcpts = deliver_fails(&res, 1, &n)) == NULL || n == 0)
+			goto done;
+	} else if (e->ex == EX_TEMPFAIL) {
+		if ((rcpts = deliver_rcpts(job)) == NULL)
+			goto done;
+		n = job->rcpts.n;
+	} else
+		goto done;
+
+	if (deliver_open_queue(&q, &qe) == -1 ||
+	    deliver_keep(q, job, rcpts, n, e->msg, 0, id, sizeof(id),
+	    &qe) == -1) {
+		/* Not kept: the caller must keep it (exit 75). */
+		err_setx(e, EX_TEMPFAIL, "%s; and the message could not be "
+		    "queued: %s", e->msg, qe.msg);
+		goto done;
+	}
+	*queuedp = 1;
+	snprintf(note, notesz, "queued as %s (%zu recipient%s): %s; "
+	    "'postie -q' retries it", id, n, n == 1 ? "" : "s", e->msg);
+	log_note(LOG_NOTICE, "%s", note);
+	/* Every recipient either accepted the message or has it queued. */
+	if (!deliver_accepted(&res) || n == res.nfails) {
+		err_clear(e);
+		rv = 0;
+	}
+done:
+	free(rcpts);
+	queue_close(q);
+	smtp_result_free(&res);
+	return rv;
+}
+
+static void	deliver_say(const struct deliver_flush *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+/* One line to the flush's output, when it has one. */
+static void
+deliver_say(const struct deliver_flush *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (f->tr == NULL)
+		return;
+	va_start(ap, fmt);
+	fputs("postie: ", f->tr);
+	vfprintf(f->tr, fmt, ap);
+	fputc('\n', f->tr);
+	va_end(ap);
+}
+
+/* Deliver one taken queue item; always releases it. */
+static void
+deliver_item(struct queue *q, const struct conf *conf,
+    struct queue_item *it, struct deliver_flush *f)
+{
+	struct queue_env *env = queue_item_env(it);
+	const struct account *a;
+	struct smtp_result res;
+	struct postie_err e, qe;
+	struct job job;
+	char why[POSTIE_ERR_MSG], **v;
+	size_t n;
+	int fd;
+
+	memset(&job, 0, sizeof(job));
+	memset(&res, 0, sizeof(res));
+	if ((a = conf_account(conf, env->account)) == NULL) {
+		snprintf(why, sizeof(why), "account %s no longer exists in "
+		    "the config", env->account);
+		goto retry;
+	}
+	if (time(NULL) - env->created > a->queue_lifetime) {
+		snprintf(why, sizeof(why), "in the queue for longer than "
+		    "queue_lifetime (%lds); last error: %s", a->queue_lifetime,
+		    env->last_error != NULL ? env->last_error : "none");
+		goto fail;
+	}
+	if ((fd = queue_item_msgfd(it, &e)) == -1 ||
+	    msg_read(&job.msg, fd, 0, &e) == -1) {
+		if (fd != -1)
+			close(fd);
+		snprintf(why, sizeof(why), "%s", e.msg);
+		goto fail;
+	}
+	close(fd);
+	job.acct = a;
+	job.from = env->from;
+	job.rcpts = env->rcpts;
+	job.verbose = f->verbose;
+	job.dsn_notify = env->dsn_notify;
+	job.dsn_return = env->dsn_return;
+	job.dsn_envid = env->dsn_envid;
+	job.body_type = env->body_type;
+	if (submit_run(&job, f->tr, &res, &e) == 0 || deliver_accepted(&res)) {
+		/* Keep apart those who refused it while others took it. */
+		if ((v = deliver_fails(&res, 1, &n)) != NULL && n > 0 &&
+		    deliver_keep(q, &job, v, n, e.msg, 0, NULL, 0, &qe) == -1)
+			deliver_say(f, "%s: %s", env->id, qe.msg);
+		free(v);
+		if ((v = deliver_fails(&res, 0, &n)) != NULL && n > 0 &&
+		    deliver_keep(q, &job, v, n, e.msg, 1, NULL, 0, &qe) == -1)
+			deliver_say(f, "%s: %s", env->id, qe.msg);
+		free(v);
+		log_note(LOG_INFO, "%s: delivered from the queue", env->id);
+		if (f->verbose)
+			deliver_say(f, "%s: delivered", env->id);
+		if (queue_item_done(it, &e) == -1)
+			deliver_say(f, "%s: %s", env->id, e.msg);
+		f->sent++;
+		goto out;
+	}
+	snprintf(why, sizeof(why), "%s", e.msg);
+	if (e.ex == EX_TEMPFAIL)
+		goto retry;
+fail:
+	deliver_say(f, "%s: failed for good, moved to failed/: %s",
+	    env->id, why);
+	log_note(LOG_ERR, "%s: failed for good: %s", env->id, why);
+	if (queue_item_fail(it, why, &e) == -1)
+		deliver_say(f, "%s: %s", env->id, e.msg);
+	f->failed++;
+	goto out;
+retry:
+	deliver_say(f, "%s: kept in the queue: %s", env->id, why);
+	log_note(LOG_NOTICE, "%s: kept in the queue: %s", env->id, why);
+	if (queue_item_retry(it, why, &e) == -1)
+		deliver_say(f, "%s: %s", env->id, e.msg);
+	f->retry++;
+out:
+	if (job.msg != NULL)
+		msg_free(job.msg);
+	smtp_result_free(&res);
+}
+
+int
+deliver_flush(struct queue *q, const struct conf *conf,
+    struct deliver_flush *f, struct postie_err *e)
+{
+	struct queue_item *it;
+	struct postie_err te;
+	char **ids;
+	size_t n, i;
+	int r;
+
+	if (queue_ids(q, 0, &ids, &n, e) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (f->only_id != NULL && strstr(ids[i], f->only_id) == NULL)
+			continue;
+		if (f->deadline != 0 && time(NULL) >= f->deadline)
+			break;
+		if ((r = queue_take(q, ids[i], &it, &te)) != 1) {
+			if (r == -1)
+				deliver_say(f, "%s: %s", ids[i],
+				    te.msg);
+			f->skipped++;
+			continue;
+		}
+		if (f->due_only &&
+		    queue_item_env(it)->next_try > time(NULL)) {
+			queue_item_release(it);
+			f->skipped++;
+			continue;
+		}
+		deliver_item(q, conf, it, f);
+	}
+	queue_ids_free(ids, n);
+	return 0;
+}

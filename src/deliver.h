@@ -1,0 +1,51 @@
+/*
+ * The delivery policy: send now, or keep the message in the queue when
+ * the failure is temporary; flush the queue.  Owns the decision of what
+ * is kept, retried, failed for good; owns no SMTP and no file format.
+ */
+#ifndef POSTIE_DELIVER_H
+#define POSTIE_DELIVER_H
+
+#include <stdio.h>
+#include <time.h>
+
+#include "conf.h"
+#include "err.h"
+#include "job.h"
+#include "queue.h"
+
+/*
+ * Submit job.  On a temporary failure (EX_TEMPFAIL) with the account's
+ * queue on, the message is queued and the call succeeds with *queuedp
+ * set and note filled ("queued as ID: <why>; run 'postie -q' ...").
+ * Recipients refused for now while others accepted the message are
+ * queued alone.  Warnings and the transcript go to tr.
+ */
+int	 deliver_job(struct job *, FILE *tr, int *queuedp, char *note,
+	    size_t notesz, struct postie_err *);
+
+struct deliver_flush {
+	const char *only_id;	/* flush only ids containing this, or NULL */
+	int	 due_only;	/* skip messages whose next try is to come */
+	time_t	 deadline;	/* stop starting deliveries after; 0: none */
+	int	 verbose;
+	FILE	*tr;		/* warnings, transcript, one line a message */
+	/* Filled in: */
+	size_t	 sent, retry, failed, skipped;
+};
+
+/*
+ * Try the messages in the queue, oldest first, with each account's
+ * current settings (found by name in conf).  Delivered: removed.  A
+ * temporary failure or an account missing from conf: kept with the next
+ * try after the backoff.  A permanent failure or a message older than
+ * queue_lifetime: moved to failed/ and logged.  Fails only when the
+ * queue cannot be read; a message's failure is in the counts.
+ */
+int	 deliver_flush(struct queue *, const struct conf *,
+	    struct deliver_flush *, struct postie_err *);
+
+/* The queue for an account's job (queue_default_dir). */
+int	 deliver_open_queue(struct queue **, struct postie_err *);
+
+#endif

@@ -1,0 +1,905 @@
+/*
+ * The durable queue on disk (see queue.h for the layout and the commit
+ * protocol).  Owns files, locks and retry state; owns no SMTP, no config
+ * and no decision about which failures are temporary.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "queue.h"
+
+#define QUEUE_MAGIC		"postie-queue 1"
+#define QUEUE_ENV_MAX		(4 * 1024 * 1024)
+#define QUEUE_ORPHAN_AGE	3600	/* seconds before a stray file goes */
+#define QUEUE_BACKOFF_FIRST	300
+#define QUEUE_BACKOFF_MAX	(4 * 3600)
+
+struct queue {
+	char	*dir;
+	char	*faileddir;
+	int	 dirfd;
+	int	 failedfd;
+};
+
+struct queue_item {
+	struct queue *q;
+	int	 fd;			/* ID.env, locked */
+	struct queue_env env;
+};
+
+int
+queue_default_dir(char *buf, size_t bufsz, struct postie_err *e)
+{
+	const char *state, *home;
+	struct passwd *pw;
+	int n;
+
+	if ((state = getenv("POSTIE_QUEUE_DIR")) != NULL &&
+	    state[0] == '/') {
+		n = snprintf(buf, bufsz, "%s", state);
+	} else if (geteuid() == 0) {
+		n = snprintf(buf, bufsz, "%s/spool/postie", LOCALSTATEDIR);
+	} else if ((state = getenv("XDG_STATE_HOME")) != NULL &&
+	    state[0] == '/') {
+		n = snprintf(buf, bufsz, "%s/postie/queue", state);
+	} else {
+		home = getenv("HOME");
+		if (home == NULL || home[0] == '\0') {
+			if ((pw = getpwuid(getuid())) == NULL) {
+				err_setx(e, EX_OSERR, "queue: cannot find "
+				    "the home directory of uid %u",
+				    (unsigned)getuid());
+				return -1;
+			}
+			home = pw->pw_dir;
+		}
+		n = snprintf(buf, bufsz, "%s/.local/state/postie/queue", home);
+	}
+	if (n < 0 || (size_t)n >= bufsz) {
+		err_setx(e, EX_OSERR, "queue: directory name too long");
+		return -1;
+	}
+	return 0;
+}
+
+/* mkdir -p with mode 0700 for the components postie creates. */
+static int
+queue_mkdirs(const char *path, struct postie_err *e)
+{
+	char buf[4096], *p;
+
+	if (strlcpy(buf, path, sizeof(buf)) >= sizeof(buf)) {
+		err_setx(e, EX_CANTCREAT, "queue: %s: name too long", path);
+		return -1;
+	}
+	for (p = buf + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		if (*p == '/' && p[1] == '\0')
+			break;
+		{
+			char c = *p;
+
+			*p = '\0';
+			if (mkdir(buf, 0700) == -1 && errno != EEXIST) {
+				err_set(e, EX_CANTCREAT, "queue: mkdir %s",
+				    buf);
+				return -1;
+			}
+			*p = c;
+		}
+		if (*p == '\0')
+			break;
+	}
+	return 0;
+}
+
+static int
+queue_opendir(const char *path, struct postie_err *e)
+{
+	struct stat st;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		err_set(e, EX_CANTCREAT, "queue: open %s", path);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || st.st_uid != geteuid()) {
+		err_setx(e, EX_CANTCREAT, "queue: %s is not owned by uid %u",
+		    path, (unsigned)geteuid());
+		close(fd);
+		return -1;
+	}
+	if ((st.st_mode & 077) != 0 && fchmod(fd, 0700) == -1) {
+		err_set(e, EX_CANTCREAT, "queue: chmod 700 %s", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+queue_open(struct queue **qp, const char *dir, struct postie_err *e)
+{
+	struct queue *q;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL) {
+		err_set(e, EX_OSERR, "queue");
+		return -1;
+	}
+	q->dirfd = q->failedfd = -1;
+	if ((q->dir = strdup(dir)) == NULL ||
+	    asprintf(&q->faileddir, "%s/failed", dir) == -1) {
+		q->faileddir = NULL;
+		err_set(e, EX_OSERR, "queue");
+		goto fail;
+	}
+	if (queue_mkdirs(q->faileddir, e) == -1)
+		goto fail;
+	if ((q->dirfd = queue_opendir(q->dir, e)) == -1 ||
+	    (q->failedfd = queue_opendir(q->faileddir, e)) == -1)
+		goto fail;
+	*qp = q;
+	return 0;
+fail:
+	queue_close(q);
+	return -1;
+}
+
+const char *
+queue_dir(const struct queue *q)
+{
+	return q->dir;
+}
+
+void
+queue_close(struct queue *q)
+{
+	if (q == NULL)
+		return;
+	if (q->dirfd != -1)
+		close(q->dirfd);
+	if (q->failedfd != -1)
+		close(q->failedfd);
+	free(q->dir);
+	free(q->faileddir);
+	free(q);
+}
+
+void
+queue_env_free(struct queue_env *env)
+{
+	free(env->account);
+	free(env->from);
+	addr_list_free(&env->rcpts);
+	free(env->dsn_notify);
+	free(env->dsn_return);
+	free(env->dsn_envid);
+	free(env->body_type);
+	free(env->last_error);
+	memset(env, 0, sizeof(*env));
+}
+
+static void
+queue_new_id(char *id, size_t idsz)
+{
+	struct tm tm;
+	time_t now = time(NULL);
+	char stamp[20];
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
+	snprintf(id, idsz, "%s-%08x", stamp, arc4random());
+}
+
+/* 1 when id is one that queue_new_id could have made (no path tricks). */
+static int
+queue_id_valid(const char *id)
+{
+	size_t i, n = strlen(id);
+
+	if (n == 0 || n >= QUEUE_ID_LEN)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') ||
+		    (id[i] >= 'a' && id[i] <= 'f') || id[i] == 'T' ||
+		    id[i] == '-'))
+			return 0;
+	return 1;
+}
+
+static int
+queue_write_all(int fd, const char *buf, size_t len, struct postie_err *e)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, buf, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			err_set(e, EX_IOERR, "queue: write");
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+queue_emit_cb(void *arg, const char *buf, size_t len, struct postie_err *e)
+{
+	return queue_write_all(*(int *)arg, buf, len, e);
+}
+
+/* Append "key value\n" with value made single-line and printable. */
+static int
+queue_env_kv(FILE *fp, const char *key, const char *val)
+{
+	char clean[2048];
+
+	if (val == NULL)
+		return 0;
+	err_sanitize(clean, sizeof(clean), val, strlen(val));
+	return fprintf(fp, "%s %s\n", key, clean) < 0 ? -1 : 0;
+}
+
+static char *
+queue_env_format(const struct queue_env *env, size_t *lenp)
+{
+	char *buf = NULL;
+	size_t len = 0, i;
+	FILE *fp;
+	int bad = 0;
+
+	if ((fp = open_memstream(&buf, &len)) == NULL)
+		return NULL;
+	fprintf(fp, "%s\n", QUEUE_MAGIC);
+	bad |= queue_env_kv(fp, "account", env->account);
+	/* The null sender is kept as "<>". */
+	bad |= queue_env_kv(fp, "from", env->from[0] == '\0' ? "<>" :
+	    env->from);
+	for (i = 0; i < env->rcpts.n; i++)
+		bad |= queue_env_kv(fp, "rcpt", env->rcpts.v[i].spec);
+	bad |= queue_env_kv(fp, "dsn_notify", env->dsn_notify);
+	bad |= queue_env_kv(fp, "dsn_return", env->dsn_return);
+	bad |= queue_env_kv(fp, "dsn_envid", env->dsn_envid);
+	bad |= queue_env_kv(fp, "body_type", env->body_type);
+	fprintf(fp, "created %lld\nnext_try %lld\nattempts %d\nsize %lld\n",
+	    (long long)env->created, (long long)env->next_try, env->attempts,
+	    (long long)env->size);
+	bad |= queue_env_kv(fp, "last_error", env->last_error);
+	if (fclose(fp) != 0 || bad) {
+		free(buf);
+		return NULL;
+	}
+	*lenp = len;
+	return buf;
+}
+
+/*
+ * Write name in dirfd atomically: a temporary file, fsync, rename,
+ * fsync of the directory.
+ */
+static int
+queue_write_file(int dirfd, const char *name, const char *buf, size_t len,
+    struct postie_err *e)
+{
+	char tmp[QUEUE_ID_LEN + 16];
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "tmp.%s", name);
+	if ((fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_CLOEXEC | O_NOFOLLOW, 0600)) == -1) {
+		err_set(e, EX_CANTCREAT, "queue: create %s", tmp);
+		return -1;
+	}
+	if (queue_write_all(fd, buf, len, e) == -1)
+		goto fail;
+	if (fsync(fd) == -1) {
+		err_set(e, EX_IOERR, "queue: fsync %s", tmp);
+		goto fail;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		err_set(e, EX_IOERR, "queue: close %s", tmp);
+		goto fail;
+	}
+	fd = -1;
+	if (renameat(dirfd, tmp, dirfd, name) == -1) {
+		err_set(e, EX_IOERR, "queue: rename %s", tmp);
+		goto fail;
+	}
+	if (fsync(dirfd) == -1) {
+		err_set(e, EX_IOERR, "queue: fsync directory");
+		return -1;
+	}
+	return 0;
+fail:
+	if (fd != -1)
+		close(fd);
+	unlinkat(dirfd, tmp, 0);
+	return -1;
+}
+
+static int
+queue_write_env(int dirfd, const struct queue_env *env, struct postie_err *e)
+{
+	char name[QUEUE_ID_LEN + 8], *buf;
+	size_t len;
+	int rv;
+
+	if ((buf = queue_env_format(env, &len)) == NULL) {
+		err_set(e, EX_OSERR, "queue: envelope");
+		return -1;
+	}
+	snprintf(name, sizeof(name), "%s.env", env->id);
+	rv = queue_write_file(dirfd, name, buf, len, e);
+	free(buf);
+	return rv;
+}
+
+/* Write ID.msg in dirfd from msg; returns its size in *sizep. */
+static int
+queue_write_msg(int dirfd, const char *id, struct msg *m, off_t *sizep,
+    struct postie_err *e)
+{
+	char tmp[QUEUE_ID_LEN + 16], name[QUEUE_ID_LEN + 8];
+	struct stat st;
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "tmp.%s.msg", id);
+	snprintf(name, sizeof(name), "%s.msg", id);
+	if ((fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+	    O_CLOEXEC | O_NOFOLLOW, 0600)) == -1) {
+		err_set(e, EX_CANTCREAT, "queue: create %s", tmp);
+		return -1;
+	}
+	if (msg_emit(m, queue_emit_cb, &fd, e) == -1)
+		goto fail;
+	if (fsync(fd) == -1 || fstat(fd, &st) == -1) {
+		err_set(e, EX_IOERR, "queue: fsync %s", tmp);
+		goto fail;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		err_set(e, EX_IOERR, "queue: close %s", tmp);
+		goto fail;
+	}
+	fd = -1;
+	if (renameat(dirfd, tmp, dirfd, name) == -1) {
+		err_set(e, EX_IOERR, "queue: rename %s", tmp);
+		goto fail;
+	}
+	*sizep = st.st_size;
+	return 0;
+fail:
+	if (fd != -1)
+		close(fd);
+	unlinkat(dirfd, tmp, 0);
+	return -1;
+}
+
+static int
+queue_store(struct queue *q, int dirfd, struct queue_env *env,
+    struct msg *m, struct postie_err *e)
+{
+	char name[QUEUE_ID_LEN + 8];
+
+	queue_new_id(env->id, sizeof(env->id));
+	env->created = env->next_try = time(NULL);
+	if (queue_write_msg(dirfd, env->id, m, &env->size, e) == -1)
+		return -1;
+	if (queue_write_env(dirfd, env, e) == -1) {
+		snprintf(name, sizeof(name), "%s.msg", env->id);
+		unlinkat(dirfd, name, 0);
+		return -1;
+	}
+	(void)q;
+	return 0;
+}
+
+int
+queue_put(struct queue *q, struct queue_env *env, struct msg *m,
+    struct postie_err *e)
+{
+	return queue_store(q, q->dirfd, env, m, e);
+}
+
+int
+queue_put_failed(struct queue *q, struct queue_env *env, struct msg *m,
+    const char *reason, struct postie_err *e)
+{
+	free(env->last_error);
+	if ((env->last_error = strdup(reason)) == NULL) {
+		err_set(e, EX_OSERR, "queue");
+		return -1;
+	}
+	return queue_store(q, q->failedfd, env, m, e);
+}
+
+static int
+queue_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void
+queue_ids_free(char **ids, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
+/* Remove temporary files and messages without an envelope, when old. */
+static void
+queue_sweep(int dirfd, const char *name)
+{
+	char env[QUEUE_ID_LEN + 8];
+	struct stat st;
+	size_t n = strlen(name);
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    !S_ISREG(st.st_mode) || time(NULL) - st.st_mtime <
+	    QUEUE_ORPHAN_AGE)
+		return;
+	if (strncmp(name, "tmp.", 4) == 0) {
+		unlinkat(dirfd, name, 0);
+		return;
+	}
+	if (n > 4 && n < QUEUE_ID_LEN + 4 &&
+	    strcmp(name + n - 4, ".msg") == 0) {
+		snprintf(env, sizeof(env), "%.*s.env", (int)(n - 4), name);
+		if (faccessat(dirfd, env, F_OK, AT_SYMLINK_NOFOLLOW) == -1 &&
+		    errno == ENOENT)
+			unlinkat(dirfd, name, 0);
+	}
+}
+
+int
+queue_ids(struct queue *q, int failed, char ***idsp, size_t *np,
+    struct postie_err *e)
+{
+	int dirfd = failed ? q->failedfd : q->dirfd, fd;
+	char **ids = NULL, **nids, id[QUEUE_ID_LEN];
+	size_t n = 0, cap = 0, len;
+	struct dirent *de;
+	DIR *d;
+
+	if ((fd = dup(dirfd)) == -1 || (d = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		err_set(e, EX_OSERR, "queue: read %s", failed ? q->faileddir :
+		    q->dir);
+		return -1;
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (len <= 4 || strcmp(de->d_name + len - 4, ".env") != 0 ||
+		    strncmp(de->d_name, "tmp.", 4) == 0) {
+			queue_sweep(dirfd, de->d_name);
+			continue;
+		}
+		if (len - 4 >= sizeof(id))
+			continue;
+		memcpy(id, de->d_name, len - 4);
+		id[len - 4] = '\0';
+		if (!queue_id_valid(id))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((nids = reallocarray(ids, cap,
+			    sizeof(*ids))) == NULL)
+				goto oom;
+			ids = nids;
+		}
+		if ((ids[n] = strdup(id)) == NULL)
+			goto oom;
+		n++;
+	}
+	closedir(d);
+	if (n > 0)
+		qsort(ids, n, sizeof(*ids), queue_cmp);
+	*idsp = ids;
+	*np = n;
+	return 0;
+oom:
+	closedir(d);
+	queue_ids_free(ids, n);
+	err_set(e, EX_OSERR, "queue");
+	return -1;
+}
+
+static int
+queue_setstr(char **dst, const char *val)
+{
+	free(*dst);
+	*dst = strdup(val);
+	return *dst == NULL ? -1 : 0;
+}
+
+/* Parse an envelope file's text. */
+static int
+queue_env_parse(char *text, const char *id, struct queue_env *env,
+    struct postie_err *e)
+{
+	char *line, *next, *val;
+	int seen_magic = 0, r = 0;
+
+	memset(env, 0, sizeof(*env));
+	strlcpy(env->id, id, sizeof(env->id));
+	for (line = text; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (!seen_magic) {
+			if (strcmp(line, QUEUE_MAGIC) != 0)
+				break;
+			seen_magic = 1;
+			continue;
+		}
+		if ((val = strchr(line, ' ')) == NULL)
+			continue;
+		*val++ = '\0';
+		if (strcmp(line, "account") == 0)
+			r |= queue_setstr(&env->account, val);
+		else if (strcmp(line, "from") == 0)
+			r |= queue_setstr(&env->from,
+			    strcmp(val, "<>") == 0 ? "" : val);
+		else if (strcmp(line, "rcpt") == 0)
+			r |= addr_list_add(&env->rcpts, val, e);
+		else if (strcmp(line, "dsn_notify") == 0)
+			r |= queue_setstr(&env->dsn_notify, val);
+		else if (strcmp(line, "dsn_return") == 0)
+			r |= queue_setstr(&env->dsn_return, val);
+		else if (strcmp(line, "dsn_envid") == 0)
+			r |= queue_setstr(&env->dsn_envid, val);
+		else if (strcmp(line, "body_type") == 0)
+			r |= queue_setstr(&env->body_type, val);
+		else if (strcmp(line, "created") == 0)
+			env->created = (time_t)strtoll(val, NULL, 10);
+		else if (strcmp(line, "next_try") == 0)
+			env->next_try = (time_t)strtoll(val, NULL, 10);
+		else if (strcmp(line, "attempts") == 0)
+			env->attempts = (int)strtol(val, NULL, 10);
+		else if (strcmp(line, "size") == 0)
+			env->size = (off_t)strtoll(val, NULL, 10);
+		else if (strcmp(line, "last_error") == 0)
+			r |= queue_setstr(&env->last_error, val);
+	}
+	if (r != 0) {
+		queue_env_free(env);
+		err_set(e, EX_OSERR, "queue: %s", id);
+		return -1;
+	}
+	if (!seen_magic || env->account == NULL || env->from == NULL ||
+	    env->rcpts.n == 0) {
+		queue_env_free(env);
+		err_setx(e, EX_DATAERR, "queue: %s.env is damaged", id);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+queue_env_readfd(int fd, const char *id, struct queue_env *env,
+    struct postie_err *e)
+{
+	struct stat st;
+	char *text;
+	ssize_t n;
+	size_t got = 0;
+	int rv;
+
+	if (fstat(fd, &st) == -1 || st.st_size > QUEUE_ENV_MAX) {
+		err_setx(e, EX_DATAERR, "queue: %s.env is damaged", id);
+		return -1;
+	}
+	if ((text = malloc((size_t)st.st_size + 1)) == NULL) {
+		err_set(e, EX_OSERR, "queue");
+		return -1;
+	}
+	while (got < (size_t)st.st_size) {
+		n = pread(fd, text + got, (size_t)st.st_size - got,
+		    (off_t)got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	text[got] = '\0';
+	rv = queue_env_parse(text, id, env, e);
+	free(text);
+	return rv;
+}
+
+int
+queue_env_read(struct queue *q, int failed, const char *id,
+    struct queue_env *env, struct postie_err *e)
+{
+	char name[QUEUE_ID_LEN + 8];
+	int fd, rv;
+
+	if (!queue_id_valid(id)) {
+		err_setx(e, EX_USAGE, "queue: bad message id");
+		return -1;
+	}
+	snprintf(name, sizeof(name), "%s.env", id);
+	if ((fd = openat(failed ? q->failedfd : q->dirfd, name,
+	    O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		err_set(e, errno == ENOENT ? EX_NOINPUT : EX_OSERR,
+		    "queue: %s%s", failed ? "failed/" : "", id);
+		return -1;
+	}
+	rv = queue_env_readfd(fd, id, env, e);
+	close(fd);
+	return rv;
+}
+
+int
+queue_take(struct queue *q, const char *id, struct queue_item **itp,
+    struct postie_err *e)
+{
+	char name[QUEUE_ID_LEN + 8];
+	struct queue_item *it;
+	struct stat fst, pst;
+	int fd;
+
+	if (!queue_id_valid(id)) {
+		err_setx(e, EX_USAGE, "queue: bad message id");
+		return -1;
+	}
+	snprintf(name, sizeof(name), "%s.env", id);
+	if ((fd = openat(q->dirfd, name, O_RDWR | O_CLOEXEC |
+	    O_NOFOLLOW)) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		err_set(e, EX_OSERR, "queue: open %s", name);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		close(fd);
+		if (errno == EWOULDBLOCK)
+			return 0;
+		err_set(e, EX_OSERR, "queue: lock %s", name);
+		return -1;
+	}
+	/* Delivered (unlinked) or rewritten while we waited for the lock? */
+	if (fstat(fd, &fst) == -1 || fstatat(q->dirfd, name, &pst,
+	    AT_SYMLINK_NOFOLLOW) == -1 || fst.st_ino != pst.st_ino ||
+	    fst.st_dev != pst.st_dev) {
+		close(fd);
+		return 0;
+	}
+	if ((it = calloc(1, sizeof(*it))) == NULL) {
+		close(fd);
+		err_set(e, EX_OSERR, "queue");
+		return -1;
+	}
+	it->q = q;
+	it->fd = fd;
+	if (queue_env_readfd(fd, id, &it->env, e) == -1) {
+		close(fd);
+		free(it);
+		return -1;
+	}
+	*itp = it;
+	return 1;
+}
+
+struct queue_env *
+queue_item_env(struct queue_item *it)
+{
+	return &it->env;
+}
+
+int
+queue_item_msgfd(struct queue_item *it, struct postie_err *e)
+{
+	char name[QUEUE_ID_LEN + 8];
+	int fd;
+
+	snprintf(name, sizeof(name), "%s.msg", it->env.id);
+	if ((fd = openat(it->q->dirfd, name, O_RDONLY | O_CLOEXEC |
+	    O_NOFOLLOW)) == -1)
+		err_set(e, EX_NOINPUT, "queue: open %s", name);
+	return fd;
+}
+
+void
+queue_item_release(struct queue_item *it)
+{
+	if (it == NULL)
+		return;
+	close(it->fd);		/* drops the lock */
+	queue_env_free(&it->env);
+	free(it);
+}
+
+int
+queue_item_done(struct queue_item *it, struct postie_err *e)
+{
+	char name[QUEUE_ID_LEN + 8];
+	int rv = 0;
+
+	snprintf(name, sizeof(name), "%s.env", it->env.id);
+	if (unlinkat(it->q->dirfd, name, 0) == -1) {
+		err_set(e, EX_IOERR, "queue: remove %s", name);
+		rv = -1;
+	} else {
+		snprintf(name, sizeof(name), "%s.msg", it->env.id);
+		unlinkat(it->q->dirfd, name, 0);
+		fsync(it->q->dirfd);
+	}
+	queue_item_release(it);
+	return rv;
+}
+
+time_t
+queue_backoff(int attempts)
+{
+	time_t t = QUEUE_BACKOFF_FIRST;
+
+	while (--attempts > 0 && t < QUEUE_BACKOFF_MAX)
+		t *= 2;
+	return t > QUEUE_BACKOFF_MAX ? QUEUE_BACKOFF_MAX : t;
+}
+
+int
+queue_item_retry(struct queue_item *it, const char *error,
+    struct postie_err *e)
+{
+	int rv;
+
+	it->env.attempts++;
+	it->env.next_try = time(NULL) + queue_backoff(it->env.attempts);
+	if (error != NULL && queue_setstr(&it->env.last_error, error) == -1) {
+		err_set(e, EX_OSERR, "queue");
+		queue_item_release(it);
+		return -1;
+	}
+	rv = queue_write_env(it->q->dirfd, &it->env, e);
+	queue_item_release(it);
+	return rv;
+}
+
+/*
+ * Move ID from one directory to the other: link the message, write the
+ * envelope there, then remove both here.  A crash in between leaves the
+ * message in both places, never in neither.
+ */
+static int
+queue_move(int fromfd, int tofd, struct queue_env *env, struct postie_err *e)
+{
+	char name[QUEUE_ID_LEN + 8];
+
+	snprintf(name, sizeof(name), "%s.msg", env->id);
+	if (linkat(fromfd, name, tofd, name, 0) == -1 && errno != EEXIST) {
+		err_set(e, EX_IOERR, "queue: link %s", name);
+		return -1;
+	}
+	if (fsync(tofd) == -1 || queue_write_env(tofd, env, e) == -1) {
+		err_set(e, EX_IOERR, "queue: move %s", env->id);
+		return -1;
+	}
+	snprintf(name, sizeof(name), "%s.env", env->id);
+	unlinkat(fromfd, name, 0);
+	snprintf(name, sizeof(name), "%s.msg", env->id);
+	unlinkat(fromfd, name, 0);
+	fsync(fromfd);
+	return 0;
+}
+
+int
+queue_item_fail(struct queue_item *it, const char *error,
+    struct postie_err *e)
+{
+	int rv;
+
+	if (error != NULL && queue_setstr(&it->env.last_error, error) == -1) {
+		err_set(e, EX_OSERR, "queue");
+		queue_item_release(it);
+		return -1;
+	}
+	rv = queue_move(it->q->dirfd, it->q->failedfd, &it->env, e);
+	queue_item_release(it);
+	return rv;
+}
+
+int
+queue_requeue(struct queue *q, const char *id, struct postie_err *e)
+{
+	struct queue_env env;
+	int rv;
+
+	if (queue_env_read(q, 1, id, &env, e) == -1)
+		return -1;
+	env.attempts = 0;
+	env.next_try = time(NULL);
+	rv = queue_move(q->failedfd, q->dirfd, &env, e);
+	queue_env_free(&env);
+	return rv;
+}
+
+static void
+queue_age(char *buf, size_t bufsz, time_t secs)
+{
+	if (secs < 0)
+		secs = 0;
+	if (secs < 3600)
+		snprintf(buf, bufsz, "%lldm", (long long)secs / 60);
+	else if (secs < 86400)
+		snprintf(buf, bufsz, "%lldh%02lldm", (long long)secs / 3600,
+		    (long long)(secs % 3600) / 60);
+	else
+		snprintf(buf, bufsz, "%lldd%02lldh", (long long)secs / 86400,
+		    (long long)(secs % 86400) / 3600);
+}
+
+static int
+queue_print_dir(struct queue *q, int failed, FILE *out, struct postie_err *e)
+{
+	struct queue_env env;
+	char **ids, age[32], next[32];
+	size_t n, i, j;
+	time_t now = time(NULL);
+
+	if (queue_ids(q, failed, &ids, &n, e) == -1)
+		return -1;
+	fprintf(out, "%s %s: %zu message%s\n", failed ? "Failed" : "Queue",
+	    failed ? q->faileddir : q->dir, n, n == 1 ? "" : "s");
+	for (i = 0; i < n; i++) {
+		if (queue_env_read(q, failed, ids[i], &env, e) == -1) {
+			fprintf(out, "%s  (unreadable: %s)\n", ids[i], e->msg);
+			continue;
+		}
+		queue_age(age, sizeof(age), now - env.created);
+		fprintf(out, "%s  age %s  %lld bytes  account %s  from <%s>  "
+		    "attempts %d", env.id, age, (long long)env.size,
+		    env.account, env.from, env.attempts);
+		if (!failed && env.next_try > now) {
+			queue_age(next, sizeof(next), env.next_try - now);
+			fprintf(out, "  next try in %s", next);
+		}
+		fputc('\n', out);
+		fputs("    to", out);
+		for (j = 0; j < env.rcpts.n; j++)
+			fprintf(out, "%s <%s>", j > 0 ? "," : "",
+			    env.rcpts.v[j].spec);
+		fputc('\n', out);
+		if (env.last_error != NULL)
+			fprintf(out, "    %s: %s\n", failed ? "failed" :
+			    "last error", env.last_error);
+		queue_env_free(&env);
+	}
+	queue_ids_free(ids, n);
+	return 0;
+}
+
+int
+queue_print(struct queue *q, FILE *out, struct postie_err *e)
+{
+	if (queue_print_dir(q, 0, out, e) == -1 ||
+	    queue_print_dir(q, 1, out, e) == -1)
+		return -1;
+	return 0;
+}
