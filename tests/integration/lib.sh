@@ -31,8 +31,10 @@ t_tmpdir() {
 	HOME=$T_DIR/home
 	TMPDIR=$T_DIR
 	mkdir -p "$HOME"
-	unset XDG_CONFIG_HOME
-	export HOME TMPDIR
+	unset XDG_CONFIG_HOME XDG_STATE_HOME
+	# Never the system queue, even as root.
+	POSTIE_QUEUE_DIR=$T_DIR/queue
+	export HOME TMPDIR POSTIE_QUEUE_DIR
 }
 
 # run_postie ARGS...: run $POSTIE with stdin as given; stdout, stderr and

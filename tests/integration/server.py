@@ -1,0 +1,384 @@
+"""SMTP server for the integration tests.
+
+A recording submission server built on aiosmtpd (STARTTLS or implicit TLS,
+AUTH PLAIN and LOGIN, SIZE, PIPELINING) with switches that make it
+misbehave at a chosen point of the session.  Faults before the greeting
+is complete are served by a small asyncio protocol of its own, since
+aiosmtpd always greets correctly.
+
+It listens on 127.0.0.1 on a port of its choosing, writes that port to
+PORTFILE once it listens (written whole: a rename), and exits on SIGTERM,
+SIGINT or when --lifetime seconds have passed, whichever comes first.
+
+Every line the client sends is appended to the transcript as "C: LINE"
+(AUTH payloads included, as received), every reply as "S: LINE", and
+events as "* ...".  With --record DIR each accepted message N (from 1)
+is written as DIR/N.json (envelope) and DIR/N.eml (the DATA bytes after
+removing dot-stuffing, line endings as received).
+"""
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import ssl
+import sys
+import warnings
+
+try:
+    from aiosmtpd.smtp import SMTP, AuthResult
+except ImportError as e:
+    print("server.py: cannot import aiosmtpd: %s (python %s)" %
+          (e, sys.executable), file=sys.stderr)
+    sys.exit(99)
+
+STAGES = ("greeting", "ehlo", "mail", "rcpt", "data", "dot")
+FOREVER = 10 ** 6
+
+
+class Transcript:
+    def __init__(self, path):
+        self.f = open(path, "a", encoding="utf-8", errors="backslashreplace",
+                      buffering=1) if path else None
+
+    def line(self, prefix, data):
+        if self.f is None:
+            return
+        if isinstance(data, bytes):
+            data = data.decode("utf-8", errors="backslashreplace")
+        self.f.write(prefix + data + "\n")
+
+
+class LineLogger:
+    """Split the client's bytes into lines for the transcript."""
+
+    def __init__(self, transcript):
+        self.t = transcript
+        self.buf = b""
+
+    def feed(self, data):
+        self.buf += data
+        while True:
+            i = self.buf.find(b"\n")
+            if i < 0:
+                break
+            line, self.buf = self.buf[:i + 1], self.buf[i + 1:]
+            self.t.line("C: ", line.rstrip(b"\r\n"))
+
+    def flush(self):
+        if self.buf:
+            self.t.line("C: ", self.buf + b" [no line end]")
+            self.buf = b""
+
+
+def parse_reply(spec):
+    """STAGE[:FILTER]=CODE TEXT -> (stage, filter, reply)"""
+    stage, sep, reply = spec.partition("=")
+    if not sep or len(reply) < 3 or not reply[:3].isdigit():
+        raise argparse.ArgumentTypeError("want STAGE[:FILTER]=CODE TEXT")
+    stage, _, filt = stage.partition(":")
+    if stage not in STAGES:
+        raise argparse.ArgumentTypeError("stage must be one of " +
+                                         ", ".join(STAGES))
+    return (stage, filt, reply)
+
+
+class Handler:
+    """aiosmtpd hooks: recording and the faults inside a session."""
+
+    def __init__(self, opts, transcript):
+        self.o = opts
+        self.t = transcript
+        self.count = 0
+
+    def reply_for(self, stage, arg=""):
+        for st, filt, reply in self.o.reply_at:
+            if st == stage and (not filt or filt in arg):
+                return reply
+        return None
+
+    async def stall(self, stage):
+        if self.o.stall_at == stage:
+            self.t.line("* ", "stalling at " + stage)
+            await asyncio.sleep(FOREVER)
+
+    async def handle_EHLO(self, server, session, envelope, hostname,
+                          responses):
+        session.host_name = hostname
+        await self.stall("ehlo")
+        reply = self.reply_for("ehlo", hostname)
+        if reply:
+            return [reply]
+        out = []
+        for r in responses:
+            text = r[4:]
+            if text.startswith("AUTH") and not self.o.auth:
+                continue
+            out.append("250-" + text)
+        if not self.o.no_pipelining:
+            out.insert(1, "250-PIPELINING")
+        out[-1] = "250 " + out[-1][4:]
+        return out
+
+    def handle_STARTTLS(self, server, session, envelope):
+        obj = session.ssl.get("ssl_object") if session.ssl else None
+        self.t.line("* ", "tls started %s" %
+                    (obj.version() if obj else "?"))
+        return True
+
+    async def handle_MAIL(self, server, session, envelope, address, options):
+        await self.stall("mail")
+        reply = self.reply_for("mail", address)
+        if reply:
+            return reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 2.1.0 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, options):
+        await self.stall("rcpt")
+        reply = self.reply_for("rcpt", address)
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.append(options)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        await self.stall("dot")
+        if self.o.close_after_dot:
+            self.t.line("* ", "closing after the final dot")
+            (server._original_transport or server.transport).abort()
+            await asyncio.sleep(FOREVER)
+        reply = self.reply_for("dot")
+        if reply:
+            return reply
+        self.count += 1
+        if self.o.record:
+            base = os.path.join(self.o.record, str(self.count))
+            with open(base + ".eml", "wb") as f:
+                f.write(envelope.original_content)
+            with open(base + ".json.tmp", "w") as f:
+                json.dump({"mail_from": envelope.mail_from,
+                           "rcpt_tos": envelope.rcpt_tos,
+                           "mail_options": envelope.mail_options,
+                           "rcpt_options": envelope.rcpt_options,
+                           "auth_user": session.login_data.decode()
+                           if isinstance(session.login_data, bytes)
+                           else None}, f)
+            os.rename(base + ".json.tmp", base + ".json")
+        self.t.line("* ", "accepted message %d" % self.count)
+        return "250 2.0.0 queued as %d" % self.count
+
+
+class Server(SMTP):
+    # Lines up to 1000 octets are all RFC 5321 promises; accept more so
+    # that a test can see exactly what the client sent.
+    line_length_limit = 65536
+    command_size_limit = 4096
+
+    def __init__(self, handler, opts, transcript, **kw):
+        super().__init__(handler, **kw)
+        self.o = opts
+        self.t = transcript
+        self.lines = LineLogger(transcript)
+
+    def connection_made(self, transport):
+        if self.transport is None:
+            self.t.line("* ", "connect")
+        super().connection_made(transport)
+
+    def data_received(self, data):
+        self.lines.feed(data)
+        super().data_received(data)
+
+    def connection_lost(self, error):
+        self.lines.flush()
+        self.t.line("* ", "disconnect")
+        super().connection_lost(error)
+
+    async def push(self, status):
+        self.t.line("S: ", status)
+        await super().push(status)
+
+    async def smtp_STARTTLS(self, arg):
+        if self.o.starttls_inject and not arg:
+            data = b"220 go ahead\r\n250 injected\r\n"
+            self.t.line("S: ", "220 go ahead")
+            self.t.line("S: ", "250 injected")
+            self._writer.write(data)
+            await self._writer.drain()
+            await asyncio.sleep(FOREVER)
+        await super().smtp_STARTTLS(arg)
+
+    async def smtp_DATA(self, arg):
+        if self.envelope.rcpt_tos and not arg:
+            await self.event_handler.stall("data")
+            reply = self.event_handler.reply_for("data")
+            if reply:
+                await self.push(reply)
+                return
+        await super().smtp_DATA(arg)
+
+
+class GreetingFault(asyncio.Protocol):
+    """Sessions that go wrong before or at the greeting."""
+
+    def __init__(self, opts, transcript, reply):
+        self.o = opts
+        self.t = transcript
+        self.reply = reply
+        self.lines = LineLogger(transcript)
+
+    def write(self, text):
+        self.t.line("S: ", text)
+        self.transport.write(text.encode() + b"\r\n")
+
+    def connection_made(self, transport):
+        self.transport = transport
+        self.t.line("* ", "connect")
+        if self.o.malformed_greeting:
+            self.write("2x0 this is not a greeting")
+        elif self.reply:
+            self.write(self.reply)
+        else:
+            self.t.line("* ", "stalling at greeting")
+
+    def data_received(self, data):
+        self.lines.feed(data)
+        if self.o.stall_at == "greeting":
+            return
+        if data.upper().startswith(b"QUIT"):
+            self.write("221 2.0.0 bye")
+            self.transport.close()
+
+    def connection_lost(self, error):
+        self.lines.flush()
+        self.t.line("* ", "disconnect")
+
+
+def tls_context(opts):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(opts.cert, opts.key)
+    if opts.tls_max:
+        ctx.maximum_version = {
+            "1.2": ssl.TLSVersion.TLSv1_2,
+            "1.3": ssl.TLSVersion.TLSv1_3}[opts.tls_max]
+    return ctx
+
+
+def authenticator(user, password):
+    def check(server, session, envelope, mechanism, auth_data):
+        ok = (auth_data.login == user.encode() and
+              auth_data.password == password.encode())
+        return AuthResult(success=ok, handled=False,
+                          auth_data=auth_data if ok else None)
+    return check
+
+
+def options(argv):
+    p = argparse.ArgumentParser(description="SMTP server for tests")
+    p.add_argument("portfile", help="where to write the port")
+    p.add_argument("--transcript", help="append the session here")
+    p.add_argument("--lifetime", type=float, default=60,
+                   help="exit after this many seconds (default 60)")
+    p.add_argument("--cert", help="certificate (PEM) for TLS")
+    p.add_argument("--key", help="its private key")
+    p.add_argument("--starttls", action="store_true",
+                   help="offer STARTTLS (needs --cert, --key)")
+    p.add_argument("--implicit-tls", action="store_true",
+                   help="TLS from the first byte (needs --cert, --key)")
+    p.add_argument("--tls-max", choices=("1.2", "1.3"),
+                   help="highest TLS version to accept")
+    p.add_argument("--auth", metavar="USER:PASS",
+                   help="offer AUTH PLAIN and LOGIN and require it")
+    p.add_argument("--auth-cleartext", action="store_true",
+                   help="offer AUTH without TLS too")
+    p.add_argument("--no-pipelining", action="store_true")
+    p.add_argument("--no-smtputf8", action="store_true")
+    p.add_argument("--size", type=int, help="advertise SIZE N and enforce")
+    p.add_argument("--record", metavar="DIR",
+                   help="write accepted messages to DIR")
+    p.add_argument("--no-starttls-offer", action="store_true",
+                   help="do not offer STARTTLS")
+    p.add_argument("--starttls-inject", action="store_true",
+                   help="answer STARTTLS with two replies in one write")
+    p.add_argument("--stall-at", choices=STAGES,
+                   help="stop answering at this point")
+    p.add_argument("--close-after-dot", action="store_true",
+                   help="close without a reply after the final dot")
+    p.add_argument("--reply-at", type=parse_reply, action="append",
+                   default=[], metavar="STAGE[:FILTER]=CODE TEXT",
+                   help="reply this at STAGE (for an address containing "
+                   "FILTER, at mail and rcpt)")
+    p.add_argument("--malformed-greeting", action="store_true")
+    o = p.parse_args(argv)
+    if (o.starttls or o.implicit_tls) and not (o.cert and o.key):
+        p.error("TLS needs --cert and --key")
+    if o.starttls_inject:
+        o.starttls = True
+    if o.starttls_inject and not (o.cert and o.key):
+        p.error("--starttls-inject needs --cert and --key")
+    if o.auth and ":" not in o.auth:
+        p.error("--auth wants USER:PASS")
+    return o
+
+
+async def serve(o):
+    loop = asyncio.get_running_loop()
+    t = Transcript(o.transcript)
+    ctx = tls_context(o) if (o.starttls or o.implicit_tls) else None
+    greeting_reply = None
+    for st, _, reply in o.reply_at:
+        if st == "greeting":
+            greeting_reply = reply
+    if o.malformed_greeting or greeting_reply or o.stall_at == "greeting":
+        def factory():
+            return GreetingFault(o, t, greeting_reply)
+    else:
+        handler = Handler(o, t)
+        kw = dict(hostname="localhost", ident="postie-test",
+                  data_size_limit=o.size,
+                  enable_SMTPUTF8=not o.no_smtputf8,
+                  timeout=o.lifetime,
+                  tls_context=None if (o.implicit_tls or
+                                       o.no_starttls_offer) else ctx,
+                  auth_require_tls=not (o.auth_cleartext or o.implicit_tls),
+                  auth_required=bool(o.auth))
+        if o.auth:
+            user, _, password = o.auth.partition(":")
+            kw["authenticator"] = authenticator(user, password)
+
+        def factory():
+            return Server(handler, o, t, loop=loop, **kw)
+
+    server = await loop.create_server(
+        factory, host="127.0.0.1", port=0,
+        ssl=ctx if o.implicit_tls else None)
+    port = server.sockets[0].getsockname()[1]
+    with open(o.portfile + ".tmp", "w") as f:
+        f.write("%d\n" % port)
+    os.rename(o.portfile + ".tmp", o.portfile)
+
+    done = asyncio.Event()
+    for s in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(s, done.set)
+    loop.call_later(o.lifetime, done.set)
+    await done.wait()
+    server.close()
+
+
+def main(argv):
+    o = options(argv)
+    logging.basicConfig(level=logging.CRITICAL)
+    warnings.simplefilter("ignore")
+    if o.record:
+        os.makedirs(o.record, exist_ok=True)
+    asyncio.run(serve(o))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
