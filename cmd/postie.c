@@ -172,6 +172,8 @@ send_mail(const struct opts *o, struct postie_err *e)
 				flush_after_send(&job);
 		}
 	}
+	if (rc == -1 && e->ex == EX_DATAERR && !o->pretend)
+		(void)deliver_refused(&job, e);
 	job_free(&job);
 	if (rc == -1)
 		return fail(e);

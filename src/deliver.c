@@ -225,6 +225,10 @@ deliver_item(struct queue *q, const struct conf *conf,
 		    env->last_error != NULL ? env->last_error : "none");
 		goto fail;
 	}
+	if (env->rcpts.n == 0) {
+		snprintf(why, sizeof(why), "no recipients");
+		goto fail;
+	}
 	if ((fd = queue_item_msgfd(it, &e)) == -1 ||
 	    msg_read(&job.msg, fd, 0, &e) == -1) {
 		if (fd != -1)
@@ -315,5 +319,35 @@ deliver_flush(struct queue *q, const struct conf *conf,
 		deliver_item(q, conf, it, f);
 	}
 	queue_ids_free(ids, n);
+	return 0;
+}
+
+int
+deliver_refused(struct job *job, struct postie_err *e)
+{
+	struct postie_err qe;
+	struct queue *q = NULL;
+	char id[QUEUE_ID_LEN], **rcpts;
+	char why[POSTIE_ERR_MSG];
+
+	if (job->msg == NULL || job->acct == NULL || !job->acct->queue)
+		return -1;
+	if ((rcpts = deliver_rcpts(job)) == NULL)
+		return -1;
+	strlcpy(why, e->msg, sizeof(why));
+	if (deliver_open_queue(&q, &qe) == -1 ||
+	    deliver_keep(q, job, rcpts, job->rcpts.n, why, 1, id, sizeof(id),
+	    &qe) == -1) {
+		err_setx(e, EX_DATAERR, "%s; and the message could not be "
+		    "kept: %s", why, qe.msg);
+		free(rcpts);
+		queue_close(q);
+		return -1;
+	}
+	err_setx(e, EX_DATAERR, "%s; the message is kept in %s/failed as %s",
+	    why, queue_dir(q), id);
+	log_note(LOG_WARNING, "%s", e->msg);
+	free(rcpts);
+	queue_close(q);
 	return 0;
 }

@@ -48,4 +48,14 @@ int	 deliver_flush(struct queue *, const struct conf *,
 /* The queue for an account's job (queue_default_dir). */
 int	 deliver_open_queue(struct queue **, struct postie_err *);
 
+/*
+ * job_prepare refused the message for its content (e->ex EX_DATAERR):
+ * store job->msg in the failed store with e->msg as the reason, when the
+ * account has the queue on, so that a cron job's output is not simply
+ * dropped.  On success appends to e->msg where it is kept (e->ex stays
+ * EX_DATAERR) and returns 0; returns -1 when nothing was kept (no
+ * message, queue off, or the store failed: said in e->msg).
+ */
+int	 deliver_refused(struct job *, struct postie_err *);
+
 #endif

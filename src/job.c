@@ -762,11 +762,31 @@ edit_headers(struct job *job, const struct opts *o,
 	return 0;
 }
 
+/*
+ * The input was refused for its content: hold it in job->msg, with the
+ * sender and recipients of the command line as given, so that the caller
+ * can store it instead of losing it.
+ */
+static void
+keep_refused(struct job *job, struct msg *kept, const struct opts *o)
+{
+	struct postie_err ign;
+	int i;
+
+	job->msg = kept;
+	if (o->from != NULL && job->from == NULL)
+		job->from = strdup(o->from);
+	for (i = 0; i < o->nrcpts; i++)
+		if (addr_list_add(&job->rcpts, o->rcpts[i], &ign) == -1)
+			break;
+}
+
 int
 job_prepare(struct job *job, const struct opts *o, int stdin_fd,
     struct postie_err *e)
 {
 	struct addr_list args = { NULL, 0, 0 };
+	struct msg *kept = NULL;
 	char *hdr_from = NULL;
 	int from_header_picks, rc = -1;
 
@@ -782,9 +802,11 @@ job_prepare(struct job *job, const struct opts *o, int stdin_fd,
 	    o->from == NULL;
 	if (!from_header_picks && pick_account(job, o, o->from, e) == -1)
 		return -1;
-	if (msg_read(&job->msg, stdin_fd,
+	if (msg_read_keep(&job->msg, &kept, stdin_fd,
 	    isatty(stdin_fd) && !o->ignore_dots, e) == -1) {
 		err_prefix(e, "reading the message: ");
+		if (kept != NULL)
+			keep_refused(job, kept, o);
 		return -1;
 	}
 	if (o->read_envelope_from && header_from(job->msg, &hdr_from, e) == -1)

@@ -63,7 +63,9 @@ int	 job_load_account(struct job *, const struct opts *,
  * (arguments split as address lists; with -t also those of the headers;
  * aliases; qualification with maildomain) and the header edits (Bcc
  * removal, To, From, Date, Message-ID, qualify_headers).  job is zeroed
- * first; call job_free whatever the result.
+ * first; call job_free whatever the result.  On EX_DATAERR job->msg, when
+ * not NULL, holds the refused input (the whole of it, see msg_read_keep)
+ * and job->acct the account, for deliver_refused.
  * Errors: EX_USAGE (bad -f or recipient argument, no recipients, too
  * many), EX_DATAERR (bad message or header address), EX_NOUSER
  * (unqualified recipient without alias or maildomain), EX_CONFIG,

@@ -70,6 +70,10 @@ struct rd {
 	size_t	 linelen;
 	char	*wbuf;		/* spool writes are gathered here */
 	size_t	 wlen;
+	/* Where the bytes being fed started, for msg_read_keep. */
+	const char *feed_p;
+	size_t	 feed_n;
+	size_t	 feed_linelen;	/* r->line bytes held before them */
 };
 
 static int
@@ -572,11 +576,17 @@ rd_feed(struct rd *r, const char *p, size_t n, struct postie_err *e)
 	ssize_t k;
 
 	while (n > 0 && !r->done && r->phase == RD_HEAD) {
+		r->feed_p = p;
+		r->feed_n = n;
+		r->feed_linelen = r->linelen;
 		if ((k = head_in(r, p, n, e)) == -1)
 			return -1;
 		p += k;
 		n -= (size_t)k;
 	}
+	r->feed_p = p;
+	r->feed_n = n;
+	r->feed_linelen = 0;
 	if (n > 0 && !r->done)
 		return body_in(r, p, n, e);
 	return 0;
@@ -585,6 +595,9 @@ rd_feed(struct rd *r, const char *p, size_t n, struct postie_err *e)
 static int
 rd_finish(struct rd *r, struct postie_err *e)
 {
+	r->feed_p = NULL;
+	r->feed_n = 0;
+	r->feed_linelen = r->phase == RD_HEAD ? r->linelen : 0;
 	if (r->phase == RD_HEAD) {
 		if (r->linelen > 0 && !r->skip && head_line(r, e) == -1)
 			return -1;
@@ -599,15 +612,62 @@ rd_finish(struct rd *r, struct postie_err *e)
 	return spool_flush(r, e);
 }
 
+/*
+ * The input was refused for its content: append to the spool what was
+ * not taken (the held start of a header line, the bytes being fed) and
+ * the rest of fd, so that r->m holds the input as it came.
+ */
+static int
+rd_keep(struct rd *r, int fd, char *buf, struct postie_err *e)
+{
+	struct msg *m = r->m;
+	ssize_t n;
+
+	if (spool_flush(r, e) == -1)
+		return -1;
+	if (r->feed_linelen > 0 &&
+	    write_all(m->fd, r->line, r->feed_linelen, e) == -1)
+		return -1;
+	m->body_len += (off_t)r->feed_linelen;
+	if (r->feed_n > 0 &&
+	    write_all(m->fd, r->feed_p, r->feed_n, e) == -1)
+		return -1;
+	m->body_len += (off_t)r->feed_n;
+	for (;;) {
+		n = read(fd, buf, MSG_BLOCK);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			err_set(e, EX_IOERR, "cannot read message");
+			return -1;
+		}
+		if (n == 0)
+			return 0;
+		if (write_all(m->fd, buf, (size_t)n, e) == -1)
+			return -1;
+		m->body_len += n;
+	}
+}
+
 int
 msg_read(struct msg **mp, int fd, int dot_ends, struct postie_err *e)
 {
+	return msg_read_keep(mp, NULL, fd, dot_ends, e);
+}
+
+int
+msg_read_keep(struct msg **mp, struct msg **keptp, int fd, int dot_ends,
+    struct postie_err *e)
+{
+	struct postie_err ke;
 	struct msg *m;
 	struct rd *r = NULL;
 	char *buf = NULL;
 	ssize_t n;
 
 	*mp = NULL;
+	if (keptp != NULL)
+		*keptp = NULL;
 	if ((m = calloc(1, sizeof(*m))) == NULL) {
 		err_set(e, EX_OSERR, "cannot read message");
 		return -1;
@@ -637,15 +697,21 @@ msg_read(struct msg **mp, int fd, int dot_ends, struct postie_err *e)
 		if (n == 0)
 			break;
 		if (rd_feed(r, buf, (size_t)n, e) == -1)
-			goto fail;
+			goto refused;
 	}
 	if (rd_finish(r, e) == -1)
-		goto fail;
+		goto refused;
 	free(r->wbuf);
 	free(r);
 	free(buf);
 	*mp = m;
 	return 0;
+refused:
+	if (keptp != NULL && e->ex == EX_DATAERR && rd_keep(r, fd, buf,
+	    &ke) == 0) {
+		*keptp = m;
+		m = NULL;
+	}
 fail:
 	if (r != NULL)
 		free(r->wbuf);

@@ -36,6 +36,18 @@ struct msg;
  */
 int	 msg_read(struct msg **mp, int fd, int dot_ends, struct postie_err *);
 
+/*
+ * msg_read, but when the input is refused for its content (EX_DATAERR),
+ * the rest of fd is still read and *keptp (when keptp is not NULL) holds
+ * the input as it came, so that it can be stored rather than lost: the
+ * header fields read before the fault, then, as the body, everything
+ * from the start of the faulty line or block to EOF.  *keptp is NULL
+ * when there is nothing to keep or on any other error; owned by the
+ * caller (msg_free).
+ */
+int	 msg_read_keep(struct msg **mp, struct msg **keptp, int fd,
+	    int dot_ends, struct postie_err *);
+
 /* Number of header fields, and field i's name and unfolded value. */
 size_t	 msg_nheaders(const struct msg *);
 const char *msg_header_name(const struct msg *, size_t i);

@@ -590,8 +590,8 @@ queue_env_parse(char *text, const char *id, struct queue_env *env,
 		err_set(e, EX_OSERR, "queue: %s", id);
 		return -1;
 	}
-	if (!seen_magic || env->account == NULL || env->from == NULL ||
-	    env->rcpts.n == 0) {
+	/* No recipients: a message refused at input (deliver_refused). */
+	if (!seen_magic || env->account == NULL || env->from == NULL) {
 		queue_env_free(env);
 		err_setx(e, EX_DATAERR, "queue: %s.env is damaged", id);
 		return -1;
@@ -881,7 +881,8 @@ queue_print_dir(struct queue *q, int failed, FILE *out, struct postie_err *e)
 			fprintf(out, "  next try in %s", next);
 		}
 		fputc('\n', out);
-		fputs("    to", out);
+		fputs(env.rcpts.n > 0 ? "    to" : "    to (no recipients)",
+		    out);
 		for (j = 0; j < env.rcpts.n; j++)
 			fprintf(out, "%s <%s>", j > 0 ? "," : "",
 			    env.rcpts.v[j].spec);

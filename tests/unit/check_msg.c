@@ -961,6 +961,105 @@ START_TEST(test_large)
 }
 END_TEST
 
+/*
+ * msg_read_keep: input refused for its content is kept whole: the
+ * fields read before the fault, an empty line, then the rest as read.
+ */
+static const char klong[] = "Subject: a\nX-Long: "
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "\nTo: d@x\n\nbody\n";
+
+static const struct kcase {
+	const char *in;
+	size_t	 inlen;
+	const char *want_err;
+	size_t	 headlen;	/* bytes of in that are parsed fields */
+} kcases[] = {
+	/* NUL in the body, CRLF kept as read in the body. */
+	{ S("Subject: a\nTo: b@x\n\nline1\r\nnu\0l\r\nafter\r\n"),
+	    "NUL byte at line 5", 19 },
+	/* NUL in a header field: that line starts the kept rest. */
+	{ S("Subject: a\nX: b\0c\nTo: d@x\n\nbody\n"), "NUL byte at line 2",
+	    11 },
+	/* NUL in the last byte, no final newline. */
+	{ S("Subject: a\n\nbody\0"), "NUL byte at line 3", 11 },
+	/* A header line over 998 bytes. */
+	{ S(klong), "header line 2 longer than 998 bytes", 11 },
+};
+
+START_TEST(test_keep)
+{
+	const struct kcase *c = &kcases[_i / NCHUNKS];
+	struct msg *m = NULL, *kept = NULL;
+	struct postie_err e;
+	char *out, *want;
+	size_t outlen, wantlen, hl = c->headlen;
+	int fd;
+
+	fd = chunks[_i % NCHUNKS] == 0 ? feed_file(c->in, c->inlen) :
+	    feed_packets(c->in, c->inlen, chunks[_i % NCHUNKS]);
+	err_clear(&e);
+	ck_assert_int_eq(msg_read_keep(&m, &kept, fd, 0, &e), -1);
+	feed_done(fd);
+	ck_assert_ptr_null(m);
+	ck_assert_int_eq(e.ex, EX_DATAERR);
+	ck_assert_msg(strstr(e.msg, c->want_err) != NULL, "error: %s", e.msg);
+	ck_assert_ptr_nonnull(kept);
+	/* The fields, the empty line msg_emit puts after them, the rest. */
+	wantlen = c->inlen + (c->in[hl - 1] == '\n' && c->in[hl] == '\n' ?
+	    0 : 1);
+	want = malloc(wantlen);
+	ck_assert_ptr_nonnull(want);
+	memcpy(want, c->in, hl);
+	if (wantlen > c->inlen)
+		want[hl++] = '\n';
+	memcpy(want + hl, c->in + c->headlen, c->inlen - c->headlen);
+	out = emit_all(kept, &outlen);
+	ck_assert_uint_eq(outlen, wantlen);
+	ck_assert_int_eq(memcmp(out, want, wantlen), 0);
+	free(out);
+	free(want);
+	msg_free(kept);
+}
+END_TEST
+
+/* Nothing is kept when the input is fine, or without keptp. */
+START_TEST(test_keep_none)
+{
+	struct msg *m = NULL, *kept = (struct msg *)&kept;
+	struct postie_err e;
+	int fd;
+
+	fd = feed_file(S("Subject: a\n\nbody\n"));
+	err_clear(&e);
+	ck_assert_int_eq(msg_read_keep(&m, &kept, fd, 0, &e), 0);
+	feed_done(fd);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_ptr_null(kept);
+	msg_free(m);
+
+	fd = feed_file(S("Subject: a\n\nb\0ody\n"));
+	err_clear(&e);
+	ck_assert_int_eq(msg_read_keep(&m, NULL, fd, 0, &e), -1);
+	feed_done(fd);
+	ck_assert_ptr_null(m);
+	ck_assert_int_eq(e.ex, EX_DATAERR);
+}
+END_TEST
+
 static Suite *
 msg_suite(void)
 {
@@ -975,6 +1074,9 @@ msg_suite(void)
 	tcase_add_loop_test(tc, test_section_limits, 0,
 	    sizeof(scases) / sizeof(scases[0]));
 	tcase_add_test(tc, test_read_error);
+	tcase_add_loop_test(tc, test_keep, 0,
+	    sizeof(kcases) / sizeof(kcases[0]) * NCHUNKS);
+	tcase_add_test(tc, test_keep_none);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("spool");
