@@ -208,10 +208,13 @@ queue_mode(const struct opts *o, struct postie_err *e)
 		f.only_id = o->queue_id;
 		f.verbose = o->verbose;
 		f.tr = stderr;
-		if ((rc = deliver_flush(q, job.conf, &f, e)) == 0)
+		/* Quiet unless -v or something needs attention (cron). */
+		if ((rc = deliver_flush(q, job.conf, &f, e)) == 0 &&
+		    o->verbose)
 			printf("queue %s: %zu delivered, %zu kept for a later "
-			    "try, %zu failed for good\n", queue_dir(q), f.sent,
-			    f.retry, f.failed);
+			    "try, %zu failed for good, %zu skipped\n",
+			    queue_dir(q), f.sent, f.retry, f.failed,
+			    f.skipped);
 		break;
 	}
 done:
@@ -219,7 +222,8 @@ done:
 	job_free(&job);
 	if (rc == -1)
 		return fail(e);
-	return finish_stdout();
+	rc = finish_stdout();
+	return rc == EX_OK && o->mode == OPTS_QUEUE_FLUSH ? f.ex : rc;
 }
 
 int

@@ -198,6 +198,18 @@ deliver_say(const struct deliver_flush *f, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * A failure that is the message's own: a 5xx reply to MAIL, RCPT or DATA,
+ * or a server that cannot take this message.  Anything else, temporary or
+ * about the account (AUTH refused, TLS, the config, a server that talks
+ * nonsense), leaves the message waiting until that is fixed.
+ */
+static int
+deliver_permanent(int ex)
+{
+	return ex == EX_NOUSER || ex == EX_DATAERR || ex == EX_UNAVAILABLE;
+}
+
 /* Deliver one taken queue item; always releases it. */
 static void
 deliver_item(struct queue *q, const struct conf *conf,
@@ -208,25 +220,21 @@ deliver_item(struct queue *q, const struct conf *conf,
 	struct smtp_result res;
 	struct postie_err e, qe;
 	struct job job;
-	char why[POSTIE_ERR_MSG], **v;
+	char why[POSTIE_ERR_MSG], id[QUEUE_ID_LEN], **v;
 	size_t n;
-	int fd;
+	int fd, ex, kept = 1;
 
 	memset(&job, 0, sizeof(job));
 	memset(&res, 0, sizeof(res));
 	if ((a = conf_account(conf, env->account)) == NULL) {
 		snprintf(why, sizeof(why), "account %s no longer exists in "
 		    "the config", env->account);
+		ex = EX_CONFIG;
 		goto retry;
-	}
-	if (time(NULL) - env->created > a->queue_lifetime) {
-		snprintf(why, sizeof(why), "in the queue for longer than "
-		    "queue_lifetime (%lds); last error: %s", a->queue_lifetime,
-		    env->last_error != NULL ? env->last_error : "none");
-		goto fail;
 	}
 	if (env->rcpts.n == 0) {
 		snprintf(why, sizeof(why), "no recipients");
+		ex = EX_DATAERR;
 		goto fail;
 	}
 	if ((fd = queue_item_msgfd(it, &e)) == -1 ||
@@ -234,6 +242,7 @@ deliver_item(struct queue *q, const struct conf *conf,
 		if (fd != -1)
 			close(fd);
 		snprintf(why, sizeof(why), "%s", e.msg);
+		ex = e.ex;
 		goto fail;
 	}
 	close(fd);
@@ -245,16 +254,37 @@ deliver_item(struct queue *q, const struct conf *conf,
 	job.dsn_return = env->dsn_return;
 	job.dsn_envid = env->dsn_envid;
 	job.body_type = env->body_type;
-	if (submit_run(&job, f->tr, &res, &e) == 0 || deliver_accepted(&res)) {
+	if (submit_run(&job, f->verbose ? f->tr : NULL, &res, &e) == 0 ||
+	    deliver_accepted(&res)) {
 		/* Keep apart those who refused it while others took it. */
 		if ((v = deliver_fails(&res, 1, &n)) != NULL && n > 0 &&
-		    deliver_keep(q, &job, v, n, e.msg, 0, NULL, 0, &qe) == -1)
+		    deliver_keep(q, &job, v, n, e.msg, 0, NULL, 0, &qe) == -1) {
 			deliver_say(f, "%s: %s", env->id, qe.msg);
+			kept = 0;
+		}
 		free(v);
-		if ((v = deliver_fails(&res, 0, &n)) != NULL && n > 0 &&
-		    deliver_keep(q, &job, v, n, e.msg, 1, NULL, 0, &qe) == -1)
-			deliver_say(f, "%s: %s", env->id, qe.msg);
+		if ((v = deliver_fails(&res, 0, &n)) != NULL && n > 0) {
+			if (deliver_keep(q, &job, v, n, e.msg, 1, id,
+			    sizeof(id), &qe) == -1) {
+				deliver_say(f, "%s: %s", env->id, qe.msg);
+				kept = 0;
+			} else
+				deliver_say(f, "%s: %zu recipient%s refused, "
+				    "moved to failed/ as %s: %s", env->id, n,
+				    n == 1 ? "" : "s", id, e.msg);
+			f->ex = e.ex;
+		}
 		free(v);
+		if (!kept) {
+			/*
+			 * Some recipients could not be kept apart: keep the
+			 * whole message rather than lose them (the others
+			 * will get it twice).
+			 */
+			f->ex = qe.ex;
+			queue_item_release(it);
+			goto out;
+		}
 		log_note(LOG_INFO, "%s: delivered from the queue", env->id);
 		if (f->verbose)
 			deliver_say(f, "%s: delivered", env->id);
@@ -264,22 +294,35 @@ deliver_item(struct queue *q, const struct conf *conf,
 		goto out;
 	}
 	snprintf(why, sizeof(why), "%s", e.msg);
-	if (e.ex == EX_TEMPFAIL)
-		goto retry;
-fail:
-	deliver_say(f, "%s: failed for good, moved to failed/: %s",
-	    env->id, why);
-	log_note(LOG_ERR, "%s: failed for good: %s", env->id, why);
-	if (queue_item_fail(it, why, &e) == -1)
-		deliver_say(f, "%s: %s", env->id, e.msg);
-	f->failed++;
-	goto out;
+	ex = e.ex != 0 ? e.ex : EX_TEMPFAIL;
+	if (deliver_permanent(ex))
+		goto fail;
+	if (time(NULL) - env->created > a->queue_lifetime) {
+		snprintf(why, sizeof(why), "in the queue for longer than "
+		    "queue_lifetime (%lds); last error: %.400s",
+		    a->queue_lifetime, e.msg);
+		ex = EX_UNAVAILABLE;
+		goto fail;
+	}
 retry:
-	deliver_say(f, "%s: kept in the queue: %s", env->id, why);
+	/* Only what needs attention is said, unless -v. */
+	if (ex != EX_TEMPFAIL || f->verbose)
+		deliver_say(f, "%s: kept in the queue: %s", env->id, why);
+	if (ex != EX_TEMPFAIL)
+		f->ex = ex;
 	log_note(LOG_NOTICE, "%s: kept in the queue: %s", env->id, why);
 	if (queue_item_retry(it, why, &e) == -1)
 		deliver_say(f, "%s: %s", env->id, e.msg);
 	f->retry++;
+	goto out;
+fail:
+	deliver_say(f, "%s: failed for good, moved to failed/: %s; "
+	    "'postie --requeue %s' puts it back", env->id, why, env->id);
+	log_note(LOG_ERR, "%s: failed for good: %s", env->id, why);
+	if (queue_item_fail(it, why, &e) == -1)
+		deliver_say(f, "%s: %s", env->id, e.msg);
+	f->failed++;
+	f->ex = ex;
 out:
 	if (job.msg != NULL)
 		msg_free(job.msg);
@@ -304,9 +347,11 @@ deliver_flush(struct queue *q, const struct conf *conf,
 		if (f->deadline != 0 && time(NULL) >= f->deadline)
 			break;
 		if ((r = queue_take(q, ids[i], &it, &te)) != 1) {
-			if (r == -1)
+			if (r == -1) {
 				deliver_say(f, "%s: %s", ids[i],
 				    te.msg);
+				f->ex = te.ex;
+			}
 			f->skipped++;
 			continue;
 		}

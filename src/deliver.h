@@ -32,15 +32,26 @@ struct deliver_flush {
 	FILE	*tr;		/* warnings, transcript, one line a message */
 	/* Filled in: */
 	size_t	 sent, retry, failed, skipped;
+	/*
+	 * 0, or the sysexits code of the last message that needs
+	 * attention: moved to failed/, kept for a reason that is not
+	 * temporary (account missing: EX_CONFIG; AUTH or TLS refused:
+	 * EX_NOPERM), or unreadable.
+	 */
+	int	 ex;
 };
 
 /*
  * Try the messages in the queue, oldest first, with each account's
  * current settings (found by name in conf).  Delivered: removed.  A
- * temporary failure or an account missing from conf: kept with the next
- * try after the backoff.  A permanent failure or a message older than
- * queue_lifetime: moved to failed/ and logged.  Fails only when the
- * queue cannot be read; a message's failure is in the counts.
+ * failure that is not the message's own (temporary, account missing
+ * from conf, AUTH or TLS refused, config): kept with the next try after
+ * the backoff.  A permanent failure (EX_NOUSER, EX_DATAERR,
+ * EX_UNAVAILABLE), or any failure once the message is older than
+ * queue_lifetime: moved to failed/ and logged.  One line on f->tr for
+ * each message that needs attention (see ex), for every message when
+ * verbose.  Fails only when the queue cannot be read; a message's
+ * failure is in the counts and ex.
  */
 int	 deliver_flush(struct queue *, const struct conf *,
 	    struct deliver_flush *, struct postie_err *);

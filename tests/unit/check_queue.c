@@ -1,17 +1,24 @@
 /* Unit tests for src/queue.c: storing, listing, locking, retry, failure. */
 #include "config.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
 
 #include <check.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "conf.h"
+#include "deliver.h"
 #include "msg.h"
 #include "queue.h"
 
@@ -389,6 +396,199 @@ START_TEST(test_default_dir)
 }
 END_TEST
 
+/*
+ * deliver_flush against a one-connection SMTP server in a child process
+ * that answers MAIL, RCPT and the final dot as scripted, and 250 to the
+ * rest.  A NULL greeting: nobody listens (connection refused).
+ */
+struct script {
+	const char *greeting, *mail, *rcpt, *dot;
+	time_t	 age;			/* of the message, seconds */
+	size_t	 sent, retry, failed;
+	int	 ex;			/* f.ex expected */
+};
+
+static const struct script scripts[] = {
+	{ "220 ok", "250 ok", "250 ok", "250 ok", 0, 1, 0, 0, 0 },
+	/* The message's own failures: failed/. */
+	{ "220 ok", "250 ok", "550 5.1.1 no", "250 ok", 0, 0, 0, 1,
+	    EX_NOUSER },
+	{ "220 ok", "250 ok", "250 ok", "554 5.7.1 spam", 0, 0, 0, 1,
+	    EX_UNAVAILABLE },
+	/* Temporary: kept, quietly. */
+	{ "220 ok", "451 4.3.0 later", "250 ok", "250 ok", 0, 0, 1, 0, 0 },
+	{ "220 ok", "250 ok", "452 4.2.2 full", "250 ok", 0, 0, 1, 0, 0 },
+	{ "220 ok", "250 ok", "250 ok", "451 4.3.0 later", 0, 0, 1, 0, 0 },
+	{ NULL, NULL, NULL, NULL, 0, 0, 1, 0, 0 },
+	/* The server's fault, not the message's: kept, and said. */
+	{ "2x0 nonsense", "250 ok", "250 ok", "250 ok", 0, 0, 1, 0,
+	    EX_PROTOCOL },
+	/* Older than queue_lifetime: failed when it fails, else sent. */
+	{ NULL, NULL, NULL, NULL, 6 * 86400, 0, 0, 1, EX_UNAVAILABLE },
+	{ "220 ok", "250 ok", "452 4.2.2 full", "250 ok", 6 * 86400, 0, 0, 1,
+	    EX_UNAVAILABLE },
+	{ "220 ok", "250 ok", "250 ok", "250 ok", 6 * 86400, 1, 0, 0, 0 },
+};
+
+static void
+serve(int lfd, const struct script *sc)
+{
+	char line[1024];
+	const char *r;
+	FILE *in, *out;
+	int fd;
+
+	alarm(10);
+	if ((fd = accept(lfd, NULL, NULL)) == -1 ||
+	    (in = fdopen(fd, "r")) == NULL ||
+	    (out = fdopen(dup(fd), "w")) == NULL)
+		_exit(1);
+	fprintf(out, "%s\r\n", sc->greeting);
+	fflush(out);
+	while (fgets(line, sizeof(line), in) != NULL) {
+		r = "250 ok";
+		if (strncasecmp(line, "MAIL", 4) == 0)
+			r = sc->mail;
+		else if (strncasecmp(line, "RCPT", 4) == 0)
+			r = sc->rcpt;
+		else if (strncasecmp(line, "QUIT", 4) == 0)
+			r = "221 bye";
+		else if (strncasecmp(line, "DATA", 4) == 0) {
+			fprintf(out, "354 go on\r\n");
+			fflush(out);
+			while (fgets(line, sizeof(line), in) != NULL &&
+			    strcmp(line, ".\r\n") != 0)
+				;
+			r = sc->dot;
+		}
+		fprintf(out, "%s\r\n", r);
+		fflush(out);
+	}
+	_exit(0);
+}
+
+/* A listening socket on 127.0.0.1 (or, listen 0, a closed port). */
+static int
+listener(int *portp, int listen_too)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int fd;
+
+	ck_assert_int_ne(fd = socket(AF_INET, SOCK_STREAM, 0), -1);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	if (listen_too)
+		ck_assert_int_eq(listen(fd, 1), 0);
+	*portp = ntohs(sin.sin_port);
+	return fd;
+}
+
+static struct conf *
+flush_conf(int port)
+{
+	struct postie_err e;
+	struct conf *conf;
+	char text[512];
+	FILE *fp;
+
+	snprintf(text, sizeof(text), "account work\nhost 127.0.0.1\n"
+	    "port %d\nfrom me@example.org\ntls off\nsyslog off\n"
+	    "domain client.example.org\ntimeout 5\n", port);
+	ck_assert_ptr_nonnull(fp = fmemopen(text, strlen(text), "r"));
+	ck_assert_msg(conf_parse(&conf, fp, "test.conf", &e) == 0, "%s",
+	    e.msg);
+	fclose(fp);
+	return conf;
+}
+
+/* Set created of id to secs ago, as an edit of the file would. */
+static void
+age_message(const char *id, time_t secs)
+{
+	struct postie_err e;
+	struct queue_item *it;
+
+	if (secs == 0)
+		return;
+	ck_assert_int_eq(queue_take(q, id, &it, &e), 1);
+	queue_item_env(it)->created -= secs;
+	queue_item_env(it)->attempts = -1;	/* retry counts it back */
+	ck_assert_int_eq(queue_item_retry(it, NULL, &e), 0);
+}
+
+START_TEST(test_flush_policy)
+{
+	const struct script *sc = &scripts[_i];
+	struct deliver_flush f;
+	struct postie_err e;
+	struct conf *conf;
+	char id[QUEUE_ID_LEN], **ids;
+	size_t n;
+	pid_t pid = -1;
+	int lfd, port, status;
+
+	put_one(id, sizeof(id));
+	age_message(id, sc->age);
+	lfd = listener(&port, sc->greeting != NULL);
+	if (sc->greeting != NULL) {
+		ck_assert_int_ne(pid = fork(), -1);
+		if (pid == 0)
+			serve(lfd, sc);
+	}
+	close(lfd);
+	conf = flush_conf(port);
+	memset(&f, 0, sizeof(f));
+	ck_assert_int_eq(deliver_flush(q, conf, &f, &e), 0);
+	conf_free(conf);
+	if (pid != -1) {
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	ck_assert_uint_eq(f.sent, sc->sent);
+	ck_assert_uint_eq(f.retry, sc->retry);
+	ck_assert_uint_eq(f.failed, sc->failed);
+	ck_assert_int_eq(f.ex, sc->ex);
+	ck_assert_int_eq(queue_ids(q, 0, &ids, &n, &e), 0);
+	ck_assert_uint_eq(n, sc->retry);
+	queue_ids_free(ids, n);
+	ck_assert_int_eq(queue_ids(q, 1, &ids, &n, &e), 0);
+	ck_assert_uint_eq(n, sc->failed);
+	queue_ids_free(ids, n);
+}
+END_TEST
+
+START_TEST(test_flush_account_gone)
+{
+	struct deliver_flush f;
+	struct postie_err e;
+	struct queue_env env;
+	struct conf *conf;
+	char id[QUEUE_ID_LEN], text[] = "account other\nhost 127.0.0.1\n";
+	FILE *fp;
+
+	put_one(id, sizeof(id));
+	age_message(id, 30 * 86400);
+	ck_assert_ptr_nonnull(fp = fmemopen(text, strlen(text), "r"));
+	ck_assert_int_eq(conf_parse(&conf, fp, "test.conf", &e), 0);
+	fclose(fp);
+	memset(&f, 0, sizeof(f));
+	ck_assert_int_eq(deliver_flush(q, conf, &f, &e), 0);
+	conf_free(conf);
+	/* Kept, however old: the lifetime is the account's. */
+	ck_assert_uint_eq(f.retry, 1);
+	ck_assert_int_eq(f.ex, EX_CONFIG);
+	ck_assert_int_eq(queue_env_read(q, 0, id, &env, &e), 0);
+	ck_assert_int_eq(env.attempts, 1);
+	ck_assert_str_eq(env.last_error,
+	    "account work no longer exists in the config");
+	queue_env_free(&env);
+}
+END_TEST
+
 static Suite *
 queue_suite(void)
 {
@@ -409,6 +609,13 @@ queue_suite(void)
 	tcase_add_test(tc, test_sweep_orphans);
 	tcase_add_test(tc, test_order_and_print);
 	tcase_add_test(tc, test_default_dir);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("flush");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_flush_policy, 0,
+	    sizeof(scripts) / sizeof(scripts[0]));
+	tcase_add_test(tc, test_flush_account_gone);
 	suite_add_tcase(s, tc);
 	return s;
 }
