@@ -139,8 +139,9 @@ flush_after_send(const struct job *job)
 	struct stat st;
 	char dir[4096];
 
-	if (!job->acct->queue || queue_default_dir(dir, sizeof(dir), &e) ==
-	    -1 || stat(dir, &st) == -1 || queue_open(&q, dir, &e) == -1)
+	if (!job->acct->queue || !job->acct->queue_flush ||
+	    queue_default_dir(dir, sizeof(dir), &e) == -1 ||
+	    stat(dir, &st) == -1 || queue_open(&q, dir, &e) == -1)
 		return;
 	memset(&f, 0, sizeof(f));
 	f.due_only = 1;

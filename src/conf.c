@@ -67,7 +67,8 @@ enum field_id {
 	F_LOGFILE, F_LOGFILE_TIME_FORMAT, F_SYSLOG, F_SET_FROM_HEADER,
 	F_SET_DATE_HEADER, F_SET_MSGID_HEADER, F_SET_TO_HEADER,
 	F_REMOVE_BCC_HEADERS, F_ALLOW_FROM_OVERRIDE, F_DSN_NOTIFY,
-	F_DSN_RETURN, F_QUEUE, F_QUEUE_LIFETIME, F_MAX_MESSAGE_SIZE,
+	F_DSN_RETURN, F_QUEUE, F_QUEUE_LIFETIME, F_QUEUE_FLUSH,
+	F_MAX_MESSAGE_SIZE,
 	F_AUTO_FROM, F__COUNT
 };
 
@@ -122,6 +123,7 @@ static const struct field fields[F__COUNT] = {
 	[F_DSN_RETURN] = STR(a.dsn_return),
 	[F_QUEUE] = VAL(a.queue),
 	[F_QUEUE_LIFETIME] = VAL(a.queue_lifetime),
+	[F_QUEUE_FLUSH] = VAL(a.queue_flush),
 	[F_MAX_MESSAGE_SIZE] = VAL(a.max_message_size),
 	[F_AUTO_FROM] = VAL(auto_from),
 };
@@ -260,6 +262,7 @@ node_builtin(struct node *n)
 	n->a.allow_from_override = 1;
 	n->a.queue = 1;
 	n->a.queue_lifetime = 5L * 24 * 60 * 60;
+	n->a.queue_flush = 1;
 	n->a.max_message_size = 0;
 }
 
@@ -1049,6 +1052,7 @@ static const struct keydef keys[] = {
 	{ "dsn_return", h_dsn_return, F_DSN_RETURN },
 	{ "queue", h_bool, F_QUEUE },
 	{ "queue_lifetime", h_queue_lifetime, F_QUEUE_LIFETIME },
+	{ "queue_flush", h_bool, F_QUEUE_FLUSH },
 	{ "max_message_size", h_max_size, F_MAX_MESSAGE_SIZE },
 	{ "auto_from", h_bool, F_AUTO_FROM },
 	/* msmtp keys postie does not implement. */
@@ -2022,5 +2026,6 @@ conf_print_account(const struct account *a, FILE *fp)
 	    strcmp(a->dsn_return, "HDRS") == 0 ? "headers" : "full");
 	fprintf(fp, "queue %s\n", onoff(a->queue));
 	fprintf(fp, "queue_lifetime %ld\n", a->queue_lifetime);
+	fprintf(fp, "queue_flush %s\n", onoff(a->queue_flush));
 	fprintf(fp, "max_message_size %lld\n", a->max_message_size);
 }

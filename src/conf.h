@@ -86,6 +86,7 @@ struct account {
 
 	int	 queue;			/* bool, default on */
 	long	 queue_lifetime;	/* seconds, default 5 days */
+	int	 queue_flush;		/* bool, default on: flush after a send */
 	long long max_message_size;	/* bytes, 0: no limit */
 };
 

@@ -263,7 +263,8 @@ set_b(struct opts *o, const char *val, struct postie_err *e)
  * and -qR/-qS filters are refused.
  */
 static int
-set_q(struct opts *o, const char *val, struct postie_err *e)
+set_q(struct opts *o, const char *val, int argc, char **argv, int *ip,
+    struct postie_err *e)
 {
 	char safe[64];
 
@@ -271,6 +272,16 @@ set_q(struct opts *o, const char *val, struct postie_err *e)
 		val++;
 	if (*val == 'I' && val[1] != '\0') {
 		o->queue_id = val + 1;
+		return set_mode(o, OPTS_QUEUE_FLUSH);
+	}
+	/* -qI ID, the id in the next argument. */
+	if (*val == 'I') {
+		if (*ip + 1 >= argc) {
+			err_setx(e, EX_USAGE, "option -qI needs a queue id"
+			    SEE_HELP);
+			return -1;
+		}
+		o->queue_id = argv[++*ip];
 		return set_mode(o, OPTS_QUEUE_FLUSH);
 	}
 	if (*val == '\0')
@@ -326,7 +337,7 @@ parse_short(struct opts *o, int argc, char **argv, int *ip,
 		case 'n': case 'U': case 'm': case 's': case 'G': case 'c':
 			continue;
 		case 'q':
-			return set_q(o, p + 1, e);
+			return set_q(o, p + 1, argc, argv, ip, e);
 		case 'f': case 'r': case 'F': case 'C': case 'a':
 		case 'N': case 'R': case 'V': case 'B':
 		case 'o': case 'e': case 'b':

@@ -180,10 +180,17 @@ assert_eq "send, queue not due: the old one stays queued" "$(qids)" "$ID"
 assert_eq "send, queue not due: its attempts untouched" \
     "$(env_get "$ID" attempts)" 10
 env_set "$ID" next_try $(($(date +%s) - 1))
+write_config "tls off" "queue on" "queue_flush off"
+run_postie_within 30 -i rcpt@example.org <"$T_DIR/in-due3.eml"
+assert_run "send, queue_flush off: exit 0" 0
+assert_eq "send, queue_flush off: only the new message delivered" \
+    "$(srv_nmessages)" 2
+assert_eq "send, queue_flush off: the due one stays queued" "$(qids)" "$ID"
+write_config "tls off" "queue on"
 run_postie_within 30 -i rcpt@example.org <"$T_DIR/in-due2.eml"
 assert_run "send, queue due: exit 0" 0
 assert_eq "send, queue due: the queued one delivered too" \
-    "$(srv_nmessages)" 3
+    "$(srv_nmessages)" 4
 assert_eq "send, queue due: queue empty" "$(nqueued)" 0
 assert_same "send, queue due: delivered byte for byte" \
     "$(srv_find down)" "$T_DIR/want-down.eml"

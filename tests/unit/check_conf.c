@@ -195,6 +195,8 @@ static const struct keycase keycases[] = {
 	{ "dsn_return off", CK_NULL, OFF(dsn_return), 0, NULL },
 	{ "queue off", CK_INT, OFF(queue), 0, NULL },
 	{ "queue", CK_INT, OFF(queue), 1, NULL },
+	{ "queue_flush off", CK_INT, OFF(queue_flush), 0, NULL },
+	{ "queue_flush on", CK_INT, OFF(queue_flush), 1, NULL },
 	{ "queue_lifetime 90", CK_LONG, OFF(queue_lifetime), 90, NULL },
 	{ "queue_lifetime 90s", CK_LONG, OFF(queue_lifetime), 90, NULL },
 	{ "queue_lifetime 10m", CK_LONG, OFF(queue_lifetime), 600, NULL },
