@@ -28,6 +28,8 @@ struct io {
 	size_t	 rlen;		/* bytes in rbuf */
 	char	*wbuf;
 	size_t	 wlen;		/* bytes queued */
+	int	(*cbind)(void *, char *, size_t, unsigned char *, size_t,
+		    size_t *);
 };
 
 struct io *
@@ -59,6 +61,26 @@ io_set_transport(struct io *io, const struct io_ops *ops, void *ctx)
 {
 	io->ops = ops;
 	io->ctx = ctx;
+	io->cbind = NULL;
+}
+
+void
+io_set_cbind(struct io *io, int (*cbind)(void *ctx, char *type,
+    size_t typesz, unsigned char *buf, size_t bufsz, size_t *lenp))
+{
+	io->cbind = cbind;
+}
+
+int
+io_channel_binding(struct io *io, char *type, size_t typesz,
+    unsigned char *buf, size_t bufsz, size_t *lenp)
+{
+	*lenp = 0;
+	if (typesz > 0)
+		type[0] = '\0';
+	if (io->cbind == NULL)
+		return 0;
+	return io->cbind(io->ctx, type, typesz, buf, bufsz, lenp) == 1;
 }
 
 void *

@@ -37,6 +37,19 @@ struct io *io_new(const struct io_ops *, void *ctx, int timeout_s);
  */
 void	 io_set_transport(struct io *, const struct io_ops *, void *ctx);
 void	*io_ctx(const struct io *);
+
+/*
+ * Channel binding (RFC 5056) for SASL -PLUS mechanisms.  The transport
+ * that can give it (TLS) registers a provider after switching the io to
+ * itself; io_set_transport forgets it.  The provider fills type
+ * ("tls-exporter", "tls-unique") and buf and returns 1, or returns 0 when
+ * the connection cannot give binding data.
+ */
+void	 io_set_cbind(struct io *, int (*cbind)(void *ctx, char *type,
+	    size_t typesz, unsigned char *buf, size_t bufsz, size_t *lenp));
+/* The provider's answer for the current transport; 0 when it has none. */
+int	 io_channel_binding(struct io *, char *type, size_t typesz,
+	    unsigned char *buf, size_t bufsz, size_t *lenp);
 const struct io_ops *io_transport(const struct io *);
 int	 io_timeout_ms(const struct io *);
 

@@ -447,12 +447,39 @@ send_secret(struct session *s, const char *prefix, const unsigned char *raw,
 	return rv;
 }
 
+/* RFC 4954 4: "*" cancels an exchange (the server answers 501). */
+static void
+auth_cancel(struct session *s, const char *name)
+{
+	struct postie_err ignored;
+
+	if (send_line(s, "*", NULL, &ignored) == 0 &&
+	    flush(s, &ignored) == 0)
+		(void)read_reply(s, SMTP_AUTH, name, &ignored);
+}
+
+/* What to look at when the server refuses the credentials. */
+static const char *
+auth_hint(const struct session *s, const struct sasl *sasl)
+{
+	if (s->r.code == 538)
+		return "the server allows this mechanism only over TLS";
+	if (sasl_is_oauth(sasl))
+		return "the access token was refused: passwordeval must print "
+		    "a current one (expired tokens are refreshed by the "
+		    "token helper)";
+	if (strcmp(sasl_name(sasl), "EXTERNAL") == 0)
+		return "the server did not accept the client certificate";
+	return "check user and password; the server may want an app "
+	    "password or OAuth2 (auth xoauth2 or oauthbearer)";
+}
+
 static int
 auth_exchange(struct session *s, struct sasl *sasl, const char *name,
     struct postie_err *err)
 {
 	unsigned char *raw, *chal;
-	char prefix[64], shown[64];
+	char prefix[64], shown[64], status[160];
 	const char *text;
 	size_t rawlen, chal_len, len;
 	int rounds, rv, ex;
@@ -460,8 +487,10 @@ auth_exchange(struct session *s, struct sasl *sasl, const char *name,
 	snprintf(prefix, sizeof(prefix), "AUTH %s ", name);
 	snprintf(shown, sizeof(shown), "AUTH %s [hidden]", name);
 	if (sasl_has_initial(sasl)) {
-		if (sasl_step(sasl, NULL, 0, &raw, &rawlen, err) != 1)
+		if (sasl_step(sasl, NULL, 0, &raw, &rawlen, err) != 1) {
+			err_prefix(err, "at ");
 			return -1;
+		}
 		rv = send_secret(s, prefix, raw, rawlen, shown, err);
 		sasl_wipe_free(raw, rawlen);
 		if (rv == -1)
@@ -488,17 +517,19 @@ auth_exchange(struct session *s, struct sasl *sasl, const char *name,
 			len--;
 		if (sasl_b64_decode(text, len, &chal, &chal_len, err) == -1) {
 			err_prefix(err, "at %s: ", s->where);
+			auth_cancel(s, name);
 			return -1;
 		}
 		rv = sasl_step(sasl, chal, chal_len, &raw, &rawlen, err);
 		sasl_wipe_free(chal, chal_len);
-		if (rv == -1)
+		if (rv == -1) {
+			/* A wrong server signature ends it here. */
+			auth_cancel(s, name);
+			err_prefix(err, "at ");
 			return -1;
+		}
 		if (rv == 0) {
-			/* RFC 4954 4: "*" cancels the exchange. */
-			if (send_line(s, "*", NULL, err) == 0 &&
-			    flush(s, err) == 0)
-				(void)read_reply(s, SMTP_AUTH, name, err);
+			auth_cancel(s, name);
 			err_setx(err, EX_PROTOCOL, "at %s: unexpected "
 			    "challenge after the last response", s->where);
 			return -1;
@@ -511,9 +542,25 @@ auth_exchange(struct session *s, struct sasl *sasl, const char *name,
 	if ((ex = reply_exitcode(SMTP_AUTH, &s->r)) == 0 &&
 	    reply_class(&s->r) == 3)
 		ex = EX_PROTOCOL;
+	status[0] = '\0';
+	if (sasl_oauth_status(sasl) != NULL)
+		snprintf(status, sizeof(status), " (OAuth error status: %s)",
+		    sasl_oauth_status(sasl));
+	if (ex == EX_NOPERM) {
+		err_setx(err, ex, "at %s: %s%s; %s", s->where, s->r.text,
+		    status, auth_hint(s, sasl));
+		return -1;
+	}
 	if (ex != 0) {
-		err_setx(err, ex, "at %s: %s%s", s->where,
-		    ex == EX_PROTOCOL ? "unexpected reply: " : "", s->r.text);
+		err_setx(err, ex, "at %s: %s%s%s", s->where,
+		    ex == EX_PROTOCOL ? "unexpected reply: " : "", s->r.text,
+		    status);
+		return -1;
+	}
+	if (!sasl_complete(sasl)) {
+		err_setx(err, EX_NOPERM, "at %s: the server accepted without "
+		    "proving that it knows the password (no server "
+		    "signature); not trusting it", s->where);
 		return -1;
 	}
 	return 0;
@@ -523,11 +570,12 @@ static int
 stage_auth(struct session *s, struct postie_err *err)
 {
 	const struct account *acct = s->p->acct;
-	char secret[BOUND_SECRET];
+	char secret[BOUND_SECRET], cbtype[32], line[64];
+	unsigned char cbdata[64];
 	struct sasl *sasl;
-	enum conf_auth mech;
 	const char *name;
-	int rv;
+	size_t cblen = 0;
+	int rv, cbind;
 
 	set_stage(s, SMTP_AUTH, NULL);
 	if (!s->tls && !acct->allow_cleartext_auth) {
@@ -541,19 +589,32 @@ stage_auth(struct session *s, struct postie_err *err)
 		    "offer AUTH (auth is on)");
 		return -1;
 	}
-	if (sasl_choose(acct->auth, s->caps.auth, &mech, err) == -1) {
+	cbind = s->tls && io_channel_binding(s->io, cbtype, sizeof(cbtype),
+	    cbdata, sizeof(cbdata), &cblen);
+	if (sasl_choose(acct->auth, s->caps.auth, cbind, &name, err) == -1) {
 		err_prefix(err, "at AUTH: ");
 		return -1;
 	}
-	name = sasl_mech_name(mech);
 	set_stage(s, SMTP_AUTH, name);
-	if (get_secret(s, secret, sizeof(secret), err) == -1)
+	secret[0] = '\0';
+	if (acct->auth != AUTH_EXTERNAL &&
+	    get_secret(s, secret, sizeof(secret), err) == -1)
 		return -1;
-	rv = sasl_new(&sasl, mech, NULL, acct->user, secret, err);
+	rv = sasl_new(&sasl, name, NULL, acct->user, secret, err);
 	explicit_bzero(secret, sizeof(secret));
+	if (rv == 0 && cbind)
+		rv = sasl_set_cbind(sasl, cbtype, cbdata, cblen, err);
+	if (rv == 0 && acct->host != NULL)
+		rv = sasl_set_host(sasl, acct->host, acct->port, err);
+	explicit_bzero(cbdata, sizeof(cbdata));
 	if (rv == -1) {
-		err_prefix(err, "at %s: ", s->where);
+		sasl_free(sasl);
+		err_prefix(err, "at ");
 		return -1;
+	}
+	if (cbind) {
+		snprintf(line, sizeof(line), "channel binding: %s", cbtype);
+		trace(s, SMTP_DIR_INFO, line);
 	}
 	rv = auth_exchange(s, sasl, name, err);
 	sasl_free(sasl);

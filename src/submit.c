@@ -16,6 +16,7 @@
 #include "io.h"
 #include "log.h"
 #include "net.h"
+#include "secret.h"
 #include "smtp.h"
 #include "submit.h"
 #include "tls.h"
@@ -88,12 +89,9 @@ submit_password(void *arg, char *buf, size_t bufsz, struct postie_err *e)
 
 	if ((r = conf_password(ctx->acct, buf, bufsz, e)) == -1)
 		return -1;
-	if (r == 0) {
-		err_setx(e, EX_CONFIG, "account %s: authentication needs a "
-		    "password: set password or passwordeval",
-		    ctx->acct->name);
-		return -1;
-	}
+	if (r == 0)
+		return secret_lookup(ctx->acct, SYSCONFDIR "/netrc", 1, buf,
+		    bufsz, e);
 	return 0;
 }
 

@@ -705,8 +705,46 @@ tls_start(struct tls_client *tc, struct io *io, const char *host,
 	    &ctx, err) == -1)
 		return -1;
 	io_set_transport(io, &tls_ops, ctx);
+	io_set_cbind(io, tls_channel_binding);
 	net_ctx_release(net);
 	return 0;
+}
+
+int
+tls_channel_binding(void *vctx, char *type, size_t typesz,
+    unsigned char *buf, size_t bufsz, size_t *lenp)
+{
+	struct tls_conn *c = vctx;
+	size_t n;
+
+	*lenp = 0;
+	if (SSL_version(c->ssl) >= TLS1_3_VERSION) {
+		/* RFC 9266 2: 32 bytes, this label, an empty context. */
+		if (bufsz < 32 || SSL_export_keying_material(c->ssl, buf, 32,
+		    "EXPORTER-Channel-Binding", 24, NULL, 0, 0) != 1) {
+			ERR_clear_error();
+			return 0;
+		}
+		strlcpy(type, "tls-exporter", typesz);
+		*lenp = 32;
+		return 1;
+	}
+	/*
+	 * RFC 5929 3.1: the first Finished message of the latest handshake
+	 * (the server's when the session was resumed); without the extended
+	 * master secret (RFC 7627) it does not bind, so none is given.
+	 */
+	if (SSL_get_extms_support(c->ssl) != 1)
+		return 0;
+	if (SSL_session_reused(c->ssl))
+		n = SSL_get_peer_finished(c->ssl, buf, bufsz);
+	else
+		n = SSL_get_finished(c->ssl, buf, bufsz);
+	if (n == 0 || n > bufsz)
+		return 0;
+	strlcpy(type, "tls-unique", typesz);
+	*lenp = n;
+	return 1;
 }
 
 /*

@@ -59,6 +59,14 @@ void	 tls_describe(struct io *, char *buf, size_t bufsz);
 extern const struct io_ops tls_ops;
 int	 tls_handshake(struct tls_client *, int fd, const char *host,
 	    int timeout_ms, void **ctxp, struct postie_err *);
+/*
+ * Channel binding data of a tls_ops ctx (the io_set_cbind provider that
+ * tls_start registers): under TLS 1.3 "tls-exporter" (RFC 9266, 32
+ * bytes); under TLS 1.2 "tls-unique" (RFC 5929) when the extended master
+ * secret was negotiated.  Returns 1 with type and buf filled, else 0.
+ */
+int	 tls_channel_binding(void *ctx, char *type, size_t typesz,
+	    unsigned char *buf, size_t bufsz, size_t *lenp);
 /* tls_describe for a tls_ops ctx. */
 void	 tls_ctx_describe(void *ctx, char *buf, size_t bufsz);
 

@@ -9,6 +9,7 @@
 #   selfsigned.pem/.key localhost and 127.0.0.1, signed by itself
 #   other-ca.pem      a second CA that nobody trusts
 #   untrusted.pem/.key  localhost and 127.0.0.1, signed by the second CA
+#   client.pem/.key   a client certificate (CN postie client), test CA
 # Usage: gencerts.sh DIR
 set -eu
 
@@ -28,6 +29,13 @@ basicConstraints = critical, CA:false
 keyUsage = critical, digitalSignature
 extendedKeyUsage = serverAuth
 subjectAltName = DNS:localhost, IP:127.0.0.1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+
+[client]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 
@@ -67,6 +75,7 @@ ca other-ca "postie untrusted CA"
 leaf good localhost localhost ca
 leaf wrongname other.example other ca
 leaf untrusted localhost localhost other-ca
+leaf client "postie client" client ca
 
 key selfsigned.key
 "$openssl" req -new -x509 -key selfsigned.key -subj /CN=localhost -days 30 \

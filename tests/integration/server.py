@@ -1,7 +1,9 @@
 """SMTP server for the integration tests.
 
 A recording submission server built on aiosmtpd (STARTTLS or implicit TLS,
-AUTH PLAIN and LOGIN, SIZE, PIPELINING) with switches that make it
+AUTH PLAIN and LOGIN, and with --auth-mechs CRAM-MD5, SCRAM-SHA-1,
+SCRAM-SHA-256, SCRAM-SHA-256-PLUS (tls-unique: TLS 1.2 only), XOAUTH2,
+OAUTHBEARER and EXTERNAL; SIZE, PIPELINING) with switches that make it
 misbehave at a chosen point of the session.  Faults before the greeting
 is complete are served by a small asyncio protocol of its own, since
 aiosmtpd always greets correctly.
@@ -19,22 +21,28 @@ removing dot-stuffing, line endings as received).
 
 import argparse
 import asyncio
+import base64
+import hashlib
+import hmac
 import json
 import logging
 import os
 import signal
 import ssl
 import sys
+import types
 import warnings
 
 try:
-    from aiosmtpd.smtp import SMTP, AuthResult
+    from aiosmtpd.smtp import MISSING, SMTP, AuthResult
 except ImportError as e:
     print("server.py: cannot import aiosmtpd: %s (python %s)" %
           (e, sys.executable), file=sys.stderr)
     sys.exit(99)
 
 STAGES = ("greeting", "ehlo", "mail", "rcpt", "data", "dot")
+MECHS = ("PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256",
+         "SCRAM-SHA-256-PLUS", "XOAUTH2", "OAUTHBEARER", "EXTERNAL")
 FOREVER = 10 ** 6
 
 
@@ -213,6 +221,164 @@ class Server(SMTP):
             await asyncio.sleep(FOREVER)
         await super().smtp_STARTTLS(arg)
 
+    # --- The mechanisms aiosmtpd lacks (auth_NAME, "__" for "-").
+
+    def creds(self):
+        user, _, password = self.o.auth.partition(":")
+        return user.encode(), password.encode()
+
+    def ssl_object(self):
+        info = self.session.ssl
+        obj = info.get("ssl_object") if isinstance(info, dict) else None
+        return obj or self.transport.get_extra_info("ssl_object")
+
+    async def initial(self, args):
+        if len(args) > 1:
+            if args[1] == "=":
+                return b""
+            try:
+                return base64.b64decode(args[1], validate=True)
+            except ValueError:
+                await self.push("501 5.5.2 Can't decode base64")
+                return MISSING
+        return await self.challenge_auth("")
+
+    @staticmethod
+    def ok(login):
+        return AuthResult(success=True,
+                          auth_data=types.SimpleNamespace(login=login))
+
+    async def auth_CRAM__MD5(self, _, args):
+        user, password = self.creds()
+        chal = b"<%d.%d@localhost>" % (os.getpid(), id(self))
+        resp = await self.challenge_auth(chal)
+        if resp is MISSING:
+            return AuthResult(success=False, handled=True)
+        login, _, digest = resp.rpartition(b" ")
+        want = hmac.new(password, chal, "md5").hexdigest().encode()
+        if login == user and hmac.compare_digest(digest, want):
+            return self.ok(login)
+        return AuthResult(success=False, handled=False)
+
+    async def scram(self, args, hname, plus):
+        user, password = self.creds()
+        first = await self.initial(args)
+        if first is MISSING:
+            return AuthResult(success=False, handled=True)
+        try:
+            flag, authz, bare = first.split(b",", 2)
+            attrs = dict(a.split(b"=", 1) for a in bare.split(b","))
+            login = attrs[b"n"].replace(b"=2C", b",").replace(b"=3D", b"=")
+            cnonce = attrs[b"r"]
+        except (ValueError, KeyError):
+            await self.push("501 5.5.2 malformed client-first-message")
+            return AuthResult(success=False, handled=True)
+        self.t.line("* ", "scram gs2 " + flag.decode())
+        cbdata = b""
+        if plus:
+            obj = self.ssl_object()
+            if flag != b"p=tls-unique" or obj is None:
+                await self.push("535 5.7.8 channel binding type not "
+                                "supported by this server")
+                return AuthResult(success=False, handled=True)
+            cbdata = obj.get_channel_binding("tls-unique") or b""
+        elif flag == b"y" and "SCRAM-SHA-256-PLUS" in self.o.auth_mechs:
+            # RFC 5802 6: the client saw no -PLUS: a downgrade.
+            await self.push("535 5.7.8 channel binding downgrade")
+            return AuthResult(success=False, handled=True)
+        snonce = cnonce + base64.b64encode(os.urandom(12))
+        salt = os.urandom(16)
+        sfirst = b"r=%s,s=%s,i=4096" % (snonce, base64.b64encode(salt))
+        final = await self.challenge_auth(sfirst)
+        if final is MISSING:
+            return AuthResult(success=False, handled=True)
+        try:
+            without, _, proof = final.rpartition(b",p=")
+            fattrs = dict(a.split(b"=", 1) for a in without.split(b","))
+            proof = base64.b64decode(proof, validate=True)
+            cbind = base64.b64decode(fattrs[b"c"], validate=True)
+        except (ValueError, KeyError):
+            await self.push("501 5.5.2 malformed client-final-message")
+            return AuthResult(success=False, handled=True)
+        salted = hashlib.pbkdf2_hmac(hname, password, salt, 4096)
+        ckey = hmac.new(salted, b"Client Key", hname).digest()
+        stored = hashlib.new(hname, ckey).digest()
+        authmsg = bare + b"," + sfirst + b"," + without
+        csig = hmac.new(stored, authmsg, hname).digest()
+        got = bytes(a ^ b for a, b in zip(proof, csig))
+        if (login != user or fattrs.get(b"r") != snonce or
+                cbind != flag + b"," + authz + b"," + cbdata or
+                len(proof) != len(csig) or
+                hashlib.new(hname, got).digest() != stored):
+            return AuthResult(success=False, handled=False)
+        skey = hmac.new(salted, b"Server Key", hname).digest()
+        ssig = hmac.new(skey, authmsg, hname).digest()
+        if self.o.scram_bad_signature:
+            ssig = bytes([ssig[0] ^ 1]) + ssig[1:]
+        resp = await self.challenge_auth(b"v=" + base64.b64encode(ssig))
+        if resp is MISSING:
+            return AuthResult(success=False, handled=True)
+        return self.ok(login)
+
+    async def auth_SCRAM__SHA__1(self, _, args):
+        return await self.scram(args, "sha1", False)
+
+    async def auth_SCRAM__SHA__256(self, _, args):
+        return await self.scram(args, "sha256", False)
+
+    async def auth_SCRAM__SHA__256__PLUS(self, _, args):
+        return await self.scram(args, "sha256", True)
+
+    async def oauth(self, args, name, error, dummy):
+        user, _ = self.creds()
+        data = await self.initial(args)
+        if data is MISSING:
+            return AuthResult(success=False, handled=True)
+        fields = data.split(b"\x01")
+        login = token = None
+        for f in fields:
+            if f.startswith(b"user="):
+                login = f[5:]
+            elif f.startswith(b"n,a=") and f.endswith(b","):
+                login = f[4:-1]
+            elif f.startswith(b"auth=Bearer "):
+                token = f[12:]
+        good = (not self.o.oauth_fail and login == user and
+                token == (self.o.oauth_token or "").encode() and
+                data.endswith(b"\x01\x01"))
+        if good:
+            return self.ok(login)
+        resp = await self.challenge_auth(json.dumps(error).encode())
+        if resp is MISSING:
+            return AuthResult(success=False, handled=True)
+        self.t.line("* ", "%s dummy response %s" %
+                    (name, "ok" if resp == dummy else "wrong"))
+        return AuthResult(success=False, handled=False,
+                          message="535 5.7.8 %s token not accepted" % name)
+
+    async def auth_XOAUTH2(self, _, args):
+        return await self.oauth(args, "XOAUTH2", {
+            "status": "400", "schemes": "Bearer",
+            "scope": "https://mail.google.com/"}, b"")
+
+    async def auth_OAUTHBEARER(self, _, args):
+        return await self.oauth(args, "OAUTHBEARER", {
+            "status": "invalid_token", "scope": "mail"}, b"\x01")
+
+    async def auth_EXTERNAL(self, _, args):
+        data = await self.initial(args)
+        if data is MISSING:
+            return AuthResult(success=False, handled=True)
+        obj = self.ssl_object()
+        cert = obj.getpeercert() if obj is not None else None
+        if not cert:
+            return AuthResult(success=False, handled=False,
+                              message="535 5.7.8 no client certificate")
+        cn = dict(x[0] for x in cert["subject"]).get("commonName", "")
+        self.t.line("* ", "external certificate %s authzid %s" %
+                    (cn, data.decode()))
+        return self.ok(cn.encode())
+
     async def smtp_DATA(self, arg):
         if self.envelope.rcpt_tos and not arg:
             await self.event_handler.stall("data")
@@ -262,6 +428,9 @@ class GreetingFault(asyncio.Protocol):
 def tls_context(opts):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(opts.cert, opts.key)
+    if opts.client_ca:
+        ctx.verify_mode = ssl.CERT_OPTIONAL
+        ctx.load_verify_locations(opts.client_ca)
     if opts.tls_max:
         ctx.maximum_version = {
             "1.2": ssl.TLSVersion.TLSv1_2,
@@ -314,6 +483,19 @@ def options(argv):
                    help="reply this at STAGE (for an address containing "
                    "FILTER, at mail and rcpt)")
     p.add_argument("--malformed-greeting", action="store_true")
+    p.add_argument("--auth-mechs", metavar="LIST", default="PLAIN LOGIN",
+                   help="mechanisms offered with --auth (space or comma "
+                   "separated; default PLAIN LOGIN; any of %s)" %
+                   " ".join(MECHS))
+    p.add_argument("--scram-bad-signature", action="store_true",
+                   help="send a wrong SCRAM server signature")
+    p.add_argument("--oauth-token", metavar="TOKEN",
+                   help="the access token XOAUTH2 and OAUTHBEARER accept")
+    p.add_argument("--oauth-fail", action="store_true",
+                   help="refuse every token with the JSON error challenge")
+    p.add_argument("--client-ca", metavar="FILE",
+                   help="ask for a client certificate signed by FILE "
+                   "(for EXTERNAL)")
     o = p.parse_args(argv)
     if (o.starttls or o.implicit_tls) and not (o.cert and o.key):
         p.error("TLS needs --cert and --key")
@@ -323,6 +505,10 @@ def options(argv):
         p.error("--starttls-inject needs --cert and --key")
     if o.auth and ":" not in o.auth:
         p.error("--auth wants USER:PASS")
+    o.auth_mechs = o.auth_mechs.replace(",", " ").upper().split()
+    for m in o.auth_mechs:
+        if m not in MECHS:
+            p.error("--auth-mechs: unknown mechanism " + m)
     return o
 
 
@@ -346,7 +532,9 @@ async def serve(o):
                   tls_context=None if (o.implicit_tls or
                                        o.no_starttls_offer) else ctx,
                   auth_require_tls=not (o.auth_cleartext or o.implicit_tls),
-                  auth_required=bool(o.auth))
+                  auth_required=bool(o.auth),
+                  auth_exclude_mechanism=[m for m in MECHS
+                                          if m not in o.auth_mechs])
         if o.auth:
             user, _, password = o.auth.partition(":")
             kw["authenticator"] = authenticator(user, password)

@@ -13,6 +13,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "sasl.h"
 #include "smtp.h"
 
 #define PASSWORD	"tanstaaftanstaaf"
@@ -702,8 +703,9 @@ START_TEST(auth_535)
 	run_submit(&r);
 	ck_assert_int_eq(r.rv, -1);
 	ck_assert_int_eq(r.err.ex, EX_NOPERM);
-	ck_assert_str_eq(r.err.msg,
-	    "at AUTH PLAIN: 535 5.7.8 authentication failed");
+	ck_has(r.err.msg, "at AUTH PLAIN: 535 5.7.8 authentication failed; "
+	    "check user and password; the server may want an app password "
+	    "or OAuth2");
 	ck_lacks(r.out, "MAIL");
 	ck_has(r.out, "QUIT\r\n");
 	assert_masked(&r);
@@ -714,7 +716,7 @@ START_TEST(auth_535)
 	    "535 5.7.8 no\r\n221 bye\r\n", AUTH_LOGIN);
 	run_submit(&r);
 	ck_assert_int_eq(r.err.ex, EX_NOPERM);
-	ck_assert_str_eq(r.err.msg, "at AUTH LOGIN: 535 5.7.8 no");
+	ck_has(r.err.msg, "at AUTH LOGIN: 535 5.7.8 no; check user");
 	assert_masked(&r);
 	run_free(&r);
 }
@@ -732,8 +734,8 @@ static const struct {
 	    "does not offer AUTH LOGIN (offered: PLAIN CRAM-MD5)" },
 	{ AUTH_ON, "250-mx\r\n250 AUTH GSSAPI\r\n", EX_UNAVAILABLE,
 	    "offered: GSSAPI" },
-	{ AUTH_CRAM_MD5, "250-mx\r\n250 AUTH CRAM-MD5\r\n", EX_CONFIG,
-	    "CRAM-MD5 is not supported" },
+	{ AUTH_XOAUTH2, "250-mx\r\n250 AUTH PLAIN CRAM-MD5\r\n",
+	    EX_UNAVAILABLE, "does not offer AUTH XOAUTH2" },
 };
 
 START_TEST(auth_refused)
@@ -772,6 +774,228 @@ START_TEST(auth_extra_challenge)
 	run_submit(&r);
 	ck_assert_int_eq(r.err.ex, EX_PROTOCOL);
 	ck_has(r.err.msg, "at AUTH LOGIN: malformed base64");
+	ck_has(r.out, "AUTH LOGIN\r\n*\r\n");
+	run_free(&r);
+}
+END_TEST
+
+/* Channel binding as a TLS transport would give it. */
+static int
+fake_cbind(void *ctx, char *type, size_t typesz, unsigned char *buf,
+    size_t bufsz, size_t *lenp)
+{
+	strlcpy(type, "tls-exporter", typesz);
+	memset(buf, 0xab, 32);
+	*lenp = 32;
+	return 1;
+}
+
+/* run_submit, the transport offering channel binding when cbind is 1. */
+static void
+run_submit_cbind(struct run *r, int cbind)
+{
+	struct io *io;
+	struct msg *m;
+
+	m = make_msg(r->msgtext);
+	io = run_io(r);
+	if (cbind)
+		io_set_cbind(io, fake_cbind);
+	memset(&r->err, 0, sizeof(r->err));
+	r->rv = smtp_submit(io, &r->p, r->from, r->rcpts, r->nrcpts, m,
+	    &r->res, &r->err);
+	run_done(r, io);
+	msg_free(m);
+}
+
+/* What "auth on" and each auth value pick from what the server offers. */
+static const struct {
+	enum conf_auth auth;
+	const char *offered;
+	int	 cbind;
+	const char *sent;	/* the AUTH command, up to its argument */
+} auth_choices[] = {
+	{ AUTH_ON, "LOGIN PLAIN CRAM-MD5", 0, "AUTH CRAM-MD5\r\n" },
+	{ AUTH_ON, "LOGIN PLAIN", 0, "AUTH PLAIN " },
+	{ AUTH_ON, "PLAIN SCRAM-SHA-1 CRAM-MD5", 0, "AUTH SCRAM-SHA-1 " },
+	{ AUTH_ON, "SCRAM-SHA-1 SCRAM-SHA-256 SCRAM-SHA-256-PLUS", 0,
+	    "AUTH SCRAM-SHA-256 " },
+	{ AUTH_ON, "SCRAM-SHA-1 SCRAM-SHA-256 SCRAM-SHA-256-PLUS", 1,
+	    "AUTH SCRAM-SHA-256-PLUS " },
+	{ AUTH_ON, "XOAUTH2 OAUTHBEARER EXTERNAL LOGIN", 1, "AUTH LOGIN\r\n" },
+	{ AUTH_SCRAM_SHA_1, "SCRAM-SHA-256 SCRAM-SHA-1", 1,
+	    "AUTH SCRAM-SHA-1 " },
+	{ AUTH_SCRAM_SHA_256, "SCRAM-SHA-256-PLUS SCRAM-SHA-256", 1,
+	    "AUTH SCRAM-SHA-256-PLUS " },
+	{ AUTH_CRAM_MD5, "PLAIN CRAM-MD5", 0, "AUTH CRAM-MD5\r\n" },
+	{ AUTH_XOAUTH2, "PLAIN XOAUTH2 OAUTHBEARER", 0, "AUTH XOAUTH2 " },
+	{ AUTH_OAUTHBEARER, "PLAIN XOAUTH2 OAUTHBEARER", 0,
+	    "AUTH OAUTHBEARER " },
+	{ AUTH_EXTERNAL, "PLAIN EXTERNAL", 0, "AUTH EXTERNAL dGlt\r\n" },
+};
+
+START_TEST(auth_choice)
+{
+	char script[512];
+	struct run r;
+
+	snprintf(script, sizeof(script), "%s250-mx.example.org\r\n"
+	    "250 AUTH %s\r\n535 5.7.8 no\r\n221 bye\r\n", GREET,
+	    auth_choices[_i].offered);
+	auth_init(&r, script, auth_choices[_i].auth);
+	r.acct.host = "mx.example.org";
+	r.acct.port = 587;
+	run_submit_cbind(&r, auth_choices[_i].cbind);
+	ck_assert_int_eq(r.rv, -1);
+	ck_assert_int_eq(r.err.ex, EX_NOPERM);
+	ck_has(r.out, auth_choices[_i].sent);
+	ck_lacks(r.out, "MAIL");
+	ck_lacks(r.trace, PASSWORD);
+	ck_assert_int_eq(r.npw, auth_choices[_i].auth == AUTH_EXTERNAL ? 0 : 1);
+	if (auth_choices[_i].cbind &&
+	    strstr(auth_choices[_i].sent, "PLUS") != NULL)
+		ck_has(r.trace, "I: channel binding: tls-exporter\n");
+	run_free(&r);
+}
+END_TEST
+
+/*
+ * SCRAM-SHA-256-PLUS sends "p=tls-exporter,," first; SCRAM-SHA-256 with
+ * binding at hand but no -PLUS offered sends "y,,".
+ */
+START_TEST(auth_scram_gs2)
+{
+	struct postie_err err;
+	unsigned char *raw;
+	const char *p;
+	struct run r;
+	size_t len;
+
+	auth_init(&r, GREET "250-mx\r\n250 AUTH SCRAM-SHA-256-PLUS\r\n"
+	    "535 5.7.8 no\r\n221 bye\r\n", AUTH_ON);
+	run_submit_cbind(&r, 1);
+	ck_assert_ptr_nonnull(p = strstr(r.out, "AUTH SCRAM-SHA-256-PLUS "));
+	p += strlen("AUTH SCRAM-SHA-256-PLUS ");
+	ck_assert_int_eq(sasl_b64_decode(p, strcspn(p, "\r"), &raw, &len,
+	    &err), 0);
+	ck_assert_int_eq(strncmp((char *)raw, "p=tls-exporter,,n=tim,r=", 24),
+	    0);
+	free(raw);
+	run_free(&r);
+
+	auth_init(&r, GREET "250-mx\r\n250 AUTH SCRAM-SHA-256\r\n"
+	    "535 5.7.8 no\r\n221 bye\r\n", AUTH_SCRAM_SHA_256);
+	run_submit_cbind(&r, 1);
+	ck_assert_ptr_nonnull(p = strstr(r.out, "AUTH SCRAM-SHA-256 "));
+	p += strlen("AUTH SCRAM-SHA-256 ");
+	ck_assert_int_eq(sasl_b64_decode(p, strcspn(p, "\r"), &raw, &len,
+	    &err), 0);
+	ck_assert_int_eq(strncmp((char *)raw, "y,,n=tim,r=", 11), 0);
+	free(raw);
+	run_free(&r);
+
+	/* A server nonce that does not extend ours: cancelled with "*". */
+	auth_init(&r, GREET "250-mx\r\n250 AUTH SCRAM-SHA-1\r\n"
+	    "334 cj1ub25jZSxzPVFTWENSK1E2c2VrOGJmOTIsaT00MDk2\r\n"
+	    "501 5.7.0 cancelled\r\n221 bye\r\n", AUTH_ON);
+	run_submit(&r);
+	ck_assert_int_eq(r.rv, -1);
+	ck_assert_int_eq(r.err.ex, EX_PROTOCOL);
+	ck_has(r.err.msg, "at AUTH SCRAM-SHA-1: malformed server message: "
+	    "the nonce does not extend ours");
+	ck_has(r.out, "\r\n*\r\nQUIT\r\n");
+	run_free(&r);
+}
+END_TEST
+
+/* RFC 2195's example through a session. */
+START_TEST(auth_cram_md5)
+{
+	struct run r;
+
+	auth_init(&r, GREET "250-mx\r\n250 AUTH CRAM-MD5\r\n"
+	    "334 PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+\r\n"
+	    "235 2.7.0 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n250 ok\r\n"
+	    "221 bye\r\n", AUTH_ON);
+	run_submit(&r);
+	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
+	ck_has(r.out, "AUTH CRAM-MD5\r\n"
+	    "dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw\r\nMAIL");
+	ck_assert_str_eq(r.res.auth_mech, "CRAM-MD5");
+	ck_lacks(r.trace, "dGltIGI5MTNh");
+	ck_has(r.trace, "C: [hidden]\n");
+	run_free(&r);
+}
+END_TEST
+
+/*
+ * The OAuth 2.0 error challenge: answered with the dummy response (empty
+ * for XOAUTH2, 0x01 for OAUTHBEARER, RFC 7628 3.2.3), its status in the
+ * error, the token nowhere in the transcript.
+ */
+START_TEST(auth_oauth_error)
+{
+	struct run r;
+
+	auth_init(&r, GREET "250-mx\r\n250 AUTH XOAUTH2\r\n"
+	    "334 eyJzdGF0dXMiOiI0MDAiLCJzY2hlbWVzIjoiQmVhcmVyIiwic2NvcGUiOiJo"
+	    "dHRwczovL21haWwuZ29vZ2xlLmNvbS8ifQ==\r\n"
+	    "535-5.7.8 Username and Password not accepted.\r\n"
+	    "535 5.7.8 https://support.google.com/mail/?p=BadCredentials\r\n"
+	    "221 bye\r\n", AUTH_XOAUTH2);
+	run_submit(&r);
+	ck_assert_int_eq(r.rv, -1);
+	ck_assert_int_eq(r.err.ex, EX_NOPERM);
+	ck_out(&r, "EHLO client.example\r\nAUTH XOAUTH2 "
+	    "dXNlcj10aW0BYXV0aD1CZWFyZXIgdGFuc3RhYWZ0YW5zdGFhZgEB\r\n"
+	    "\r\nQUIT\r\n");
+	ck_has(r.err.msg, "at AUTH XOAUTH2: 535 5.7.8 Username and Password "
+	    "not accepted.");
+	ck_has(r.err.msg, "(OAuth error status: 400); the access token was "
+	    "refused");
+	ck_lacks(r.trace, PASSWORD);
+	ck_lacks(r.trace, "dXNlcj10aW0BYXV0aD1");
+	run_free(&r);
+
+	auth_init(&r, GREET "250-mx\r\n250 AUTH OAUTHBEARER\r\n"
+	    "334 eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIiwic2NvcGUiOiJtYWlsIn0=\r\n"
+	    "535 5.7.8 no\r\n221 bye\r\n", AUTH_OAUTHBEARER);
+	r.acct.host = "mx.example.org";
+	r.acct.port = 587;
+	run_submit(&r);
+	ck_assert_int_eq(r.err.ex, EX_NOPERM);
+	ck_out(&r, "EHLO client.example\r\nAUTH OAUTHBEARER "
+	    "bixhPXRpbSwBaG9zdD1teC5leGFtcGxlLm9yZwFwb3J0PTU4NwFhdXRoPUJlYXJl"
+	    "ciB0YW5zdGFhZnRhbnN0YWFmAQE=\r\nAQ==\r\nQUIT\r\n");
+	ck_has(r.err.msg, "(OAuth error status: invalid_token)");
+	ck_has(r.trace, "C: AUTH OAUTHBEARER [hidden]\n");
+	ck_lacks(r.trace, PASSWORD);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(auth_external)
+{
+	struct run r;
+
+	auth_init(&r, GREET "250-mx\r\n250 AUTH EXTERNAL PLAIN\r\n"
+	    "235 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n250 ok\r\n"
+	    "221 bye\r\n", AUTH_EXTERNAL);
+	r.acct.user = NULL;
+	run_submit(&r);
+	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
+	ck_has(r.out, "AUTH EXTERNAL =\r\nMAIL");
+	ck_assert_int_eq(r.npw, 0);
+	ck_assert_str_eq(r.res.auth_mech, "EXTERNAL");
+	run_free(&r);
+
+	/* A refused certificate. */
+	auth_init(&r, GREET "250-mx\r\n250 AUTH EXTERNAL\r\n"
+	    "535 5.7.8 no\r\n221 bye\r\n", AUTH_EXTERNAL);
+	run_submit(&r);
+	ck_assert_int_eq(r.err.ex, EX_NOPERM);
+	ck_has(r.out, "AUTH EXTERNAL dGlt\r\n");
+	ck_has(r.err.msg, "client certificate");
 	run_free(&r);
 }
 END_TEST
@@ -1168,6 +1392,12 @@ smtp_suite(void)
 	tcase_add_loop_test(tc, auth_refused, 0,
 	    (int)(sizeof(auth_refusals) / sizeof(auth_refusals[0])));
 	tcase_add_test(tc, auth_extra_challenge);
+	tcase_add_loop_test(tc, auth_choice, 0,
+	    (int)(sizeof(auth_choices) / sizeof(auth_choices[0])));
+	tcase_add_test(tc, auth_scram_gs2);
+	tcase_add_test(tc, auth_cram_md5);
+	tcase_add_test(tc, auth_oauth_error);
+	tcase_add_test(tc, auth_external);
 	tcase_add_test(tc, size_refused);
 	tcase_add_loop_test(tc, body_param, 0,
 	    (int)(sizeof(body_cases) / sizeof(body_cases[0])));
