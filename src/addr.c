@@ -765,6 +765,10 @@ addr_list_add_named(struct addr_list *l, const char *spec,
 
 	if (addr_list_contains(l, spec))
 		return 0;
+	/*
+	 * spec is never NULL: the analyzer stops following parse_address
+	 * into fail() and assumes a failed parse_spec_tail succeeded.
+	 * NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker) */
 	if (list_grow(l, 1) == -1 || (a.spec = strdup(spec)) == NULL ||
 	    (display != NULL && (a.display = strdup(display)) == NULL)) {
 		free(a.spec);

@@ -117,13 +117,17 @@ log_file(const struct account *a, const char *line)
 	FILE *fp;
 	int fd;
 
-	fd = open(a->logfile, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-	    O_NOCTTY, 0600);
-	if (fd == -1)
-		return;
-	if ((fp = fdopen(fd, "a")) == NULL) {
-		close(fd);
-		return;
+	if (strcmp(a->logfile, "-") == 0)	/* msmtp: standard output */
+		fp = stdout;
+	else {
+		fd = open(a->logfile, O_WRONLY | O_APPEND | O_CREAT |
+		    O_CLOEXEC | O_NOCTTY, 0600);
+		if (fd == -1)
+			return;
+		if ((fp = fdopen(fd, "a")) == NULL) {
+			close(fd);
+			return;
+		}
 	}
 	fmt = a->logfile_time_format != NULL ? a->logfile_time_format :
 	    "%b %d %H:%M:%S";
@@ -132,7 +136,10 @@ log_file(const struct account *a, const char *line)
 	    log_strftime(stamp, sizeof(stamp), fmt, &tm) == 0)
 		stamp[0] = '\0';
 	fprintf(fp, "%s%s\n", stamp, line);
-	fclose(fp);
+	if (fp == stdout)
+		fflush(fp);
+	else
+		fclose(fp);
 }
 
 void

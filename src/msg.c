@@ -339,6 +339,10 @@ field_append(struct hfield *f, const char *s, size_t len,
 		f->raw = p;
 		f->cap = ncap;
 	}
+	/*
+	 * f->raw is allocated: need is at least 1 and cap 0 when it is NULL;
+	 * the analyzer assumes len + 1 may wrap.
+	 * NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker) */
 	memcpy(f->raw + f->len, s, len);
 	f->raw[f->len + len] = '\n';
 	f->len += len + 1;
@@ -798,6 +802,8 @@ field_build(struct hfield *f, const char *name, const char *value,
 	s[nlen] = ':';
 	if (vlen > 0) {
 		s[nlen + 1] = ' ';
+		/* s is bytes with a length, not a string.
+		 * NOLINTNEXTLINE(bugprone-not-null-terminated-result) */
 		memcpy(s + nlen + 2, value, vlen);
 	}
 	memset(&nf, 0, sizeof(nf));

@@ -32,8 +32,8 @@ struct net_ctx {
 };
 
 /* What net_try() reports besides a descriptor. */
-#define NET_SOFT	-1	/* this address failed; why says how */
-#define NET_HARD	-2	/* give up; err is set */
+#define NET_SOFT	(-1)	/* this address failed; why says how */
+#define NET_HARD	(-2)	/* give up; err is set */
 
 static long long
 net_now(void)

@@ -145,7 +145,7 @@ secret_netrc_find(FILE *fp, const char *name, const char *host,
 		}
 		if (strcmp(tok, "login") == 0 || strcmp(tok, "password") == 0 ||
 		    strcmp(tok, "account") == 0) {
-			int what = tok[0];
+			int what = (unsigned char)tok[0];
 
 			if ((r = netrc_token(&t, err)) == -1)
 				goto out;

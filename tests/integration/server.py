@@ -127,6 +127,8 @@ class Handler:
             out.append("250-" + text)
         if not self.o.no_pipelining:
             out.insert(1, "250-PIPELINING")
+        if self.o.dsn:
+            out.insert(1, "250-DSN")
         out[-1] = "250 " + out[-1][4:]
         return out
 
@@ -210,6 +212,15 @@ class Server(SMTP):
     async def push(self, status):
         self.t.line("S: ", status)
         await super().push(status)
+
+    def _getparams(self, params):
+        # aiosmtpd knows no DSN parameters: with --dsn, let them through
+        # (the handler records them as given).
+        result = super()._getparams(params)
+        if self.o.dsn and result is not None:
+            for k in ("RET", "ENVID", "NOTIFY", "ORCPT"):
+                result.pop(k, None)
+        return result
 
     async def smtp_STARTTLS(self, arg):
         if self.o.starttls_inject and not arg:
@@ -435,6 +446,10 @@ def tls_context(opts):
         ctx.maximum_version = {
             "1.2": ssl.TLSVersion.TLSv1_2,
             "1.3": ssl.TLSVersion.TLSv1_3}[opts.tls_max]
+    if opts.tls_old:
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+        ctx.minimum_version = ssl.TLSVersion.TLSv1
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_1
     return ctx
 
 
@@ -496,6 +511,10 @@ def options(argv):
     p.add_argument("--client-ca", metavar="FILE",
                    help="ask for a client certificate signed by FILE "
                    "(for EXTERNAL)")
+    p.add_argument("--dsn", action="store_true",
+                   help="offer DSN and accept its MAIL and RCPT parameters")
+    p.add_argument("--tls-old", action="store_true",
+                   help="accept TLS 1.0 and 1.1 only")
     o = p.parse_args(argv)
     if (o.starttls or o.implicit_tls) and not (o.cert and o.key):
         p.error("TLS needs --cert and --key")

@@ -1,8 +1,9 @@
 /*
  * Tests for net.c: connecting to 127.0.0.1 and round-tripping bytes with
- * a forked peer, the refused, unknown-host, timeout and reset failures
- * with their exit codes and words, source_ip handling, and the transport
- * driven both directly and through struct io.  No outside network.
+ * a forked peer, every address of a name tried in turn, the refused,
+ * unknown-host, timeout and reset failures with their exit codes and
+ * words, source_ip handling, and the transport driven both directly and
+ * through struct io.  No outside network.
  */
 #include "config.h"
 
@@ -14,7 +15,9 @@
 #include <arpa/inet.h>
 
 #include <check.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <netdb.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -267,6 +270,82 @@ START_TEST(test_refused)
 }
 END_TEST
 
+/*
+ * A name with two addresses, ::1 then 127.0.0.1, whatever the system's
+ * hosts file says: this getaddrinfo() is the one the library calls, and
+ * hands every other name to the C library's.  The peers listen on
+ * 127.0.0.1 only, so the first address is refused.
+ */
+#define TWO_ADDRS	"two.addresses.test"
+
+int
+getaddrinfo(const char *node, const char *service,
+    const struct addrinfo *hints, struct addrinfo **res)
+{
+	int (*real)(const char *, const char *, const struct addrinfo *,
+	    struct addrinfo **);
+	struct addrinfo h, *v6, *v4;
+	int rc;
+
+	*(void **)&real = dlsym(RTLD_NEXT, "getaddrinfo");
+	if (real == NULL)
+		return EAI_SYSTEM;
+	if (node == NULL || strcmp(node, TWO_ADDRS) != 0)
+		return real(node, service, hints, res);
+	h = *hints;
+	h.ai_flags |= AI_NUMERICHOST;
+	if ((rc = real("::1", service, &h, &v6)) != 0)
+		return rc;
+	if ((rc = real("127.0.0.1", service, &h, &v4)) != 0) {
+		freeaddrinfo(v6);
+		return rc;
+	}
+	ck_assert_ptr_null(v6->ai_next);
+	v6->ai_next = v4;
+	*res = v6;
+	return 0;
+}
+
+/* The first address refused: the next one is tried. */
+START_TEST(test_every_address)
+{
+	struct postie_err err;
+	struct peer p;
+	char buf[256];
+	void *ctx;
+	int fd;
+
+	peer_start(&p, PEER_ECHO);
+	err_clear(&err);
+	fd = net_connect(TWO_ADDRS, p.port, NULL, 5, &err);
+	ck_assert_msg(fd >= 0, "%s", err.msg);
+	ctx = net_ctx_new(fd);
+	ck_assert_ptr_nonnull(ctx);
+	ops_readline(ctx, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "220 hi\r\n");
+	ck_assert_int_eq(net_socket_ops.write(ctx, "x\r\n", 3, 5000, &err),
+	    0);
+	net_socket_ops.close(ctx);
+	ck_assert_int_eq(peer_wait(&p), 0);
+}
+END_TEST
+
+/* Every address refused: one error naming the host, EX_TEMPFAIL. */
+START_TEST(test_every_address_refused)
+{
+	struct postie_err err;
+	char want[128];
+	int port = closed_port();
+
+	err_clear(&err);
+	ck_assert_int_eq(net_connect(TWO_ADDRS, port, NULL, 5, &err), -1);
+	ck_assert_int_eq(err.ex, EX_TEMPFAIL);
+	snprintf(want, sizeof(want), "connect to %s:%d failed: "
+	    "Connection refused", TWO_ADDRS, port);
+	ck_assert_str_eq(err.msg, want);
+}
+END_TEST
+
 START_TEST(test_unknown_host)
 {
 	struct postie_err err;
@@ -503,6 +582,8 @@ net_suite(void)
 	    sizeof(hosts) / sizeof(hosts[0]));
 	tcase_add_test(tc, test_io_roundtrip);
 	tcase_add_test(tc, test_refused);
+	tcase_add_test(tc, test_every_address);
+	tcase_add_test(tc, test_every_address_refused);
 	tcase_add_test(tc, test_unknown_host);
 	tcase_add_loop_test(tc, test_bad, 0,
 	    sizeof(bad_cases) / sizeof(bad_cases[0]));
