@@ -37,5 +37,10 @@
 #define BOUND_TIMEOUT_DEFAULT	60
 /* Largest network timeout; "timeout off" means this (postie's own limit). */
 #define BOUND_TIMEOUT_MAX	3600
+/*
+ * Oldest TLS session resumed from the cache, in seconds (RFC 8446 4.6.1:
+ * a ticket lives at most seven days).
+ */
+#define BOUND_TLS_SESSION_LIFETIME	(7 * 24 * 60 * 60)
 
 #endif

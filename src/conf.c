@@ -68,7 +68,7 @@ enum field_id {
 	F_SET_DATE_HEADER, F_SET_MSGID_HEADER, F_SET_TO_HEADER,
 	F_REMOVE_BCC_HEADERS, F_ALLOW_FROM_OVERRIDE, F_DSN_NOTIFY,
 	F_DSN_RETURN, F_QUEUE, F_QUEUE_LIFETIME, F_QUEUE_FLUSH,
-	F_MAX_MESSAGE_SIZE,
+	F_MAX_MESSAGE_SIZE, F_TLS_SESSION_CACHE,
 	F_AUTO_FROM, F__COUNT
 };
 
@@ -95,6 +95,7 @@ static const struct field fields[F__COUNT] = {
 	[F_TLS] = VAL(a.tls),
 	[F_TLS_STARTTLS] = VAL(a.tls_starttls),
 	[F_TLS_CERTCHECK] = VAL(a.tls_certcheck),
+	[F_TLS_SESSION_CACHE] = VAL(a.tls_session_cache),
 	[F_TLS_TRUST_FILE] = STR(a.tls_trust_file),
 	[F_TLS_FINGERPRINT] = { FT_FPR, 0, 0 },
 	[F_TLS_CERT_FILE] = STR(a.tls_cert_file),
@@ -251,6 +252,7 @@ node_builtin(struct node *n)
 	n->a.tls = 1;
 	n->a.tls_starttls = 1;
 	n->a.tls_certcheck = 1;
+	n->a.tls_session_cache = 1;
 	n->a.tls_min_version = TLS1_2_VERSION;
 	n->a.auth = AUTH_OFF;
 	n->a.syslog_facility = LOG_MAIL;
@@ -980,11 +982,16 @@ h_ignore(struct parser *p, struct node *n, const struct keydef *kd,
 	    kd->name);
 }
 
+/* What to do about an msmtp key that changes delivery or security. */
+#define CONF_UNSUP_HINT	": it changes how mail is delivered or secured; " \
+	"remove it only if the account works without it"
+
 static int
 h_unsup(struct parser *p, struct node *n, const struct keydef *kd,
     const char *val)
 {
-	return perr(p, "key '%s' is not supported by postie", kd->name);
+	return perr(p, "key '%s' is not supported by postie" CONF_UNSUP_HINT,
+	    kd->name);
 }
 
 /* Keys whose empty value means "library default", which is postie's. */
@@ -1020,6 +1027,7 @@ static const struct keydef keys[] = {
 	{ "tls_nostarttls", h_no, F_TLS_STARTTLS },
 	{ "tls_certcheck", h_bool, F_TLS_CERTCHECK },
 	{ "tls_nocertcheck", h_no, F_TLS_CERTCHECK },
+	{ "tls_session_cache", h_bool, F_TLS_SESSION_CACHE },
 	{ "tls_trust_file", h_trust_file, F_TLS_TRUST_FILE },
 	{ "tls_fingerprint", h_fingerprint, F_TLS_FINGERPRINT },
 	{ "tls_cert_file", h_path, F_TLS_CERT_FILE },
@@ -1192,6 +1200,8 @@ add_account(struct parser *p, char *val)
 			return -1;
 		}
 	}
+	/* An array of pointers to nodes: sizeof(struct node *) is meant.
+	 * NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	na = reallocarray(c->accts, c->nacct + 1, sizeof(*na));
 	if (na == NULL) {
 		node_free(n);
@@ -1766,7 +1776,7 @@ read_first_line(int fd, char *buf, size_t bufsz, int *closed_early)
 	*closed_early = 0;
 	for (;;) {
 		if (len == bufsz) {
-			if ((nl = memchr(buf, '\n', len)) == NULL)
+			if (memchr(buf, '\n', len) == NULL)
 				return -1;
 			*closed_early = 1;
 			break;
@@ -1981,6 +1991,7 @@ conf_print_account(const struct account *a, FILE *fp)
 	print_str(fp, "tls_key_file", a->tls_key_file);
 	fprintf(fp, "tls_min_version %s\n",
 	    a->tls_min_version == TLS1_3_VERSION ? "TLSv1.3" : "TLSv1.2");
+	fprintf(fp, "tls_session_cache %s\n", onoff(a->tls_session_cache));
 	s = "on";
 	for (i = 0; i < sizeof(auth_names) / sizeof(auth_names[0]); i++)
 		if (auth_names[i].auth == a->auth)

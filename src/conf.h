@@ -54,6 +54,7 @@ struct account {
 	char	*tls_key_file;		/* ~ expanded */
 	int	 tls_min_version;	/* OpenSSL constant, e.g.
 					   TLS1_2_VERSION */
+	int	 tls_session_cache;	/* bool, default on */
 
 	enum conf_auth auth;		/* default: on when user is set */
 	int	 allow_cleartext_auth;	/* bool, default off */

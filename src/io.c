@@ -28,6 +28,8 @@ struct io {
 	size_t	 rlen;		/* bytes in rbuf */
 	char	*wbuf;
 	size_t	 wlen;		/* bytes queued */
+	size_t	 wipe_lo;	/* queued by io_write: wiped after */
+	size_t	 wipe_hi;	/*   sending (io_commit's are not) */
 	int	(*cbind)(void *, char *, size_t, unsigned char *, size_t,
 		    size_t *);
 };
@@ -179,10 +181,28 @@ io_flush(struct io *io, struct postie_err *err)
 	if (io->ops->write(io->ctx, io->wbuf, io->wlen, io->timeout_ms,
 	    err) == -1)
 		rv = -1;
-	/* What was sent may have held credentials. */
-	explicit_bzero(io->wbuf, io->wlen);
-	io->wlen = 0;
+	/*
+	 * Commands may have held credentials; message data (io_commit)
+	 * need not be wiped, which would cost a pass over every byte.
+	 */
+	if (io->wipe_hi > io->wipe_lo)
+		explicit_bzero(io->wbuf + io->wipe_lo,
+		    io->wipe_hi - io->wipe_lo);
+	io->wlen = io->wipe_lo = io->wipe_hi = 0;
 	return rv;
+}
+
+/* Copy len bytes that fit into the buffer, marked to be wiped. */
+static void
+io_put(struct io *io, const char *p, size_t len)
+{
+	if (len == 0)
+		return;
+	if (io->wipe_hi == io->wipe_lo)
+		io->wipe_lo = io->wlen;
+	memcpy(io->wbuf + io->wlen, p, len);
+	io->wlen += len;
+	io->wipe_hi = io->wlen;
 }
 
 int
@@ -192,14 +212,12 @@ io_write(struct io *io, const void *buf, size_t len, struct postie_err *err)
 	size_t n;
 
 	if (io->wlen + len <= IO_WBUF) {
-		memcpy(io->wbuf + io->wlen, p, len);
-		io->wlen += len;
+		io_put(io, p, len);
 		return 0;
 	}
 	if (io->wlen > 0) {
 		n = IO_WBUF - io->wlen;
-		memcpy(io->wbuf + io->wlen, p, n);
-		io->wlen += n;
+		io_put(io, p, n);
 		p += n;
 		len -= n;
 		if (io_flush(io, err) == -1)
@@ -207,9 +225,27 @@ io_write(struct io *io, const void *buf, size_t len, struct postie_err *err)
 	}
 	if (len >= IO_WBUF)
 		return io->ops->write(io->ctx, p, len, io->timeout_ms, err);
-	memcpy(io->wbuf, p, len);
-	io->wlen = len;
+	io_put(io, p, len);
 	return 0;
+}
+
+char *
+io_reserve(struct io *io, size_t min, size_t *availp, struct postie_err *err)
+{
+	if (min > IO_WBUF) {
+		err_setx(err, EX_SOFTWARE, "io_reserve: %zu bytes", min);
+		return NULL;
+	}
+	if (IO_WBUF - io->wlen < min && io_flush(io, err) == -1)
+		return NULL;
+	*availp = IO_WBUF - io->wlen;
+	return io->wbuf + io->wlen;
+}
+
+void
+io_commit(struct io *io, size_t n)
+{
+	io->wlen += n;
 }
 
 int

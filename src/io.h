@@ -72,6 +72,17 @@ int	 io_printf(struct io *, struct postie_err *, const char *fmt, ...)
 /* Send everything queued. */
 int	 io_flush(struct io *, struct postie_err *);
 
+/*
+ * For encoders that write straight into the buffer: a pointer to at least
+ * min free bytes (what is queued is sent first when there is less room;
+ * min at most 64 KiB), with all the room there is in *availp; io_commit
+ * then queues the first n of them.  io_flush wipes what io_write and
+ * io_printf queued (commands may hold credentials), not these bytes.
+ */
+char	*io_reserve(struct io *, size_t min, size_t *availp,
+	    struct postie_err *);
+void	 io_commit(struct io *, size_t n);
+
 /* Flush nothing; close the transport and free. */
 void	 io_free(struct io *);
 

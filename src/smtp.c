@@ -1162,11 +1162,19 @@ dot_put(struct smtp_dot *d, const char *buf, size_t len,
 	return io_write(d->io, buf, len, err);
 }
 
+/*
+ * The encoder writes straight into the io buffer: per line one memchr
+ * for the LF (and one for a CR, only in chunks that hold one) and one
+ * memcpy, so that a large message costs about one pass over its bytes.
+ */
 int
 smtp_dot_write(struct smtp_dot *d, const char *buf, size_t len,
     struct postie_err *err)
 {
-	const char *p = buf, *end = buf + len, *lf = NULL, *cr, *q;
+	const char *p = buf, *end = buf + len, *q, *cr;
+	size_t avail, o, n;
+	char *out;
+	int has_cr;
 
 	if (len == 0)
 		return 0;
@@ -1178,32 +1186,47 @@ smtp_dot_write(struct smtp_dot *d, const char *buf, size_t len,
 		if (*p == '\n')
 			p++;
 	}
+	has_cr = p < end && memchr(p, '\r', (size_t)(end - p)) != NULL;
 	while (p < end) {
-		if (d->bol && *p == '.' && dot_put(d, ".", 1, err) == -1)
+		/* Room for a stuffed dot and a CRLF at least. */
+		if ((out = io_reserve(d->io, 3, &avail, err)) == NULL)
 			return -1;
-		d->bol = 0;
-		if (lf == NULL || lf < p) {
-			if ((lf = memchr(p, '\n', (size_t)(end - p))) == NULL)
-				lf = end;
+		o = 0;
+		while (p < end && o + 3 <= avail) {
+			if (d->bol && *p == '.')
+				out[o++] = '.';
+			d->bol = 0;
+			/* Leave room for the CRLF that may end the line. */
+			n = (size_t)(end - p);
+			if (n > avail - o - 2)
+				n = avail - o - 2;
+			q = memchr(p, '\n', n);
+			if (has_cr && (cr = memchr(p, '\r', q != NULL ?
+			    (size_t)(q - p) : n)) != NULL)
+				q = cr;
+			if (q == NULL) {
+				memcpy(out + o, p, n);
+				o += n;
+				p += n;
+				continue;
+			}
+			memcpy(out + o, p, (size_t)(q - p));
+			o += (size_t)(q - p);
+			if (*q == '\n')
+				p = q + 1;
+			else if (q + 1 == end) {
+				/* A CR last: its LF may start the next chunk. */
+				d->cr = 1;
+				p = end;
+				break;
+			} else
+				p = q[1] == '\n' ? q + 2 : q + 1;
+			out[o++] = '\r';
+			out[o++] = '\n';
+			d->bol = 1;
 		}
-		cr = memchr(p, '\r', (size_t)(lf - p));
-		q = cr != NULL ? cr : lf;
-		if (q > p && dot_put(d, p, (size_t)(q - p), err) == -1)
-			return -1;
-		if (q == end)
-			break;
-		if (*q == '\n')
-			p = q + 1;
-		else if (q + 1 == end) {
-			d->cr = 1;
-			break;
-		} else if (q[1] == '\n')
-			p = q + 2;
-		else
-			p = q + 1;
-		if (dot_put(d, "\r\n", 2, err) == -1)
-			return -1;
-		d->bol = 1;
+		io_commit(d->io, o);
+		d->nbytes += o;
 	}
 	return 0;
 }

@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -16,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +34,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "bounds.h"
 #include "err.h"
 #include "io.h"
 #include "net.h"
@@ -42,6 +45,8 @@
 #endif
 
 #define TLS_SHA256_LEN	32
+/* The write buffer: a 64 KiB io flush in its records, with room. */
+#define TLS_WBUF	(80 * 1024)
 /* "AA:BB:..." for a SHA-256 digest, NUL included. */
 #define TLS_HEX_LEN	(TLS_SHA256_LEN * 3)
 
@@ -50,6 +55,13 @@ struct tls_client {
 	int		 verify;	/* chain and host name */
 	int		 pin;		/* compare fingerprint */
 	unsigned char	 fingerprint[TLS_SHA256_LEN];
+	/* The session cache (tls_session_cache). */
+	int		 cache;
+	unsigned char	 settings[TLS_SHA256_LEN];	/* what keys it */
+	char		 cache_path[4096];	/* "" until a handshake */
+	unsigned char	 cache_key[TLS_SHA256_LEN];	/* with the host */
+	SSL		*trusted;	/* verified (and pin checked) */
+	SSL_SESSION	*pending;	/* given before the pin check */
 };
 
 struct tls_conn {
@@ -105,11 +117,11 @@ tls_sigpipe_restore(struct tls_sigpipe *sp)
 static unsigned long
 tls_reason(char *buf, size_t bufsz)
 {
-	unsigned long e, first;
+	unsigned long first;
 	const char *r;
 
 	first = ERR_get_error();
-	while ((e = ERR_get_error()) != 0)
+	while (ERR_get_error() != 0)
 		;
 	buf[0] = '\0';
 	if (first == 0)
@@ -214,6 +226,7 @@ tls_load_client_cert(SSL_CTX *ctx, const char *cert, const char *key,
 	pkey = PEM_read_PrivateKey(fp, NULL, tls_no_passphrase, &asked);
 	fclose(fp);
 	if (pkey == NULL) {
+		/* cppcheck-suppress unreadVariable ; read when OpenSSL 3 */
 		e = tls_reason(why, sizeof(why));
 		if (asked)
 			strlcpy(why, "the key is protected by a passphrase",
@@ -317,6 +330,252 @@ tls_load_system_trust(SSL_CTX *ctx, struct postie_err *err)
 }
 
 /*
+ * The TLS session cache: one file per account, host, port and
+ * verification settings under $XDG_CACHE_HOME/postie (~/.cache/postie),
+ * so that the next run resumes the session instead of a full handshake.
+ * The file name is a digest of everything that decides whether a server
+ * is trusted, and the digest is in the file too: a session is never
+ * offered when any of it differs.  Only sessions of connections that
+ * passed verification (and the pin check) are kept.  The cache is an
+ * optimisation: every failure to read or write it is silent and means a
+ * full handshake.
+ */
+#define TLS_CACHE_MAGIC	"postie tls session 1 "
+#define TLS_CACHE_MAX	(64 * 1024)
+
+static void
+tls_digest_add(EVP_MD_CTX *md, const char *label, const char *value)
+{
+	EVP_DigestUpdate(md, label, strlen(label) + 1);
+	if (value != NULL)
+		EVP_DigestUpdate(md, value, strlen(value) + 1);
+	else
+		EVP_DigestUpdate(md, "", 1);
+}
+
+/* A file's identity, so that a trust file that changes is a new key. */
+static void
+tls_digest_file(EVP_MD_CTX *md, const char *label, const char *path)
+{
+	char buf[128];
+	struct stat st;
+
+	if (path == NULL || stat(path, &st) == -1)
+		snprintf(buf, sizeof(buf), "-");
+	else
+		snprintf(buf, sizeof(buf), "%llu %llu %lld %lld",
+		    (unsigned long long)st.st_dev,
+		    (unsigned long long)st.st_ino, (long long)st.st_size,
+		    (long long)st.st_mtime);
+	tls_digest_add(md, label, path);
+	tls_digest_add(md, "stat", buf);
+}
+
+static int
+tls_cache_settings(struct tls_client *tc, const struct account *acct)
+{
+	char num[64], hex[TLS_HEX_LEN];
+	unsigned int len = 0;
+	EVP_MD_CTX *md;
+	int ok;
+
+	if ((md = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
+	if (ok) {
+		tls_digest_add(md, "account", acct->name);
+		snprintf(num, sizeof(num), "%d %d %d %d %d", acct->port,
+		    tc->verify, tc->pin, acct->tls_min_version,
+		    acct->tls && !acct->tls_starttls);
+		tls_digest_add(md, "settings", num);
+		tls_hex(tc->fingerprint, sizeof(tc->fingerprint), hex,
+		    sizeof(hex));
+		tls_digest_add(md, "pin", tc->pin ? hex : NULL);
+		tls_digest_file(md, "trust", acct->tls_trust_file);
+		if (acct->tls_trust_file == NULL) {
+			tls_digest_add(md, "certdir",
+			    getenv(X509_get_default_cert_dir_env()));
+			tls_digest_add(md, "certfile",
+			    getenv(X509_get_default_cert_file_env()));
+		}
+		tls_digest_file(md, "cert", acct->tls_cert_file);
+		tls_digest_file(md, "key", acct->tls_key_file);
+		ok = EVP_DigestFinal_ex(md, tc->settings, &len) == 1 &&
+		    len == sizeof(tc->settings);
+	}
+	EVP_MD_CTX_free(md);
+	return ok ? 0 : -1;
+}
+
+/* $XDG_CACHE_HOME/postie, else ~/.cache/postie. */
+static int
+tls_cache_dir(char *buf, size_t bufsz)
+{
+	const char *base, *home;
+	struct passwd *pw;
+	int n;
+
+	base = getenv("XDG_CACHE_HOME");
+	if (base != NULL && base[0] == '/')
+		n = snprintf(buf, bufsz, "%s/postie", base);
+	else {
+		home = getenv("HOME");
+		if ((home == NULL || home[0] != '/') &&
+		    (pw = getpwuid(getuid())) != NULL)
+			home = pw->pw_dir;
+		if (home == NULL || home[0] != '/')
+			return -1;
+		n = snprintf(buf, bufsz, "%s/.cache/postie", home);
+	}
+	return n < 0 || (size_t)n >= bufsz ? -1 : 0;
+}
+
+/* The cache file for a connection to host. */
+static int
+tls_cache_name(struct tls_client *tc, const char *host)
+{
+	char dir[4000], hex[TLS_SHA256_LEN * 2 + 1];
+	unsigned int len = 0;
+	EVP_MD_CTX *md;
+	size_t i;
+	int ok, n;
+
+	tc->cache_path[0] = '\0';
+	if (tls_cache_dir(dir, sizeof(dir)) == -1 ||
+	    (md = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(md, tc->settings, sizeof(tc->settings)) == 1 &&
+	    EVP_DigestUpdate(md, host, strlen(host) + 1) == 1 &&
+	    EVP_DigestFinal_ex(md, tc->cache_key, &len) == 1 &&
+	    len == sizeof(tc->cache_key);
+	EVP_MD_CTX_free(md);
+	if (!ok)
+		return -1;
+	for (i = 0; i < sizeof(tc->cache_key); i++)
+		snprintf(hex + 2 * i, 3, "%02x", tc->cache_key[i]);
+	n = snprintf(tc->cache_path, sizeof(tc->cache_path), "%s/tls-%s",
+	    dir, hex);
+	if (n < 0 || (size_t)n >= sizeof(tc->cache_path)) {
+		tc->cache_path[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+static void
+tls_cache_magic(const struct tls_client *tc, char *buf, size_t bufsz)
+{
+	size_t i, o;
+
+	o = strlcpy(buf, TLS_CACHE_MAGIC, bufsz);
+	for (i = 0; i < sizeof(tc->cache_key) && o + 3 < bufsz; i++, o += 2)
+		snprintf(buf + o, 3, "%02x", tc->cache_key[i]);
+	strlcat(buf, "\n", bufsz);
+}
+
+/*
+ * The cached session for this connection, or NULL: the file must be
+ * ours, private, hold this key, and the session be resumable and young
+ * enough.
+ */
+static SSL_SESSION *
+tls_cache_load(struct tls_client *tc)
+{
+	char want[128], line[128];
+	SSL_SESSION *sess = NULL;
+	struct stat st;
+	long age, life;
+	FILE *fp;
+	int fd;
+
+	if ((fd = open(tc->cache_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) ==
+	    -1)
+		return NULL;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || (st.st_mode & 077) != 0 ||
+	    st.st_size > TLS_CACHE_MAX || (fp = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	tls_cache_magic(tc, want, sizeof(want));
+	if (fgets(line, sizeof(line), fp) != NULL &&
+	    strcmp(line, want) == 0)
+		sess = PEM_read_SSL_SESSION(fp, NULL, NULL, NULL);
+	fclose(fp);
+	ERR_clear_error();
+	if (sess == NULL)
+		return NULL;
+	age = (long)time(NULL) - (long)SSL_SESSION_get_time(sess);
+	life = (long)SSL_SESSION_get_timeout(sess);
+	if (life > BOUND_TLS_SESSION_LIFETIME)
+		life = BOUND_TLS_SESSION_LIFETIME;
+	if (!SSL_SESSION_is_resumable(sess) || age < 0 || age >= life) {
+		SSL_SESSION_free(sess);
+		return NULL;
+	}
+	return sess;
+}
+
+/* Replace the cache file with sess, atomically, mode 0600. */
+static void
+tls_cache_store(struct tls_client *tc, SSL_SESSION *sess)
+{
+	char dir[4096], tmp[4096 + 16], magic[128], *slash;
+	FILE *fp;
+	int fd, ok;
+
+	if (tc->cache_path[0] == '\0' ||
+	    strlcpy(dir, tc->cache_path, sizeof(dir)) >= sizeof(dir) ||
+	    (slash = strrchr(dir, '/')) == NULL)
+		return;
+	*slash = '\0';
+	/*
+	 * Only under a cache directory that exists: a system user whose
+	 * home is some service's directory gets no ~/.cache made there.
+	 */
+	(void)mkdir(dir, 0700);
+	snprintf(tmp, sizeof(tmp), "%s/.tls-XXXXXX", dir);
+	if ((fd = mkstemp(tmp)) == -1)
+		return;
+	if (fchmod(fd, 0600) == -1 || (fp = fdopen(fd, "w")) == NULL) {
+		close(fd);
+		unlink(tmp);
+		return;
+	}
+	tls_cache_magic(tc, magic, sizeof(magic));
+	ok = fputs(magic, fp) != EOF && PEM_write_SSL_SESSION(fp, sess) == 1;
+	if (fclose(fp) == EOF)
+		ok = 0;
+	ERR_clear_error();
+	if (!ok || rename(tmp, tc->cache_path) == -1)
+		unlink(tmp);
+}
+
+/*
+ * OpenSSL hands over each new session: TLS 1.2 at the end of the
+ * handshake (before the pin is checked: kept until then), TLS 1.3 with
+ * each ticket after it.  Returns 1: the reference is ours.
+ */
+static int
+tls_new_session(SSL *ssl, SSL_SESSION *sess)
+{
+	struct tls_client *tc;
+
+	tc = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+	if (tc == NULL || !tc->cache)
+		return 0;
+	if (tc->trusted == ssl) {
+		tls_cache_store(tc, sess);
+		SSL_SESSION_free(sess);
+		return 1;
+	}
+	SSL_SESSION_free(tc->pending);
+	tc->pending = sess;
+	return 1;
+}
+
+/*
  * Everything about the SSL_CTX is decided here, so that a session cache
  * can be added in one place.
  */
@@ -341,6 +600,12 @@ tls_ctx_build(struct tls_client *tc, const struct account *acct,
 		ERR_clear_error();
 		err_setx(err, EX_CONFIG, "invalid tls_min_version 0x%x", min);
 		return -1;
+	}
+	if (tc->cache) {
+		SSL_CTX_set_app_data(tc->ctx, tc);
+		SSL_CTX_set_session_cache_mode(tc->ctx, SSL_SESS_CACHE_CLIENT |
+		    SSL_SESS_CACHE_NO_INTERNAL_STORE);
+		SSL_CTX_sess_set_new_cb(tc->ctx, tls_new_session);
 	}
 	SSL_CTX_set_default_passwd_cb(tc->ctx, tls_no_passphrase);
 	SSL_CTX_set_default_passwd_cb_userdata(tc->ctx, NULL);
@@ -385,6 +650,8 @@ tls_client_new(struct tls_client **tcp, const struct account *acct,
 	tc->verify = acct->tls_certcheck && !tc->pin;
 	memcpy(tc->fingerprint, acct->tls_fingerprint,
 	    sizeof(tc->fingerprint));
+	tc->cache = acct->tls_session_cache &&
+	    tls_cache_settings(tc, acct) == 0;
 	if (tls_ctx_build(tc, acct, err) == -1) {
 		tls_client_free(tc);
 		return -1;
@@ -398,6 +665,10 @@ tls_client_free(struct tls_client *tc)
 {
 	if (tc == NULL)
 		return;
+	/* Connections may outlive tc: no more sessions for it. */
+	if (tc->ctx != NULL)
+		SSL_CTX_set_app_data(tc->ctx, NULL);
+	SSL_SESSION_free(tc->pending);
 	SSL_CTX_free(tc->ctx);
 	explicit_bzero(tc, sizeof(*tc));
 	free(tc);
@@ -585,6 +856,35 @@ tls_check_pin(struct tls_client *tc, SSL *ssl, struct postie_err *err)
 	return ok ? 0 : -1;
 }
 
+/*
+ * Reads come straight from the socket; writes go through a buffer so
+ * that the records of one large write leave in one system call instead
+ * of one per 16 KiB record.  OpenSSL flushes it at the end of each
+ * handshake flight; tls_write flushes it after the data.
+ */
+static int
+tls_attach(SSL *ssl, int fd)
+{
+	BIO *rbio, *wbio, *buf;
+
+	if ((rbio = BIO_new_socket(fd, BIO_NOCLOSE)) == NULL)
+		return -1;
+	if ((wbio = BIO_new_socket(fd, BIO_NOCLOSE)) == NULL ||
+	    (buf = BIO_new(BIO_f_buffer())) == NULL) {
+		BIO_free(rbio);
+		BIO_free(wbio);
+		return -1;
+	}
+	if (BIO_set_write_buffer_size(buf, TLS_WBUF) != 1) {
+		BIO_free(rbio);
+		BIO_free(wbio);
+		BIO_free(buf);
+		return -1;
+	}
+	SSL_set_bio(ssl, rbio, BIO_push(buf, wbio));
+	return 0;
+}
+
 static int
 tls_setup(struct tls_client *tc, SSL *ssl, const char *host,
     struct postie_err *err)
@@ -621,6 +921,7 @@ tls_handshake(struct tls_client *tc, int fd, const char *host,
 	struct postie_err werr;
 	struct tls_sigpipe sp;
 	struct tls_conn *c;
+	SSL_SESSION *sess;
 	long long deadline;
 	int flags, r, code, ev;
 	SSL *ssl;
@@ -639,7 +940,16 @@ tls_handshake(struct tls_client *tc, int fd, const char *host,
 	}
 	if (tls_setup(tc, ssl, host, err) == -1)
 		goto fail;
-	if (SSL_set_fd(ssl, fd) != 1) {
+	SSL_SESSION_free(tc->pending);
+	tc->pending = NULL;
+	tc->trusted = NULL;
+	if (tc->cache && tls_cache_name(tc, host) == 0 &&
+	    (sess = tls_cache_load(tc)) != NULL) {
+		if (SSL_set_session(ssl, sess) != 1)
+			ERR_clear_error();
+		SSL_SESSION_free(sess);
+	}
+	if (tls_attach(ssl, fd) == -1) {
 		ERR_clear_error();
 		err_setx(err, EX_SOFTWARE, "cannot attach TLS to socket");
 		goto fail;
@@ -671,6 +981,14 @@ tls_handshake(struct tls_client *tc, int fd, const char *host,
 	}
 	if (tc->pin && tls_check_pin(tc, ssl, err) == -1)
 		goto fail;
+	if (tc->cache) {
+		tc->trusted = ssl;
+		if (tc->pending != NULL) {
+			tls_cache_store(tc, tc->pending);
+			SSL_SESSION_free(tc->pending);
+			tc->pending = NULL;
+		}
+	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		err_set(err, EX_OSERR, "malloc");
 		goto fail;
@@ -792,6 +1110,9 @@ tls_io_error(struct tls_conn *c, int code, int reading,
 	return -1;
 }
 
+static int tls_flush(struct tls_conn *, long long, int,
+    struct postie_err *);
+
 static ssize_t
 tls_read(void *vctx, void *buf, size_t len, int timeout_ms,
     struct postie_err *err)
@@ -809,8 +1130,16 @@ tls_read(void *vctx, void *buf, size_t len, int timeout_ms,
 		tls_sigpipe_block(&sp);
 		r = SSL_read_ex(c->ssl, buf, len, &n);
 		tls_sigpipe_restore(&sp);
-		if (r == 1)
+		if (r == 1) {
+			if (BIO_wpending(SSL_get_wbio(c->ssl)) > 0) {
+				tls_sigpipe_block(&sp);
+				r = tls_flush(c, deadline, timeout_ms, err);
+				tls_sigpipe_restore(&sp);
+				if (r == -1)
+					return -1;
+			}
 			return (ssize_t)n;
+		}
 		code = SSL_get_error(c->ssl, r);
 		if (code == SSL_ERROR_WANT_READ) {
 			if (net_wait(c->fd, POLLIN, deadline, timeout_ms,
@@ -825,6 +1154,30 @@ tls_read(void *vctx, void *buf, size_t len, int timeout_ms,
 	}
 }
 
+/* Send what the write buffer holds; the caller blocks SIGPIPE. */
+static int
+tls_flush(struct tls_conn *c, long long deadline, int timeout_ms,
+    struct postie_err *err)
+{
+	BIO *wbio = SSL_get_wbio(c->ssl);
+	int r;
+
+	while (BIO_wpending(wbio) > 0) {
+		ERR_clear_error();
+		errno = 0;
+		r = BIO_flush(wbio);
+		if (r == 1)
+			break;
+		if (!BIO_should_retry(wbio)) {
+			tls_io_error(c, SSL_ERROR_SYSCALL, 0, err);
+			return -1;
+		}
+		if (net_wait(c->fd, POLLOUT, deadline, timeout_ms, err) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 tls_write(void *vctx, const void *buf, size_t len, int timeout_ms,
     struct postie_err *err)
@@ -834,36 +1187,35 @@ tls_write(void *vctx, const void *buf, size_t len, int timeout_ms,
 	long long deadline = net_deadline(timeout_ms);
 	const char *p = buf;
 	size_t n;
-	int r, code;
+	int r, code, rv = 0;
 
-	while (len > 0) {
+	/* One mask for the whole write: three system calls, not per call. */
+	tls_sigpipe_block(&sp);
+	while (len > 0 && rv == 0) {
 		ERR_clear_error();
 		errno = 0;
-		tls_sigpipe_block(&sp);
 		r = SSL_write_ex(c->ssl, p, len, &n);
-		tls_sigpipe_restore(&sp);
 		if (r == 1) {
 			p += n;
 			len -= n;
 			continue;
 		}
 		code = SSL_get_error(c->ssl, r);
-		if (code == SSL_ERROR_WANT_WRITE) {
-			if (net_wait(c->fd, POLLOUT, deadline, timeout_ms,
-			    err) == -1)
-				return -1;
-		} else if (code == SSL_ERROR_WANT_READ) {
-			if (net_wait(c->fd, POLLIN, deadline, timeout_ms,
-			    err) == -1)
-				return -1;
-		} else {
+		if (code == SSL_ERROR_WANT_WRITE)
+			rv = net_wait(c->fd, POLLOUT, deadline, timeout_ms, err);
+		else if (code == SSL_ERROR_WANT_READ)
+			rv = net_wait(c->fd, POLLIN, deadline, timeout_ms, err);
+		else {
 			if (code == SSL_ERROR_ZERO_RETURN)
 				code = SSL_ERROR_SYSCALL;
 			tls_io_error(c, code, 0, err);
-			return -1;
+			rv = -1;
 		}
 	}
-	return 0;
+	if (rv == 0)
+		rv = tls_flush(c, deadline, timeout_ms, err);
+	tls_sigpipe_restore(&sp);
+	return rv;
 }
 
 static void
@@ -878,6 +1230,7 @@ tls_close(void *vctx)
 		/* One try to send close_notify; the socket is non-blocking. */
 		tls_sigpipe_block(&sp);
 		(void)SSL_shutdown(c->ssl);
+		(void)BIO_flush(SSL_get_wbio(c->ssl));
 		tls_sigpipe_restore(&sp);
 	}
 	SSL_free(c->ssl);
@@ -938,8 +1291,9 @@ tls_ctx_describe(void *vctx, char *buf, size_t bufsz)
 	if (bufsz == 0)
 		return;
 	buf[0] = '\0';
-	snprintf(buf, bufsz, "%s %s", SSL_get_version(c->ssl),
-	    SSL_get_cipher_name(c->ssl));
+	snprintf(buf, bufsz, "%s %s%s", SSL_get_version(c->ssl),
+	    SSL_get_cipher_name(c->ssl),
+	    SSL_session_reused(c->ssl) ? " (session resumed)" : "");
 	if ((x = SSL_get1_peer_certificate(c->ssl)) == NULL)
 		return;
 	tls_name_line("\nsubject: ", X509_get_subject_name(x), buf, bufsz);

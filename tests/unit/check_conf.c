@@ -121,6 +121,8 @@ static const struct keycase keycases[] = {
 	    TLS1_2_VERSION, NULL },
 	{ "tls_min_version", CK_INT, OFF(tls_min_version), TLS1_2_VERSION,
 	    NULL },
+	{ "tls_session_cache off", CK_INT, OFF(tls_session_cache), 0, NULL },
+	{ "tls_session_cache on", CK_INT, OFF(tls_session_cache), 1, NULL },
 	{ "auth", CK_INT, OFF(auth), AUTH_ON, NULL },
 	{ "auth on", CK_INT, OFF(auth), AUTH_ON, NULL },
 	{ "auth off", CK_INT, OFF(auth), AUTH_OFF, NULL },
@@ -278,6 +280,7 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(a->tls_certcheck, 1);
 	ck_assert_ptr_null(a->tls_trust_file);
 	ck_assert_int_eq(a->tls_has_fingerprint, 0);
+	ck_assert_int_eq(a->tls_session_cache, 1);
 	ck_assert_int_eq(a->tls_min_version, TLS1_2_VERSION);
 	ck_assert_int_eq(a->port, 587);
 	ck_assert_int_eq(a->timeout, 60);
@@ -549,6 +552,10 @@ struct errcase {
 
 #define FP20 "01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67"
 
+/* The advice that follows an unsupported msmtp key. */
+#define UNSUP	": it changes how mail is delivered or secured; remove it " \
+	"only if the account works without it"
+
 static const struct errcase errcases[] = {
 	{ "host h\n",
 	    "t:1: setting 'host' outside an account; put it after 'defaults' "
@@ -715,26 +722,30 @@ static const struct errcase errcases[] = {
 	    "t:2: 'protocol lmtp' is not supported by postie (only smtp)",
 	    NULL },
 	{ "account a\nproxy_host proxy.example.org\n",
-	    "t:2: key 'proxy_host' is not supported by postie", NULL },
+	    "t:2: key 'proxy_host' is not supported by postie" UNSUP, NULL },
 	{ "account a\nproxy_port 1080\n",
-	    "t:2: key 'proxy_port' is not supported by postie", NULL },
+	    "t:2: key 'proxy_port' is not supported by postie" UNSUP, NULL },
 	{ "account a\nsocket /run/smtp.sock\n",
-	    "t:2: key 'socket' is not supported by postie", NULL },
+	    "t:2: key 'socket' is not supported by postie" UNSUP, NULL },
 	{ "account a\ntls_crl_file /crl.pem\n",
-	    "t:2: key 'tls_crl_file' is not supported by postie", NULL },
+	    "t:2: key 'tls_crl_file' is not supported by postie" UNSUP, NULL },
 	{ "account a\ntls_host_override mx.example.org\n",
-	    "t:2: key 'tls_host_override' is not supported by postie", NULL },
+	    "t:2: key 'tls_host_override' is not supported by postie" UNSUP,
+	    NULL },
 	{ "account a\ntls_priorities NORMAL:-VERS-TLS1.0\n",
-	    "t:2: key 'tls_priorities' is not supported by postie", NULL },
+	    "t:2: key 'tls_priorities' is not supported by postie" UNSUP,
+	    NULL },
 	{ "account a\ntls_min_dh_prime_bits 512\n",
-	    "t:2: key 'tls_min_dh_prime_bits' is not supported by postie",
+	    "t:2: key 'tls_min_dh_prime_bits' is not supported by postie" UNSUP,
 	    NULL },
 	{ "account a\ntls_force_sslv3 on\n",
-	    "t:2: key 'tls_force_sslv3' is not supported by postie", NULL },
+	    "t:2: key 'tls_force_sslv3' is not supported by postie" UNSUP,
+	    NULL },
 	{ "account a\ntls_force_sslv3\n",
-	    "t:2: key 'tls_force_sslv3' is not supported by postie", NULL },
+	    "t:2: key 'tls_force_sslv3' is not supported by postie" UNSUP,
+	    NULL },
 	{ "account a\neval echo host x\n",
-	    "t:2: key 'eval' is not supported by postie", NULL },
+	    "t:2: key 'eval' is not supported by postie" UNSUP, NULL },
 	{ "account a\nadd_missing_from_header auto\n",
 	    "t:2: bad value 'auto' for 'add_missing_from_header': expected on "
 	    "or off", NULL },

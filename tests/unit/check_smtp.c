@@ -1233,6 +1233,99 @@ START_TEST(dot_every_split)
 }
 END_TEST
 
+/* The encoding rules one byte at a time, to compare with. */
+static size_t
+dot_reference(const char *in, size_t len, char *out)
+{
+	size_t i, o = 0;
+	int bol = 1;
+
+	for (i = 0; i < len; i++) {
+		if (bol && in[i] == '.')
+			out[o++] = '.';
+		bol = 0;
+		if (in[i] == '\n' || in[i] == '\r') {
+			if (in[i] == '\r' && i + 1 < len && in[i + 1] == '\n')
+				i++;
+			out[o++] = '\r';
+			out[o++] = '\n';
+			bol = 1;
+		} else
+			out[o++] = in[i];
+	}
+	if (!bol) {
+		out[o++] = '\r';
+		out[o++] = '\n';
+	}
+	memcpy(out + o, ".\r\n", 3);
+	return o + 3;
+}
+
+/*
+ * Large messages (lines short and long, beyond the 64 KiB buffer, with
+ * and without CRs) given in chunks of several sizes: the same bytes as
+ * the reference, sent in full buffers (one transport write per 64 KiB).
+ */
+static const size_t big_chunks[] = { 1, 7, 4096, 65536, 100000, 1 << 20 };
+
+START_TEST(dot_large)
+{
+	size_t n, i, len, want_len, k;
+	struct postie_err err;
+	struct smtp_dot dot;
+	struct io_mem *m;
+	char *in, *want;
+	const char *out;
+	struct io *io;
+	unsigned seed = 1;
+	int variant;
+
+	/* Small chunks on a smaller message, to keep it quick. */
+	n = big_chunks[_i] < 4096 ? 1 << 14 : 1 << 19;
+	for (variant = 0; variant < 3; variant++) {
+		in = malloc(n);
+		want = malloc(n * 2 + 8);
+		ck_assert(in != NULL && want != NULL);
+		for (i = 0; i < n; i++) {
+			seed = seed * 1103515245 + 12345;
+			switch ((seed >> 16) % (variant == 2 ? 20000 : 40)) {
+			case 0:
+				in[i] = '\n';
+				break;
+			case 1:
+				in[i] = '.';
+				break;
+			case 2:
+				in[i] = variant == 1 ? '\r' : '\n';
+				break;
+			default:
+				in[i] = 'a' + (char)((seed >> 8) % 26);
+			}
+		}
+		want_len = dot_reference(in, n, want);
+		m = io_mem_new("", 0, 0);
+		io = io_new(&io_mem_ops, m, 5);
+		smtp_dot_init(&dot, io);
+		for (i = 0; i < n; i += k) {
+			k = big_chunks[_i] < n - i ? big_chunks[_i] : n - i;
+			ck_assert_int_eq(smtp_dot_write(&dot, in + i, k, &err),
+			    0);
+		}
+		ck_assert_int_eq(smtp_dot_end(&dot, &err), 0);
+		ck_assert_int_eq(io_flush(io, &err), 0);
+		out = io_mem_output(m, &len);
+		ck_assert_uint_eq(len, want_len);
+		ck_assert_msg(memcmp(out, want, len) == 0, "variant %d, "
+		    "chunks of %zu: bytes differ", variant, big_chunks[_i]);
+		ck_assert_uint_eq(dot.nbytes, len - 3);
+		ck_assert_uint_le(io_mem_writes(m), len / 65536 + 2);
+		io_free(io);
+		free(in);
+		free(want);
+	}
+}
+END_TEST
+
 /* Through the whole session: a message read from a file, dot lines. */
 START_TEST(dot_in_session)
 {
@@ -1410,6 +1503,8 @@ smtp_suite(void)
 	tcase_add_loop_test(td, dot_encoding, 0,
 	    (int)(sizeof(dot_cases) / sizeof(dot_cases[0])));
 	tcase_add_test(td, dot_every_split);
+	tcase_add_loop_test(td, dot_large, 0,
+	    sizeof(big_chunks) / sizeof(big_chunks[0]));
 	tcase_add_test(td, dot_in_session);
 	tcase_add_test(td, large_message);
 	suite_add_tcase(s, td);

@@ -9,11 +9,13 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -223,7 +225,8 @@ enum srv_mode {
 	SRV_DROP,	/* handshake, then close without close_notify */
 	SRV_SILENT,	/* accept TCP, never answer */
 	SRV_CLOSE,	/* accept TCP, close at once */
-	SRV_INJECT	/* plain: two lines at once, then wait */
+	SRV_INJECT,	/* plain: two lines at once, then wait */
+	SRV_CBIND	/* handshake, its channel binding in a line, wait */
 };
 
 /* Exit codes of the server process. */
@@ -239,10 +242,45 @@ struct srv {
 	int	 max_version;
 	int	 min_version;
 	int	 client_cert;	/* request and require one */
+	int	 no_ems;	/* refuse the extended master secret */
 	const char *sni;	/* expected; "" none; NULL: do not check */
 	int	 port;
 	pid_t	 pid;
 };
+
+/*
+ * The server's own view of the channel binding (RFC 9266 2, RFC 5929
+ * 3.1), as "TYPE HEX" in line: under TLS 1.3 the exporter; under TLS 1.2
+ * with the extended master secret the first Finished message of the
+ * (full) handshake, the client's, which the server received; else "none".
+ */
+static void
+srv_cbind(SSL *ssl, char *line, size_t linesz)
+{
+	unsigned char cb[64];
+	size_t n, i, o;
+
+	if (SSL_version(ssl) >= TLS1_3_VERSION) {
+		if (SSL_export_keying_material(ssl, cb, 32,
+		    "EXPORTER-Channel-Binding", 24, NULL, 0, 0) != 1)
+			_exit(SRV_EIO);
+		n = 32;
+		o = strlcpy(line, "tls-exporter ", linesz);
+	} else if (SSL_get_extms_support(ssl) == 1) {
+		if ((n = SSL_get_peer_finished(ssl, cb, sizeof(cb))) == 0 ||
+		    n > sizeof(cb) || SSL_session_reused(ssl))
+			_exit(SRV_EIO);
+		o = strlcpy(line, "tls-unique ", linesz);
+	} else {
+		n = 0;
+		o = strlcpy(line, "none", linesz);
+	}
+	for (i = 0; i < n && o < linesz; i++)
+		o += (size_t)snprintf(line + o, linesz - o, "%02x", cb[i]);
+	if (o + 2 >= linesz)
+		_exit(SRV_EIO);
+	strlcat(line, "\r\n", linesz);
+}
 
 static void
 srv_tls(struct srv *s, int c)
@@ -266,6 +304,10 @@ srv_tls(struct srv *s, int c)
 	}
 	if (s->min_version != 0)
 		SSL_CTX_set_min_proto_version(ctx, s->min_version);
+#ifdef SSL_OP_NO_EXTENDED_MASTER_SECRET
+	if (s->no_ems)
+		SSL_CTX_set_options(ctx, SSL_OP_NO_EXTENDED_MASTER_SECRET);
+#endif
 	if (s->client_cert) {
 		X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), ca_cert);
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
@@ -288,6 +330,15 @@ srv_tls(struct srv *s, int c)
 	}
 	if (s->mode == SRV_DROP) {
 		close(c);
+		_exit(SRV_OK);
+	}
+	if (s->mode == SRV_CBIND) {
+		srv_cbind(ssl, buf, sizeof(buf));
+		if (SSL_write(ssl, buf, (int)strlen(buf)) != (int)strlen(buf))
+			_exit(SRV_EIO);
+		/* Until the client closes. */
+		while (SSL_read_ex(ssl, buf, sizeof(buf), &n) == 1)
+			;
 		_exit(SRV_OK);
 	}
 	if (SSL_write(ssl, "220 hello\r\n", 11) != 11)
@@ -840,7 +891,9 @@ START_TEST(test_not_tcp)
 	struct tls_client *tc;
 	struct account a;
 	struct io *io;
+	unsigned char md[32];
 	char desc[64] = "x";
+	size_t len = 1;
 
 	acct_init(&a);
 	ck_assert_int_eq(tls_client_new(&tc, &a, &err), 0);
@@ -849,6 +902,9 @@ START_TEST(test_not_tcp)
 	ck_assert_int_eq(err.ex, EX_SOFTWARE);
 	tls_describe(io, desc, sizeof(desc));
 	ck_assert_str_eq(desc, "");
+	ck_assert_int_eq(io_channel_binding(io, desc, sizeof(desc), md,
+	    sizeof(md), &len), 0);
+	ck_assert_uint_eq(len, 0);
 	io_free(io);
 	tls_client_free(tc);
 }
@@ -895,6 +951,69 @@ START_TEST(test_describe)
 }
 END_TEST
 
+/* Channel binding: what the client gives equals what the server sees. */
+
+struct cbind_case {
+	int	 max_version;	/* of the server; 0: the highest, TLS 1.3 */
+	int	 no_ems;
+	const char *type;	/* NULL: no binding */
+	size_t	 len;
+};
+
+static const struct cbind_case cbind_cases[] = {
+	{ 0, 0, "tls-exporter", 32 },
+	{ TLS1_2_VERSION, 0, "tls-unique", 12 },
+#ifdef SSL_OP_NO_EXTENDED_MASTER_SECRET
+	/* RFC 7627: tls-unique does not bind without it. */
+	{ TLS1_2_VERSION, 1, NULL, 0 },
+#endif
+};
+
+START_TEST(test_cbind)
+{
+	const struct cbind_case *cc = &cbind_cases[_i];
+	struct srv s = { .mode = SRV_CBIND, .cert = C_GOOD,
+	    .max_version = cc->max_version, .no_ems = cc->no_ems };
+	struct postie_err err;
+	struct account a;
+	struct io *io;
+	unsigned char cb[64];
+	char type[32], line[256], got[256];
+	size_t len, i, o;
+
+	srv_start(&s);
+	acct_init(&a);
+	ck_assert_msg(client(&s, "localhost", &a, &io, &err) == 0, "%s",
+	    err.msg);
+	ck_assert_msg(io_readline(io, line, sizeof(line), &len, &err) == 0,
+	    "%s", err.msg);
+	memset(type, 'x', sizeof(type));
+	if (cc->type == NULL) {
+		ck_assert_str_eq(line, "none");
+		ck_assert_int_eq(io_channel_binding(io, type, sizeof(type), cb,
+		    sizeof(cb), &len), 0);
+		ck_assert_uint_eq(len, 0);
+		ck_assert_str_eq(type, "");
+	} else {
+		ck_assert_int_eq(io_channel_binding(io, type, sizeof(type), cb,
+		    sizeof(cb), &len), 1);
+		ck_assert_str_eq(type, cc->type);
+		ck_assert_uint_eq(len, cc->len);
+		o = (size_t)snprintf(got, sizeof(got), "%s ", type);
+		for (i = 0; i < len; i++)
+			o += (size_t)snprintf(got + o, sizeof(got) - o, "%02x",
+			    cb[i]);
+		ck_assert_str_eq(got, line);
+		/* Too small a buffer: none, rather than a truncated one. */
+		ck_assert_int_eq(io_channel_binding(io, type, sizeof(type), cb,
+		    cc->len - 1, &len), 0);
+		ck_assert_uint_eq(len, 0);
+	}
+	io_free(io);
+	ck_assert_int_eq(srv_wait(&s), SRV_OK);
+}
+END_TEST
+
 /* tls_client_new and the account. */
 
 struct conf_case {
@@ -933,6 +1052,252 @@ static const struct conf_case conf_cases[] = {
 	  "the key is protected by a passphrase" },
 	{ NULL, NULL, NULL, 0x999, "invalid tls_min_version 0x999" },
 };
+
+/*
+ * The session cache.  One server process serves two connections with
+ * one SSL_CTX (one ticket key) and greets each with "220 resumed" or
+ * "220 new"; the client connects twice, the second time with one
+ * setting changed, and a session must be resumed only when nothing that
+ * decides trust changed.
+ */
+
+static pid_t
+resume_srv(int *portp, int max_version)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	char buf[256];
+	SSL_CTX *ctx;
+	SSL *ssl;
+	size_t n;
+	pid_t pid;
+	int lfd, c, i;
+
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(lfd, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(lfd, 4), 0);
+	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&sin, &len), 0);
+	*portp = ntohs(sin.sin_port);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid != 0) {
+		close(lfd);
+		return pid;
+	}
+	alarm(10);
+	signal(SIGPIPE, SIG_IGN);
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL ||
+	    SSL_CTX_use_certificate(ctx, certs[C_GOOD]) != 1 ||
+	    SSL_CTX_use_PrivateKey(ctx, keys[C_GOOD]) != 1)
+		_exit(SRV_EACCEPT);
+	if (max_version != 0)
+		SSL_CTX_set_max_proto_version(ctx, max_version);
+	for (i = 0; i < 2; i++) {
+		if ((c = accept(lfd, NULL, NULL)) == -1)
+			_exit(SRV_EACCEPT);
+		ssl = SSL_new(ctx);
+		SSL_set_fd(ssl, c);
+		if (SSL_accept(ssl) != 1)
+			_exit(SRV_EACCEPT);
+		strlcpy(buf, SSL_session_reused(ssl) ? "220 resumed\r\n" :
+		    "220 new\r\n", sizeof(buf));
+		if (SSL_write(ssl, buf, (int)strlen(buf)) !=
+		    (int)strlen(buf))
+			_exit(SRV_EIO);
+		while (SSL_read_ex(ssl, buf, sizeof(buf), &n) == 1)
+			;
+		SSL_free(ssl);
+		close(c);
+	}
+	_exit(SRV_OK);
+}
+
+/* Connect, read the greeting into line ("220 new"), close. */
+static void
+resume_client(int port, const char *host, const struct account *a,
+    char *line, size_t linesz)
+{
+	struct tls_client *tc;
+	struct postie_err err;
+	struct io *io;
+	size_t len;
+	int fd;
+
+	ck_assert_msg(tls_client_new(&tc, a, &err) == 0, "%s", err.msg);
+	fd = net_connect(host, port, NULL, a->timeout, &err);
+	ck_assert_msg(fd >= 0, "%s", err.msg);
+	io = net_io_new(fd, a->timeout);
+	ck_assert_ptr_nonnull(io);
+	ck_assert_msg(tls_start(tc, io, host, &err) == 0, "%s", err.msg);
+	ck_assert_msg(io_readline(io, line, linesz, &len, &err) == 0, "%s",
+	    err.msg);
+	io_free(io);
+	tls_client_free(tc);
+}
+
+enum resume_change {
+	R_SAME, R_HOST, R_PORT, R_ACCOUNT, R_TRUST_FILE, R_CERTCHECK_OFF,
+	R_CERTCHECK_ON, R_PIN, R_MIN_TLS13, R_CACHE_OFF_FIRST, R_CACHE_OFF_SECOND,
+	R_FILE_READABLE, R_FILE_JUNK
+};
+
+struct resume_case {
+	enum resume_change change;
+	int	 max_version;	/* the server's; 0: any */
+	const char *want;	/* the second greeting */
+};
+
+static const struct resume_case resume_cases[] = {
+	{ R_SAME, 0, "220 resumed" },
+	{ R_SAME, TLS1_2_VERSION, "220 resumed" },
+	{ R_HOST, 0, "220 new" },
+	{ R_PORT, 0, "220 new" },
+	{ R_ACCOUNT, 0, "220 new" },
+	{ R_TRUST_FILE, 0, "220 new" },
+	{ R_CERTCHECK_OFF, 0, "220 new" },
+	{ R_CERTCHECK_ON, 0, "220 new" },
+	{ R_PIN, 0, "220 new" },
+	{ R_MIN_TLS13, 0, "220 new" },
+	{ R_CACHE_OFF_FIRST, 0, "220 new" },
+	{ R_CACHE_OFF_SECOND, 0, "220 new" },
+	{ R_FILE_READABLE, 0, "220 new" },
+	{ R_FILE_JUNK, 0, "220 new" },
+};
+
+/* The files in dir (the cache), each checked private; removes them. */
+static int
+cache_files(const char *dir, int remove)
+{
+	char path[512];
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int n = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		ck_assert_int_eq(strncmp(de->d_name, "tls-", 4), 0);
+		ck_assert_uint_eq(strlen(de->d_name), 4 + 64);
+		if (remove)
+			ck_assert_int_eq(unlink(path), 0);
+		else {
+			ck_assert_int_eq(stat(path, &st), 0);
+			ck_assert_int_eq(st.st_mode & 0777, 0600);
+		}
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+START_TEST(test_session_cache)
+{
+	const struct resume_case *rc = &resume_cases[_i];
+	char base[256], dir[300], trust2[256], line[64], hex[128];
+	char path[600];
+	struct dirent *de;
+	struct account a;
+	struct stat st;
+	DIR *d;
+	FILE *fp;
+	pid_t pid;
+	int port, status;
+	const char *host = "localhost";
+
+	snprintf(base, sizeof(base), "%s/cache%d", tmpdir, (int)_i);
+	snprintf(dir, sizeof(dir), "%s/postie", base);
+	ck_assert_int_eq(setenv("XDG_CACHE_HOME", base, 1), 0);
+	ck_assert_int_eq(mkdir(base, 0700), 0);
+	snprintf(trust2, sizeof(trust2), "%s/ca-copy%d.pem", tmpdir, (int)_i);
+	write_pem(trust2, ca_cert, NULL, NULL);
+
+	pid = resume_srv(&port, rc->max_version);
+	acct_init(&a);
+	a.port = 587;
+	a.tls_session_cache = rc->change != R_CACHE_OFF_FIRST;
+	/* A session made without verification must not skip it later. */
+	a.tls_certcheck = rc->change != R_CERTCHECK_ON;
+	resume_client(port, host, &a, line, sizeof(line));
+	ck_assert_str_eq(line, "220 new");
+	if (rc->change == R_CACHE_OFF_FIRST)
+		ck_assert_int_eq(cache_files(dir, 0), 0);
+	else {
+		ck_assert_int_eq(cache_files(dir, 0), 1);
+		ck_assert_int_eq(stat(dir, &st), 0);
+		ck_assert_int_eq(st.st_mode & 0777, 0700);
+	}
+
+	a.tls_session_cache = 1;
+	switch (rc->change) {
+	case R_HOST:
+		host = "127.0.0.1";
+		break;
+	case R_PORT:
+		a.port = 465;
+		break;
+	case R_ACCOUNT:
+		a.name = "other";
+		break;
+	case R_TRUST_FILE:
+		a.tls_trust_file = trust2;
+		break;
+	case R_CERTCHECK_OFF:
+		a.tls_certcheck = 0;
+		break;
+	case R_CERTCHECK_ON:
+		a.tls_certcheck = 1;
+		break;
+	case R_PIN:
+		sha256_hex(certs[C_GOOD], a.tls_fingerprint, hex,
+		    sizeof(hex));
+		a.tls_has_fingerprint = 1;
+		break;
+	case R_MIN_TLS13:
+		a.tls_min_version = TLS1_3_VERSION;
+		break;
+	case R_CACHE_OFF_SECOND:
+		a.tls_session_cache = 0;
+		break;
+	case R_FILE_READABLE:
+	case R_FILE_JUNK:
+		ck_assert_ptr_nonnull(d = opendir(dir));
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir,
+			    de->d_name);
+			if (rc->change == R_FILE_READABLE)
+				ck_assert_int_eq(chmod(path, 0644), 0);
+			else {
+				ck_assert_ptr_nonnull(fp = fopen(path, "r+"));
+				fputs("junk", fp);
+				fclose(fp);
+			}
+		}
+		closedir(d);
+		break;
+	default:
+		break;
+	}
+	resume_client(port, host, &a, line, sizeof(line));
+	ck_assert_str_eq(line, rc->want);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == SRV_OK);
+
+	cache_files(dir, 1);
+	rmdir(dir);
+	rmdir(base);
+	unlink(trust2);
+}
+END_TEST
 
 START_TEST(test_conf)
 {
@@ -1025,6 +1390,10 @@ tls_suite(void)
 	tcase_add_test(tc, test_injection);
 	tcase_add_test(tc, test_not_tcp);
 	tcase_add_test(tc, test_describe);
+	tcase_add_loop_test(tc, test_cbind, 0,
+	    sizeof(cbind_cases) / sizeof(cbind_cases[0]));
+	tcase_add_loop_test(tc, test_session_cache, 0,
+	    sizeof(resume_cases) / sizeof(resume_cases[0]));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("conf");
