@@ -122,6 +122,17 @@ serverinfo(const struct opts *o, struct postie_err *e)
 	return finish_stdout();
 }
 
+/* --config-check: 0 when the config is usable, else EX_CONFIG. */
+static int
+config_check(const struct opts *o, struct postie_err *e)
+{
+	size_t n;
+
+	if (job_config_check(o, stdout, &n, e) == -1)
+		return fail(e);
+	return n == 0 ? EX_OK : EX_CONFIG;
+}
+
 /* How long the flush after a successful submission may go on. */
 #define AFTER_SEND_FLUSH_SECONDS	30
 
@@ -256,6 +267,9 @@ main(int argc, char **argv)
 	case OPTS_SERVERINFO:
 	case OPTS_CHECK_AUTH:
 		ex = serverinfo(&o, &e);
+		break;
+	case OPTS_CONFIG_CHECK:
+		ex = config_check(&o, &e);
 		break;
 	case OPTS_QUEUE_LIST:
 	case OPTS_QUEUE_FLUSH:

@@ -86,6 +86,20 @@ int	 job_print(const struct job *, FILE *, struct postie_err *);
 /* The separator line job_print writes before the message. */
 #define JOB_PRINT_SEPARATOR	"----- message -----"
 
+/*
+ * --config-check: load the config as a send would (-C or the default
+ * path) and print to fp its path, its warnings, then for each account
+ * (only -a NAME when given) its effective settings as job_print shows
+ * them (secrets hidden) followed by one "problem: ..." line per problem
+ * found (conf_check_account; aliases, trust, certificate and key files
+ * that cannot be read), then which account a send without -a uses.
+ * passwordeval is not run and nothing is sent.  *nproblems is set to the
+ * number of problems.  Errors (the config cannot be read at all): those
+ * of conf_load; EX_IOERR when writing to fp fails.
+ */
+int	 job_config_check(const struct opts *, FILE *, size_t *nproblems,
+	    struct postie_err *);
+
 void	 job_free(struct job *);
 
 #endif

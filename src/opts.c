@@ -37,6 +37,8 @@ static const char *const usage_lines[] = {
 	"  -P, --pretend, --dry-run  print what would be sent; send nothing",
 	"  -S, --serverinfo    print what the server offers",
 	"  --check-auth        connect and authenticate; send nothing",
+	"  --config-check      print each account's settings and the problems",
+	"                      found in the config; send nothing",
 	"  --help              print this help",
 	"  --version           print the version",
 	"  ignored: -oX (but -oi), -eX, -bm, -L TAG, -U, -h N, -n, -m, -s, -G,",
@@ -375,7 +377,7 @@ struct longopt {
 
 enum {
 	L_HELP = -1, L_VERSION = -2, L_READ_ENV_FROM = -3, L_CHECK_AUTH = -4,
-	L_REQUEUE = -5
+	L_REQUEUE = -5, L_CONFIG_CHECK = -6
 };
 
 static const struct longopt longopts[] = {
@@ -386,6 +388,7 @@ static const struct longopt longopts[] = {
 	{ "debug",		0, 'v' },
 	{ "serverinfo",		0, 'S' },
 	{ "check-auth",		0, L_CHECK_AUTH },
+	{ "config-check",	0, L_CONFIG_CHECK },
 	{ "read-envelope-from",	0, L_READ_ENV_FROM },
 	{ "read-recipients",	0, 't' },
 	{ "account",		1, 'a' },
@@ -445,6 +448,8 @@ parse_long(struct opts *o, int argc, char **argv, int *ip,
 		return 0;
 	case L_CHECK_AUTH:
 		return set_mode(o, OPTS_CHECK_AUTH);
+	case L_CONFIG_CHECK:
+		return set_mode(o, OPTS_CONFIG_CHECK);
 	case 'P':
 		o->pretend = 1;
 		return 0;

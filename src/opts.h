@@ -19,7 +19,8 @@ enum opts_mode {
 	OPTS_CHECK_AUTH,	/* --check-auth */
 	OPTS_QUEUE_LIST,	/* mailq, -bp */
 	OPTS_QUEUE_FLUSH,	/* -q, -qIID */
-	OPTS_QUEUE_REQUEUE	/* --requeue ID */
+	OPTS_QUEUE_REQUEUE,	/* --requeue ID */
+	OPTS_CONFIG_CHECK	/* --config-check */
 };
 
 /* "SUCCESS,FAILURE,DELAY" at most, or "NEVER". */

@@ -133,6 +133,10 @@ static const struct ok_case ok_cases[] = {
 	{ .argv = { "postie", "--serverinfo", "-a", "x" },
 	  .mode = OPTS_SERVERINFO, .account = "x" },
 	{ .argv = { "postie", "--check-auth" }, .mode = OPTS_CHECK_AUTH },
+	{ .argv = { "postie", "--config-check" }, .mode = OPTS_CONFIG_CHECK },
+	{ .argv = { "postie", "--config-check", "-C", "f", "-a", "x" },
+	  .mode = OPTS_CONFIG_CHECK, .config = "f", .account = "x" },
+	{ .argv = { "postie", "--config-check", "--help" }, .mode = OPTS_HELP },
 	{ .argv = { "postie", "--help" }, .mode = OPTS_HELP },
 	{ .argv = { "postie", "--version" }, .mode = OPTS_VERSION },
 	{ .argv = { "postie", "--version", "--help" }, .mode = OPTS_HELP },
@@ -397,8 +401,8 @@ START_TEST(test_usage)
 	    "-F NAME", "--read-envelope-from", "-C FILE", "--account=NAME",
 	    "-N never", "-R full|hdrs", "-V ENVID", "-B 7BIT|8BITMIME",
 	    "--debug", "--pretend", "--dry-run", "--serverinfo",
-	    "--check-auth", "--help", "--version", "-bp", "newaliases",
-	    NULL };
+	    "--check-auth", "--config-check", "--help", "--version", "-bp",
+	    "newaliases", NULL };
 	size_t i, n;
 	char *line, *last;
 
