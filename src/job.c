@@ -786,6 +786,22 @@ keep_refused(struct job *job, struct msg *kept, const struct opts *o)
 			break;
 }
 
+/* The account's max_message_size, on the message as it would be sent. */
+static int
+check_size(const struct job *job, struct postie_err *e)
+{
+	long long max = job->acct->max_message_size;
+	off_t size = msg_size(job->msg);
+
+	if (max > 0 && size > max) {
+		err_setx(e, EX_DATAERR, "message of %lld bytes exceeds "
+		    "max_message_size %lld of account %s", (long long)size,
+		    max, job->acct->name);
+		return -1;
+	}
+	return 0;
+}
+
 int
 job_prepare(struct job *job, const struct opts *o, int stdin_fd,
     struct postie_err *e)
@@ -820,7 +836,8 @@ job_prepare(struct job *job, const struct opts *o, int stdin_fd,
 		goto out;
 	if (choose_sender(job, o, hdr_from, e) == -1 ||
 	    build_recipients(job, o, &args, e) == -1 ||
-	    edit_headers(job, o, &args, e) == -1)
+	    edit_headers(job, o, &args, e) == -1 ||
+	    check_size(job, e) == -1)
 		goto out;
 	job->dsn_notify = o->dsn_notify != NULL ? o->dsn_notify :
 	    job->acct->dsn_notify;

@@ -51,6 +51,34 @@ assert_eq "overlong header: every input line kept" \
     -e '^body line$' "$FAILED"/*.msg 2>/dev/null)" 4
 rm -rf "$POSTIE_QUEUE_DIR"
 
+# Over max_message_size: refused before any connection, kept; a message
+# under the limit is not refused (it goes on to the network, here
+# unreachable, and is queued).
+write_config "tls off" "queue on" "max_message_size 1k"
+{
+	printf 'Subject: big\nTo: b@example.org\n\n'
+	i=0
+	while [ $i -lt 40 ]; do
+		echo "line $i of a message larger than one kibibyte"
+		i=$((i + 1))
+	done
+} >"$T_DIR/big.eml"
+run_postie -t -i <"$T_DIR/big.eml"
+assert_run "max_message_size: exit 65" 65 \
+    "exceeds max_message_size 1024 of account"
+assert_contains "max_message_size: says it is kept" "$T_DIR/err" \
+    "is kept in"
+assert_eq "max_message_size: one message in failed/" \
+    "$(ls "$FAILED" 2>/dev/null | grep -c '\.msg$')" 1
+rm -rf "$POSTIE_QUEUE_DIR"
+printf 'Subject: small\nTo: b@example.org\n\nshort\n' >"$T_DIR/small.eml"
+run_postie -t -i <"$T_DIR/small.eml"
+assert_not_contains "max_message_size: a small message is not refused" \
+    "$T_DIR/err" "max_message_size"
+assert_eq "max_message_size: nothing in failed/ for it" \
+    "$(ls "$FAILED" 2>/dev/null | wc -l)" 0
+rm -rf "$POSTIE_QUEUE_DIR"
+
 # --dry-run keeps nothing.
 run_postie -P -i b@example.org <"$T_DIR/nul.eml"
 assert_run "dry run: exit 65" 65
