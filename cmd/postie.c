@@ -113,6 +113,14 @@ serverinfo(const struct opts *o, struct postie_err *e)
 
 	rc = job_load_account(&job, o, e);
 	print_notes(&job);
+	if (rc == 0 && o->mode == OPTS_CHECK_AUTH &&
+	    job.acct->auth == AUTH_OFF) {
+		/* Saying nothing failed would claim a login that never was. */
+		err_setx(e, EX_CONFIG, "--check-auth: account %s has auth "
+		    "off: there are no credentials to check (%s:%d)",
+		    job.acct->name, job.acct->file, job.acct->line);
+		rc = -1;
+	}
 	if (rc == 0)
 		rc = submit_serverinfo(job.acct, o->verbose,
 		    o->mode == OPTS_CHECK_AUTH, stdout, e);

@@ -223,6 +223,13 @@ run_postie_within 30 --check-auth
 assert_run "--check-auth, wrong password: exit 77" 77 "535"
 assert_not_matches "--check-auth, wrong password: no MAIL" \
     "$SRV_TRANSCRIPT" "^C: (MAIL|RCPT|DATA)"
+write_config "auth off"
+: >"$SRV_TRANSCRIPT"
+run_postie_within 30 --check-auth
+assert_run "--check-auth, auth off: exit 78" 78 \
+    "account default has auth off"
+assert_eq "--check-auth, auth off: no connection" \
+    "$(grep -c '^C: ' "$SRV_TRANSCRIPT")" 0
 assert_eq "--serverinfo, --check-auth: nothing delivered" \
     "$(srv_nmessages)" 0
 server_stop
