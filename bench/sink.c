@@ -8,16 +8,21 @@
  * input, as a pipelining server does.
  *
  * It also holds the trivial sender that shows the sink's own speed
- * (blast mode): one message of N MiB over implicit TLS in large writes.
+ * (blast mode): one message of N MiB over implicit TLS in large writes;
+ * with idle mode, which exits at once (after making a TLS client
+ * context with ctx), the three give the memory floor of a program
+ * linked with OpenSSL.
  *
  * Built by bench/run, not by the project's build.
  *
  *   sink serve -c CERT -k KEY -l STATSFILE   prints "STARTTLS TLS PLAIN"
  *                                            ports on stdout, then serves
  *   sink blast PORT MIB                      prints "MIB SECONDS MB/s"
+ *   sink idle [ctx]                          exits
  */
 #define _GNU_SOURCE
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <netinet/in.h>
@@ -267,51 +272,53 @@ get_line(struct conn *c, char *line, size_t linesz)
 }
 
 /*
- * Discard message data up to CRLF.CRLF.  The data starts at a line
- * start, so the search runs as if "\r\n" came before it.
+ * Discard message data up to CRLF.CRLF.  Only a dot can start the
+ * terminator, so memchr looks for dots and each one is checked: CRLF
+ * before it (prev keeps the two bytes before ipos; the data starts as
+ * if after a CRLF) and CRLF after it.  A dot too near the end of
+ * what has arrived is kept for the next read.
  */
 static int
 discard_data(struct conn *c)
 {
-	static const char end[] = "\r\n.\r\n";
-	char tail[4] = { '\r', '\n' }, joint[9];
-	size_t ntail = 2, k, avail;
-	char *hit;
+	char *p, *end, *dot, b1, b2;
+	char prev[2] = { '\r', '\n' };
+	size_t k;
 
 	for (;;) {
-		avail = c->ilen - c->ipos;
-		if (avail > 0) {
-			/* The terminator across the previous chunk. */
-			k = avail < 4 ? avail : 4;
-			memcpy(joint, tail, ntail);
-			memcpy(joint + ntail, c->in + c->ipos, k);
-			hit = memmem(joint, ntail + k, end, 5);
-			if (hit != NULL) {
-				c->ipos += (size_t)(hit - joint) + 5 - ntail;
-				c->bytes += (size_t)(hit - joint) > ntail ?
-				    (size_t)(hit - joint) - ntail : 0;
+		p = c->in + c->ipos;
+		end = c->in + c->ilen;
+		while (p < end && (dot = memchr(p, '.', end - p)) != NULL) {
+			k = (size_t)(dot - (c->in + c->ipos));
+			b1 = k >= 2 ? dot[-2] : k == 1 ? prev[1] : prev[0];
+			b2 = k >= 1 ? dot[-1] : prev[1];
+			if (b1 != '\r' || b2 != '\n') {
+				p = dot + 1;
+				continue;
+			}
+			if (end - dot < 3) {
+				/* Decide once more has arrived. */
+				end = dot;
+				break;
+			}
+			if (dot[1] == '\r' && dot[2] == '\n') {
+				c->bytes += k;
+				c->ipos = (size_t)(dot - c->in) + 3;
 				return 0;
 			}
-			hit = memmem(c->in + c->ipos, avail, end, 5);
-			if (hit != NULL) {
-				c->bytes += (size_t)(hit - (c->in + c->ipos));
-				c->ipos = (size_t)(hit - c->in) + 5;
-				return 0;
-			}
-			/* Keep the last 4 bytes (with what came before). */
-			if (avail >= 4) {
-				memcpy(tail, c->in + c->ilen - 4, 4);
-				ntail = 4;
-			} else {
-				memcpy(joint, tail, ntail);
-				memcpy(joint + ntail, c->in + c->ipos, avail);
-				k = ntail + avail;
-				ntail = k < 4 ? k : 4;
-				memcpy(tail, joint + k - ntail, ntail);
-			}
-			c->bytes += avail;
-			c->ipos = c->ilen;
+			p = dot + 1;
 		}
+		/* Consume up to end, remembering its last two bytes. */
+		k = (size_t)(end - (c->in + c->ipos));
+		if (k >= 2) {
+			prev[0] = end[-2];
+			prev[1] = end[-1];
+		} else if (k == 1) {
+			prev[0] = prev[1];
+			prev[1] = end[-1];
+		}
+		c->bytes += k;
+		c->ipos += k;
 		if (fill(c) <= 0)
 			return -1;
 	}
@@ -367,7 +374,9 @@ static void
 session(int fd, enum mode mode)
 {
 	static struct conn c;
-	char line[LINE], stats[256];
+	char line[LINE], stats[1024];
+	struct rusage ru;
+	long long cpu;
 	int n, sfd, one = 1;
 
 	memset(&c, 0, sizeof(c));
@@ -424,9 +433,15 @@ done:
 		SSL_shutdown(c.ssl);
 		pump_out(&c);
 	}
+	getrusage(RUSAGE_SELF, &ru);
+	cpu = (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
+	    ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
 	n = snprintf(stats, sizeof(stats), "session mode=%s waits=%u "
-	    "idle=%u msgs=%u bytes=%llu auth=%d at=%s\n", mode_names[mode],
-	    c.waits, c.idle, c.msgs, c.bytes, c.auth, c.trace);
+	    "idle=%u msgs=%u bytes=%llu auth=%d cpu_us=%lld at=%s\n",
+	    mode_names[mode], c.waits, c.idle, c.msgs, c.bytes, c.auth, cpu,
+	    c.trace);
+	if (n < 0 || (size_t)n >= sizeof(stats))
+		n = (int)strlen(stats);
 	if ((sfd = open(statsfile, O_WRONLY | O_APPEND | O_CREAT, 0644)) != -1) {
 		(void)write(sfd, stats, (size_t)n);
 		close(sfd);
@@ -481,7 +496,12 @@ serve(int argc, char **argv)
 		return 1;
 	}
 	SSL_CTX_set_min_proto_version(sctx, TLS1_2_VERSION);
+	/*
+	 * Read ahead into a buffer as large as the sink's own: one
+	 * system call brings many records instead of one each.
+	 */
 	SSL_CTX_set_read_ahead(sctx, 1);
+	SSL_CTX_set_default_read_buffer_len(sctx, IBUF);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
 	sa.sa_flags = SA_NOCLDWAIT;
@@ -572,6 +592,19 @@ blast(int argc, char **argv)
 	return 0;
 }
 
+static int
+idle(int argc, char **argv)
+{
+	SSL_CTX *ctx;
+
+	if (argc > 1 && strcmp(argv[1], "ctx") == 0) {
+		if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
+			return 1;
+		SSL_CTX_free(ctx);
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -579,7 +612,9 @@ main(int argc, char **argv)
 		return serve(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "blast") == 0)
 		return blast(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "idle") == 0)
+		return idle(argc - 1, argv + 1);
 	fprintf(stderr, "usage: sink serve -c CERT -k KEY -l STATS | "
-	    "sink blast PORT MIB\n");
+	    "sink blast PORT MIB | sink idle [ctx]\n");
 	return 2;
 }

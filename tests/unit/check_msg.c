@@ -288,6 +288,19 @@ static const struct rcase {
 	    "S: x\n\nabcdefghijklmnopqrstuvw\xff", 1, 0, 1, "S", "x" },
 	{ "7bit", S("S: x\n\n~\x7f\x01 abcdefghijklmnop\n"), 0, 0,
 	    "S: x\n\n~\x7f\x01 abcdefghijklmnop\n", 1, 0, 0, "S", "x" },
+	/* The 8-bit test reads 32 bytes a step, then 8, then 1. */
+#define L32	"abcdefghijklmnopqrstuvwxyz012345"
+	{ "8bit_in_block", S("S: x\n\n" L32 "\r\nabcdefghijklmnopqrstuv\x80"
+	    L32), 0, 0, "S: x\n\n" L32 "\r\nabcdefghijklmnopqrstuv\x80" L32,
+	    1, 0, 1, "S", "x" },
+	{ "8bit_in_word", S("S: x\n\n" L32 "abcde\x80z\n"), 0, 0,
+	    "S: x\n\n" L32 "abcde\x80z\n", 1, 0, 1, "S", "x" },
+	{ "8bit_in_rest", S("S: x\n\n" L32 "abcdefg\nab\xc0"), 0, 0,
+	    "S: x\n\n" L32 "abcdefg\nab\xc0", 1, 0, 1, "S", "x" },
+	{ "7bit_long", S("S: x\n\n" L32 L32 "\r\n" L32 "\n\rab\n\r\n"), 0,
+	    0, "S: x\n\n" L32 L32 "\r\n" L32 "\n\rab\n\r\n", 1, 0, 0,
+	    "S", "x" },
+#undef L32
 };
 #define NRCASES	(sizeof(rcases) / sizeof(rcases[0]))
 
@@ -810,6 +823,59 @@ START_TEST(test_emit_error)
 }
 END_TEST
 
+/*
+ * Input in pieces of sizes on both sides of half a block (which the
+ * spool writes through) and of a block, small and large in turn: the
+ * pieces gathered and those written through keep their order.
+ */
+START_TEST(test_spool_pieces)
+{
+	/* Records a read(2) takes whole: at most a block each. */
+	static const size_t sizes[] = { 6, 5, 40000, 3, 65536, 32767, 32768,
+	    1, 65536, 65535, 7, 50000, 2 };
+	static const char head[] = "S: x\n\n";
+	struct postie_err e;
+	struct msg *m;
+	size_t i, n = 0, off, glen;
+	char *in, *got;
+	int sv[2], status, sndbuf = 256 * 1024;
+	pid_t pid;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		n += sizes[i];
+	in = malloc(n);
+	ck_assert_ptr_nonnull(in);
+	memcpy(in, head, sizeof(head) - 1);
+	for (i = sizeof(head) - 1; i < n; i++)
+		in[i] = i % 61 == 60 ? '\n' : 'a' + (char)(i % 23);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	(void)setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sndbuf,
+	    sizeof(sndbuf));
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		close(sv[0]);
+		for (i = 0, off = 0; i < sizeof(sizes) / sizeof(sizes[0]);
+		    off += sizes[i++])
+			if (write(sv[1], in + off, sizes[i]) !=
+			    (ssize_t)sizes[i])
+				_exit(1);
+		_exit(0);
+	}
+	close(sv[1]);
+	ck_assert_int_eq(msg_read(&m, sv[0], 0, &e), 0);
+	close(sv[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	got = emit_all(m, &glen);
+	assert_mem_eq(got, glen, in, n);
+	ck_assert_int_eq(msg_body_size(m), (off_t)(n - sizeof(head) + 1));
+	free(got);
+	free(in);
+	msg_free(m);
+}
+END_TEST
+
 /* The large message: lines of varied length, some CRLF, some 8-bit. */
 #define BIG_SIZE	(20 * 1024 * 1024)
 
@@ -1098,6 +1164,7 @@ msg_suite(void)
 	tc = tcase_create("large");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_large);
+	tcase_add_test(tc, test_spool_pieces);
 	suite_add_tcase(s, tc);
 	return s;
 }
