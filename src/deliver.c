@@ -1,6 +1,7 @@
 /*
  * Send now or keep: the queue policy around submit_run(), and the flush
- * of the queue.  Temporary means EX_TEMPFAIL, as reply.c and net.c
+ * of the queue, which sends each account's messages over one connection
+ * (submit_session_*).  Temporary means EX_TEMPFAIL, as reply.c and net.c
  * decide; everything else is permanent.
  */
 #include "config.h"
@@ -210,10 +211,81 @@ deliver_permanent(int ex)
 	return ex == EX_NOUSER || ex == EX_DATAERR || ex == EX_UNAVAILABLE;
 }
 
+/*
+ * The flush's connection to the account being delivered: opened for the
+ * account's first message, used for the next ones.
+ */
+struct deliver_conn {
+	const struct account *acct;
+	struct submit_session *ss;
+	size_t	 ntx;		/* messages tried on ss */
+	int	 barren;	/* connections in a row lost at their first */
+	int	 stop;		/* the account's other messages get stop_err */
+	struct postie_err stop_err;
+};
+
+static void
+deliver_conn_end(struct deliver_conn *c)
+{
+	submit_session_close(c->ss);
+	memset(c, 0, sizeof(*c));
+}
+
+/*
+ * Submit job over its account's connection.  When the connection cannot
+ * be opened (server down, TLS, AUTH refused), the account's other
+ * messages get the same error without a connection each.  When it ends
+ * in a transaction (421, connection lost, RSET refused), the next message
+ * opens a new one, unless two in a row were lost at their first message:
+ * then the account's other messages wait for the next flush.
+ */
+static int
+deliver_send(struct deliver_conn *c, struct job *job,
+    const struct deliver_flush *f, struct smtp_result *res,
+    struct postie_err *e)
+{
+	int rv;
+
+	memset(res, 0, sizeof(*res));
+	if (c->acct != job->acct) {
+		deliver_conn_end(c);
+		c->acct = job->acct;
+	}
+	if (c->stop) {
+		*e = c->stop_err;
+		log_submission(job, NULL, e->ex, e->msg);
+		return -1;
+	}
+	if (c->ss == NULL) {
+		if (submit_session_open(&c->ss, job->acct, f->verbose,
+		    f->verbose ? f->tr : NULL, e) == -1) {
+			c->stop = 1;
+			c->stop_err = *e;
+			log_submission(job, NULL, e->ex, e->msg);
+			return -1;
+		}
+		c->ntx = 0;
+	}
+	c->ntx++;
+	rv = submit_session_send(c->ss, job, res, e);
+	if (!submit_session_usable(c->ss)) {
+		c->barren = c->ntx == 1 ? c->barren + 1 : 0;
+		submit_session_close(c->ss);
+		c->ss = NULL;
+		if (c->barren >= 2) {
+			c->stop = 1;
+			err_setx(&c->stop_err, EX_TEMPFAIL, "not tried: the "
+			    "server ended two connections in a row at their "
+			    "first message (last: %.300s)", e->msg);
+		}
+	}
+	return rv;
+}
+
 /* Deliver one taken queue item; always releases it. */
 static void
 deliver_item(struct queue *q, const struct conf *conf,
-    struct queue_item *it, struct deliver_flush *f)
+    struct deliver_conn *c, struct queue_item *it, struct deliver_flush *f)
 {
 	struct queue_env *env = queue_item_env(it);
 	const struct account *a;
@@ -254,7 +326,7 @@ deliver_item(struct queue *q, const struct conf *conf,
 	job.dsn_return = env->dsn_return;
 	job.dsn_envid = env->dsn_envid;
 	job.body_type = env->body_type;
-	if (submit_run(&job, f->verbose ? f->tr : NULL, &res, &e) == 0 ||
+	if (deliver_send(c, &job, f, &res, &e) == 0 ||
 	    deliver_accepted(&res)) {
 		/* Keep apart those who refused it while others took it. */
 		if ((v = deliver_fails(&res, 1, &n)) != NULL && n > 0 &&
@@ -329,19 +401,81 @@ out:
 	smtp_result_free(&res);
 }
 
+/*
+ * The order of delivery: the messages of one account together, so that
+ * they share a connection; accounts in the order of their oldest message,
+ * each account's messages oldest first.  An envelope that cannot be read
+ * here keeps its place (deliver_item says why).
+ */
+static int
+deliver_order(struct queue *q, char *const *ids, size_t n,
+    const struct deliver_flush *f, size_t **orderp, struct postie_err *e)
+{
+	struct queue_env env;
+	struct postie_err te;
+	size_t *order, i, j, k = 0;
+	char **acct, *placed;
+	int rv = -1;
+
+	order = reallocarray(NULL, n + 1, sizeof(*order));
+	acct = calloc(n + 1, sizeof(*acct));
+	placed = calloc(n + 1, 1);
+	if (order == NULL || acct == NULL || placed == NULL) {
+		err_set(e, EX_OSERR, "queue");
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		if (f->only_id != NULL && strstr(ids[i], f->only_id) == NULL)
+			continue;
+		if (queue_env_read(q, 0, ids[i], &env, &te) == -1)
+			continue;
+		acct[i] = env.account;
+		env.account = NULL;
+		queue_env_free(&env);
+	}
+	for (i = 0; i < n; i++) {
+		if (placed[i])
+			continue;
+		order[k++] = i;
+		for (j = i + 1; acct[i] != NULL && j < n; j++)
+			if (!placed[j] && acct[j] != NULL &&
+			    strcmp(acct[i], acct[j]) == 0) {
+				order[k++] = j;
+				placed[j] = 1;
+			}
+	}
+	*orderp = order;
+	order = NULL;
+	rv = 0;
+done:
+	for (i = 0; acct != NULL && i < n; i++)
+		free(acct[i]);
+	free(acct);
+	free(placed);
+	free(order);
+	return rv;
+}
+
 int
 deliver_flush(struct queue *q, const struct conf *conf,
     struct deliver_flush *f, struct postie_err *e)
 {
+	struct deliver_conn c;
 	struct queue_item *it;
 	struct postie_err te;
+	size_t n, i, k, *order;
 	char **ids;
-	size_t n, i;
 	int r;
 
 	if (queue_ids(q, 0, &ids, &n, e) == -1)
 		return -1;
-	for (i = 0; i < n; i++) {
+	if (deliver_order(q, ids, n, f, &order, e) == -1) {
+		queue_ids_free(ids, n);
+		return -1;
+	}
+	memset(&c, 0, sizeof(c));
+	for (k = 0; k < n; k++) {
+		i = order[k];
 		if (f->only_id != NULL && strstr(ids[i], f->only_id) == NULL)
 			continue;
 		if (f->deadline != 0 && time(NULL) >= f->deadline)
@@ -361,8 +495,10 @@ deliver_flush(struct queue *q, const struct conf *conf,
 			f->skipped++;
 			continue;
 		}
-		deliver_item(q, conf, it, f);
+		deliver_item(q, conf, &c, it, f);
 	}
+	deliver_conn_end(&c);
+	free(order);
 	queue_ids_free(ids, n);
 	return 0;
 }

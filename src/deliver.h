@@ -43,7 +43,11 @@ struct deliver_flush {
 
 /*
  * Try the messages in the queue, oldest first, with each account's
- * current settings (found by name in conf).  Delivered: removed.  A
+ * current settings (found by name in conf), the messages of one account
+ * one after another over one connection (opened when the first of them
+ * is due; a connection that cannot be opened is tried once, and its
+ * error is every message's; one lost midway is replaced, unless two in
+ * a row were lost at their first message).  Delivered: removed.  A
  * failure that is not the message's own (temporary, account missing
  * from conf, AUTH or TLS refused, config): kept with the next try after
  * the backoff.  A permanent failure (EX_NOUSER, EX_DATAERR,

@@ -2,9 +2,11 @@
  * The SMTP submission session as a state machine over a struct io:
  * greeting, EHLO/HELO and capabilities, STARTTLS (the handshake itself is
  * the caller's hook), AUTH (mechanisms in sasl.c), the envelope with
- * PIPELINING, DATA encoding, QUIT, and the -v transcript with credentials
- * masked.  Replies are read and mapped to exit codes by reply.c; this
- * file does not open connections, speak TLS or read the config.
+ * PIPELINING, DATA encoding, several transactions on one session (RSET
+ * after one that did not end cleanly), QUIT, and the -v transcript with
+ * credentials masked.  Replies are read and mapped to exit codes by
+ * reply.c; this file does not open connections, speak TLS or read the
+ * config.
  */
 #include "config.h"
 
@@ -50,6 +52,8 @@ struct session {
 	int	 tls;			/* TLS is up */
 	int	 broken;		/* stream unusable: no QUIT */
 	int	 quit_done;
+	int	 closing;		/* 421, or RSET refused: no more mail */
+	int	 need_rset;		/* a transaction may still be open */
 	char	 greeting[POSTIE_ERR_MSG];
 	char	 mech[32];		/* AUTH mechanism used */
 };
@@ -177,6 +181,9 @@ read_reply(struct session *s, enum smtp_stage stage, const char *detail,
 		err_prefix(err, "at %s: ", s->where);
 		return -1;
 	}
+	/* RFC 5321 3.8: 421 means the server is closing the channel. */
+	if (s->r.code == 421)
+		s->closing = 1;
 	return 0;
 }
 
@@ -224,6 +231,10 @@ quit(struct session *s)
 	set_stage(s, SMTP_DONE, NULL);
 }
 
+/*
+ * Abort the transaction.  A server that does not answer RSET with 2xx
+ * gets no further transaction (as Postfix's client does).
+ */
 static void
 rset(struct session *s)
 {
@@ -231,7 +242,28 @@ rset(struct session *s)
 
 	if (s->broken)
 		return;
-	(void)command(s, SMTP_RSET, NULL, "RSET", &ignored);
+	if (command(s, SMTP_RSET, NULL, "RSET", &ignored) == 0)
+		s->need_rset = 0;
+	else
+		s->closing = 1;
+}
+
+/* The reply to a RSET sent ahead of MAIL: anything but 2xx ends it. */
+static int
+read_rset(struct session *s, struct postie_err *err)
+{
+	if (read_reply(s, SMTP_RSET, NULL, err) == -1)
+		return -1;
+	if (reply_class(&s->r) != 2) {
+		/* Not the message's fault: keep it for later. */
+		s->closing = 1;
+		if (s->caps.pipelining)
+			s->broken = 1;	/* the replies that follow are unread */
+		err_setx(err, EX_TEMPFAIL, "at %s: %s", s->where, s->r.text);
+		return -1;
+	}
+	s->need_rset = 0;
+	return 0;
 }
 
 static void
@@ -726,11 +758,9 @@ dsn_notify_ok(const char *v)
 
 /* The ESMTP parameters of MAIL FROM into params; checks SIZE and UTF-8. */
 static int
-mail_params(struct session *s, const char *from, char *const *rcpts,
-    size_t nrcpts, struct msg *msg, char *params, size_t paramsz,
-    struct postie_err *err)
+mail_params(struct session *s, const struct smtp_txn *t, char *params,
+    size_t paramsz, struct postie_err *err)
 {
-	const struct smtp_params *p = s->p;
 	char num[32], envid[BOUND_DSN_ENVID + 1];
 	const char *utf8 = NULL, *body = NULL;
 	unsigned long long size;
@@ -738,7 +768,7 @@ mail_params(struct session *s, const char *from, char *const *rcpts,
 	size_t i;
 
 	params[0] = '\0';
-	msize = msg_size(msg);
+	msize = msg_size(t->msg);
 	size = msize > 0 ? (unsigned long long)msize : 0;
 	if (s->caps.size) {
 		if (s->caps.size_max > 0 && size > s->caps.size_max) {
@@ -750,28 +780,28 @@ mail_params(struct session *s, const char *from, char *const *rcpts,
 		snprintf(num, sizeof(num), " SIZE=%llu", size);
 		strlcat(params, num, paramsz);
 	}
-	if (p->body_type != NULL) {
-		if (strcasecmp(p->body_type, "8BITMIME") == 0)
+	if (t->body_type != NULL) {
+		if (strcasecmp(t->body_type, "8BITMIME") == 0)
 			body = "8BITMIME";
-		else if (strcasecmp(p->body_type, "7BIT") == 0)
+		else if (strcasecmp(t->body_type, "7BIT") == 0)
 			body = "7BIT";
 		else {
 			err_setx(err, EX_USAGE, "bad body type (use 7BIT or "
 			    "8BITMIME)");
 			return -1;
 		}
-	} else if (msg_has_8bit(msg))
+	} else if (msg_has_8bit(t->msg))
 		body = "8BITMIME";
 	/* RFC 6152 2: BODY= only to a server that offers 8BITMIME. */
 	if (body != NULL && s->caps.eightbitmime) {
 		strlcat(params, " BODY=", paramsz);
 		strlcat(params, body, paramsz);
 	}
-	if (addr_needs_utf8(from))
-		utf8 = from;
-	for (i = 0; utf8 == NULL && i < nrcpts; i++)
-		if (addr_needs_utf8(rcpts[i]))
-			utf8 = rcpts[i];
+	if (addr_needs_utf8(t->from))
+		utf8 = t->from;
+	for (i = 0; utf8 == NULL && i < t->nrcpts; i++)
+		if (addr_needs_utf8(t->rcpts[i]))
+			utf8 = t->rcpts[i];
 	if (utf8 != NULL) {
 		if (!s->caps.smtputf8) {
 			err_setx(err, EX_UNAVAILABLE, "at %s: address <%s> "
@@ -781,36 +811,36 @@ mail_params(struct session *s, const char *from, char *const *rcpts,
 		}
 		strlcat(params, " SMTPUTF8", paramsz);
 	}
-	if (p->dsn_notify != NULL && !dsn_notify_ok(p->dsn_notify)) {
+	if (t->dsn_notify != NULL && !dsn_notify_ok(t->dsn_notify)) {
 		err_setx(err, EX_USAGE, "bad DSN notify value (use NEVER, or "
 		    "SUCCESS, FAILURE and DELAY separated by commas)");
 		return -1;
 	}
-	if (p->dsn_return != NULL && strcasecmp(p->dsn_return, "FULL") != 0 &&
-	    strcasecmp(p->dsn_return, "HDRS") != 0) {
+	if (t->dsn_return != NULL && strcasecmp(t->dsn_return, "FULL") != 0 &&
+	    strcasecmp(t->dsn_return, "HDRS") != 0) {
 		err_setx(err, EX_USAGE, "bad DSN return value (use FULL or "
 		    "HDRS)");
 		return -1;
 	}
-	if (p->dsn_envid != NULL && xtext(envid, sizeof(envid),
-	    p->dsn_envid) == -1) {
+	if (t->dsn_envid != NULL && xtext(envid, sizeof(envid),
+	    t->dsn_envid) == -1) {
 		err_setx(err, EX_USAGE, "DSN envelope id longer than %d "
 		    "characters", BOUND_DSN_ENVID);
 		return -1;
 	}
 	if (!s->caps.dsn) {
-		if (p->dsn_notify != NULL || p->dsn_return != NULL ||
-		    p->dsn_envid != NULL)
+		if (t->dsn_notify != NULL || t->dsn_return != NULL ||
+		    t->dsn_envid != NULL)
 			trace(s, SMTP_DIR_INFO, "the server does not offer "
 			    "DSN; DSN parameters not sent");
 		return 0;
 	}
-	if (p->dsn_return != NULL) {
+	if (t->dsn_return != NULL) {
 		strlcat(params, " RET=", paramsz);
-		strlcat(params, strcasecmp(p->dsn_return, "FULL") == 0 ?
+		strlcat(params, strcasecmp(t->dsn_return, "FULL") == 0 ?
 		    "FULL" : "HDRS", paramsz);
 	}
-	if (p->dsn_envid != NULL) {
+	if (t->dsn_envid != NULL) {
 		strlcat(params, " ENVID=", paramsz);
 		strlcat(params, envid, paramsz);
 	}
@@ -818,11 +848,12 @@ mail_params(struct session *s, const char *from, char *const *rcpts,
 }
 
 static int
-send_rcpt(struct session *s, const char *rcpt, struct postie_err *err)
+send_rcpt(struct session *s, const struct smtp_txn *t, const char *rcpt,
+    struct postie_err *err)
 {
-	if (s->caps.dsn && s->p->dsn_notify != NULL)
+	if (s->caps.dsn && t->dsn_notify != NULL)
 		return send_cmd(s, err, "RCPT TO:<%s> NOTIFY=%s", rcpt,
-		    s->p->dsn_notify);
+		    t->dsn_notify);
 	return send_cmd(s, err, "RCPT TO:<%s>", rcpt);
 }
 
@@ -910,25 +941,34 @@ data_abort(struct session *s)
 /*
  * MAIL, RCPT for each recipient, DATA.  With PIPELINING all are written
  * in one flush and the replies read in order (RFC 2920 3.1); without, one
- * at a time, and DATA is not sent when no recipient was accepted.
- * Returns 0 when DATA got 354.
+ * at a time, and DATA is not sent when no recipient was accepted.  When
+ * the session's previous transaction may still be open, RSET goes first
+ * (in the same flush with PIPELINING).  Returns 0 when DATA got 354.
  */
 static int
-stage_envelope(struct session *s, const char *from, char *const *rcpts,
-    size_t nrcpts, struct msg *msg, struct smtp_result *res,
-    struct postie_err *err)
+stage_envelope(struct session *s, const struct smtp_txn *t,
+    struct smtp_result *res, struct postie_err *err)
 {
 	char params[SMTP_CMD_MAX], detail[BOUND_PATH * 4 + 3];
 	struct postie_err mailerr = { 0, "" };
-	int pipe = s->caps.pipelining, mail_ok;
-	size_t i;
+	char *const *rcpts = t->rcpts;
+	size_t i, nrcpts = t->nrcpts;
+	int pipe = s->caps.pipelining, mail_ok, reset = s->need_rset;
 
 	set_stage(s, SMTP_MAIL, NULL);
-	if (mail_params(s, from, rcpts, nrcpts, msg, params,
-	    sizeof(params), err) == -1)
+	if (mail_params(s, t, params, sizeof(params), err) == -1)
 		return -1;
-	if (send_cmd(s, err, "MAIL FROM:<%s>%s", from, params) == -1)
+	if (reset) {
+		set_stage(s, SMTP_RSET, NULL);
+		if (send_line(s, "RSET", NULL, err) == -1)
+			return -1;
+		if (!pipe && (flush(s, err) == -1 || read_rset(s, err) == -1))
+			return -1;
+		set_stage(s, SMTP_MAIL, NULL);
+	}
+	if (send_cmd(s, err, "MAIL FROM:<%s>%s", t->from, params) == -1)
 		return -1;
+	s->need_rset = 1;
 	if (!pipe) {
 		if (flush(s, err) == -1 ||
 		    read_reply(s, SMTP_MAIL, NULL, err) == -1 ||
@@ -938,7 +978,7 @@ stage_envelope(struct session *s, const char *from, char *const *rcpts,
 	for (i = 0; i < nrcpts; i++) {
 		snprintf(detail, sizeof(detail), "<%s>", rcpts[i]);
 		set_stage(s, SMTP_RCPT, detail);
-		if (send_rcpt(s, rcpts[i], err) == -1)
+		if (send_rcpt(s, t, rcpts[i], err) == -1)
 			return -1;
 		if (pipe)
 			continue;
@@ -958,18 +998,19 @@ stage_envelope(struct session *s, const char *from, char *const *rcpts,
 
 	set_stage(s, SMTP_DATA, NULL);
 	if (send_line(s, "DATA", NULL, err) == -1 || flush(s, err) == -1 ||
+	    (reset && read_rset(s, err) == -1) ||
 	    read_reply(s, SMTP_MAIL, NULL, err) == -1)
 		return -1;
 	mail_ok = check_reply(s, &mailerr) == 0;
 	for (i = 0; i < nrcpts; i++) {
 		snprintf(detail, sizeof(detail), "<%s>", rcpts[i]);
 		if (read_reply(s, SMTP_RCPT, detail, err) == -1)
-			return -1;
+			goto lost;
 		if (mail_ok && record_rcpt(s, rcpts[i], res, err) == -1)
 			return -1;
 	}
 	if (read_reply(s, SMTP_DATA, NULL, err) == -1)
-		return -1;
+		goto lost;
 	if (!mail_ok || res->naccepted == 0) {
 		if (reply_class(&s->r) == 3)
 			data_abort(s);
@@ -981,6 +1022,11 @@ stage_envelope(struct session *s, const char *from, char *const *rcpts,
 		return -1;
 	}
 	return check_reply(s, err);
+lost:
+	/* MAIL got 421 and the server went away: say what it said. */
+	if (!mail_ok && s->closing)
+		*err = mailerr;
+	return -1;
 }
 
 static int
@@ -990,12 +1036,12 @@ data_out(void *arg, const char *buf, size_t len, struct postie_err *err)
 }
 
 /*
- * The message, the final dot, and with PIPELINING the QUIT in the same
- * flush (RFC 2920 3.1 lets QUIT end a group).
+ * The message, the final dot, and with PIPELINING and quit_after the
+ * QUIT in the same flush (RFC 2920 3.1 lets QUIT end a group).
  */
 static int
 stage_data(struct session *s, struct msg *msg, struct smtp_result *res,
-    struct postie_err *err)
+    int quit_after, struct postie_err *err)
 {
 	struct postie_err ignored;
 	struct smtp_dot dot;
@@ -1013,7 +1059,7 @@ stage_data(struct session *s, struct msg *msg, struct smtp_result *res,
 	snprintf(line, sizeof(line), "[message: %llu bytes]", dot.nbytes);
 	trace(s, SMTP_DIR_CLIENT, line);
 	trace(s, SMTP_DIR_CLIENT, ".");
-	if (s->caps.pipelining) {
+	if (s->caps.pipelining && quit_after) {
 		set_stage(s, SMTP_QUIT, NULL);
 		if (send_line(s, "QUIT", NULL, err) == -1)
 			return -1;
@@ -1042,6 +1088,14 @@ stage_data(struct session *s, struct msg *msg, struct smtp_result *res,
 	}
 	res->final_code = s->r.code;
 	strlcpy(res->final_reply, s->r.text, sizeof(res->final_reply));
+	/*
+	 * RFC 5321 4.1.4: the next MAIL follows a successful DATA, or an
+	 * aborted transaction; after any other reply RSET goes first.
+	 */
+	if (s->r.code == 421)
+		s->closing = 1;
+	else if (reply_class(&s->r) == 2)
+		s->need_rset = 0;
 	ex = check_reply(s, err);
 	if (s->quit_done)
 		(void)read_reply(s, SMTP_QUIT, NULL, &ignored);
@@ -1050,48 +1104,141 @@ stage_data(struct session *s, struct msg *msg, struct smtp_result *res,
 	return 0;
 }
 
-int
-smtp_submit(struct io *io, const struct smtp_params *p, const char *from,
-    char *const *rcpts, size_t nrcpts, struct msg *msg,
-    struct smtp_result *res, struct postie_err *err)
+/* Arguments a transaction cannot start with. */
+static int
+txn_check(const struct smtp_txn *t, struct postie_err *err)
 {
-	struct session s;
 	size_t i;
-	int rv;
 
-	memset(res, 0, sizeof(*res));
-	if (session_init(&s, io, p, err) == -1)
-		return -1;
-	if (nrcpts == 0) {
+	if (t->nrcpts == 0) {
 		err_setx(err, EX_USAGE, "no recipients");
 		return -1;
 	}
-	if (from == NULL || has_ctl(from)) {
+	if (t->from == NULL || has_ctl(t->from)) {
 		err_setx(err, EX_DATAERR, "sender address holds control "
 		    "characters");
 		return -1;
 	}
-	for (i = 0; i < nrcpts; i++) {
-		if (has_ctl(rcpts[i])) {
+	for (i = 0; i < t->nrcpts; i++) {
+		if (has_ctl(t->rcpts[i])) {
 			err_setx(err, EX_DATAERR, "recipient address holds "
 			    "control characters");
 			return -1;
 		}
 	}
+	return 0;
+}
+
+/* One message on an open session: envelope, data, the final reply. */
+static int
+transaction(struct session *s, const struct smtp_txn *t,
+    struct smtp_result *res, int quit_after, struct postie_err *err)
+{
+	int rv;
+
+	rv = stage_envelope(s, t, res, err);
+	if (rv == 0)
+		rv = stage_data(s, t->msg, res, quit_after, err);
+	if (rv == 0 && res->nfails > 0) {
+		rcpt_error(res, t->nrcpts, err);
+		rv = -1;
+	}
+	return rv;
+}
+
+int
+smtp_submit(struct io *io, const struct smtp_params *p, const char *from,
+    char *const *rcpts, size_t nrcpts, struct msg *msg,
+    struct smtp_result *res, struct postie_err *err)
+{
+	struct smtp_txn t;
+	struct session s;
+	int rv;
+
+	memset(res, 0, sizeof(*res));
+	memset(&t, 0, sizeof(t));
+	t.from = from;
+	t.rcpts = rcpts;
+	t.nrcpts = nrcpts;
+	t.msg = msg;
+	if (session_init(&s, io, p, err) == -1)
+		return -1;
+	t.dsn_notify = p->dsn_notify;
+	t.dsn_return = p->dsn_return;
+	t.dsn_envid = p->dsn_envid;
+	t.body_type = p->body_type;
+	if (txn_check(&t, err) == -1)
+		return -1;
 	rv = session_open(&s, 1, err);
 	if (rv == 0)
-		rv = stage_envelope(&s, from, rcpts, nrcpts, msg, res, err);
-	if (rv == 0)
-		rv = stage_data(&s, msg, res, err);
+		rv = transaction(&s, &t, res, 1, err);
 	quit(&s);
 	res->tls = s.tls;
 	strlcpy(res->auth_mech, s.mech, sizeof(res->auth_mech));
-	if (rv == 0 && res->nfails > 0) {
-		rcpt_error(res, nrcpts, err);
-		rv = -1;
-	}
 	session_free(&s);
 	return rv;
+}
+
+struct smtp_session {
+	struct session s;
+};
+
+int
+smtp_session_open(struct smtp_session **sp, struct io *io,
+    const struct smtp_params *p, struct postie_err *err)
+{
+	struct smtp_session *ss;
+
+	*sp = NULL;
+	if ((ss = calloc(1, sizeof(*ss))) == NULL) {
+		err_set(err, EX_OSERR, "smtp session");
+		return -1;
+	}
+	if (session_init(&ss->s, io, p, err) == -1) {
+		free(ss);
+		return -1;
+	}
+	if (session_open(&ss->s, 1, err) == -1) {
+		smtp_session_close(ss);
+		return -1;
+	}
+	*sp = ss;
+	return 0;
+}
+
+int
+smtp_session_send(struct smtp_session *ss, const struct smtp_txn *t,
+    struct smtp_result *res, struct postie_err *err)
+{
+	struct session *s = &ss->s;
+
+	memset(res, 0, sizeof(*res));
+	res->tls = s->tls;
+	strlcpy(res->auth_mech, s->mech, sizeof(res->auth_mech));
+	if (!smtp_session_usable(ss)) {
+		err_setx(err, EX_TEMPFAIL, "at %s: the connection can take "
+		    "no more mail", s->where);
+		return -1;
+	}
+	if (txn_check(t, err) == -1)
+		return -1;
+	return transaction(s, t, res, 0, err);
+}
+
+int
+smtp_session_usable(const struct smtp_session *ss)
+{
+	return !ss->s.broken && !ss->s.closing && !ss->s.quit_done;
+}
+
+void
+smtp_session_close(struct smtp_session *ss)
+{
+	if (ss == NULL)
+		return;
+	quit(&ss->s);
+	session_free(&ss->s);
+	free(ss);
 }
 
 int

@@ -107,6 +107,55 @@ int	 smtp_submit(struct io *, const struct smtp_params *, const char *from,
 	    struct smtp_result *, struct postie_err *);
 
 /*
+ * Several messages over one connection (a queue flush): open once, one
+ * transaction per message, close.  A transaction takes its DSN and BODY
+ * settings from struct smtp_txn; those of smtp_params are smtp_submit's.
+ */
+struct smtp_txn {
+	const char *from;
+	char *const *rcpts;
+	size_t	 nrcpts;
+	struct msg *msg;
+	const char *dsn_notify;		/* as in smtp_params, or NULL */
+	const char *dsn_return;
+	const char *dsn_envid;
+	const char *body_type;
+};
+
+struct smtp_session;
+
+/*
+ * Greeting, EHLO (HELO after a 5xx), STARTTLS and AUTH as configured.  io
+ * and p must outlive the session; the session does not free io.  On
+ * failure QUIT has been sent when the stream allowed it, *sp is NULL and
+ * the codes are smtp_submit's.
+ */
+int	 smtp_session_open(struct smtp_session **sp, struct io *,
+	    const struct smtp_params *, struct postie_err *);
+
+/*
+ * One message: MAIL, RCPT, DATA (pipelined when offered), the message,
+ * the final dot; no QUIT.  res and the errors are as smtp_submit's.  When
+ * the previous transaction did not end with a 2xx to the final dot, RSET
+ * goes first (RFC 5321 4.1.4; in the same flush with PIPELINING); a RSET
+ * not answered 2xx is EX_TEMPFAIL "at RSET: ..." and ends the session.
+ * A failure that is the message's own (a refused recipient, a 5xx to
+ * MAIL or the final dot) leaves the session usable; check
+ * smtp_session_usable after each call.
+ */
+int	 smtp_session_send(struct smtp_session *, const struct smtp_txn *,
+	    struct smtp_result *, struct postie_err *);
+
+/*
+ * 1 while the session can take another message: the stream is in step,
+ * and no 421 (RFC 5321 3.8) or refused RSET was received.
+ */
+int	 smtp_session_usable(const struct smtp_session *);
+
+/* QUIT when the stream is in step, then free.  NULL is ignored. */
+void	 smtp_session_close(struct smtp_session *);
+
+/*
  * Connect-time information (-S): greeting, EHLO, STARTTLS, EHLO; with
  * do_auth also authenticate; then QUIT.  Prints what was learned to out.
  */

@@ -168,6 +168,26 @@ submit_params(struct submit_ctx *ctx, struct smtp_params *p,
 	}
 }
 
+/*
+ * The recipients of job as a NULL-terminated vector (the strings are
+ * job's); NULL when out of memory.
+ */
+static char **
+submit_rcpts(const struct job *job, struct postie_err *e)
+{
+	char **v;
+	size_t i;
+
+	if ((v = reallocarray(NULL, job->rcpts.n + 1, sizeof(*v))) == NULL) {
+		err_set(e, EX_OSERR, "out of memory");
+		return NULL;
+	}
+	for (i = 0; i < job->rcpts.n; i++)
+		v[i] = job->rcpts.v[i].spec;
+	v[i] = NULL;
+	return v;
+}
+
 int
 submit_run(struct job *job, FILE *tr, struct smtp_result *res,
     struct postie_err *e)
@@ -191,14 +211,8 @@ submit_run(struct job *job, FILE *tr, struct smtp_result *res,
 	p.dsn_return = job->dsn_return;
 	p.dsn_envid = job->dsn_envid;
 	p.body_type = job->body_type;
-	if ((rcpts = reallocarray(NULL, job->rcpts.n + 1,
-	    sizeof(*rcpts))) == NULL) {
-		err_set(e, EX_OSERR, "out of memory");
+	if ((rcpts = submit_rcpts(job, e)) == NULL)
 		goto done;
-	}
-	for (i = 0; i < job->rcpts.n; i++)
-		rcpts[i] = job->rcpts.v[i].spec;
-	rcpts[i] = NULL;
 	if (smtp_submit(io, &p, job->from, rcpts, job->rcpts.n, job->msg,
 	    res, e) == -1) {
 		for (i = 0; i < res->nfails && tr != NULL; i++)
@@ -217,6 +231,103 @@ done:
 	if (ctx.tls != NULL)
 		tls_client_free(ctx.tls);
 	return rv;
+}
+
+struct submit_session {
+	struct submit_ctx ctx;
+	struct smtp_params p;
+	char	 helo[256];
+	struct io *io;
+	struct smtp_session *smtp;
+};
+
+void
+submit_session_close(struct submit_session *ss)
+{
+	if (ss == NULL)
+		return;
+	smtp_session_close(ss->smtp);
+	if (ss->io != NULL)
+		io_free(ss->io);
+	if (ss->ctx.tls != NULL)
+		tls_client_free(ss->ctx.tls);
+	free(ss);
+}
+
+int
+submit_session_open(struct submit_session **ssp, const struct account *a,
+    int verbose, FILE *tr, struct postie_err *e)
+{
+	struct submit_session *ss;
+
+	*ssp = NULL;
+	if ((ss = calloc(1, sizeof(*ss))) == NULL) {
+		err_set(e, EX_OSERR, "out of memory");
+		return -1;
+	}
+	ss->ctx.acct = a;
+	ss->ctx.tr = verbose ? tr : NULL;
+	ss->ctx.warn = tr;
+	if (submit_open(&ss->ctx, &ss->io, e) == -1) {
+		submit_session_close(ss);
+		return -1;
+	}
+	submit_params(&ss->ctx, &ss->p, ss->helo, sizeof(ss->helo));
+	if (smtp_session_open(&ss->smtp, ss->io, &ss->p, e) == -1) {
+		err_prefix(e, "%s:%d: ", a->host, a->port);
+		submit_session_close(ss);
+		return -1;
+	}
+	*ssp = ss;
+	return 0;
+}
+
+int
+submit_session_send(struct submit_session *ss, struct job *job,
+    struct smtp_result *res, struct postie_err *e)
+{
+	struct smtp_txn t;
+	char **rcpts;
+	size_t i;
+	int rv = -1;
+
+	memset(res, 0, sizeof(*res));
+	if (job->acct != ss->ctx.acct) {
+		err_setx(e, EX_SOFTWARE, "message for account %s on a "
+		    "connection of account %s", job->acct->name,
+		    ss->ctx.acct->name);
+		goto done;
+	}
+	if ((rcpts = submit_rcpts(job, e)) == NULL)
+		goto done;
+	memset(&t, 0, sizeof(t));
+	t.from = job->from;
+	t.rcpts = rcpts;
+	t.nrcpts = job->rcpts.n;
+	t.msg = job->msg;
+	t.dsn_notify = job->dsn_notify;
+	t.dsn_return = job->dsn_return;
+	t.dsn_envid = job->dsn_envid;
+	t.body_type = job->body_type;
+	rv = smtp_session_send(ss->smtp, &t, res, e);
+	free(rcpts);
+	if (rv == -1) {
+		for (i = 0; i < res->nfails && ss->ctx.warn != NULL; i++)
+			fprintf(ss->ctx.warn, "postie: recipient <%s> "
+			    "rejected: %s\n", res->fails[i].rcpt,
+			    res->fails[i].reply);
+		err_prefix(e, "%s:%d: ", job->acct->host, job->acct->port);
+	}
+done:
+	log_submission(job, res, rv == 0 ? 0 : e->ex, rv == 0 ? NULL :
+	    e->msg);
+	return rv;
+}
+
+int
+submit_session_usable(const struct submit_session *ss)
+{
+	return smtp_session_usable(ss->smtp);
 }
 
 int

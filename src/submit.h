@@ -24,6 +24,26 @@ int	 submit_run(struct job *, FILE *tr, struct smtp_result *res,
 	    struct postie_err *);
 
 /*
+ * Several jobs of one account over one connection (a queue flush).
+ * submit_session_open connects, starts TLS, greets, authenticates;
+ * errors are submit_run's, and nothing is left open.  Warnings, and the
+ * transcript when verbose, go to tr.
+ */
+struct submit_session;
+int	 submit_session_open(struct submit_session **, const struct account *,
+	    int verbose, FILE *tr, struct postie_err *);
+/*
+ * Submit job (its account must be the session's) and log it; res and
+ * errors as submit_run's.  Check submit_session_usable afterwards.
+ */
+int	 submit_session_send(struct submit_session *, struct job *,
+	    struct smtp_result *res, struct postie_err *);
+/* 1 while the connection can take another message. */
+int	 submit_session_usable(const struct submit_session *);
+/* QUIT when possible, close, free.  NULL is ignored. */
+void	 submit_session_close(struct submit_session *);
+
+/*
  * --serverinfo: connect, TLS, EHLO (and authenticate when do_auth) and
  * print what the server offers to out.
  */

@@ -166,6 +166,7 @@ class Handler:
         if reply:
             return reply
         self.count += 1
+        server.nmessages += 1
         if self.o.record:
             base = os.path.join(self.o.record, str(self.count))
             with open(base + ".eml", "wb") as f:
@@ -194,6 +195,7 @@ class Server(SMTP):
         self.o = opts
         self.t = transcript
         self.lines = LineLogger(transcript)
+        self.nmessages = 0
 
     def connection_made(self, transport):
         if self.transport is None:
@@ -390,6 +392,14 @@ class Server(SMTP):
                     (cn, data.decode()))
         return self.ok(cn.encode())
 
+    async def smtp_MAIL(self, arg):
+        if self.o.max_messages and self.nmessages >= self.o.max_messages:
+            self.t.line("* ", "closing after %d messages" % self.nmessages)
+            await self.push("421 4.7.0 enough messages for one connection")
+            self.transport.close()
+            return
+        await super().smtp_MAIL(arg)
+
     async def smtp_DATA(self, arg):
         if self.envelope.rcpt_tos and not arg:
             await self.event_handler.stall("data")
@@ -493,6 +503,9 @@ def options(argv):
                    help="stop answering at this point")
     p.add_argument("--close-after-dot", action="store_true",
                    help="close without a reply after the final dot")
+    p.add_argument("--max-messages", type=int, metavar="N",
+                   help="answer MAIL with 421 and close once a connection "
+                   "has taken N messages")
     p.add_argument("--reply-at", type=parse_reply, action="append",
                    default=[], metavar="STAGE[:FILTER]=CODE TEXT",
                    help="reply this at STAGE (for an address containing "

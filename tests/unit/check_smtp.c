@@ -1455,6 +1455,383 @@ START_TEST(serverinfo_report)
 }
 END_TEST
 
+/*
+ * Several transactions over one session (a queue flush): the scripted
+ * server's replies for the whole session; each message is "msg N".
+ */
+struct multi {
+	struct run r;
+	struct io *io;
+	struct smtp_session *ss;
+	int	 rv[4];
+	struct postie_err err[4];
+	struct smtp_result res[4];
+};
+
+#define MSGN(n)		"Subject: " n "\n\nmsg " n "\n"
+#define MSGN_SENT(n)	"Subject: " n "\r\n\r\nmsg " n "\r\n.\r\n"
+#define TXN_SENT(n)	"MAIL FROM:<a@example.org>\r\n" \
+	"RCPT TO:<" n "@example.net>\r\nDATA\r\n" MSGN_SENT(n)
+
+static void
+multi_open(struct multi *m, const char *script)
+{
+	memset(m, 0, sizeof(*m));
+	run_init(&m->r, script);
+	m->io = run_io(&m->r);
+	ck_assert_msg(smtp_session_open(&m->ss, m->io, &m->r.p,
+	    &m->r.err) == 0, "%s", m->r.err.msg);
+	ck_assert_int_eq(smtp_session_usable(m->ss), 1);
+}
+
+/* Transaction i: from a@example.org to N@example.net, message "msg N". */
+static void
+multi_send(struct multi *m, int i, const char *n)
+{
+	char rcpt[64], text[64];
+	char *rcpts[1];
+	struct smtp_txn t;
+	struct msg *msg;
+
+	snprintf(rcpt, sizeof(rcpt), "%s@example.net", n);
+	snprintf(text, sizeof(text), "Subject: %s\n\nmsg %s\n", n, n);
+	rcpts[0] = rcpt;
+	msg = make_msg(text);
+	memset(&t, 0, sizeof(t));
+	t.from = "a@example.org";
+	t.rcpts = rcpts;
+	t.nrcpts = 1;
+	t.msg = msg;
+	m->rv[i] = smtp_session_send(m->ss, &t, &m->res[i], &m->err[i]);
+	msg_free(msg);
+}
+
+static void
+multi_close(struct multi *m)
+{
+	smtp_session_close(m->ss);
+	m->ss = NULL;
+	run_done(&m->r, m->io);
+}
+
+static void
+multi_free(struct multi *m)
+{
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		smtp_result_free(&m->res[i]);
+	run_free(&m->r);
+}
+
+#define ck_sent(m, i)	ck_assert_msg((m)->rv[i] == 0, "message %d: %s", \
+	(i), (m)->err[i].msg)
+
+/* Two messages pipelined: no RSET, one QUIT at the end. */
+START_TEST(session_two)
+{
+	struct multi m;
+
+	multi_open(&m, GREET EHLO_PIPE
+	    "250 ok\r\n250 ok\r\n354 go\r\n250 queued as 1\r\n"
+	    "250 ok\r\n250 ok\r\n354 go\r\n250 queued as 2\r\n"
+	    "221 bye\r\n");
+	multi_send(&m, 0, "one");
+	ck_sent(&m, 0);
+	ck_assert_int_eq(smtp_session_usable(m.ss), 1);
+	multi_send(&m, 1, "two");
+	ck_sent(&m, 1);
+	ck_assert_str_eq(m.res[0].final_reply, "250 queued as 1");
+	ck_assert_str_eq(m.res[1].final_reply, "250 queued as 2");
+	ck_assert_uint_eq(m.res[1].naccepted, 1);
+	multi_close(&m);
+	ck_out(&m.r, "EHLO client.example\r\n" TXN_SENT("one")
+	    TXN_SENT("two") "QUIT\r\n");
+	/* EHLO; envelope, data; envelope, data; QUIT. */
+	ck_assert_uint_eq(m.r.nwrites, 6);
+	multi_free(&m);
+}
+END_TEST
+
+/* Without PIPELINING: each command waits for its reply. */
+START_TEST(session_two_no_pipelining)
+{
+	struct multi m;
+
+	multi_open(&m, GREET EHLO_PLAIN
+	    "250 ok\r\n250 ok\r\n354 go\r\n250 queued as 1\r\n"
+	    "250 ok\r\n250 ok\r\n354 go\r\n250 queued as 2\r\n"
+	    "221 bye\r\n");
+	multi_send(&m, 0, "one");
+	ck_sent(&m, 0);
+	multi_send(&m, 1, "two");
+	ck_sent(&m, 1);
+	multi_close(&m);
+	ck_out(&m.r, "EHLO client.example\r\n" TXN_SENT("one")
+	    TXN_SENT("two") "QUIT\r\n");
+	ck_assert_uint_eq(m.r.nwrites, 10);
+	multi_free(&m);
+}
+END_TEST
+
+/*
+ * The middle message's only recipient refused: that transaction is
+ * aborted with RSET, the session stays usable, the third goes out.
+ */
+START_TEST(session_rcpt_refused_middle)
+{
+	struct multi m;
+
+	multi_open(&m, GREET EHLO_PIPE
+	    "250 ok\r\n250 ok\r\n354 go\r\n250 queued as 1\r\n"
+	    "250 ok\r\n550 5.1.1 unknown user\r\n554 no valid recipients\r\n"
+	    "250 reset\r\n"
+	    "250 ok\r\n250 ok\r\n354 go\r\n250 queued as 3\r\n"
+	    "221 bye\r\n");
+	multi_send(&m, 0, "one");
+	ck_sent(&m, 0);
+	multi_send(&m, 1, "two");
+	ck_assert_int_eq(m.rv[1], -1);
+	ck_assert_int_eq(m.err[1].ex, EX_NOUSER);
+	ck_has(m.err[1].msg, "at RCPT TO <two@example.net>: 550 5.1.1 "
+	    "unknown user");
+	ck_assert_int_eq(m.res[1].final_code, 0);
+	ck_assert_int_eq(smtp_session_usable(m.ss), 1);
+	multi_send(&m, 2, "three");
+	ck_sent(&m, 2);
+	ck_assert_str_eq(m.res[2].final_reply, "250 queued as 3");
+	multi_close(&m);
+	ck_out(&m.r, "EHLO client.example\r\n" TXN_SENT("one")
+	    "MAIL FROM:<a@example.org>\r\nRCPT TO:<two@example.net>\r\n"
+	    "DATA\r\nRSET\r\n" TXN_SENT("three") "QUIT\r\n");
+	multi_free(&m);
+}
+END_TEST
+
+/*
+ * The final dot refused (554) or DATA refused: RFC 5321 4.1.4 wants RSET
+ * before the next MAIL, pipelined with it when offered.
+ */
+START_TEST(session_rset_before_next)
+{
+	struct multi m;
+
+	multi_open(&m, GREET EHLO_PIPE
+	    "250 ok\r\n250 ok\r\n354 go\r\n554 5.7.1 spam\r\n"
+	    "250 reset\r\n250 ok\r\n250 ok\r\n354 go\r\n250 queued as 2\r\n"
+	    "221 bye\r\n");
+	multi_send(&m, 0, "one");
+	ck_assert_int_eq(m.rv[0], -1);
+	ck_assert_int_eq(m.err[0].ex, EX_UNAVAILABLE);
+	ck_has(m.err[0].msg, "at end of DATA: 554 5.7.1 spam");
+	ck_assert_int_eq(smtp_session_usable(m.ss), 1);
+	multi_send(&m, 1, "two");
+	ck_sent(&m, 1);
+	multi_close(&m);
+	ck_out(&m.r, "EHLO client.example\r\n" TXN_SENT("one")
+	    "RSET\r\n" TXN_SENT("two") "QUIT\r\n");
+	/* EHLO; envelope, data; RSET+envelope, data; QUIT. */
+	ck_assert_uint_eq(m.r.nwrites, 6);
+	multi_free(&m);
+
+	/* DATA refused without PIPELINING: RSET on its own first. */
+	multi_open(&m, GREET EHLO_PLAIN
+	    "250 ok\r\n250 ok\r\n451 4.3.0 later\r\n"
+	    "250 reset\r\n250 ok\r\n250 ok\r\n354 go\r\n250 queued as 2\r\n"
+	    "221 bye\r\n");
+	multi_send(&m, 0, "one");
+	ck_assert_int_eq(m.rv[0], -1);
+	ck_assert_int_eq(m.err[0].ex, EX_TEMPFAIL);
+	ck_has(m.err[0].msg, "at DATA: 451 4.3.0 later");
+	ck_assert_int_eq(smtp_session_usable(m.ss), 1);
+	multi_send(&m, 1, "two");
+	ck_sent(&m, 1);
+	multi_close(&m);
+	ck_out(&m.r, "EHLO client.example\r\n"
+	    "MAIL FROM:<a@example.org>\r\nRCPT TO:<one@example.net>\r\n"
+	    "DATA\r\nRSET\r\n" TXN_SENT("two") "QUIT\r\n");
+	multi_free(&m);
+}
+END_TEST
+
+/* A RSET refused: not the message's fault, and the session is over. */
+START_TEST(session_rset_refused)
+{
+	struct multi m;
+
+	multi_open(&m, GREET EHLO_PIPE
+	    "250 ok\r\n250 ok\r\n354 go\r\n554 5.7.1 spam\r\n"
+	    "500 5.5.1 what\r\n250 ok\r\n");
+	multi_send(&m, 0, "one");
+	ck_assert_int_eq(m.rv[0], -1);
+	multi_send(&m, 1, "two");
+	ck_assert_int_eq(m.rv[1], -1);
+	ck_assert_int_eq(m.err[1].ex, EX_TEMPFAIL);
+	ck_has(m.err[1].msg, "at RSET: 500 5.5.1 what");
+	ck_assert_int_eq(smtp_session_usable(m.ss), 0);
+	multi_close(&m);
+	/* The replies to the pipelined envelope are unread: no QUIT. */
+	ck_out(&m.r, "EHLO client.example\r\n" TXN_SENT("one")
+	    "RSET\r\nMAIL FROM:<a@example.org>\r\n"
+	    "RCPT TO:<two@example.net>\r\nDATA\r\n");
+	multi_free(&m);
+}
+END_TEST
+
+/*
+ * 421 in the middle (RFC 5321 3.8): that message fails for now, the
+ * session takes no more mail and a later send writes nothing.
+ */
+START_TEST(session_421_middle)
+{
+	struct multi m;
+	size_t len;
+
+	/* At MAIL, without PIPELINING: the stream is in step, QUIT. */
+	multi_open(&m, GREET EHLO_PLAIN
+	    "250 ok\r\n250 ok\r\n354 go\r\n250 queued as 1\r\n"
+	    "421 4.3.2 shutting down\r\n");
+	multi_send(&m, 0, "one");
+	ck_sent(&m, 0);
+	multi_send(&m, 1, "two");
+	ck_assert_int_eq(m.rv[1], -1);
+	ck_assert_int_eq(m.err[1].ex, EX_TEMPFAIL);
+	ck_has(m.err[1].msg, "at MAIL FROM: 421 4.3.2 shutting down");
+	ck_assert_int_eq(smtp_session_usable(m.ss), 0);
+	io_mem_output(m.r.mem, &len);
+	multi_send(&m, 2, "three");
+	ck_assert_int_eq(m.rv[2], -1);
+	ck_assert_int_eq(m.err[2].ex, EX_TEMPFAIL);
+	ck_has(m.err[2].msg, "no more mail");
+	multi_close(&m);
+	ck_out(&m.r, "EHLO client.example\r\n" TXN_SENT("one")
+	    "MAIL FROM:<a@example.org>\r\nQUIT\r\n");
+	ck_assert_uint_eq(m.r.outlen, len + strlen("QUIT\r\n"));
+	multi_free(&m);
+
+	/* At the final dot, pipelined; then the server is gone. */
+	multi_open(&m, GREET EHLO_PIPE
+	    "250 ok\r\n250 ok\r\n354 go\r\n250 queued as 1\r\n"
+	    "250 ok\r\n250 ok\r\n354 go\r\n421 4.4.2 timeout\r\n");
+	multi_send(&m, 0, "one");
+	ck_sent(&m, 0);
+	multi_send(&m, 1, "two");
+	ck_assert_int_eq(m.rv[1], -1);
+	ck_assert_int_eq(m.err[1].ex, EX_TEMPFAIL);
+	ck_has(m.err[1].msg, "at end of DATA: 421 4.4.2 timeout");
+	ck_assert_int_eq(m.res[1].final_code, 421);
+	ck_assert_int_eq(smtp_session_usable(m.ss), 0);
+	multi_send(&m, 2, "three");
+	ck_assert_int_eq(m.rv[2], -1);
+	multi_close(&m);
+	ck_out(&m.r, "EHLO client.example\r\n" TXN_SENT("one")
+	    TXN_SENT("two") "QUIT\r\n");
+	multi_free(&m);
+
+	/* 421 to a pipelined MAIL, then gone: the 421 is what is said. */
+	multi_open(&m, GREET EHLO_PIPE
+	    "250 ok\r\n250 ok\r\n354 go\r\n250 queued as 1\r\n"
+	    "421 4.7.0 enough for one connection\r\n");
+	multi_send(&m, 0, "one");
+	ck_sent(&m, 0);
+	multi_send(&m, 1, "two");
+	ck_assert_int_eq(m.rv[1], -1);
+	ck_assert_int_eq(m.err[1].ex, EX_TEMPFAIL);
+	ck_has(m.err[1].msg, "at MAIL FROM: 421 4.7.0 enough");
+	ck_assert_int_eq(smtp_session_usable(m.ss), 0);
+	multi_close(&m);
+	ck_lacks(m.r.out, "QUIT");
+	multi_free(&m);
+
+	/* Connection lost in the middle: no QUIT on a broken stream. */
+	multi_open(&m, GREET EHLO_PIPE
+	    "250 ok\r\n250 ok\r\n354 go\r\n250 queued as 1\r\n");
+	multi_send(&m, 0, "one");
+	ck_sent(&m, 0);
+	multi_send(&m, 1, "two");
+	ck_assert_int_eq(m.rv[1], -1);
+	ck_assert_int_eq(m.err[1].ex, EX_TEMPFAIL);
+	ck_has(m.err[1].msg, "connection closed by server");
+	ck_assert_int_eq(smtp_session_usable(m.ss), 0);
+	multi_close(&m);
+	ck_lacks(m.r.out, "QUIT");
+	multi_free(&m);
+}
+END_TEST
+
+/* Three messages, a permanent refusal at MAIL for the second. */
+START_TEST(session_three)
+{
+	struct multi m;
+
+	multi_open(&m, GREET EHLO_PIPE
+	    "250 ok\r\n250 ok\r\n354 go\r\n250 queued as 1\r\n"
+	    "550 5.1.8 bad sender\r\n503 no\r\n503 no\r\n250 reset\r\n"
+	    "250 ok\r\n250 ok\r\n354 go\r\n250 queued as 3\r\n"
+	    "221 bye\r\n");
+	multi_send(&m, 0, "one");
+	ck_sent(&m, 0);
+	multi_send(&m, 1, "two");
+	ck_assert_int_eq(m.rv[1], -1);
+	ck_assert_int_eq(m.err[1].ex, EX_DATAERR);
+	ck_has(m.err[1].msg, "at MAIL FROM: 550 5.1.8 bad sender");
+	ck_assert_int_eq(smtp_session_usable(m.ss), 1);
+	multi_send(&m, 2, "three");
+	ck_sent(&m, 2);
+	multi_close(&m);
+	ck_out(&m.r, "EHLO client.example\r\n" TXN_SENT("one")
+	    "MAIL FROM:<a@example.org>\r\nRCPT TO:<two@example.net>\r\n"
+	    "DATA\r\nRSET\r\n" TXN_SENT("three") "QUIT\r\n");
+	multi_free(&m);
+}
+END_TEST
+
+/* A message that cannot start leaves the session as it was. */
+START_TEST(session_bad_message)
+{
+	struct multi m;
+	struct smtp_txn t;
+	char *rcpts[1] = { "b@example.net\r\nRSET" };
+
+	multi_open(&m, GREET EHLO_PIPE
+	    "250 ok\r\n250 ok\r\n354 go\r\n250 queued as 2\r\n221 bye\r\n");
+	memset(&t, 0, sizeof(t));
+	t.from = "a@example.org";
+	t.rcpts = rcpts;
+	t.nrcpts = 1;
+	t.msg = make_msg(MSG);
+	m.rv[0] = smtp_session_send(m.ss, &t, &m.res[0], &m.err[0]);
+	ck_assert_int_eq(m.rv[0], -1);
+	ck_assert_int_eq(m.err[0].ex, EX_DATAERR);
+	ck_assert_int_eq(smtp_session_usable(m.ss), 1);
+	msg_free(t.msg);
+	multi_send(&m, 1, "two");
+	ck_sent(&m, 1);
+	multi_close(&m);
+	ck_out(&m.r, "EHLO client.example\r\n" TXN_SENT("two") "QUIT\r\n");
+	multi_free(&m);
+}
+END_TEST
+
+/* An open that fails says why, QUITs when it can, and leaves nothing. */
+START_TEST(session_open_fails)
+{
+	struct smtp_session *ss = (struct smtp_session *)&ss;
+	struct run r;
+	struct io *io;
+
+	run_init(&r, "554 5.3.2 no service\r\n221 bye\r\n");
+	io = run_io(&r);
+	ck_assert_int_eq(smtp_session_open(&ss, io, &r.p, &r.err), -1);
+	ck_assert_ptr_null(ss);
+	ck_assert_int_eq(r.err.ex, EX_UNAVAILABLE);
+	ck_has(r.err.msg, "at greeting: 554 5.3.2 no service");
+	run_done(&r, io);
+	ck_out(&r, "QUIT\r\n");
+	run_free(&r);
+}
+END_TEST
+
 static Suite *
 smtp_suite(void)
 {
@@ -1498,6 +1875,15 @@ smtp_suite(void)
 	tcase_add_test(tc, dsn_params);
 	tcase_add_test(tc, bad_arguments);
 	tcase_add_test(tc, serverinfo_report);
+	tcase_add_test(tc, session_two);
+	tcase_add_test(tc, session_two_no_pipelining);
+	tcase_add_test(tc, session_rcpt_refused_middle);
+	tcase_add_test(tc, session_rset_before_next);
+	tcase_add_test(tc, session_rset_refused);
+	tcase_add_test(tc, session_421_middle);
+	tcase_add_test(tc, session_three);
+	tcase_add_test(tc, session_bad_message);
+	tcase_add_test(tc, session_open_fails);
 	suite_add_tcase(s, tc);
 
 	tcase_add_loop_test(td, dot_encoding, 0,
