@@ -1,0 +1,159 @@
+#!/bin/sh
+# What reaches syslog(3): the submission record at the account's facility
+# (LOG_MAIL by default, LOG_INFO on success, LOG_ERR on failure), the
+# error line of a failed run and the queue's notes, always LOG_MAIL; none
+# of it with the password.  postie runs in a mount namespace of its own
+# whose /dev/log is a socket of this test, so the system logger (if any)
+# sees nothing.  Needs root (unshare -m); exits 77 (skipped) otherwise.
+. "$(dirname "$0")/lib.sh"
+
+t_tmpdir
+t_need_postie
+
+if [ "$(id -u)" -ne 0 ] ||
+    ! unshare -m true 2>/dev/null; then
+	echo "SKIP - needs root and unshare -m for a private /dev/log"
+	exit 77
+fi
+
+t_certs
+USER=alice
+PASS='Sys-l0g-S3cret'
+printf 'Subject: syslog\nTo: r@example.org\n\nbody\n' >"$T_DIR/in.eml"
+
+# The logger: every datagram on $T_DIR/devlog, a line each in $SYSLOG.
+SYSLOG=$T_DIR/syslog.txt
+: >"$SYSLOG"
+"$PYTHON3" -c 'import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(120)
+out = open(sys.argv[2], "ab", buffering=0)
+try:
+    while True:
+        d = s.recv(65536)
+        out.write(d.replace(b"\n", b" ").rstrip(b"\0") + b"\n")
+except socket.timeout:
+    pass' "$T_DIR/devlog" "$SYSLOG" &
+LOGGER_PID=$!
+trap 'kill $LOGGER_PID 2>/dev/null; server_stop_all; rm -rf "$T_DIR"' EXIT
+_i=0
+while [ ! -S "$T_DIR/devlog" ]; do
+	_i=$((_i + 1))
+	[ "$_i" -le 200 ] || t_hard_error "logger: no socket after 10 s"
+	sleep 0.05
+done
+
+# run_logged ARGS...: run_postie in a mount namespace where /dev is a
+# fresh tmpfs holding the usual device nodes and log, the test's socket.
+mkdir -p "$T_DIR/hostdev"
+run_logged() {
+	unshare -m sh -c '
+		t=$1
+		shift
+		mount --bind /dev "$t/hostdev" &&
+		mount -t tmpfs -o mode=755 tmpfs /dev || exit 98
+		for n in null zero full random urandom; do
+			touch "/dev/$n" &&
+			mount --bind "$t/hostdev/$n" "/dev/$n" || exit 98
+		done
+		touch /dev/log && mount --bind "$t/devlog" /dev/log || exit 98
+		exec "$@"' sh "$T_DIR" "$POSTIE" "$@" \
+	    >"$T_DIR/out" 2>"$T_DIR/err"
+	echo $? >"$T_DIR/rc"
+	# The datagram is in the socket before postie exits; give the
+	# logger a moment to write it out (bounded).
+	_n=0
+	while [ "$_n" -lt 40 ] &&
+	    [ "$(wc -l <"$SYSLOG")" -eq "${_lines:-0}" ]; do
+		sleep 0.05
+		_n=$((_n + 1))
+	done
+	sleep 0.1
+	_lines=$(wc -l <"$SYSLOG")
+}
+
+# new_lines: the lines logged since the last mark.
+mark() {
+	_mark=$(wc -l <"$SYSLOG")
+}
+new_lines() {
+	tail -n +"$((_mark + 1))" "$SYSLOG"
+}
+
+server_start_tls good --starttls --auth "$USER:$PASS"
+
+# 1. A submission that succeeds: one record, mail.info (<22>), tagged
+# postie[PID], with the facts of the session.
+write_config "syslog on" "auth plain" "user $USER" "password $PASS"
+mark
+run_logged -i rcpt@example.org <"$T_DIR/in.eml"
+assert_run "success: exit 0" 0
+new_lines >"$T_DIR/got"
+assert_eq "success: one record" "$(wc -l <"$T_DIR/got")" 1
+assert_matches "success: mail.info, tagged postie[PID]" "$T_DIR/got" \
+    '^<22>.*postie\[[0-9]+\]: '
+assert_matches "success: host and port" "$T_DIR/got" \
+    "host=127\\.0\\.0\\.1 port=$SRV_PORT "
+assert_matches "success: tls, mechanism, user" "$T_DIR/got" \
+    "tls=on auth=PLAIN user=$USER "
+assert_matches "success: envelope" "$T_DIR/got" \
+    'from=sender@example\.org recipients=rcpt@example\.org '
+assert_matches "success: the server's reply and the exit code" \
+    "$T_DIR/got" 'smtpstatus=250 .*exitcode=EX_OK'
+
+# 2. Refused credentials: the record at mail.err (<19>) with the reply,
+# and the error line of the run, the same as on stderr.
+write_config "syslog on" "auth plain" "user $USER" "password wrong-$PASS"
+mark
+run_logged -i rcpt@example.org <"$T_DIR/in.eml"
+assert_run "bad password: exit 77" 77 "535"
+new_lines >"$T_DIR/got"
+assert_matches "bad password: record at mail.err with the exit code" \
+    "$T_DIR/got" '^<19>.*postie\[[0-9]+\]: host=.*exitcode=EX_NOPERM'
+sed -n 's/^postie: //p' "$T_DIR/err" >"$T_DIR/errline"
+assert_eq "bad password: the stderr line is logged as such" \
+    "$(grep -c -F -e "postie[" "$T_DIR/got" | tr -d ' ')" 2
+assert_contains "bad password: same words as stderr" "$T_DIR/got" \
+    "$(head -n 1 "$T_DIR/errline")"
+
+# 3. A facility of the account's choice for the record; the error line
+# stays at LOG_MAIL.  LOG_LOCAL3 | LOG_ERR = 19 * 8 + 3.
+write_config "syslog LOG_LOCAL3" "auth plain" "user $USER" \
+    "password wrong-$PASS"
+mark
+run_logged -i rcpt@example.org <"$T_DIR/in.eml"
+assert_run "LOG_LOCAL3: exit 77" 77
+new_lines >"$T_DIR/got"
+assert_matches "LOG_LOCAL3: the record at local3.err" "$T_DIR/got" \
+    '^<155>.*exitcode=EX_NOPERM'
+assert_matches "LOG_LOCAL3: the error line at mail.err" "$T_DIR/got" \
+    '^<19>.*535'
+
+# 4. syslog off: no record; the error line is still logged.
+write_config "syslog off" "auth plain" "user $USER" "password wrong-$PASS"
+mark
+run_logged -i rcpt@example.org <"$T_DIR/in.eml"
+assert_run "syslog off: exit 77" 77
+new_lines >"$T_DIR/got"
+assert_not_contains "syslog off: no record" "$T_DIR/got" "exitcode="
+assert_matches "syslog off: the error line" "$T_DIR/got" '^<19>.*535'
+server_stop
+
+# 5. The server is down: the message is queued, and the note saying so
+# and why goes to syslog (mail.notice, <21>).
+write_config "syslog on" "queue on" "auth plain" "user $USER" \
+    "password $PASS"
+mark
+run_logged -i rcpt@example.org <"$T_DIR/in.eml"
+assert_run "queued: exit 0" 0 "queued"
+new_lines >"$T_DIR/got"
+assert_matches "queued: the note at mail.notice" "$T_DIR/got" \
+    '^<21>.*postie\[[0-9]+\]: .*queued'
+assert_matches "queued: the record of the failed attempt" "$T_DIR/got" \
+    'exitcode=EX_TEMPFAIL'
+
+# 6. The password is in no line logged by any run.
+assert_not_contains "no password in syslog" "$SYSLOG" "$PASS"
+
+t_done
