@@ -252,7 +252,8 @@ struct srv {
  * The server's own view of the channel binding (RFC 9266 2, RFC 5929
  * 3.1), as "TYPE HEX" in line: under TLS 1.3 the exporter; under TLS 1.2
  * with the extended master secret the first Finished message of the
- * (full) handshake, the client's, which the server received; else "none".
+ * handshake (the client's in a full one, the server's own when the
+ * session was resumed); else "none".
  */
 static void
 srv_cbind(SSL *ssl, char *line, size_t linesz)
@@ -267,8 +268,11 @@ srv_cbind(SSL *ssl, char *line, size_t linesz)
 		n = 32;
 		o = strlcpy(line, "tls-exporter ", linesz);
 	} else if (SSL_get_extms_support(ssl) == 1) {
-		if ((n = SSL_get_peer_finished(ssl, cb, sizeof(cb))) == 0 ||
-		    n > sizeof(cb) || SSL_session_reused(ssl))
+		/* Resumed: the abbreviated handshake's first is the server's. */
+		n = SSL_session_reused(ssl) ?
+		    SSL_get_finished(ssl, cb, sizeof(cb)) :
+		    SSL_get_peer_finished(ssl, cb, sizeof(cb));
+		if (n == 0 || n > sizeof(cb))
 			_exit(SRV_EIO);
 		o = strlcpy(line, "tls-unique ", linesz);
 	} else {
@@ -1108,6 +1112,10 @@ resume_srv(int *portp, int max_version)
 		if (SSL_write(ssl, buf, (int)strlen(buf)) !=
 		    (int)strlen(buf))
 			_exit(SRV_EIO);
+		srv_cbind(ssl, buf, sizeof(buf));
+		if (SSL_write(ssl, buf, (int)strlen(buf)) !=
+		    (int)strlen(buf))
+			_exit(SRV_EIO);
 		while (SSL_read_ex(ssl, buf, sizeof(buf), &n) == 1)
 			;
 		SSL_free(ssl);
@@ -1116,15 +1124,21 @@ resume_srv(int *portp, int max_version)
 	_exit(SRV_OK);
 }
 
-/* Connect, read the greeting into line ("220 new"), close. */
+/*
+ * Connect, read the greeting into line ("220 new"); with cbline, also the
+ * server's view of the channel binding and, in cbline, the client's in
+ * the same "TYPE HEX" form ("none" when it gives none); close.
+ */
 static void
 resume_client(int port, const char *host, const struct account *a,
-    char *line, size_t linesz)
+    char *line, size_t linesz, char *srvcb, char *cbline, size_t cbsz)
 {
 	struct tls_client *tc;
 	struct postie_err err;
 	struct io *io;
-	size_t len;
+	unsigned char cb[64];
+	char type[32];
+	size_t len, i, o;
 	int fd;
 
 	ck_assert_msg(tls_client_new(&tc, a, &err) == 0, "%s", err.msg);
@@ -1135,6 +1149,19 @@ resume_client(int port, const char *host, const struct account *a,
 	ck_assert_msg(tls_start(tc, io, host, &err) == 0, "%s", err.msg);
 	ck_assert_msg(io_readline(io, line, linesz, &len, &err) == 0, "%s",
 	    err.msg);
+	if (cbline != NULL) {
+		ck_assert_msg(io_readline(io, srvcb, cbsz, &len, &err) == 0,
+		    "%s", err.msg);
+		if (io_channel_binding(io, type, sizeof(type), cb, sizeof(cb),
+		    &len) != 1)
+			strlcpy(cbline, "none", cbsz);
+		else {
+			o = (size_t)snprintf(cbline, cbsz, "%s ", type);
+			for (i = 0; i < len && o < cbsz; i++)
+				o += (size_t)snprintf(cbline + o, cbsz - o,
+				    "%02x", cb[i]);
+		}
+	}
 	io_free(io);
 	tls_client_free(tc);
 }
@@ -1225,7 +1252,7 @@ START_TEST(test_session_cache)
 	a.tls_session_cache = rc->change != R_CACHE_OFF_FIRST;
 	/* A session made without verification must not skip it later. */
 	a.tls_certcheck = rc->change != R_CERTCHECK_ON;
-	resume_client(port, host, &a, line, sizeof(line));
+	resume_client(port, host, &a, line, sizeof(line), NULL, NULL, 0);
 	ck_assert_str_eq(line, "220 new");
 	if (rc->change == R_CACHE_OFF_FIRST)
 		ck_assert_int_eq(cache_files(dir, 0), 0);
@@ -1287,7 +1314,7 @@ START_TEST(test_session_cache)
 	default:
 		break;
 	}
-	resume_client(port, host, &a, line, sizeof(line));
+	resume_client(port, host, &a, line, sizeof(line), NULL, NULL, 0);
 	ck_assert_str_eq(line, rc->want);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == SRV_OK);
@@ -1296,6 +1323,44 @@ START_TEST(test_session_cache)
 	rmdir(dir);
 	rmdir(base);
 	unlink(trust2);
+}
+END_TEST
+
+/*
+ * Channel binding on a resumed session: the client's equals the server's
+ * (TLS 1.3: the exporter; TLS 1.2: the server's Finished, RFC 5929 3.1).
+ */
+START_TEST(test_cbind_resumed)
+{
+	static const int versions[] = { 0, TLS1_2_VERSION };
+	static const char *types[] = { "tls-exporter ", "tls-unique " };
+	char base[256], dir[300], line[64], srvcb[256], cb[256];
+	struct account a;
+	pid_t pid;
+	int port, status;
+
+	snprintf(base, sizeof(base), "%s/cbres%d", tmpdir, (int)_i);
+	snprintf(dir, sizeof(dir), "%s/postie", base);
+	ck_assert_int_eq(setenv("XDG_CACHE_HOME", base, 1), 0);
+	ck_assert_int_eq(mkdir(base, 0700), 0);
+	pid = resume_srv(&port, versions[_i]);
+	acct_init(&a);
+	a.port = 587;
+	a.tls_session_cache = 1;
+	resume_client(port, "localhost", &a, line, sizeof(line), srvcb, cb,
+	    sizeof(cb));
+	ck_assert_str_eq(line, "220 new");
+	ck_assert_str_eq(cb, srvcb);
+	resume_client(port, "localhost", &a, line, sizeof(line), srvcb, cb,
+	    sizeof(cb));
+	ck_assert_str_eq(line, "220 resumed");
+	ck_assert_int_eq(strncmp(cb, types[_i], strlen(types[_i])), 0);
+	ck_assert_str_eq(cb, srvcb);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == SRV_OK);
+	cache_files(dir, 1);
+	rmdir(dir);
+	rmdir(base);
 }
 END_TEST
 
@@ -1394,6 +1459,7 @@ tls_suite(void)
 	    sizeof(cbind_cases) / sizeof(cbind_cases[0]));
 	tcase_add_loop_test(tc, test_session_cache, 0,
 	    sizeof(resume_cases) / sizeof(resume_cases[0]));
+	tcase_add_loop_test(tc, test_cbind_resumed, 0, 2);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("conf");
