@@ -511,8 +511,8 @@ check_patterns(struct parser *p, const struct keydef *kd, const char *val,
 {
 	const char *s;
 
-	const char *known = allowed[0] == 'U' ? "%U, %H, %C, %M" :
-	    "%H, %C, %M";
+	const char *known = allowed[0] == 'U' ?
+	    "%U, %H, %C, %M, %F as the whole value" : "%H, %C, %M";
 
 	for (s = val; (s = strchr(s, '%')) != NULL; s += 2) {
 		if (s[1] == '%')
@@ -541,6 +541,9 @@ static int
 h_from(struct parser *p, struct node *n, const struct keydef *kd,
     const char *val)
 {
+	/* %F (msmtp 1.8.29): the From header's address, the whole value. */
+	if (strcmp(val, CONF_FROM_HEADER) == 0)
+		return set_str(p, n, kd->field, val);
 	if (check_patterns(p, kd, val, "UHCM") == -1)
 		return -1;
 	return set_str(p, n, kd->field, val);
@@ -1405,7 +1408,8 @@ finalize(struct node *n, struct expand_ctx *x, struct postie_err *err)
 			return nomem(err);
 		freestr(&a->from);
 		a->from = from;
-	} else if (expand_str(x, a, "from", &a->from, err) == -1)
+	} else if (a->from != NULL && strcmp(a->from, CONF_FROM_HEADER) != 0 &&
+	    expand_str(x, a, "from", &a->from, err) == -1)
 		return -1;
 	rc = expand_str(x, a, "domain", &a->domain, err);
 	return rc;

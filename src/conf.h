@@ -30,6 +30,9 @@ enum conf_set_to { SET_TO_OFF = 0, SET_TO_ON, SET_TO_UNDISCLOSED };
  * One account with every key resolved (defaults and parents applied).
  * Strings are owned by the struct conf it came from; NULL when unset.
  */
+/* A from of just this: the envelope sender is the From header's address. */
+#define CONF_FROM_HEADER	"%F"
+
 struct account {
 	char	*name;
 	char	*file;			/* where it was defined */
@@ -63,7 +66,8 @@ struct account {
 	char	*passwordeval;
 
 	char	*from;			/* % patterns expanded; may hold
-					   fnmatch(3) wildcards */
+					   fnmatch(3) wildcards, or be
+					   CONF_FROM_HEADER */
 	char	*from_full_name;
 	char	*maildomain;
 	char	*aliases;		/* ~ expanded */

@@ -362,7 +362,13 @@ choose_sender(struct job *job, const struct opts *o, const char *hdr_from,
 			job_note(job, "--read-envelope-from: the message has "
 			    "no From address");
 	}
-	if (a->from != NULL && a->from[0] != '\0' && !has_wildcard(a->from))
+	if (a->from != NULL && strcmp(a->from, CONF_FROM_HEADER) == 0) {
+		if (hdr_from != NULL)
+			return set_sender(job, hdr_from, FROM_HEADER, e);
+		job_note(job, "from %%F in account %s: the message has no "
+		    "From address; the login name is the sender", a->name);
+	} else if (a->from != NULL && a->from[0] != '\0' &&
+	    !has_wildcard(a->from))
 		return set_sender(job, a->from, FROM_CONFIG, e);
 	if (login_name(login, sizeof(login), e) == -1)
 		return -1;
@@ -830,7 +836,10 @@ job_prepare(struct job *job, const struct opts *o, int stdin_fd,
 			keep_refused(job, kept, o);
 		return -1;
 	}
-	if (o->read_envelope_from && header_from(job->msg, &hdr_from, e) == -1)
+	if ((o->read_envelope_from || (job->acct != NULL &&
+	    job->acct->from != NULL &&
+	    strcmp(job->acct->from, CONF_FROM_HEADER) == 0)) &&
+	    header_from(job->msg, &hdr_from, e) == -1)
 		return -1;
 	if (from_header_picks && pick_account(job, o, hdr_from, e) == -1)
 		goto out;

@@ -172,6 +172,47 @@ assert_run "--read-envelope-from" 0
 assert_line "sender from the From header" "$OUT" \
     "envelope from: <jane@example.net>"
 
+# from %F: the sender is the From header's address; without one, the
+# login name, with a note.
+printf 'account fromhdr\nhost 127.0.0.1\nport 2525\nfrom %%F\n' \
+    >"$T_DIR/fromhdr.conf"
+printf 'From: Jane <jane@example.net>\nSubject: x\n\nx\n' |
+    run_postie -C "$T_DIR/fromhdr.conf" -a fromhdr -P r@example.com
+assert_run "from %F" 0
+assert_line "from %F: sender from the From header" "$OUT" \
+    "envelope from: <jane@example.net>"
+printf 'Subject: x\n\nx\n' |
+    run_postie -C "$T_DIR/fromhdr.conf" -a fromhdr -P -v r@example.com
+assert_run "from %F, no From header" 0
+assert_contains "from %F, no From header: a note" "$ERR" \
+    "the message has no From address"
+assert_not_contains "from %F, no From header: %F is not the sender" \
+    "$OUT" "envelope from: <%F"
+printf 'From: Jane <jane@example.net>\nSubject: x\n\nx\n' |
+    run_postie -C "$T_DIR/fromhdr.conf" -a fromhdr -P -f me@example.com \
+    r@example.com
+assert_line "from %F: -f still wins" "$OUT" "envelope from: <me@example.com>"
+
+# At most 10000 recipients: 64 when the arguments hold more, 65 when
+# the header does (folded, one address a line); 10000 pass.
+# shellcheck disable=SC2046
+run_postie -C "$C" -P $(seq -f 'r%g@example.com' 1 10001) <"$MSG"
+assert_run "10001 recipient arguments: exit 64" 64 "more than 10000 recipients"
+# shellcheck disable=SC2046
+run_postie -C "$C" -P $(seq -f 'r%g@example.com' 1 10000) <"$MSG"
+assert_run "10000 recipient arguments: exit 0" 0
+assert_eq "10000 recipient arguments: all in the envelope" \
+    "$(grep -c '^envelope to: ' "$OUT")" 10000
+many_to() {
+	printf 'Subject: many\nTo: r0@example.com,\n'
+	seq -f ' r%g@example.com,' 1 "$(($1 - 1))"
+	printf ' r%d@example.com\n\nbody\n' "$1"
+}
+many_to 10000 | run_postie -C "$C" -P -t
+assert_run "10001 header recipients: exit 65" 65 "more than 10000 recipients"
+many_to 9999 | run_postie -C "$C" -P -t
+assert_run "10000 header recipients: exit 0" 0
+
 # From header generated with -F, kept when present.
 run_postie -C "$C" -P -F 'Cron Daemon' r@example.com <"$MSG"
 assert_line "-F in the generated From" "$OUT" \

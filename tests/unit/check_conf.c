@@ -707,8 +707,12 @@ static const struct errcase errcases[] = {
 	    "t:2: text after the closing quote in the value of 'password'",
 	    "hunter2" },
 	{ "account a\nfrom %X@example.org\n",
-	    "t:2: 'from': unknown pattern '%X' (known: %U, %H, %C, %M and %%)",
+	    "t:2: 'from': unknown pattern '%X' (known: %U, %H, %C, %M, %F as the "
+    "whole value and %%)",
 	    NULL },
+	{ "account a\nfrom %F@example.org\n",
+	    "t:2: 'from': unknown pattern '%F' (known: %U, %H, %C, %M, %F as "
+	    "the whole value and %%)", NULL },
 	{ "account a\nfrom joe@100%\n",
 	    "t:2: 'from': '%' at the end of the value; write %% for a literal "
 	    "%", NULL },
@@ -871,7 +875,8 @@ START_TEST(test_from_patterns)
 	    "account auto\nhost h\nauto_from on\nmaildomain example.net\n"
 	    "from ignored@example.org\n"
 	    "account autoc\nhost h\nauto_from\n"
-	    "account autooff\nhost h\nauto_from off\nfrom f@example.org\n");
+	    "account autooff\nhost h\nauto_from off\nfrom f@example.org\n"
+	    "account hdr\nhost h\nfrom %F\n");
 	ck_assert_str_eq(account_of(c, "u")->from, "tester@example.org");
 	snprintf(want, sizeof(want), "tester@%s", host);
 	ck_assert_str_eq(account_of(c, "h")->from, want);
@@ -893,6 +898,8 @@ START_TEST(test_from_patterns)
 	ck_assert_str_eq(account_of(c, "auto")->from, "tester@example.net");
 	snprintf(want, sizeof(want), "tester@%s", canon);
 	ck_assert_str_eq(account_of(c, "autoc")->from, want);
+	/* %F stays for the message's From header (job.c). */
+	ck_assert_str_eq(account_of(c, "hdr")->from, "%F");
 	ck_assert_str_eq(account_of(c, "autooff")->from, "f@example.org");
 	conf_free(c);
 
