@@ -98,6 +98,13 @@ assert_line "scram-sha-256-plus: tls-unique binding" "$SRV_TRANSCRIPT" \
 assert_contains "scram-sha-256-plus: -v names the binding" "$T_DIR/err" \
     "channel binding: tls-unique"
 no_secret "scram-sha-256-plus"
+write_config "auth on" "user $USER" "password wrong-$PASS"
+send
+assert_run "scram-sha-256-plus wrong password: exit 77" 77 \
+    "at AUTH SCRAM-SHA-256-PLUS: 535 5.7.8"
+assert_eq "scram-sha-256-plus wrong password: nothing more delivered" \
+    "$(srv_nmessages)" 1
+no_secret "scram-sha-256-plus wrong password"
 server_stop
 
 # Without -PLUS offered, SCRAM-SHA-256 says it could bind ("y").

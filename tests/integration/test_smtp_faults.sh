@@ -88,7 +88,7 @@ fault "552 at the end of DATA" 65 "552" \
     --reply-at "dot=552 5.3.4 message too big"
 server_stop
 
-fault "over the server's SIZE" 65 "" --size 10
+fault "over the server's SIZE" 65 "exceeds the server's limit of 10" --size 10
 assert_eq "over the server's SIZE: nothing delivered" "$(srv_nmessages)" 0
 server_stop
 
@@ -96,7 +96,7 @@ fault "421 greeting" 75 "421" \
     --reply-at "greeting=421 4.3.2 service not available"
 server_stop
 
-fault "malformed greeting" 76 "" --malformed-greeting
+fault "malformed greeting" 76 "malformed" --malformed-greeting
 server_stop
 
 # A port nobody listens on: the one of a server that has exited.
