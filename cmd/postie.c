@@ -180,6 +180,12 @@ send_mail(const struct opts *o, struct postie_err *e)
 
 	rc = job_prepare(&job, o, STDIN_FILENO, e);
 	print_notes(&job);
+	/*
+	 * Refused at input: kept in the failed store (deliver_job keeps
+	 * what the server refuses).
+	 */
+	if (rc == -1 && e->ex == EX_DATAERR && !o->pretend)
+		(void)deliver_refused(&job, e);
 	if (rc == 0) {
 		if (o->pretend)
 			rc = job_print(&job, stdout, e);
@@ -192,8 +198,6 @@ send_mail(const struct opts *o, struct postie_err *e)
 				flush_after_send(&job);
 		}
 	}
-	if (rc == -1 && e->ex == EX_DATAERR && !o->pretend)
-		(void)deliver_refused(&job, e);
 	job_free(&job);
 	if (rc == -1)
 		return fail(e);

@@ -127,6 +127,33 @@ deliver_rcpts(const struct job *job)
 	return v;
 }
 
+/*
+ * Keep job for rcpts in the failed store after a refusal that is not
+ * temporary; says so in e->msg (e->ex unchanged).  Not kept: e->msg says
+ * why too, and the exit status stays the refusal's.
+ */
+static void
+deliver_keep_failed(struct queue **qp, struct job *job, char *const *rcpts,
+    size_t n, struct postie_err *e)
+{
+	struct postie_err qe;
+	char id[QUEUE_ID_LEN], why[POSTIE_ERR_MSG];
+	int ex = e->ex;
+
+	strlcpy(why, e->msg, sizeof(why));
+	if ((*qp == NULL && deliver_open_queue(qp, &qe) == -1) ||
+	    deliver_keep(*qp, job, rcpts, n, why, 1, id, sizeof(id),
+	    &qe) == -1) {
+		err_setx(e, ex, "%s; and the message could not be kept: %s",
+		    why, qe.msg);
+		return;
+	}
+	err_setx(e, ex, "%s; the message is kept in %s/failed as %s "
+	    "('postie --requeue %s' sends it again)", why, queue_dir(*qp), id,
+	    id);
+	log_note(LOG_WARNING, "%s", e->msg);
+}
+
 int
 deliver_job(struct job *job, FILE *tr, int *queuedp, char *note,
     size_t notesz, struct postie_err *e)
@@ -134,8 +161,8 @@ deliver_job(struct job *job, FILE *tr, int *queuedp, char *note,
 	struct smtp_result res;
 	struct postie_err qe;
 	struct queue *q = NULL;
-	char id[QUEUE_ID_LEN], **rcpts = NULL;
-	size_t n = 0;
+	char id[QUEUE_ID_LEN], **rcpts = NULL, **refused = NULL;
+	size_t n = 0, nrefused = 0;
 	int rv = -1;
 
 	*queuedp = 0;
@@ -147,17 +174,25 @@ deliver_job(struct job *job, FILE *tr, int *queuedp, char *note,
 	if (!job->acct->queue)
 		goto done;
 	if (deliver_accepted(&res)) {
-		/* Delivered to some: keep only those refused for now. */
+		/*
+		 * Delivered to some: those refused for now are queued (below),
+		 * those refused for good kept in failed/ (at done).
+		 */
+		refused = deliver_fails(&res, 0, &nrefused);
 		if ((rcpts = deliver_fails(&res, 1, &n)) == NULL || n == 0)
 			goto done;
 	} else if (e->ex == EX_TEMPFAIL) {
 		if ((rcpts = deliver_rcpts(job)) == NULL)
 			goto done;
 		n = job->rcpts.n;
-	} else
+	} else {
+		/* Refused for good, or not sendable as configured. */
+		if ((rcpts = deliver_rcpts(job)) != NULL)
+			deliver_keep_failed(&q, job, rcpts, job->rcpts.n, e);
 		goto done;
+	}
 
-	if (deliver_open_queue(&q, &qe) == -1 ||
+	if ((q == NULL && deliver_open_queue(&q, &qe) == -1) ||
 	    deliver_keep(q, job, rcpts, n, e->msg, 0, id, sizeof(id),
 	    &qe) == -1) {
 		/* Not kept: the caller must keep it (exit 75). */
@@ -175,6 +210,9 @@ deliver_job(struct job *job, FILE *tr, int *queuedp, char *note,
 		rv = 0;
 	}
 done:
+	if (refused != NULL && nrefused > 0)
+		deliver_keep_failed(&q, job, refused, nrefused, e);
+	free(refused);
 	free(rcpts);
 	queue_close(q);
 	smtp_result_free(&res);

@@ -19,7 +19,10 @@
  * queue on, the message is queued and the call succeeds with *queuedp
  * set and note filled ("queued as ID: <why>; run 'postie -q' ...").
  * Recipients refused for now while others accepted the message are
- * queued alone.  Warnings and the transcript go to tr.
+ * queued alone.  Any other failure still fails the call, but with the
+ * queue on the message (for the recipients that did not get it) is kept
+ * in the failed store, and e->msg says where.  Warnings and the
+ * transcript go to tr.
  */
 int	 deliver_job(struct job *, FILE *tr, int *queuedp, char *note,
 	    size_t notesz, struct postie_err *);
