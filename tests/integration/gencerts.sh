@@ -5,6 +5,7 @@
 #   good.pem/.key     localhost and 127.0.0.1, signed by the test CA
 #   good.sha256       its SHA-256 fingerprint, AA:BB:... (tls_fingerprint)
 #   expired.pem/.key  localhost and 127.0.0.1, valid only in 2020
+#   notyet.pem/.key   localhost and 127.0.0.1, valid only from 2099-12-31
 #   wrongname.pem/.key  other.example, signed by the test CA
 #   selfsigned.pem/.key localhost and 127.0.0.1, signed by itself
 #   other-ca.pem      a second CA that nobody trusts
@@ -116,6 +117,12 @@ EOF
 "$openssl" ca -batch -config ca.cnf -notext -in expired.csr \
     -startdate 20200101000000Z -enddate 20200102000000Z \
     -out expired.pem 2>/dev/null
+key notyet.key
+"$openssl" req -new -key notyet.key -subj /CN=localhost -out notyet.csr \
+    2>/dev/null
+"$openssl" ca -batch -config ca.cnf -notext -in notyet.csr \
+    -startdate 20991231000000Z -enddate 21000101000000Z \
+    -out notyet.pem 2>/dev/null
 
 "$openssl" x509 -in good.pem -noout -fingerprint -sha256 |
     sed 's/^[^=]*=//' > good.sha256

@@ -40,7 +40,15 @@ except ImportError as e:
           (e, sys.executable), file=sys.stderr)
     sys.exit(99)
 
-STAGES = ("greeting", "ehlo", "mail", "rcpt", "data", "dot")
+STAGES = ("greeting", "ehlo", "starttls", "auth", "mail", "rcpt", "data",
+          "dot")
+# --stall-at tls: STARTTLS answered 220, then no handshake.
+STALL_STAGES = STAGES + ("tls",)
+# Where --close-at drops the connection without a reply: before the
+# greeting, after reading EHLO, after reading the client's first TLS
+# handshake bytes, at the command after a successful AUTH, after reading
+# the first line of the message (mid-DATA).
+CLOSE_STAGES = ("greeting", "ehlo", "tls", "auth", "data")
 MECHS = ("PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256",
          "SCRAM-SHA-256-PLUS", "XOAUTH2", "OAUTHBEARER", "EXTERNAL")
 FOREVER = 10 ** 6
@@ -115,6 +123,9 @@ class Handler:
     async def handle_EHLO(self, server, session, envelope, hostname,
                           responses):
         session.host_name = hostname
+        if self.o.close_at == "ehlo":
+            server.hang_up("after EHLO")
+            await asyncio.sleep(FOREVER)
         await self.stall("ehlo")
         reply = self.reply_for("ehlo", hostname)
         if reply:
@@ -196,14 +207,30 @@ class Server(SMTP):
         self.t = transcript
         self.lines = LineLogger(transcript)
         self.nmessages = 0
+        self.raw_tls = False    # STARTTLS answered, handshake not served
 
     def connection_made(self, transport):
         if self.transport is None:
             self.t.line("* ", "connect")
         super().connection_made(transport)
 
+    def hang_up(self, where):
+        """Close the connection at once, without a reply."""
+        self.t.line("* ", "closing " + where)
+        (self._original_transport or self.transport).abort()
+
     def data_received(self, data):
-        self.lines.feed(data)
+        if self.raw_tls:
+            self.t.line("* ", "%d bytes of TLS handshake" % len(data))
+            if self.o.close_at == "tls":
+                self.hang_up("during the TLS handshake")
+                return
+        else:
+            self.lines.feed(data)
+        if (self.o.close_at == "auth" and self.session is not None and
+                self.session.authenticated):
+            self.hang_up("after AUTH, at the next command")
+            return
         super().data_received(data)
 
     def connection_lost(self, error):
@@ -212,6 +239,8 @@ class Server(SMTP):
         super().connection_lost(error)
 
     async def push(self, status):
+        if self.o.delay:
+            await asyncio.sleep(self.o.delay)
         self.t.line("S: ", status)
         await super().push(status)
 
@@ -232,7 +261,28 @@ class Server(SMTP):
             self._writer.write(data)
             await self._writer.drain()
             await asyncio.sleep(FOREVER)
+        if not arg:
+            await self.event_handler.stall("starttls")
+            reply = self.event_handler.reply_for("starttls")
+            if reply:
+                await self.push(reply)
+                return
+        if not arg and (self.o.close_at == "tls" or
+                        self.o.stall_at == "tls"):
+            # Take the client's handshake bytes and serve none.
+            self.raw_tls = True
+            await self.push("220 2.0.0 Ready to start TLS")
+            await self.event_handler.stall("tls")
+            await asyncio.sleep(FOREVER)
         await super().smtp_STARTTLS(arg)
+
+    async def smtp_AUTH(self, arg):
+        await self.event_handler.stall("auth")
+        reply = self.event_handler.reply_for("auth", arg)
+        if reply:
+            await self.push(reply)
+            return
+        await super().smtp_AUTH(arg)
 
     # --- The mechanisms aiosmtpd lacks (auth_NAME, "__" for "-").
 
@@ -407,6 +457,11 @@ class Server(SMTP):
             if reply:
                 await self.push(reply)
                 return
+            if self.o.close_at == "data":
+                await self.push("354 End data with <CR><LF>.<CR><LF>")
+                await self._reader.readuntil(b"\r\n")
+                self.hang_up("mid-DATA")
+                await asyncio.sleep(FOREVER)
         await super().smtp_DATA(arg)
 
 
@@ -426,7 +481,10 @@ class GreetingFault(asyncio.Protocol):
     def connection_made(self, transport):
         self.transport = transport
         self.t.line("* ", "connect")
-        if self.o.malformed_greeting:
+        if self.o.close_at == "greeting":
+            self.t.line("* ", "closing before the greeting")
+            transport.abort()
+        elif self.o.malformed_greeting:
             self.write("2x0 this is not a greeting")
         elif self.reply:
             self.write(self.reply)
@@ -499,10 +557,15 @@ def options(argv):
                    help="do not offer STARTTLS")
     p.add_argument("--starttls-inject", action="store_true",
                    help="answer STARTTLS with two replies in one write")
-    p.add_argument("--stall-at", choices=STAGES,
+    p.add_argument("--stall-at", choices=STALL_STAGES,
                    help="stop answering at this point")
     p.add_argument("--close-after-dot", action="store_true",
                    help="close without a reply after the final dot")
+    p.add_argument("--close-at", choices=CLOSE_STAGES,
+                   help="close the connection without a reply here: "
+                   "before the greeting, after EHLO, during the TLS "
+                   "handshake, at the command after a successful AUTH, "
+                   "mid-DATA")
     p.add_argument("--max-messages", type=int, metavar="N",
                    help="answer MAIL with 421 and close once a connection "
                    "has taken N messages")
@@ -528,6 +591,8 @@ def options(argv):
                    help="offer DSN and accept its MAIL and RCPT parameters")
     p.add_argument("--tls-old", action="store_true",
                    help="accept TLS 1.0 and 1.1 only")
+    p.add_argument("--delay", type=float, default=0, metavar="SECONDS",
+                   help="wait this long before sending each reply")
     o = p.parse_args(argv)
     if (o.starttls or o.implicit_tls) and not (o.cert and o.key):
         p.error("TLS needs --cert and --key")
@@ -552,7 +617,8 @@ async def serve(o):
     for st, _, reply in o.reply_at:
         if st == "greeting":
             greeting_reply = reply
-    if o.malformed_greeting or greeting_reply or o.stall_at == "greeting":
+    if (o.malformed_greeting or greeting_reply or
+            o.stall_at == "greeting" or o.close_at == "greeting"):
         def factory():
             return GreetingFault(o, t, greeting_reply)
     else:

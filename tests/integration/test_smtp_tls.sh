@@ -1,7 +1,8 @@
 #!/bin/sh
 # TLS and the protections around it: certificate verification (CA, host
 # name, dates), fingerprint pinning, a server that does not offer
-# STARTTLS, STARTTLS response injection, AUTH refused over cleartext.
+# STARTTLS, a STARTTLS reply other than 220, STARTTLS response injection,
+# AUTH refused over cleartext.
 # In each failure nothing of the mail transaction may reach the server.
 . "$(dirname "$0")/lib.sh"
 
@@ -53,6 +54,9 @@ no_transaction "wrong host name, host by name"
 cert_case "expired" expired 77 "expired"
 no_transaction "expired"
 
+cert_case "not yet valid" notyet 77 "not yet valid"
+no_transaction "not yet valid"
+
 cert_case "self-signed" selfsigned 77 "self.signed|certificate"
 no_transaction "self-signed"
 
@@ -102,6 +106,25 @@ assert_matches "STARTTLS injection: says injection" "$T_DIR/err" \
     "injection"
 no_transaction "STARTTLS injection"
 server_stop
+
+# STARTTLS offered but answered with something other than 220: no
+# downgrade to cleartext; 4xx is "try later" (75), 5xx is 69.
+for spec in "75|454 4.7.0 TLS not available due to temporary reason" \
+    "69|502 5.5.1 not implemented"; do
+	want=${spec%%|*}
+	reply=${spec#*|}
+	n="STARTTLS answered ${reply%% *}"
+	server_start_tls good --starttls --auth "$USER:$PASS" \
+	    --reply-at "starttls=$reply"
+	write_config "auth plain" "user $USER" "password $PASS"
+	run_postie_within 30 -i rcpt@example.org <"$T_DIR/in.eml"
+	assert_run "$n: exit $want" "$want" "at STARTTLS: $reply"
+	assert_matches "$n: STARTTLS was sent" "$SRV_TRANSCRIPT" "^C: STARTTLS"
+	no_transaction "$n"
+	assert_not_contains "$n: password not printed" "$T_DIR/err" "$PASS"
+	assert_eq "$n: nothing delivered" "$(srv_nmessages)" 0
+	server_stop
+done
 
 # tls off with AUTH: refused unless allow_cleartext_auth.
 server_start --auth "$USER:$PASS" --auth-cleartext
