@@ -222,6 +222,13 @@ job_load_account(struct job *job, const struct opts *o, struct postie_err *e)
 	return pick_account(job, o, o->from, e);
 }
 
+/* The account's from is %F: the sender is the From header's address. */
+static int
+from_is_header(const struct account *a)
+{
+	return a->from != NULL && strcmp(a->from, CONF_FROM_HEADER) == 0;
+}
+
 /* The address of the first mailbox in the From header, or NULL. */
 static int
 header_from(const struct msg *m, char **out, struct postie_err *e)
@@ -362,7 +369,7 @@ choose_sender(struct job *job, const struct opts *o, const char *hdr_from,
 			job_note(job, "--read-envelope-from: the message has "
 			    "no From address");
 	}
-	if (a->from != NULL && strcmp(a->from, CONF_FROM_HEADER) == 0) {
+	if (from_is_header(a)) {
 		if (hdr_from != NULL)
 			return set_sender(job, hdr_from, FROM_HEADER, e);
 		job_note(job, "from %%F in account %s: the message has no "
@@ -836,9 +843,8 @@ job_prepare(struct job *job, const struct opts *o, int stdin_fd,
 			keep_refused(job, kept, o);
 		return -1;
 	}
-	if ((o->read_envelope_from || (job->acct != NULL &&
-	    job->acct->from != NULL &&
-	    strcmp(job->acct->from, CONF_FROM_HEADER) == 0)) &&
+	/* Without --read-envelope-from, the account is chosen by now. */
+	if ((o->read_envelope_from || from_is_header(job->acct)) &&
 	    header_from(job->msg, &hdr_from, e) == -1)
 		return -1;
 	if (from_header_picks && pick_account(job, o, hdr_from, e) == -1)
