@@ -196,6 +196,21 @@ srv_nmessages() {
 	ls "$SRV_RECORD" 2>/dev/null | grep -c '\.json$'
 }
 
+# --- The queue of the test ($POSTIE_QUEUE_DIR, made by t_tmpdir).
+
+# qids [failed]: the ids in the queue (or failed/), one a line.
+qids() {
+	ls "$POSTIE_QUEUE_DIR/${1:+failed/}" 2>/dev/null |
+	    sed -n 's/\.env$//p' | grep -v '^tmp\.'
+}
+nqueued() { qids | grep -c .; }
+nfailed() { qids failed | grep -c .; }
+
+# env_get ID KEY [failed]: a value of ID's envelope file.
+env_get() {
+	sed -n "s/^$2 //p" "$POSTIE_QUEUE_DIR/${3:+failed/}$1.env" 2>/dev/null
+}
+
 # write_config LINE...: the user's config ($HOME/.config/postie/config,
 # mode 600; path in CONFIG) with one account "test", the default, at
 # 127.0.0.1:$SRV_PORT trusting the test CA, logging to $T_DIR/postie.log,

@@ -34,18 +34,6 @@ srv_find() {
 	    "$SRV_RECORD"/*.eml 2>/dev/null
 }
 
-qids() {
-	ls "$QDIR/${1:+failed/}" 2>/dev/null | sed -n 's/\.env$//p' |
-	    grep -v '^tmp\.'
-}
-nqueued() { qids | grep -c .; }
-nfailed() { qids failed | grep -c .; }
-
-# env_get ID KEY [failed]: a value of ID's envelope file.
-env_get() {
-	sed -n "s/^$2 //p" "$QDIR/${3:+failed/}$1.env" 2>/dev/null
-}
-
 # nconnects: connections the last server accepted.
 nconnects() { grep -c '^\* connect' "$SRV_TRANSCRIPT"; }
 

@@ -40,12 +40,6 @@ mkmsg() {
 	sed 's/$/\r/' "$T_DIR/in-$1.eml" >"$T_DIR/want-$1.eml"
 }
 
-# qids: the ids in the queue, one a line.
-qids() {
-	ls "$QDIR" 2>/dev/null | sed -n 's/\.env$//p' | grep -v '^tmp\.'
-}
-nqueued() { qids | grep -c .; }
-
 # srv_tags: the tag of each message the last server accepted, one a line
 # (a tag twice when it was delivered twice).
 srv_tags() {

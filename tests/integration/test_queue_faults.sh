@@ -43,19 +43,6 @@ delivered() {
 	    "$SRV_RECORD"/*.eml 2>/dev/null | grep -c .
 }
 
-# qids [failed]: the ids in the queue (or failed/), one a line.
-qids() {
-	ls "$QDIR/${1:+failed/}" 2>/dev/null | sed -n 's/\.env$//p' |
-	    grep -v '^tmp\.'
-}
-nqueued() { qids | grep -c .; }
-nfailed() { qids failed | grep -c .; }
-
-# env_get ID KEY [failed]: a value of ID's envelope file.
-env_get() {
-	sed -n "s/^$2 //p" "$QDIR/${3:+failed/}$1.env" 2>/dev/null
-}
-
 # srv KIND ARGS...: a server for an account of KIND (plain: no TLS;
 # tls: STARTTLS; auth: STARTTLS and AUTH), with ARGS.
 srv() {
