@@ -1,6 +1,6 @@
 /*
  * postie's main: hardens the process, parses the command line, prepares
- * the job and hands it to submit (or prints it for --pretend).  Prints the
+ * the job and hands it to deliver (or prints it for --pretend).  Prints the
  * one error line and exits with its sysexits(3) code.  Everything that
  * does work lives in src/.
  */
@@ -29,7 +29,6 @@
 #include "job.h"
 #include "opts.h"
 #include "queue.h"
-#include "submit.h"
 
 static const char *
 exit_msg(const struct postie_err *e)
@@ -146,11 +145,11 @@ config_check(const struct opts *o, struct postie_err *e)
 
 /*
  * After a message went out, the smarthost is reachable: deliver what is
- * due in the queue, within a bounded time, quietly unless -v.  Nothing
- * is created when there is no queue yet.
+ * due in the queue for the same config, within a bounded time, quietly
+ * unless -v.  Nothing is created when there is no queue yet.
  */
 static void
-flush_after_send(const struct job *job)
+flush_after_send(const struct job *job, const struct deliver_ctx *ctx)
 {
 	struct deliver_flush f;
 	struct postie_err e;
@@ -163,45 +162,41 @@ flush_after_send(const struct job *job)
 	    stat(dir, &st) == -1 || queue_open(&q, dir, &e) == -1)
 		return;
 	memset(&f, 0, sizeof(f));
+	f.only_config = job->config_arg != NULL ? job->config_arg : "";
 	f.due_only = 1;
 	f.deadline = time(NULL) + AFTER_SEND_FLUSH_SECONDS;
-	f.verbose = job->verbose;
-	f.tr = job->verbose ? stderr : NULL;
-	deliver_flush(q, job->conf, &f, &e);
+	deliver_flush(q, ctx, &f, &e);
 	queue_close(q);
 }
 
 static int
 send_mail(const struct opts *o, struct postie_err *e)
 {
+	struct deliver_ctx ctx;
 	struct job job;
-	char note[POSTIE_ERR_MSG + 128];
-	int rc, queued = 0;
+	int ex, sent;
 
-	rc = job_prepare(&job, o, STDIN_FILENO, e);
+	if (o->pretend) {
+		ex = job_prepare(&job, o, STDIN_FILENO, e);
+		print_notes(&job);
+		if (ex == 0)
+			ex = job_print(&job, stdout, e);
+		job_free(&job);
+		return ex == -1 ? fail(e) : finish_stdout();
+	}
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.verbose = o->verbose;
+	ctx.tr = stderr;
+	ex = deliver_send(o, STDIN_FILENO, &ctx, &job, &sent, e);
 	print_notes(&job);
-	/*
-	 * Refused at input: kept in the failed store (deliver_job keeps
-	 * what the server refuses).
-	 */
-	if (rc == -1 && e->ex == EX_DATAERR && !o->pretend)
-		(void)deliver_refused(&job, e);
-	if (rc == 0) {
-		if (o->pretend)
-			rc = job_print(&job, stdout, e);
-		else {
-			rc = deliver_job(&job, stderr, &queued, note,
-			    sizeof(note), e);
-			if (note[0] != '\0')
-				fprintf(stderr, "postie: %s\n", note);
-			if (rc == 0 && !queued)
-				flush_after_send(&job);
-		}
+	if (e->msg[0] != '\0')
+		fprintf(stderr, "postie: %s\n", e->msg);
+	if (sent) {
+		ctx.tr = o->verbose ? stderr : NULL;
+		flush_after_send(&job, &ctx);
 	}
 	job_free(&job);
-	if (rc == -1)
-		return fail(e);
-	return o->pretend ? finish_stdout() : EX_OK;
+	return ex;
 }
 
 /* mailq, -bp, -q, --requeue. */
@@ -209,13 +204,12 @@ static int
 queue_mode(const struct opts *o, struct postie_err *e)
 {
 	struct deliver_flush f;
+	struct deliver_ctx ctx;
 	struct queue *q = NULL;
-	struct job job;
+	char *only = NULL;
 	int rc = -1;
 
-	memset(&job, 0, sizeof(job));
-	if (o->mode == OPTS_QUEUE_FLUSH && job_load_conf(&job, o, e) == -1)
-		goto done;
+	memset(&f, 0, sizeof(f));
 	if (deliver_open_queue(&q, e) == -1)
 		goto done;
 	switch (o->mode) {
@@ -228,13 +222,25 @@ queue_mode(const struct opts *o, struct postie_err *e)
 			    "it\n", o->queue_id);
 		break;
 	default:
-		memset(&f, 0, sizeof(f));
+		/* -C X -q: only X's messages; -q: each through its own. */
+		if (o->config != NULL &&
+		    job_config_arg(o->config, &only, e) == -1)
+			break;
+		memset(&ctx, 0, sizeof(ctx));
+		ctx.verbose = o->verbose;
+		ctx.tr = stderr;
 		f.only_id = o->queue_id;
-		f.verbose = o->verbose;
-		f.tr = stderr;
+		f.only_config = only;
+		rc = deliver_flush(q, &ctx, &f, e);
+		/*
+		 * Root's flush also delivers the drop spool, with the system
+		 * config only (or the one -C names).
+		 */
+		if (rc == 0 && geteuid() == 0 && o->queue_id == NULL)
+			rc = deliver_flush_drops(&ctx, &f, only != NULL ?
+			    only : SYSCONFDIR "/postie.conf", e);
 		/* Quiet unless -v or something needs attention (cron). */
-		if ((rc = deliver_flush(q, job.conf, &f, e)) == 0 &&
-		    o->verbose)
+		if (rc == 0 && o->verbose)
 			printf("queue %s: %zu delivered, %zu kept for a later "
 			    "try, %zu failed for good, %zu skipped\n",
 			    queue_dir(q), f.sent, f.retry, f.failed,
@@ -242,8 +248,8 @@ queue_mode(const struct opts *o, struct postie_err *e)
 		break;
 	}
 done:
+	free(only);
 	queue_close(q);
-	job_free(&job);
 	if (rc == -1)
 		return fail(e);
 	rc = finish_stdout();

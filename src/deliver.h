@@ -1,7 +1,9 @@
 /*
- * The delivery policy: send now, or keep the message in the queue when
- * the failure is temporary; flush the queue.  Owns the decision of what
- * is kept, retried, failed for good; owns no SMTP and no file format.
+ * Delivery: a message from the command line sent now, or kept; the queue
+ * flushed.  Both paths run the same sessions (submit.c), ask the same
+ * classifier (policy.c) what a failure means, and keep what is not
+ * delivered the same way.  Owns the moves between "sent", "queue" and
+ * "failed/"; owns no SMTP and no file format.
  */
 #ifndef POSTIE_DELIVER_H
 #define POSTIE_DELIVER_H
@@ -9,71 +11,79 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "conf.h"
 #include "err.h"
 #include "job.h"
+#include "opts.h"
 #include "queue.h"
+#include "submit.h"
+
+/* What both paths are given. */
+struct deliver_ctx {
+	const struct submit_connector *conn;	/* NULL: the network */
+	int	 verbose;
+	FILE	*tr;		/* warnings, transcript, one line a message */
+};
 
 /*
- * Submit job.  On a temporary failure (EX_TEMPFAIL) with the account's
- * queue on, the message is queued and the call succeeds with *queuedp
- * set and note filled ("queued as ID: <why>; run 'postie -q' ...").
- * Recipients refused for now while others accepted the message are
- * queued alone.  Any other failure still fails the call, but with the
- * queue on the message (for the recipients that did not get it) is kept
- * in the failed store, and e->msg says where.  Warnings and the
- * transcript go to tr.
+ * Send the message on stdin_fd as the command line o says: prepare it
+ * (job_prepare), then one session with its account's server.  What is
+ * not delivered is kept by policy.h's table: in the queue (temporary or
+ * account failures: the call returns 0 when the account has the queue
+ * on), in failed/ (the message's own failures: the failure's code).  A
+ * message that cannot be prepared is kept as read with its command line:
+ * in the queue, held, when the config cannot be read or the account is
+ * missing; in failed/ when the message, its addresses or the command
+ * line are at fault.  With the queue off nothing is kept and the code is
+ * the failure's.  Returns the exit status; e->msg holds the one line to
+ * print ("" for none), e->ex the status too.  *sentp is set when every
+ * recipient got the message (a flush may follow).
  */
-int	 deliver_job(struct job *, FILE *tr, int *queuedp, char *note,
-	    size_t notesz, struct postie_err *);
+int	 deliver_send(const struct opts *, int stdin_fd,
+	    const struct deliver_ctx *, struct job *, int *sentp,
+	    struct postie_err *);
 
 struct deliver_flush {
 	const char *only_id;	/* flush only ids containing this, or NULL */
+	const char *only_config; /* only messages of this config; "" is the
+				   default lookup; NULL: every config */
+	const char *system_config; /* a drop queue: every message through
+				   this config only; NULL: each its own */
 	int	 due_only;	/* skip messages whose next try is to come */
 	time_t	 deadline;	/* stop starting deliveries after; 0: none */
-	int	 verbose;
-	FILE	*tr;		/* warnings, transcript, one line a message */
 	/* Filled in: */
 	size_t	 sent, retry, failed, skipped;
 	/*
 	 * 0, or the sysexits code of the last message that needs
-	 * attention: moved to failed/, kept for a reason that is not
-	 * temporary (account missing: EX_CONFIG; AUTH or TLS refused:
-	 * EX_NOPERM), or unreadable.
+	 * attention: moved to failed/, or kept for an account fault.
 	 */
 	int	 ex;
 };
 
 /*
- * Try the messages in the queue, oldest first, with each account's
- * current settings (found by name in conf), the messages of one account
- * one after another over one connection (opened when the first of them
- * is due; a connection that cannot be opened is tried once, and its
- * error is every message's; one lost midway is replaced, unless two in
- * a row were lost at their first message).  Delivered: removed.  A
- * failure that is not the message's own (temporary, account missing
- * from conf, AUTH or TLS refused, config): kept with the next try after
- * the backoff.  A permanent failure (EX_NOUSER, EX_DATAERR,
- * EX_UNAVAILABLE), or any failure once the message is older than
- * queue_lifetime: moved to failed/ and logged.  One line on f->tr for
- * each message that needs attention (see ex), for every message when
- * verbose.  Fails only when the queue cannot be read; a message's
- * failure is in the counts and ex.
+ * Try the messages in the queue, oldest first, each through the config
+ * it was queued with (its account's current settings), the messages of
+ * one account over one connection (a connection that cannot be opened is
+ * tried once, and its error is every message's; one lost midway is
+ * replaced, unless two in a row were lost at their first message).  A
+ * message kept before it was prepared is prepared first.  Each outcome
+ * is settled by policy.h's table, as for a direct send.  One line on
+ * ctx->tr for each message that needs attention, for every message when
+ * verbose.  Fails only when the queue cannot be read.
  */
-int	 deliver_flush(struct queue *, const struct conf *,
+int	 deliver_flush(struct queue *, const struct deliver_ctx *,
 	    struct deliver_flush *, struct postie_err *);
 
-/* The queue for an account's job (queue_default_dir). */
-int	 deliver_open_queue(struct queue **, struct postie_err *);
-
 /*
- * job_prepare refused the message for its content (e->ex EX_DATAERR):
- * store job->msg in the failed store with e->msg as the reason, when the
- * account has the queue on, so that a cron job's output is not simply
- * dropped.  On success appends to e->msg where it is kept (e->ex stays
- * EX_DATAERR) and returns 0; returns -1 when nothing was kept (no
- * message, queue off, or the store failed: said in e->msg).
+ * Root's flush of the drop spool (queue_drop_dir, created with mode 1733
+ * when missing): each UID/ directory owned by that uid, not a symbolic
+ * link, is flushed as that user's queue with f->system_config set, so
+ * that no file of the user's (config, passwordeval) is read or run.
+ * The counts of f add up.  Errors: the spool cannot be read.
  */
-int	 deliver_refused(struct job *, struct postie_err *);
+int	 deliver_flush_drops(const struct deliver_ctx *, struct deliver_flush *,
+	    const char *system_config, struct postie_err *);
+
+/* The queue for this user (queue_default_dir). */
+int	 deliver_open_queue(struct queue **, struct postie_err *);
 
 #endif

@@ -140,14 +140,35 @@ job_domain(const struct job *job, char *buf, size_t bufsz,
 	return job_fqdn(buf, bufsz, e);
 }
 
+int
+job_config_arg(const char *path, char **out, struct postie_err *e)
+{
+	char cwd[PATH_MAX];
+
+	if (path[0] == '/')
+		return (*out = xstrdup(path, e)) == NULL ? -1 : 0;
+	if (getcwd(cwd, sizeof(cwd)) == NULL) {
+		err_set(e, EX_OSERR, "-C %s: the working directory", path);
+		return -1;
+	}
+	if (asprintf(out, "%s/%s", cwd, path) == -1) {
+		*out = NULL;
+		err_set(e, EX_OSERR, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 load_conf(struct job *job, const struct opts *o, struct postie_err *e)
 {
 	char path[PATH_MAX];
 
-	if (o->config != NULL)
-		job->config_path = xstrdup(o->config, e);
-	else {
+	if (o->config != NULL) {
+		if ((job->config_path = xstrdup(o->config, e)) == NULL ||
+		    job_config_arg(o->config, &job->config_arg, e) == -1)
+			return -1;
+	} else {
 		if (conf_default_path(path, sizeof(path),
 		    SYSCONFDIR "/postie.conf", e) == -1)
 			return -1;
@@ -330,7 +351,7 @@ set_sender(struct job *job, const char *raw, enum origin orig,
 		free(s);
 		return -1;
 	}
-	job->from = s;
+	job->env.from = s;
 	return 0;
 }
 
@@ -429,7 +450,7 @@ build_recipients(struct job *job, const struct opts *o,
 {
 	const struct account *a = job->acct;
 	struct addr_list hdr = { NULL, 0, 0 }, all = { NULL, 0, 0 };
-	char safe[128], *q;
+	char domain[BOUND_DOMAIN + 1] = "", *q;
 	enum origin orig;
 	size_t i;
 	int rc = -1;
@@ -470,15 +491,20 @@ build_recipients(struct job *job, const struct opts *o,
 			orig = FROM_CONFIG;	/* an alias target */
 		q = NULL;
 		if (!addr_is_qualified(spec)) {
-			if (a->maildomain == NULL || a->maildomain[0] == '\0') {
-				err_sanitize(safe, sizeof(safe), spec,
-				    strlen(spec));
-				err_setx(e, EX_NOUSER, "recipient %s has no "
-				    "domain and no alias; set maildomain or "
-				    "aliases", safe);
-				goto out;
+			if (domain[0] == '\0') {
+				if (job_domain(job, domain, sizeof(domain),
+				    e) == -1)
+					goto out;
+				if (a->maildomain == NULL ||
+				    a->maildomain[0] == '\0')
+					job_note(job, "unqualified recipients "
+					    "get this host's name, %s%s: set "
+					    "maildomain or aliases in account "
+					    "%s", domain, strchr(domain, '.') ==
+					    NULL ? " (which has no dot)" : "",
+					    a->name);
 			}
-			if ((q = addr_qualify(spec, a->maildomain)) == NULL) {
+			if ((q = addr_qualify(spec, domain)) == NULL) {
 				err_set(e, EX_OSERR, "out of memory");
 				goto out;
 			}
@@ -495,7 +521,7 @@ build_recipients(struct job *job, const struct opts *o,
 			free(q);
 			goto out;
 		}
-		if (addr_list_add(&job->rcpts, spec, e) == -1) {
+		if (envelope_add_rcpt(&job->env, spec, e) == -1) {
 			free(q);
 			goto out;
 		}
@@ -592,11 +618,11 @@ set_from_header(struct job *job, const struct opts *o, struct postie_err *e)
 	if (a->set_from_header == SET_FROM_OFF ||
 	    (a->set_from_header == SET_FROM_AUTO && present))
 		return 0;
-	if (job->from[0] == '\0') {
+	if (job->env.from[0] == '\0') {
 		job_note(job, "no From header added: the sender is null");
 		return 0;
 	}
-	if (mailbox(value, sizeof(value) - sizeof("From: "), name, job->from,
+	if (mailbox(value, sizeof(value) - sizeof("From: "), name, job->env.from,
 	    1) == -1) {
 		err_setx(e, EX_USAGE, "the From header would be too long");
 		return -1;
@@ -646,7 +672,7 @@ set_msgid_header(struct job *job, struct postie_err *e)
 	if (!job->acct->set_msgid_header ||
 	    msg_header_find(job->msg, "Message-ID", 0) >= 0)
 		return 0;
-	if ((at = strrchr(job->from, '@')) != NULL && at[1] != '\0' &&
+	if ((at = strrchr(job->env.from, '@')) != NULL && at[1] != '\0' &&
 	    at[1] != '[')
 		strlcpy(domain, at + 1, sizeof(domain));
 	else if (job_domain(job, domain, sizeof(domain), e) == -1)
@@ -780,25 +806,6 @@ edit_headers(struct job *job, const struct opts *o,
 	return 0;
 }
 
-/*
- * The input was refused for its content: hold it in job->msg, with the
- * sender and recipients of the command line as given, so that the caller
- * can store it instead of losing it.
- */
-static void
-keep_refused(struct job *job, struct msg *kept, const struct opts *o)
-{
-	struct postie_err ign;
-	int i;
-
-	job->msg = kept;
-	if (o->from != NULL && job->from == NULL)
-		job->from = strdup(o->from);
-	for (i = 0; i < o->nrcpts; i++)
-		if (addr_list_add(&job->rcpts, o->rcpts[i], &ign) == -1)
-			break;
-}
-
 /* The account's max_message_size, on the message as it would be sent. */
 static int
 check_size(const struct job *job, struct postie_err *e)
@@ -820,29 +827,29 @@ job_prepare(struct job *job, const struct opts *o, int stdin_fd,
     struct postie_err *e)
 {
 	struct addr_list args = { NULL, 0, 0 };
+	struct postie_err ign;
 	struct msg *kept = NULL;
 	char *hdr_from = NULL;
 	int from_header_picks, rc = -1;
 
 	memset(job, 0, sizeof(*job));
 	job->verbose = o->verbose;
+	/* The message first: a config mistake must cost no mail. */
+	if (msg_read_keep(&job->msg, &kept, stdin_fd,
+	    isatty(stdin_fd) && !o->ignore_dots, e) == -1) {
+		err_prefix(e, "reading the message: ");
+		job->msg = kept;
+		/* For the caller who keeps it: the account, when known. */
+		if (kept != NULL && load_conf(job, o, &ign) == 0)
+			(void)pick_account(job, o, o->from, &ign);
+		return -1;
+	}
 	if (load_conf(job, o, e) == -1)
 		return -1;
-	/*
-	 * The account is chosen before reading stdin, so that a config
-	 * mistake costs no input, unless the From header must choose it.
-	 */
 	from_header_picks = o->read_envelope_from && o->account == NULL &&
 	    o->from == NULL;
 	if (!from_header_picks && pick_account(job, o, o->from, e) == -1)
 		return -1;
-	if (msg_read_keep(&job->msg, &kept, stdin_fd,
-	    isatty(stdin_fd) && !o->ignore_dots, e) == -1) {
-		err_prefix(e, "reading the message: ");
-		if (kept != NULL)
-			keep_refused(job, kept, o);
-		return -1;
-	}
 	/* Without --read-envelope-from, the account is chosen by now. */
 	if ((o->read_envelope_from || from_is_header(job->acct)) &&
 	    header_from(job->msg, &hdr_from, e) == -1)
@@ -854,12 +861,13 @@ job_prepare(struct job *job, const struct opts *o, int stdin_fd,
 	    edit_headers(job, o, &args, e) == -1 ||
 	    check_size(job, e) == -1)
 		goto out;
-	job->dsn_notify = o->dsn_notify != NULL ? o->dsn_notify :
-	    job->acct->dsn_notify;
-	job->dsn_return = o->dsn_return != NULL ? o->dsn_return :
-	    job->acct->dsn_return;
-	job->dsn_envid = o->dsn_envid;
-	job->body_type = o->body_type;
+	if (envelope_set(&job->env.dsn_notify, o->dsn_notify != NULL ?
+	    o->dsn_notify : job->acct->dsn_notify, e) == -1 ||
+	    envelope_set(&job->env.dsn_return, o->dsn_return != NULL ?
+	    o->dsn_return : job->acct->dsn_return, e) == -1 ||
+	    envelope_set(&job->env.dsn_envid, o->dsn_envid, e) == -1 ||
+	    envelope_set(&job->env.body_type, o->body_type, e) == -1)
+		goto out;
 	rc = 0;
 out:
 	free(hdr_from);
@@ -886,17 +894,17 @@ job_print(const struct job *job, FILE *fp, struct postie_err *e)
 
 	fprintf(fp, "config file: %s\n", job->config_path);
 	conf_print_account(job->acct, fp);
-	fprintf(fp, "envelope from: <%s>\n", job->from);
-	for (i = 0; i < job->rcpts.n; i++)
-		fprintf(fp, "envelope to: <%s>\n", job->rcpts.v[i].spec);
-	if (job->dsn_notify != NULL)
-		fprintf(fp, "dsn notify: %s\n", job->dsn_notify);
-	if (job->dsn_return != NULL)
-		fprintf(fp, "dsn return: %s\n", job->dsn_return);
-	if (job->dsn_envid != NULL)
-		fprintf(fp, "dsn envid: %s\n", job->dsn_envid);
-	if (job->body_type != NULL)
-		fprintf(fp, "body type: %s\n", job->body_type);
+	fprintf(fp, "envelope from: <%s>\n", job->env.from);
+	for (i = 0; i < job->env.rcpts.n; i++)
+		fprintf(fp, "envelope to: <%s>\n", job->env.rcpts.v[i].spec);
+	if (job->env.dsn_notify != NULL)
+		fprintf(fp, "dsn notify: %s\n", job->env.dsn_notify);
+	if (job->env.dsn_return != NULL)
+		fprintf(fp, "dsn return: %s\n", job->env.dsn_return);
+	if (job->env.dsn_envid != NULL)
+		fprintf(fp, "dsn envid: %s\n", job->env.dsn_envid);
+	if (job->env.body_type != NULL)
+		fprintf(fp, "body type: %s\n", job->env.body_type);
 	fprintf(fp, "%s\n", JOB_PRINT_SEPARATOR);
 	if (msg_emit(job->msg, print_chunk, fp, e) == -1)
 		return -1;
@@ -922,6 +930,7 @@ check_one(FILE *fp, const struct account *a, size_t *n)
 {
 	struct addr_list none = { NULL, 0, 0 };
 	struct postie_err e;
+	char host[HOST_NAME_MAX + 1];
 
 	fputc('\n', fp);
 	conf_print_account(a, fp);
@@ -934,6 +943,15 @@ check_one(FILE *fp, const struct account *a, size_t *n)
 		(*n)++;
 	}
 	addr_list_free(&none);
+	if ((a->maildomain == NULL || a->maildomain[0] == '\0') &&
+	    a->aliases == NULL) {
+		if (job_fqdn(host, sizeof(host), &e) == -1)
+			strlcpy(host, "(unknown)", sizeof(host));
+		fprintf(fp, "warning: neither maildomain nor aliases is set: "
+		    "a bare name such as root is sent to root@%s%s\n", host,
+		    strchr(host, '.') == NULL ? ", a name without a dot" :
+		    "");
+	}
 	if (a->tls_trust_file != NULL &&
 	    strcasecmp(a->tls_trust_file, "system") != 0)
 		check_file(fp, "tls_trust_file", a->tls_trust_file, n);
@@ -1004,7 +1022,7 @@ job_free(struct job *job)
 	if (job->conf != NULL)
 		conf_free(job->conf);
 	free(job->config_path);
-	free(job->from);
-	addr_list_free(&job->rcpts);
+	free(job->config_arg);
+	envelope_free(&job->env);
 	memset(job, 0, sizeof(*job));
 }

@@ -8,8 +8,8 @@
 
 #include <stdio.h>
 
-#include "addr.h"
 #include "conf.h"
+#include "envelope.h"
 #include "err.h"
 #include "msg.h"
 
@@ -19,14 +19,10 @@ struct job {
 	struct conf *conf;		/* owned */
 	const struct account *acct;	/* points into conf */
 	char	*config_path;		/* the file read, owned */
+	char	*config_arg;		/* -C made absolute, NULL: default */
 	struct msg *msg;		/* owned */
-	char	*from;			/* envelope sender, "" = null sender */
-	struct addr_list rcpts;		/* envelope recipients, qualified */
+	struct envelope env;		/* sender, recipients, DSN, BODY */
 	int	 verbose;
-	const char *dsn_notify;		/* from -N or the account, or NULL */
-	const char *dsn_return;		/* from -R or the account, or NULL */
-	const char *dsn_envid;		/* from -V, or NULL */
-	const char *body_type;		/* from -B, or NULL */
 	char	 note[POSTIE_ERR_MSG];	/* for -v: what was ignored, or "" */
 };
 
@@ -56,19 +52,21 @@ int	 job_load_account(struct job *, const struct opts *,
 	    struct postie_err *);
 
 /*
- * Everything before the network: config and account (as above, the From
- * header's address standing in for -f with --read-envelope-from), the
- * message read from stdin_fd (a lone "." ends it only when stdin_fd is a
- * terminal and -i was not given), the envelope sender, the recipients
- * (arguments split as address lists; with -t also those of the headers;
- * aliases; qualification with maildomain) and the header edits (Bcc
- * removal, To, From, Date, Message-ID, qualify_headers).  job is zeroed
- * first; call job_free whatever the result.  On EX_DATAERR job->msg, when
- * not NULL, holds the refused input (the whole of it, see msg_read_keep)
- * and job->acct the account, for deliver_refused.
+ * Everything before the network.  The message is read first, from
+ * stdin_fd (a lone "." ends it only when stdin_fd is a terminal and -i
+ * was not given), so that a config that cannot be read costs no mail.
+ * Then the config and account (as above, the From header's address
+ * standing in for -f with --read-envelope-from), the envelope sender,
+ * the recipients (arguments split as address lists; with -t also those
+ * of the headers; aliases; an unqualified name gets maildomain, else
+ * this host's name) and the header edits (Bcc removal, To, From, Date,
+ * Message-ID, qualify_headers).  job is zeroed first; call job_free
+ * whatever the result.  On failure job->msg, when not NULL, holds the
+ * message as read (for EX_DATAERR at input, the whole refused input,
+ * see msg_read_keep) and job->acct the account when one was chosen, so
+ * that the caller can keep it.
  * Errors: EX_USAGE (bad -f or recipient argument, no recipients, too
- * many), EX_DATAERR (bad message or header address), EX_NOUSER
- * (unqualified recipient without alias or maildomain), EX_CONFIG,
+ * many), EX_DATAERR (bad message or header address), EX_CONFIG,
  * EX_IOERR, EX_CANTCREAT, EX_OSERR.
  */
 int	 job_prepare(struct job *, const struct opts *, int stdin_fd,
@@ -99,6 +97,13 @@ int	 job_print(const struct job *, FILE *, struct postie_err *);
  */
 int	 job_config_check(const struct opts *, FILE *, size_t *nproblems,
 	    struct postie_err *);
+
+/*
+ * The -C path as the queue records it: made absolute against the working
+ * directory, symbolic links not resolved (the name the user gave).
+ * *out is newly allocated.  Errors: EX_OSERR.
+ */
+int	 job_config_arg(const char *path, char **out, struct postie_err *);
 
 void	 job_free(struct job *);
 

@@ -57,10 +57,10 @@ log_kv(char *line, size_t linesz, const char *key, const char *val)
 }
 
 static void
-log_build(char *line, size_t linesz, const struct job *job,
-    const struct smtp_result *res, int ex, const char *errmsg)
+log_build(char *line, size_t linesz, const struct log_attempt *la)
 {
-	const struct account *a = job->acct;
+	const struct account *a = la->acct;
+	const struct envelope *env = la->env;
 	char num[32], rcpts[LOG_LINE];
 	size_t i;
 
@@ -70,31 +70,32 @@ log_build(char *line, size_t linesz, const struct job *job,
 	log_kv(line, linesz, "port", num);
 	log_kv(line, linesz, "tls", a->tls ? "on" : "off");
 	log_kv(line, linesz, "auth",
-	    res != NULL && res->auth_mech[0] != '\0' ? res->auth_mech :
+	    la->auth_mech != NULL && la->auth_mech[0] != '\0' ? la->auth_mech :
 	    (a->auth != AUTH_OFF ? "on" : "off"));
 	if (a->user != NULL)
 		log_kv(line, linesz, "user", a->user);
-	log_kv(line, linesz, "from", job->from != NULL ? job->from : "");
+	log_kv(line, linesz, "from", env != NULL && env->from != NULL ?
+	    env->from : "");
 	rcpts[0] = '\0';
-	for (i = 0; i < job->rcpts.n; i++) {
+	for (i = 0; env != NULL && i < env->rcpts.n; i++) {
 		if (i > 0)
 			strlcat(rcpts, ",", sizeof(rcpts));
-		strlcat(rcpts, job->rcpts.v[i].spec, sizeof(rcpts));
+		strlcat(rcpts, env->rcpts.v[i].spec, sizeof(rcpts));
 	}
 	log_kv(line, linesz, "recipients", rcpts);
-	if (job->msg != NULL) {
-		snprintf(num, sizeof(num), "%lld",
-		    (long long)msg_size(job->msg));
+	if (la->size >= 0) {
+		snprintf(num, sizeof(num), "%lld", la->size);
 		log_kv(line, linesz, "mailsize", num);
 	}
-	if (res != NULL && res->final_code != 0) {
-		snprintf(num, sizeof(num), "%d", res->final_code);
+	if (la->final_code != 0) {
+		snprintf(num, sizeof(num), "%d", la->final_code);
 		log_kv(line, linesz, "smtpstatus", num);
-		log_kv(line, linesz, "smtpmsg", res->final_reply);
+		log_kv(line, linesz, "smtpmsg", la->final_reply != NULL ?
+		    la->final_reply : "");
 	}
-	log_kv(line, linesz, "exitcode", log_exname(ex));
-	if (ex != 0 && errmsg != NULL)
-		log_kv(line, linesz, "error", errmsg);
+	log_kv(line, linesz, "exitcode", log_exname(la->ex));
+	if (la->ex != 0 && la->errmsg != NULL)
+		log_kv(line, linesz, "error", la->errmsg);
 }
 
 /* The time format comes from the user's own config (logfile_time_format). */
@@ -143,19 +144,18 @@ log_file(const struct account *a, const char *line)
 }
 
 void
-log_submission(const struct job *job, const struct smtp_result *res, int ex,
-    const char *errmsg)
+log_submission(const struct log_attempt *la)
 {
 	char line[LOG_LINE];
 
-	if (job == NULL || job->acct == NULL)
+	if (la->acct == NULL)
 		return;
-	log_build(line, sizeof(line), job, res, ex, errmsg);
-	if (job->acct->syslog_facility != -1)
-		syslog(job->acct->syslog_facility |
-		    (ex == 0 ? LOG_INFO : LOG_ERR), "%s", line + 1);
-	if (job->acct->logfile != NULL)
-		log_file(job->acct, line);
+	log_build(line, sizeof(line), la);
+	if (la->acct->syslog_facility != -1)
+		syslog(la->acct->syslog_facility |
+		    (la->ex == 0 ? LOG_INFO : LOG_ERR), "%s", line + 1);
+	if (la->acct->logfile != NULL)
+		log_file(la->acct, line);
 }
 
 void

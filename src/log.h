@@ -6,18 +6,28 @@
 #define POSTIE_LOG_H
 
 #include "conf.h"
-#include "job.h"
-#include "smtp.h"
+#include "envelope.h"
+
+/* One submission attempt, as log_submission records it. */
+struct log_attempt {
+	const struct account *acct;
+	const struct envelope *env;
+	long long size;			/* message bytes, -1: unknown */
+	const char *auth_mech;		/* used, or NULL / "" */
+	int	 final_code;		/* reply to the final dot, 0: none */
+	const char *final_reply;
+	int	 ex;			/* 0 on success */
+	const char *errmsg;		/* the error line, or NULL */
+};
 
 /*
  * Log one submission attempt: host, port, tls, auth, from, recipients,
  * size, the final SMTP status and text, the exit code (0 on success) and,
- * on failure, the error line.  res may be NULL (failed before SMTP).
- * Failures to write the logfile are ignored (the delivery result must
- * not change because of the log).
+ * on failure, the error line, to the account's syslog facility (unless
+ * syslog is off) and logfile.  Failures to write the logfile are ignored
+ * (the delivery result must not change because of the log).
  */
-void	 log_submission(const struct job *, const struct smtp_result *,
-	    int ex, const char *errmsg);
+void	 log_submission(const struct log_attempt *);
 
 /* One line to syslog (LOG_MAIL) at prio; never pass a secret. */
 void	 log_note(int prio, const char *fmt, ...)

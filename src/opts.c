@@ -484,6 +484,8 @@ opts_parse(struct opts *o, int argc, char **argv, struct postie_err *e)
 	int i, dashdash = 0;
 
 	memset(o, 0, sizeof(*o));
+	o->argv = argv;
+	o->argc = argc;
 	o->progname = "postie";
 	if (argc > 0 && argv[0] != NULL && argv[0][0] != '\0') {
 		slash = strrchr(argv[0], '/');

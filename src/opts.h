@@ -50,6 +50,8 @@ struct opts {
 	const char *dsn_notify;		/* -N, upper case, or NULL */
 	char	**rcpts;		/* recipient arguments, as given */
 	int	 nrcpts;
+	char *const *argv;		/* the arguments, argv[0] included */
+	int	 argc;
 };
 
 /*

@@ -30,6 +30,7 @@
 #define QUEUE_BACKOFF_MAX	(4 * 3600)
 
 struct queue {
+	uid_t	 owner;			/* whose queue it is */
 	char	*dir;
 	char	*faileddir;
 	int	 dirfd;
@@ -43,9 +44,38 @@ struct queue_item {
 };
 
 int
+queue_drop_dir(char *buf, size_t bufsz, struct postie_err *e)
+{
+	const char *d;
+	int n;
+
+	if ((d = getenv("POSTIE_DROP_DIR")) != NULL && d[0] == '/')
+		n = snprintf(buf, bufsz, "%s", d);
+	else
+		n = snprintf(buf, bufsz, "%s/spool/postie-users",
+		    LOCALSTATEDIR);
+	if (n < 0 || (size_t)n >= bufsz) {
+		err_setx(e, EX_OSERR, "queue: directory name too long");
+		return -1;
+	}
+	return 0;
+}
+
+/* 1 when path is a directory of ours that we may write in. */
+static int
+queue_dir_ours(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    st.st_uid == geteuid() && access(path, W_OK | X_OK) == 0;
+}
+
+int
 queue_default_dir(char *buf, size_t bufsz, struct postie_err *e)
 {
 	const char *state, *home;
+	char drop[4096];
 	struct passwd *pw;
 	int n;
 
@@ -69,6 +99,19 @@ queue_default_dir(char *buf, size_t bufsz, struct postie_err *e)
 			home = pw->pw_dir;
 		}
 		n = snprintf(buf, bufsz, "%s/.local/state/postie/queue", home);
+		/*
+		 * A home that is not ours, or that we cannot write (www-data
+		 * in /var/www, nobody): nothing is created in it; the
+		 * queue is our directory in the drop spool, which root's
+		 * flush delivers with the system config.
+		 */
+		if (n >= 0 && (size_t)n < bufsz && !queue_dir_ours(buf) &&
+		    !queue_dir_ours(home)) {
+			if (queue_drop_dir(drop, sizeof(drop), e) == -1)
+				return -1;
+			n = snprintf(buf, bufsz, "%s/%u", drop,
+			    (unsigned)geteuid());
+		}
 	}
 	if (n < 0 || (size_t)n >= bufsz) {
 		err_setx(e, EX_OSERR, "queue: directory name too long");
@@ -110,18 +153,19 @@ queue_mkdirs(const char *path, struct postie_err *e)
 }
 
 static int
-queue_opendir(const char *path, struct postie_err *e)
+queue_opendir(const char *path, uid_t owner, struct postie_err *e)
 {
 	struct stat st;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	    O_NOFOLLOW)) == -1) {
 		err_set(e, EX_CANTCREAT, "queue: open %s", path);
 		return -1;
 	}
-	if (fstat(fd, &st) == -1 || st.st_uid != geteuid()) {
+	if (fstat(fd, &st) == -1 || st.st_uid != owner) {
 		err_setx(e, EX_CANTCREAT, "queue: %s is not owned by uid %u",
-		    path, (unsigned)geteuid());
+		    path, (unsigned)owner);
 		close(fd);
 		return -1;
 	}
@@ -136,12 +180,20 @@ queue_opendir(const char *path, struct postie_err *e)
 int
 queue_open(struct queue **qp, const char *dir, struct postie_err *e)
 {
+	return queue_open_owned(qp, dir, geteuid(), e);
+}
+
+int
+queue_open_owned(struct queue **qp, const char *dir, uid_t owner,
+    struct postie_err *e)
+{
 	struct queue *q;
 
 	if ((q = calloc(1, sizeof(*q))) == NULL) {
 		err_set(e, EX_OSERR, "queue");
 		return -1;
 	}
+	q->owner = owner;
 	q->dirfd = q->failedfd = -1;
 	if ((q->dir = strdup(dir)) == NULL ||
 	    asprintf(&q->faileddir, "%s/failed", dir) == -1) {
@@ -149,11 +201,18 @@ queue_open(struct queue **qp, const char *dir, struct postie_err *e)
 		err_set(e, EX_OSERR, "queue");
 		goto fail;
 	}
-	if (queue_mkdirs(q->faileddir, e) == -1)
+	/* Another user's queue is never created here, only opened. */
+	if (owner == geteuid() && queue_mkdirs(q->faileddir, e) == -1)
 		goto fail;
-	if ((q->dirfd = queue_opendir(q->dir, e)) == -1 ||
-	    (q->failedfd = queue_opendir(q->faileddir, e)) == -1)
+	if ((q->dirfd = queue_opendir(q->dir, owner, e)) == -1)
 		goto fail;
+	if ((q->failedfd = queue_opendir(q->faileddir, owner, e)) == -1) {
+		if (owner == geteuid() || errno != ENOENT ||
+		    mkdirat(q->dirfd, "failed", 0700) == -1 ||
+		    (q->failedfd = queue_opendir(q->faileddir, geteuid(),
+		    e)) == -1 || fchown(q->failedfd, owner, (gid_t)-1) == -1)
+			goto fail;
+	}
 	*qp = q;
 	return 0;
 fail:
@@ -184,16 +243,43 @@ queue_close(struct queue *q)
 void
 queue_env_free(struct queue_env *env)
 {
+	size_t i;
+
+	free(env->config);
 	free(env->account);
-	free(env->from);
-	addr_list_free(&env->rcpts);
-	free(env->dsn_notify);
-	free(env->dsn_return);
-	free(env->dsn_envid);
-	free(env->body_type);
+	envelope_free(&env->env);
+	for (i = 0; i < env->argc; i++)
+		free(env->argv[i]);
+	free(env->argv);
 	free(env->last_error);
 	memset(env, 0, sizeof(*env));
 }
+
+int
+queue_env_add_arg(struct queue_env *env, const char *arg,
+    struct postie_err *e)
+{
+	char **v;
+
+	if ((v = reallocarray(env->argv, env->argc + 1, sizeof(*v))) ==
+	    NULL) {
+		err_set(e, EX_OSERR, "queue");
+		return -1;
+	}
+	env->argv = v;
+	if ((v[env->argc] = strdup(arg)) == NULL) {
+		err_set(e, EX_OSERR, "queue");
+		return -1;
+	}
+	env->argc++;
+	return 0;
+}
+
+static const char *const queue_fault_names[] = {
+	[QUEUE_FAULT_NONE] = "none",
+	[QUEUE_FAULT_TEMP] = "temporary",
+	[QUEUE_FAULT_ACCOUNT] = "account",
+};
 
 static void
 queue_new_id(char *id, size_t idsz)
@@ -270,19 +356,31 @@ queue_env_format(const struct queue_env *env, size_t *lenp)
 	if ((fp = open_memstream(&buf, &len)) == NULL)
 		return NULL;
 	fprintf(fp, "%s\n", QUEUE_MAGIC);
+	/* No config line: the default lookup (as in records of 0.1.0). */
+	bad |= queue_env_kv(fp, "config", env->config);
 	bad |= queue_env_kv(fp, "account", env->account);
-	/* The null sender is kept as "<>". */
-	bad |= queue_env_kv(fp, "from", env->from[0] == '\0' ? "<>" :
-	    env->from);
-	for (i = 0; i < env->rcpts.n; i++)
-		bad |= queue_env_kv(fp, "rcpt", env->rcpts.v[i].spec);
-	bad |= queue_env_kv(fp, "dsn_notify", env->dsn_notify);
-	bad |= queue_env_kv(fp, "dsn_return", env->dsn_return);
-	bad |= queue_env_kv(fp, "dsn_envid", env->dsn_envid);
-	bad |= queue_env_kv(fp, "body_type", env->body_type);
+	if (env->raw) {
+		/* from and rcpt, when known, are for mailq only. */
+		fputs("raw 1\n", fp);
+		for (i = 0; i < env->argc; i++)
+			bad |= queue_env_kv(fp, "arg", env->argv[i]);
+		bad |= queue_env_kv(fp, "from", env->env.from);
+	} else {
+		/* The null sender is kept as "<>". */
+		bad |= queue_env_kv(fp, "from", env->env.from == NULL ||
+		    env->env.from[0] == '\0' ? "<>" : env->env.from);
+	}
+	for (i = 0; i < env->env.rcpts.n; i++)
+		bad |= queue_env_kv(fp, "rcpt", env->env.rcpts.v[i].spec);
+	bad |= queue_env_kv(fp, "dsn_notify", env->env.dsn_notify);
+	bad |= queue_env_kv(fp, "dsn_return", env->env.dsn_return);
+	bad |= queue_env_kv(fp, "dsn_envid", env->env.dsn_envid);
+	bad |= queue_env_kv(fp, "body_type", env->env.body_type);
 	fprintf(fp, "created %lld\nnext_try %lld\nattempts %d\nsize %lld\n",
 	    (long long)env->created, (long long)env->next_try, env->attempts,
 	    (long long)env->size);
+	if (env->fault != QUEUE_FAULT_NONE)
+		fprintf(fp, "fault %s\n", queue_fault_names[env->fault]);
 	bad |= queue_env_kv(fp, "last_error", env->last_error);
 	if (fclose(fp) != 0 || bad) {
 		free(buf);
@@ -292,13 +390,23 @@ queue_env_format(const struct queue_env *env, size_t *lenp)
 	return buf;
 }
 
+/* A file root writes in a user's queue belongs to that user. */
+static int
+queue_give(int fd, uid_t owner, const char *name, struct postie_err *e)
+{
+	if (owner == geteuid() || fchown(fd, owner, (gid_t)-1) == 0)
+		return 0;
+	err_set(e, EX_CANTCREAT, "queue: chown %s", name);
+	return -1;
+}
+
 /*
  * Write name in dirfd atomically: a temporary file, fsync, rename,
  * fsync of the directory.
  */
 static int
-queue_write_file(int dirfd, const char *name, const char *buf, size_t len,
-    struct postie_err *e)
+queue_write_file(int dirfd, uid_t owner, const char *name, const char *buf,
+    size_t len, struct postie_err *e)
 {
 	char tmp[QUEUE_ID_LEN + 16];
 	int fd;
@@ -309,7 +417,8 @@ queue_write_file(int dirfd, const char *name, const char *buf, size_t len,
 		err_set(e, EX_CANTCREAT, "queue: create %s", tmp);
 		return -1;
 	}
-	if (queue_write_all(fd, buf, len, e) == -1)
+	if (queue_give(fd, owner, tmp, e) == -1 ||
+	    queue_write_all(fd, buf, len, e) == -1)
 		goto fail;
 	if (fsync(fd) == -1) {
 		err_set(e, EX_IOERR, "queue: fsync %s", tmp);
@@ -338,7 +447,8 @@ fail:
 }
 
 static int
-queue_write_env(int dirfd, const struct queue_env *env, struct postie_err *e)
+queue_write_env(int dirfd, uid_t owner, const struct queue_env *env,
+    struct postie_err *e)
 {
 	char name[QUEUE_ID_LEN + 8], *buf;
 	size_t len;
@@ -349,15 +459,15 @@ queue_write_env(int dirfd, const struct queue_env *env, struct postie_err *e)
 		return -1;
 	}
 	snprintf(name, sizeof(name), "%s.env", env->id);
-	rv = queue_write_file(dirfd, name, buf, len, e);
+	rv = queue_write_file(dirfd, owner, name, buf, len, e);
 	free(buf);
 	return rv;
 }
 
 /* Write ID.msg in dirfd from msg; returns its size in *sizep. */
 static int
-queue_write_msg(int dirfd, const char *id, struct msg *m, off_t *sizep,
-    struct postie_err *e)
+queue_write_msg(int dirfd, uid_t owner, const char *id, struct msg *m,
+    off_t *sizep, struct postie_err *e)
 {
 	char tmp[QUEUE_ID_LEN + 16], name[QUEUE_ID_LEN + 8];
 	struct stat st;
@@ -370,7 +480,8 @@ queue_write_msg(int dirfd, const char *id, struct msg *m, off_t *sizep,
 		err_set(e, EX_CANTCREAT, "queue: create %s", tmp);
 		return -1;
 	}
-	if (msg_emit(m, queue_emit_cb, &fd, e) == -1)
+	if (queue_give(fd, owner, tmp, e) == -1 ||
+	    msg_emit(m, queue_emit_cb, &fd, e) == -1)
 		goto fail;
 	if (fsync(fd) == -1 || fstat(fd, &st) == -1) {
 		err_set(e, EX_IOERR, "queue: fsync %s", tmp);
@@ -402,10 +513,12 @@ queue_store(struct queue *q, int dirfd, struct queue_env *env,
 	char name[QUEUE_ID_LEN + 8];
 
 	queue_new_id(env->id, sizeof(env->id));
-	env->created = env->next_try = time(NULL);
-	if (queue_write_msg(dirfd, env->id, m, &env->size, e) == -1)
+	env->next_try = time(NULL);
+	if (env->created == 0)
+		env->created = env->next_try;
+	if (queue_write_msg(dirfd, q->owner, env->id, m, &env->size, e) == -1)
 		return -1;
-	if (queue_write_env(dirfd, env, e) == -1) {
+	if (queue_write_env(dirfd, q->owner, env, e) == -1) {
 		snprintf(name, sizeof(name), "%s.msg", env->id);
 		unlinkat(dirfd, name, 0);
 		return -1;
@@ -559,21 +672,31 @@ queue_env_parse(char *text, const char *id, struct queue_env *env,
 		if ((val = strchr(line, ' ')) == NULL)
 			continue;
 		*val++ = '\0';
-		if (strcmp(line, "account") == 0)
+		if (strcmp(line, "config") == 0)
+			r |= queue_setstr(&env->config, val);
+		else if (strcmp(line, "account") == 0)
 			r |= queue_setstr(&env->account, val);
+		else if (strcmp(line, "raw") == 0)
+			env->raw = strcmp(val, "1") == 0;
+		else if (strcmp(line, "arg") == 0)
+			r |= queue_env_add_arg(env, val, e);
 		else if (strcmp(line, "from") == 0)
-			r |= queue_setstr(&env->from,
+			r |= queue_setstr(&env->env.from,
 			    strcmp(val, "<>") == 0 ? "" : val);
 		else if (strcmp(line, "rcpt") == 0)
-			r |= addr_list_add(&env->rcpts, val, e);
+			r |= envelope_add_rcpt(&env->env, val, e);
 		else if (strcmp(line, "dsn_notify") == 0)
-			r |= queue_setstr(&env->dsn_notify, val);
+			r |= queue_setstr(&env->env.dsn_notify, val);
 		else if (strcmp(line, "dsn_return") == 0)
-			r |= queue_setstr(&env->dsn_return, val);
+			r |= queue_setstr(&env->env.dsn_return, val);
 		else if (strcmp(line, "dsn_envid") == 0)
-			r |= queue_setstr(&env->dsn_envid, val);
+			r |= queue_setstr(&env->env.dsn_envid, val);
 		else if (strcmp(line, "body_type") == 0)
-			r |= queue_setstr(&env->body_type, val);
+			r |= queue_setstr(&env->env.body_type, val);
+		else if (strcmp(line, "fault") == 0)
+			env->fault = strcmp(val, "account") == 0 ?
+			    QUEUE_FAULT_ACCOUNT : strcmp(val, "temporary") ==
+			    0 ? QUEUE_FAULT_TEMP : QUEUE_FAULT_NONE;
 		else if (strcmp(line, "created") == 0)
 			env->created = (time_t)strtoll(val, NULL, 10);
 		else if (strcmp(line, "next_try") == 0)
@@ -590,8 +713,10 @@ queue_env_parse(char *text, const char *id, struct queue_env *env,
 		err_set(e, EX_OSERR, "queue: %s", id);
 		return -1;
 	}
-	/* No recipients: a message refused at input (deliver_refused). */
-	if (!seen_magic || env->account == NULL || env->from == NULL) {
+	/* A prepared record has an account and a sender. */
+	if (!seen_magic || (!env->raw && (env->account == NULL ||
+	    env->env.from == NULL)) || (env->config != NULL &&
+	    env->config[0] != '/')) {
 		queue_env_free(env);
 		err_setx(e, EX_DATAERR, "queue: %s.env is damaged", id);
 		return -1;
@@ -765,11 +890,21 @@ queue_backoff(int attempts)
 }
 
 int
-queue_item_retry(struct queue_item *it, const char *error,
-    struct postie_err *e)
+queue_item_retry(struct queue_item *it, const struct envelope *keep,
+    const char *error, enum queue_fault fault, struct postie_err *e)
 {
+	struct envelope copy;
 	int rv;
 
+	if (keep != NULL) {
+		if (envelope_copy(&copy, keep, NULL, e) == -1) {
+			queue_item_release(it);
+			return -1;
+		}
+		envelope_free(&it->env.env);
+		it->env.env = copy;
+	}
+	it->env.fault = fault;
 	it->env.attempts++;
 	it->env.next_try = time(NULL) + queue_backoff(it->env.attempts);
 	if (error != NULL && queue_setstr(&it->env.last_error, error) == -1) {
@@ -777,7 +912,7 @@ queue_item_retry(struct queue_item *it, const char *error,
 		queue_item_release(it);
 		return -1;
 	}
-	rv = queue_write_env(it->q->dirfd, &it->env, e);
+	rv = queue_write_env(it->q->dirfd, it->q->owner, &it->env, e);
 	queue_item_release(it);
 	return rv;
 }
@@ -788,7 +923,8 @@ queue_item_retry(struct queue_item *it, const char *error,
  * message in both places, never in neither.
  */
 static int
-queue_move(int fromfd, int tofd, struct queue_env *env, struct postie_err *e)
+queue_move(int fromfd, int tofd, uid_t owner, struct queue_env *env,
+    struct postie_err *e)
 {
 	char name[QUEUE_ID_LEN + 8];
 
@@ -797,7 +933,7 @@ queue_move(int fromfd, int tofd, struct queue_env *env, struct postie_err *e)
 		err_set(e, EX_IOERR, "queue: link %s", name);
 		return -1;
 	}
-	if (fsync(tofd) == -1 || queue_write_env(tofd, env, e) == -1) {
+	if (fsync(tofd) == -1 || queue_write_env(tofd, owner, env, e) == -1) {
 		err_set(e, EX_IOERR, "queue: move %s", env->id);
 		return -1;
 	}
@@ -820,7 +956,8 @@ queue_item_fail(struct queue_item *it, const char *error,
 		queue_item_release(it);
 		return -1;
 	}
-	rv = queue_move(it->q->dirfd, it->q->failedfd, &it->env, e);
+	rv = queue_move(it->q->dirfd, it->q->failedfd, it->q->owner,
+	    &it->env, e);
 	queue_item_release(it);
 	return rv;
 }
@@ -835,7 +972,7 @@ queue_requeue(struct queue *q, const char *id, struct postie_err *e)
 		return -1;
 	env.attempts = 0;
 	env.next_try = time(NULL);
-	rv = queue_move(q->failedfd, q->dirfd, &env, e);
+	rv = queue_move(q->failedfd, q->dirfd, q->owner, &env, e);
 	queue_env_free(&env);
 	return rv;
 }
@@ -875,18 +1012,34 @@ queue_print_dir(struct queue *q, int failed, FILE *out, struct postie_err *e)
 		queue_age(age, sizeof(age), now - env.created);
 		fprintf(out, "%s  age %s  %lld bytes  account %s  from <%s>  "
 		    "attempts %d", env.id, age, (long long)env.size,
-		    env.account, env.from, env.attempts);
+		    env.account != NULL ? env.account : "(to be chosen)",
+		    env.env.from != NULL ? env.env.from : "(to be prepared)",
+		    env.attempts);
 		if (!failed && env.next_try > now) {
 			queue_age(next, sizeof(next), env.next_try - now);
 			fprintf(out, "  next try in %s", next);
 		}
 		fputc('\n', out);
-		fputs(env.rcpts.n > 0 ? "    to" : "    to (no recipients)",
-		    out);
-		for (j = 0; j < env.rcpts.n; j++)
-			fprintf(out, "%s <%s>", j > 0 ? "," : "",
-			    env.rcpts.v[j].spec);
-		fputc('\n', out);
+		fprintf(out, "    config %s\n", env.config != NULL ?
+		    env.config : "(the default lookup)");
+		if (env.raw) {
+			fputs("    command line:", out);
+			for (j = 0; j < env.argc; j++)
+				fprintf(out, " %s", env.argv[j]);
+			fputc('\n', out);
+		}
+		{
+			fputs(env.env.rcpts.n > 0 ? "    to" :
+			    "    to (no recipients)", out);
+			for (j = 0; j < env.env.rcpts.n; j++)
+				fprintf(out, "%s <%s>", j > 0 ? "," : "",
+				    env.env.rcpts.v[j].spec);
+			fputc('\n', out);
+		}
+		if (!failed && env.fault == QUEUE_FAULT_ACCOUNT)
+			fprintf(out, "    held: the account or its config "
+			    "needs fixing (account %s)\n", env.account !=
+			    NULL ? env.account : "not chosen");
 		if (env.last_error != NULL)
 			fprintf(out, "    %s: %s\n", failed ? "failed" :
 			    "last error", env.last_error);

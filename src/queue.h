@@ -16,35 +16,54 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "addr.h"
+#include "envelope.h"
 #include "err.h"
 #include "msg.h"
 
 #define QUEUE_ID_LEN	32
 
-/* The envelope and retry state of one queued message. */
+/* Why a message waits: the class of its last failure. */
+enum queue_fault {
+	QUEUE_FAULT_NONE = 0,	/* not tried yet */
+	QUEUE_FAULT_TEMP,	/* temporary: retried with backoff */
+	QUEUE_FAULT_ACCOUNT	/* the account or config needs fixing */
+};
+
+/*
+ * The record of one queued message: the configuration and account it came
+ * through, its envelope, and the retry state.  A message kept before it
+ * could be prepared (the config could not be read, or the input was
+ * refused) is "raw": it holds the command line instead of an envelope,
+ * and ID.msg holds the message as read; it is prepared at flush.
+ */
 struct queue_env {
 	char	 id[QUEUE_ID_LEN];
-	char	*account;		/* account name at queue time */
-	char	*from;			/* envelope sender, "" null sender */
-	struct addr_list rcpts;
-	char	*dsn_notify;
-	char	*dsn_return;
-	char	*dsn_envid;
-	char	*body_type;
+	char	*config;		/* absolute -C path; NULL: default */
+	char	*account;		/* account name, or NULL (raw) */
+	struct envelope env;		/* from is NULL when raw */
+	int	 raw;			/* not prepared: argv holds the call */
+	char	**argv;			/* raw: the arguments after argv[0] */
+	size_t	 argc;
 	time_t	 created;
 	time_t	 next_try;		/* not before this time */
 	int	 attempts;
+	enum queue_fault fault;
 	char	*last_error;		/* sanitized, or NULL */
 	off_t	 size;			/* bytes of ID.msg */
 };
+
+/* Append a copy of arg to env->argv.  Errors: EX_OSERR. */
+int	 queue_env_add_arg(struct queue_env *, const char *arg,
+	    struct postie_err *);
 
 struct queue;
 
 /*
  * The queue directory: $POSTIE_QUEUE_DIR when set to an absolute path;
  * else for root LOCALSTATEDIR/spool/postie, otherwise
- * $XDG_STATE_HOME/postie/queue (default ~/.local/state/postie/queue).
+ * $XDG_STATE_HOME/postie/queue (default ~/.local/state/postie/queue),
+ * but for a user whose home is not theirs or not writable (and has no
+ * queue there yet), UID/ in the drop spool (queue_drop_dir).
  */
 int	 queue_default_dir(char *buf, size_t bufsz, struct postie_err *);
 
@@ -53,11 +72,27 @@ int	 queue_default_dir(char *buf, size_t bufsz, struct postie_err *);
  * Errors: EX_CANTCREAT, EX_OSERR.
  */
 int	 queue_open(struct queue **, const char *dir, struct postie_err *);
+/*
+ * Open the existing queue at dir of user owner (root delivering a drop
+ * queue): directories not followed through symbolic links and owned by
+ * owner; what is written there is given to owner.
+ */
+int	 queue_open_owned(struct queue **, const char *dir, uid_t owner,
+	    struct postie_err *);
+
+/*
+ * The drop spool: $POSTIE_DROP_DIR when absolute, else
+ * LOCALSTATEDIR/spool/postie-users (mode 1733, made by make install and
+ * by root's flush).  It holds, as UID/, the queue of each user whose home
+ * is not theirs or not writable.
+ */
+int	 queue_drop_dir(char *buf, size_t bufsz, struct postie_err *);
 const char *queue_dir(const struct queue *);
 void	 queue_close(struct queue *);
 
 /*
- * Store msg with env (env->id, created, next_try and size are filled in).
+ * Store msg with env (env->id, next_try, size and, when 0, created are
+ * filled in).
  * When this returns 0 the message is on disk for good.  Errors:
  * EX_CANTCREAT, EX_IOERR (disk full: nothing is left behind).
  */
@@ -95,10 +130,12 @@ int	 queue_item_msgfd(struct queue_item *, struct postie_err *);
 int	 queue_item_done(struct queue_item *, struct postie_err *);
 /*
  * Failed for now: attempts + 1, next try after the backoff, the error
- * kept; then release.
+ * and fault kept; when keep is not NULL the record's recipients become
+ * keep's (those delivered or failed meanwhile are dropped).  Then
+ * release.
  */
-int	 queue_item_retry(struct queue_item *, const char *error,
-	    struct postie_err *);
+int	 queue_item_retry(struct queue_item *, const struct envelope *keep,
+	    const char *error, enum queue_fault, struct postie_err *);
 /* Failed for good: move both files to failed/ with the error; release. */
 int	 queue_item_fail(struct queue_item *, const char *error,
 	    struct postie_err *);

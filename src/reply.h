@@ -11,7 +11,30 @@
 #include "bounds.h"
 #include "err.h"
 #include "io.h"
-#include "smtp.h"
+
+/*
+ * Where a submission is: the stages of the SMTP session (smtp.c changes
+ * them), SMTP_NONE before any connection (reading the message, the
+ * config), SMTP_CONNECT while connecting.
+ */
+enum smtp_stage {
+	SMTP_NONE = 0,
+	SMTP_CONNECT,
+	SMTP_GREETING,
+	SMTP_EHLO,
+	SMTP_HELO,
+	SMTP_STARTTLS,
+	SMTP_TLS,
+	SMTP_EHLO_TLS,
+	SMTP_AUTH,
+	SMTP_MAIL,
+	SMTP_RCPT,
+	SMTP_DATA,
+	SMTP_DATA_END,		/* the reply to the final dot */
+	SMTP_RSET,
+	SMTP_QUIT,
+	SMTP_DONE
+};
 
 /* Zero-initialise before first use; reply_free releases the lines. */
 struct reply {

@@ -56,9 +56,11 @@ struct session {
 	int	 need_rset;		/* a transaction may still be open */
 	char	 greeting[POSTIE_ERR_MSG];
 	char	 mech[32];		/* AUTH mechanism used */
+	enum smtp_stage fail_stage;	/* of the refusal, SMTP_NONE: none */
 };
 
 static const char *const stage_names[] = {
+	[SMTP_NONE] = "before the session",
 	[SMTP_CONNECT] = "connect",
 	[SMTP_GREETING] = "greeting",
 	[SMTP_EHLO] = "EHLO",
@@ -195,6 +197,7 @@ check_reply(struct session *s, struct postie_err *err)
 
 	if ((ex = reply_exitcode(s->stage, &s->r)) == 0)
 		return 0;
+	s->fail_stage = s->stage;
 	if (ex == EX_PROTOCOL)
 		err_setx(err, ex, "at %s: unexpected reply: %s", s->where,
 		    s->r.text);
@@ -780,10 +783,10 @@ mail_params(struct session *s, const struct smtp_txn *t, char *params,
 		snprintf(num, sizeof(num), " SIZE=%llu", size);
 		strlcat(params, num, paramsz);
 	}
-	if (t->body_type != NULL) {
-		if (strcasecmp(t->body_type, "8BITMIME") == 0)
+	if (t->env->body_type != NULL) {
+		if (strcasecmp(t->env->body_type, "8BITMIME") == 0)
 			body = "8BITMIME";
-		else if (strcasecmp(t->body_type, "7BIT") == 0)
+		else if (strcasecmp(t->env->body_type, "7BIT") == 0)
 			body = "7BIT";
 		else {
 			err_setx(err, EX_USAGE, "bad body type (use 7BIT or "
@@ -797,11 +800,11 @@ mail_params(struct session *s, const struct smtp_txn *t, char *params,
 		strlcat(params, " BODY=", paramsz);
 		strlcat(params, body, paramsz);
 	}
-	if (addr_needs_utf8(t->from))
-		utf8 = t->from;
-	for (i = 0; utf8 == NULL && i < t->nrcpts; i++)
-		if (addr_needs_utf8(t->rcpts[i]))
-			utf8 = t->rcpts[i];
+	if (addr_needs_utf8(t->env->from))
+		utf8 = t->env->from;
+	for (i = 0; utf8 == NULL && i < t->env->rcpts.n; i++)
+		if (addr_needs_utf8(t->env->rcpts.v[i].spec))
+			utf8 = t->env->rcpts.v[i].spec;
 	if (utf8 != NULL) {
 		if (!s->caps.smtputf8) {
 			err_setx(err, EX_UNAVAILABLE, "at %s: address <%s> "
@@ -811,36 +814,37 @@ mail_params(struct session *s, const struct smtp_txn *t, char *params,
 		}
 		strlcat(params, " SMTPUTF8", paramsz);
 	}
-	if (t->dsn_notify != NULL && !dsn_notify_ok(t->dsn_notify)) {
+	if (t->env->dsn_notify != NULL && !dsn_notify_ok(t->env->dsn_notify)) {
 		err_setx(err, EX_USAGE, "bad DSN notify value (use NEVER, or "
 		    "SUCCESS, FAILURE and DELAY separated by commas)");
 		return -1;
 	}
-	if (t->dsn_return != NULL && strcasecmp(t->dsn_return, "FULL") != 0 &&
-	    strcasecmp(t->dsn_return, "HDRS") != 0) {
+	if (t->env->dsn_return != NULL &&
+	    strcasecmp(t->env->dsn_return, "FULL") != 0 &&
+	    strcasecmp(t->env->dsn_return, "HDRS") != 0) {
 		err_setx(err, EX_USAGE, "bad DSN return value (use FULL or "
 		    "HDRS)");
 		return -1;
 	}
-	if (t->dsn_envid != NULL && xtext(envid, sizeof(envid),
-	    t->dsn_envid) == -1) {
+	if (t->env->dsn_envid != NULL && xtext(envid, sizeof(envid),
+	    t->env->dsn_envid) == -1) {
 		err_setx(err, EX_USAGE, "DSN envelope id longer than %d "
 		    "characters", BOUND_DSN_ENVID);
 		return -1;
 	}
 	if (!s->caps.dsn) {
-		if (t->dsn_notify != NULL || t->dsn_return != NULL ||
-		    t->dsn_envid != NULL)
+		if (t->env->dsn_notify != NULL || t->env->dsn_return != NULL ||
+		    t->env->dsn_envid != NULL)
 			trace(s, SMTP_DIR_INFO, "the server does not offer "
 			    "DSN; DSN parameters not sent");
 		return 0;
 	}
-	if (t->dsn_return != NULL) {
+	if (t->env->dsn_return != NULL) {
 		strlcat(params, " RET=", paramsz);
-		strlcat(params, strcasecmp(t->dsn_return, "FULL") == 0 ?
+		strlcat(params, strcasecmp(t->env->dsn_return, "FULL") == 0 ?
 		    "FULL" : "HDRS", paramsz);
 	}
-	if (t->dsn_envid != NULL) {
+	if (t->env->dsn_envid != NULL) {
 		strlcat(params, " ENVID=", paramsz);
 		strlcat(params, envid, paramsz);
 	}
@@ -851,21 +855,26 @@ static int
 send_rcpt(struct session *s, const struct smtp_txn *t, const char *rcpt,
     struct postie_err *err)
 {
-	if (s->caps.dsn && t->dsn_notify != NULL)
+	if (s->caps.dsn && t->env->dsn_notify != NULL)
 		return send_cmd(s, err, "RCPT TO:<%s> NOTIFY=%s", rcpt,
-		    t->dsn_notify);
+		    t->env->dsn_notify);
 	return send_cmd(s, err, "RCPT TO:<%s>", rcpt);
 }
 
-/* Note the reply to RCPT TO rcpt in res. */
+/* Note the reply to RCPT TO for recipient i of t in t->env and res. */
 static int
-record_rcpt(struct session *s, const char *rcpt, struct smtp_result *res,
-    struct postie_err *err)
+record_rcpt(struct session *s, const struct smtp_txn *t, size_t i,
+    struct smtp_result *res, struct postie_err *err)
 {
+	const char *rcpt = t->env->rcpts.v[i].spec;
 	struct smtp_rcpt_fail *f;
 	int ex;
 
-	if ((ex = reply_exitcode(SMTP_RCPT, &s->r)) == 0) {
+	ex = reply_exitcode(SMTP_RCPT, &s->r);
+	if (envelope_mark(t->env, i, s->r.code, ex, ex != 0 ? s->r.text :
+	    NULL, err) == -1)
+		return -1;
+	if (ex == 0) {
 		res->naccepted++;
 		return 0;
 	}
@@ -951,8 +960,8 @@ stage_envelope(struct session *s, const struct smtp_txn *t,
 {
 	char params[SMTP_CMD_MAX], detail[BOUND_PATH * 4 + 3];
 	struct postie_err mailerr = { 0, "" };
-	char *const *rcpts = t->rcpts;
-	size_t i, nrcpts = t->nrcpts;
+	const struct addr_list *rcpts = &t->env->rcpts;
+	size_t i, nrcpts = rcpts->n;
 	int pipe = s->caps.pipelining, mail_ok, reset = s->need_rset;
 
 	set_stage(s, SMTP_MAIL, NULL);
@@ -966,7 +975,7 @@ stage_envelope(struct session *s, const struct smtp_txn *t,
 			return -1;
 		set_stage(s, SMTP_MAIL, NULL);
 	}
-	if (send_cmd(s, err, "MAIL FROM:<%s>%s", t->from, params) == -1)
+	if (send_cmd(s, err, "MAIL FROM:<%s>%s", t->env->from, params) == -1)
 		return -1;
 	s->need_rset = 1;
 	if (!pipe) {
@@ -976,21 +985,22 @@ stage_envelope(struct session *s, const struct smtp_txn *t,
 			return -1;
 	}
 	for (i = 0; i < nrcpts; i++) {
-		snprintf(detail, sizeof(detail), "<%s>", rcpts[i]);
+		snprintf(detail, sizeof(detail), "<%s>", rcpts->v[i].spec);
 		set_stage(s, SMTP_RCPT, detail);
-		if (send_rcpt(s, t, rcpts[i], err) == -1)
+		if (send_rcpt(s, t, rcpts->v[i].spec, err) == -1)
 			return -1;
 		if (pipe)
 			continue;
 		if (flush(s, err) == -1 ||
 		    read_reply(s, SMTP_RCPT, detail, err) == -1 ||
-		    record_rcpt(s, rcpts[i], res, err) == -1)
+		    record_rcpt(s, t, i, res, err) == -1)
 			return -1;
 	}
 	if (!pipe) {
 		if (res->naccepted == 0) {
 			rset(s);
 			rcpt_error(res, nrcpts, err);
+			s->fail_stage = SMTP_RCPT;
 			return -1;
 		}
 		return command(s, SMTP_DATA, NULL, "DATA", err);
@@ -1003,10 +1013,10 @@ stage_envelope(struct session *s, const struct smtp_txn *t,
 		return -1;
 	mail_ok = check_reply(s, &mailerr) == 0;
 	for (i = 0; i < nrcpts; i++) {
-		snprintf(detail, sizeof(detail), "<%s>", rcpts[i]);
+		snprintf(detail, sizeof(detail), "<%s>", rcpts->v[i].spec);
 		if (read_reply(s, SMTP_RCPT, detail, err) == -1)
 			goto lost;
-		if (mail_ok && record_rcpt(s, rcpts[i], res, err) == -1)
+		if (mail_ok && record_rcpt(s, t, i, res, err) == -1)
 			return -1;
 	}
 	if (read_reply(s, SMTP_DATA, NULL, err) == -1)
@@ -1015,17 +1025,22 @@ stage_envelope(struct session *s, const struct smtp_txn *t,
 		if (reply_class(&s->r) == 3)
 			data_abort(s);
 		rset(s);
-		if (!mail_ok)
+		if (!mail_ok) {
 			*err = mailerr;
-		else
+			s->fail_stage = SMTP_MAIL;
+		} else {
 			rcpt_error(res, nrcpts, err);
+			s->fail_stage = SMTP_RCPT;
+		}
 		return -1;
 	}
 	return check_reply(s, err);
 lost:
 	/* MAIL got 421 and the server went away: say what it said. */
-	if (!mail_ok && s->closing)
+	if (!mail_ok && s->closing) {
 		*err = mailerr;
+		s->fail_stage = SMTP_MAIL;
+	}
 	return -1;
 }
 
@@ -1110,17 +1125,17 @@ txn_check(const struct smtp_txn *t, struct postie_err *err)
 {
 	size_t i;
 
-	if (t->nrcpts == 0) {
+	if (t->env->rcpts.n == 0) {
 		err_setx(err, EX_USAGE, "no recipients");
 		return -1;
 	}
-	if (t->from == NULL || has_ctl(t->from)) {
+	if (t->env->from == NULL || has_ctl(t->env->from)) {
 		err_setx(err, EX_DATAERR, "sender address holds control "
 		    "characters");
 		return -1;
 	}
-	for (i = 0; i < t->nrcpts; i++) {
-		if (has_ctl(t->rcpts[i])) {
+	for (i = 0; i < t->env->rcpts.n; i++) {
+		if (has_ctl(t->env->rcpts.v[i].spec)) {
 			err_setx(err, EX_DATAERR, "recipient address holds "
 			    "control characters");
 			return -1;
@@ -1136,46 +1151,17 @@ transaction(struct session *s, const struct smtp_txn *t,
 {
 	int rv;
 
+	s->fail_stage = SMTP_NONE;
+	if (envelope_reset(t->env, err) == -1)
+		return -1;
 	rv = stage_envelope(s, t, res, err);
 	if (rv == 0)
 		rv = stage_data(s, t->msg, res, quit_after, err);
 	if (rv == 0 && res->nfails > 0) {
-		rcpt_error(res, t->nrcpts, err);
+		rcpt_error(res, t->env->rcpts.n, err);
+		s->fail_stage = SMTP_RCPT;
 		rv = -1;
 	}
-	return rv;
-}
-
-int
-smtp_submit(struct io *io, const struct smtp_params *p, const char *from,
-    char *const *rcpts, size_t nrcpts, struct msg *msg,
-    struct smtp_result *res, struct postie_err *err)
-{
-	struct smtp_txn t;
-	struct session s;
-	int rv;
-
-	memset(res, 0, sizeof(*res));
-	memset(&t, 0, sizeof(t));
-	t.from = from;
-	t.rcpts = rcpts;
-	t.nrcpts = nrcpts;
-	t.msg = msg;
-	if (session_init(&s, io, p, err) == -1)
-		return -1;
-	t.dsn_notify = p->dsn_notify;
-	t.dsn_return = p->dsn_return;
-	t.dsn_envid = p->dsn_envid;
-	t.body_type = p->body_type;
-	if (txn_check(&t, err) == -1)
-		return -1;
-	rv = session_open(&s, 1, err);
-	if (rv == 0)
-		rv = transaction(&s, &t, res, 1, err);
-	quit(&s);
-	res->tls = s.tls;
-	strlcpy(res->auth_mech, s.mech, sizeof(res->auth_mech));
-	session_free(&s);
 	return rv;
 }
 
@@ -1185,11 +1171,13 @@ struct smtp_session {
 
 int
 smtp_session_open(struct smtp_session **sp, struct io *io,
-    const struct smtp_params *p, struct postie_err *err)
+    const struct smtp_params *p, enum smtp_stage *stagep,
+    struct postie_err *err)
 {
 	struct smtp_session *ss;
 
 	*sp = NULL;
+	*stagep = SMTP_CONNECT;
 	if ((ss = calloc(1, sizeof(*ss))) == NULL) {
 		err_set(err, EX_OSERR, "smtp session");
 		return -1;
@@ -1199,6 +1187,7 @@ smtp_session_open(struct smtp_session **sp, struct io *io,
 		return -1;
 	}
 	if (session_open(&ss->s, 1, err) == -1) {
+		*stagep = ss->s.stage;
 		smtp_session_close(ss);
 		return -1;
 	}
@@ -1212,17 +1201,25 @@ smtp_session_send(struct smtp_session *ss, const struct smtp_txn *t,
 {
 	struct session *s = &ss->s;
 
+	int rv;
+
 	memset(res, 0, sizeof(*res));
 	res->tls = s->tls;
 	strlcpy(res->auth_mech, s->mech, sizeof(res->auth_mech));
+	res->stage = SMTP_MAIL;
 	if (!smtp_session_usable(ss)) {
 		err_setx(err, EX_TEMPFAIL, "at %s: the connection can take "
 		    "no more mail", s->where);
 		return -1;
 	}
-	if (txn_check(t, err) == -1)
+	if (txn_check(t, err) == -1) {
+		res->stage = SMTP_NONE;
 		return -1;
-	return transaction(s, t, res, 0, err);
+	}
+	rv = transaction(s, t, res, t->last, err);
+	res->stage = rv == 0 ? SMTP_DONE : s->fail_stage != SMTP_NONE ?
+	    s->fail_stage : s->stage;
+	return rv;
 }
 
 int

@@ -11,27 +11,11 @@
 #include <stdio.h>
 
 #include "conf.h"
+#include "envelope.h"
 #include "err.h"
 #include "io.h"
 #include "msg.h"
-
-enum smtp_stage {
-	SMTP_CONNECT = 0,
-	SMTP_GREETING,
-	SMTP_EHLO,
-	SMTP_HELO,
-	SMTP_STARTTLS,
-	SMTP_TLS,
-	SMTP_EHLO_TLS,
-	SMTP_AUTH,
-	SMTP_MAIL,
-	SMTP_RCPT,
-	SMTP_DATA,
-	SMTP_DATA_END,		/* the reply to the final dot */
-	SMTP_RSET,
-	SMTP_QUIT,
-	SMTP_DONE
-};
+#include "reply.h"
 
 /* "MAIL FROM", "RCPT TO", "end of DATA", ... for messages. */
 const char *smtp_stage_name(enum smtp_stage);
@@ -64,12 +48,6 @@ struct smtp_params {
 	 */
 	void	(*trace)(void *arg, enum smtp_dir, const char *line);
 	void	*trace_arg;
-	/* DSN (RFC 3461): NULL when not asked for. */
-	const char *dsn_notify;		/* "SUCCESS,FAILURE", "NEVER" */
-	const char *dsn_return;		/* "FULL" or "HDRS" */
-	const char *dsn_envid;
-	/* BODY= from -B ("8BITMIME", "7BIT") or NULL: decided from msg. */
-	const char *body_type;
 };
 
 /* One rejected recipient. */
@@ -88,38 +66,20 @@ struct smtp_result {
 	size_t	 nfails;
 	int	 tls;			/* TLS was in use */
 	char	 auth_mech[32];		/* mechanism used, "" when none */
+	enum smtp_stage stage;		/* where it failed; SMTP_DONE: not */
 };
 
 /*
- * Run one submission: greeting, EHLO (HELO after a 5xx), STARTTLS when
- * configured, AUTH when configured, MAIL/RCPT/DATA (pipelined when
- * offered), the message CRLF-encoded and dot-stuffed, QUIT.  Recipients
- * rejected while others are accepted are listed in res->fails and make the
- * call fail with the worst of their codes after the message was sent to
- * the others.  Errors carry the stage and the server's reply
- * ("at RCPT TO <a@b>: 550 5.1.1 unknown user"); codes: EX_TEMPFAIL (4xx,
- * connection lost, timeout), EX_UNAVAILABLE, EX_NOUSER, EX_DATAERR,
- * EX_NOPERM (auth, TLS policy), EX_PROTOCOL (malformed reply, STARTTLS
- * injection), EX_SOFTWARE.  res is always filled as far as it got.
- */
-int	 smtp_submit(struct io *, const struct smtp_params *, const char *from,
-	    char *const *rcpts, size_t nrcpts, struct msg *,
-	    struct smtp_result *, struct postie_err *);
-
-/*
- * Several messages over one connection (a queue flush): open once, one
- * transaction per message, close.  A transaction takes its DSN and BODY
- * settings from struct smtp_txn; those of smtp_params are smtp_submit's.
+ * A session: open once (greeting, EHLO, STARTTLS, AUTH), one transaction
+ * per message, close.  A one-shot send is open, one send with last set,
+ * close.  The transaction's sender, recipients, DSN and BODY settings
+ * (RFC 3461, 6152: BODY= from -B, or 8BITMIME decided from the message)
+ * come from the envelope, whose recipients' states it records.
  */
 struct smtp_txn {
-	const char *from;
-	char *const *rcpts;
-	size_t	 nrcpts;
+	struct envelope *env;
 	struct msg *msg;
-	const char *dsn_notify;		/* as in smtp_params, or NULL */
-	const char *dsn_return;
-	const char *dsn_envid;
-	const char *body_type;
+	int	 last;		/* no message follows: QUIT goes with the dot */
 };
 
 struct smtp_session;
@@ -127,15 +87,29 @@ struct smtp_session;
 /*
  * Greeting, EHLO (HELO after a 5xx), STARTTLS and AUTH as configured.  io
  * and p must outlive the session; the session does not free io.  On
- * failure QUIT has been sent when the stream allowed it, *sp is NULL and
- * the codes are smtp_submit's.
+ * failure QUIT has been sent when the stream allowed it, *sp is NULL,
+ * *stagep says where it failed, and the error carries the stage and the
+ * server's reply.  Codes: EX_TEMPFAIL (4xx, connection lost, timeout),
+ * EX_UNAVAILABLE (5xx greeting or EHLO, no STARTTLS), EX_NOPERM (AUTH
+ * refused, AUTH over cleartext, TLS policy), EX_PROTOCOL (malformed
+ * reply, STARTTLS injection), EX_CONFIG (no password), EX_SOFTWARE.
  */
 int	 smtp_session_open(struct smtp_session **sp, struct io *,
-	    const struct smtp_params *, struct postie_err *);
+	    const struct smtp_params *, enum smtp_stage *stagep,
+	    struct postie_err *);
 
 /*
- * One message: MAIL, RCPT, DATA (pipelined when offered), the message,
- * the final dot; no QUIT.  res and the errors are as smtp_submit's.  When
+ * One message: MAIL, RCPT, DATA (pipelined when offered), the message
+ * CRLF-encoded and dot-stuffed, the final dot (with t->last and
+ * PIPELINING, QUIT in the same flush).  Each recipient's reply is
+ * recorded in t->env; recipients rejected while others are accepted are
+ * also listed in res->fails and make the call fail with the worst of
+ * their codes after the message was sent to the others.  res->stage says
+ * where it failed.  Errors carry the stage and the server's reply ("at
+ * RCPT TO <a@b>: 550 5.1.1 unknown user"); codes: EX_TEMPFAIL (4xx,
+ * connection lost, timeout), EX_UNAVAILABLE, EX_NOUSER, EX_DATAERR (SIZE
+ * exceeded, 5.1.x at MAIL, 552 at the dot), EX_NOPERM, EX_USAGE (a bad
+ * DSN or BODY value), EX_PROTOCOL, EX_OSERR.  When
  * the previous transaction did not end with a 2xx to the final dot, RSET
  * goes first (RFC 5321 4.1.4; in the same flush with PIPELINING); a RSET
  * not answered 2xx is EX_TEMPFAIL "at RSET: ..." and ends the session.

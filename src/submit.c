@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "err.h"
 #include "io.h"
+#include "job.h"
 #include "log.h"
 #include "net.h"
 #include "secret.h"
@@ -109,14 +110,25 @@ submit_helo_domain(const struct account *a, char *buf, size_t bufsz)
 
 /*
  * Connect and, for implicit TLS, handshake.  On success *iop speaks to
- * the server and ctx->tls is ready for STARTTLS.
+ * the server and ctx->tls is ready for STARTTLS.  With a connector, it
+ * gives the transport and TLS is not available.
  */
 static int
-submit_open(struct submit_ctx *ctx, struct io **iop, struct postie_err *e)
+submit_open(struct submit_ctx *ctx, const struct submit_connector *conn,
+    struct io **iop, enum smtp_stage *stagep, struct postie_err *e)
 {
 	const struct account *a = ctx->acct;
 	struct io *io;
 	int fd;
+
+	*stagep = SMTP_CONNECT;
+	if (conn != NULL) {
+		if (conn->open(conn->arg, a, iop, e) == -1) {
+			err_prefix(e, "%s:%d: ", a->host, a->port);
+			return -1;
+		}
+		return 0;
+	}
 
 	if (a->tls) {
 		if (!a->tls_certcheck && !a->tls_has_fingerprint &&
@@ -136,6 +148,7 @@ submit_open(struct submit_ctx *ctx, struct io **iop, struct postie_err *e)
 		return -1;
 	}
 	if (a->tls && !a->tls_starttls) {
+		*stagep = SMTP_TLS;
 		if (tls_start(ctx->tls, io, a->host, e) == -1) {
 			err_prefix(e, "%s:%d: TLS: ", a->host, a->port);
 			io_free(io);
@@ -168,71 +181,6 @@ submit_params(struct submit_ctx *ctx, struct smtp_params *p,
 	}
 }
 
-/*
- * The recipients of job as a NULL-terminated vector (the strings are
- * job's); NULL when out of memory.
- */
-static char **
-submit_rcpts(const struct job *job, struct postie_err *e)
-{
-	char **v;
-	size_t i;
-
-	if ((v = reallocarray(NULL, job->rcpts.n + 1, sizeof(*v))) == NULL) {
-		err_set(e, EX_OSERR, "out of memory");
-		return NULL;
-	}
-	for (i = 0; i < job->rcpts.n; i++)
-		v[i] = job->rcpts.v[i].spec;
-	v[i] = NULL;
-	return v;
-}
-
-int
-submit_run(struct job *job, FILE *tr, struct smtp_result *res,
-    struct postie_err *e)
-{
-	struct submit_ctx ctx;
-	struct smtp_params p;
-	struct io *io = NULL;
-	char helo[256], **rcpts = NULL;
-	size_t i;
-	int rv = -1;
-
-	memset(&ctx, 0, sizeof(ctx));
-	memset(res, 0, sizeof(*res));
-	ctx.acct = job->acct;
-	ctx.tr = job->verbose ? tr : NULL;
-	ctx.warn = tr;
-	if (submit_open(&ctx, &io, e) == -1)
-		goto done;
-	submit_params(&ctx, &p, helo, sizeof(helo));
-	p.dsn_notify = job->dsn_notify;
-	p.dsn_return = job->dsn_return;
-	p.dsn_envid = job->dsn_envid;
-	p.body_type = job->body_type;
-	if ((rcpts = submit_rcpts(job, e)) == NULL)
-		goto done;
-	if (smtp_submit(io, &p, job->from, rcpts, job->rcpts.n, job->msg,
-	    res, e) == -1) {
-		for (i = 0; i < res->nfails && tr != NULL; i++)
-			fprintf(tr, "postie: recipient <%s> rejected: %s\n",
-			    res->fails[i].rcpt, res->fails[i].reply);
-		err_prefix(e, "%s:%d: ", job->acct->host, job->acct->port);
-		goto done;
-	}
-	rv = 0;
-done:
-	log_submission(job, io != NULL ? res : NULL, rv == 0 ? 0 : e->ex,
-	    rv == 0 ? NULL : e->msg);
-	free(rcpts);
-	if (io != NULL)
-		io_free(io);
-	if (ctx.tls != NULL)
-		tls_client_free(ctx.tls);
-	return rv;
-}
-
 struct submit_session {
 	struct submit_ctx ctx;
 	struct smtp_params p;
@@ -256,11 +204,13 @@ submit_session_close(struct submit_session *ss)
 
 int
 submit_session_open(struct submit_session **ssp, const struct account *a,
-    int verbose, FILE *tr, struct postie_err *e)
+    const struct submit_connector *conn, int verbose, FILE *tr,
+    enum smtp_stage *stagep, struct postie_err *e)
 {
 	struct submit_session *ss;
 
 	*ssp = NULL;
+	*stagep = SMTP_CONNECT;
 	if ((ss = calloc(1, sizeof(*ss))) == NULL) {
 		err_set(e, EX_OSERR, "out of memory");
 		return -1;
@@ -268,12 +218,12 @@ submit_session_open(struct submit_session **ssp, const struct account *a,
 	ss->ctx.acct = a;
 	ss->ctx.tr = verbose ? tr : NULL;
 	ss->ctx.warn = tr;
-	if (submit_open(&ss->ctx, &ss->io, e) == -1) {
+	if (submit_open(&ss->ctx, conn, &ss->io, stagep, e) == -1) {
 		submit_session_close(ss);
 		return -1;
 	}
 	submit_params(&ss->ctx, &ss->p, ss->helo, sizeof(ss->helo));
-	if (smtp_session_open(&ss->smtp, ss->io, &ss->p, e) == -1) {
+	if (smtp_session_open(&ss->smtp, ss->io, &ss->p, stagep, e) == -1) {
 		err_prefix(e, "%s:%d: ", a->host, a->port);
 		submit_session_close(ss);
 		return -1;
@@ -283,44 +233,38 @@ submit_session_open(struct submit_session **ssp, const struct account *a,
 }
 
 int
-submit_session_send(struct submit_session *ss, struct job *job,
-    struct smtp_result *res, struct postie_err *e)
+submit_session_send(struct submit_session *ss, struct envelope *env,
+    struct msg *msg, int last, struct smtp_result *res,
+    struct postie_err *e)
 {
+	const struct account *a = ss->ctx.acct;
 	struct smtp_txn t;
-	char **rcpts;
+	struct log_attempt la;
 	size_t i;
-	int rv = -1;
+	int rv;
 
-	memset(res, 0, sizeof(*res));
-	if (job->acct != ss->ctx.acct) {
-		err_setx(e, EX_SOFTWARE, "message for account %s on a "
-		    "connection of account %s", job->acct->name,
-		    ss->ctx.acct->name);
-		goto done;
-	}
-	if ((rcpts = submit_rcpts(job, e)) == NULL)
-		goto done;
 	memset(&t, 0, sizeof(t));
-	t.from = job->from;
-	t.rcpts = rcpts;
-	t.nrcpts = job->rcpts.n;
-	t.msg = job->msg;
-	t.dsn_notify = job->dsn_notify;
-	t.dsn_return = job->dsn_return;
-	t.dsn_envid = job->dsn_envid;
-	t.body_type = job->body_type;
+	t.env = env;
+	t.msg = msg;
+	t.last = last;
 	rv = smtp_session_send(ss->smtp, &t, res, e);
-	free(rcpts);
 	if (rv == -1) {
 		for (i = 0; i < res->nfails && ss->ctx.warn != NULL; i++)
 			fprintf(ss->ctx.warn, "postie: recipient <%s> "
 			    "rejected: %s\n", res->fails[i].rcpt,
 			    res->fails[i].reply);
-		err_prefix(e, "%s:%d: ", job->acct->host, job->acct->port);
+		err_prefix(e, "%s:%d: ", a->host, a->port);
 	}
-done:
-	log_submission(job, res, rv == 0 ? 0 : e->ex, rv == 0 ? NULL :
-	    e->msg);
+	memset(&la, 0, sizeof(la));
+	la.acct = a;
+	la.env = env;
+	la.size = msg_size(msg);
+	la.auth_mech = res->auth_mech;
+	la.final_code = res->final_code;
+	la.final_reply = res->final_reply;
+	la.ex = rv == 0 ? 0 : e->ex;
+	la.errmsg = rv == 0 ? NULL : e->msg;
+	log_submission(&la);
 	return rv;
 }
 
@@ -337,6 +281,7 @@ submit_serverinfo(const struct account *a, int verbose, int do_auth,
 	struct submit_ctx ctx;
 	struct smtp_params p;
 	struct io *io = NULL;
+	enum smtp_stage stage;
 	char helo[256];
 	int rv = -1;
 
@@ -344,7 +289,7 @@ submit_serverinfo(const struct account *a, int verbose, int do_auth,
 	ctx.acct = a;
 	ctx.tr = verbose ? stderr : NULL;
 	ctx.warn = stderr;
-	if (submit_open(&ctx, &io, e) == -1)
+	if (submit_open(&ctx, NULL, &io, &stage, e) == -1)
 		goto done;
 	submit_params(&ctx, &p, helo, sizeof(helo));
 	fprintf(out, "server: %s:%d\n", a->host, a->port);

@@ -1,43 +1,52 @@
 /*
- * Delivering a prepared job: connect to the account's smarthost, TLS,
- * the SMTP session, the -v transcript and the log line.  Does not read
- * the config or the message itself.
+ * Sessions with an account's smarthost: connect, TLS, the SMTP session,
+ * the -v transcript and the log line.  Does not read the config or the
+ * message, and decides nothing about failures (policy.c does).
  */
 #ifndef POSTIE_SUBMIT_H
 #define POSTIE_SUBMIT_H
 
 #include <stdio.h>
 
+#include "conf.h"
+#include "envelope.h"
 #include "err.h"
-#include "job.h"
+#include "io.h"
+#include "msg.h"
 #include "smtp.h"
 
 /*
- * Submit job to its account's smarthost.  Warnings (tls_certcheck off,
- * each rejected recipient) and, with verbose, the transcript go to tr
- * (normally stderr).  res (zeroed first; free with smtp_result_free)
- * tells how far the session got, e.g. that the message was accepted for
- * some recipients.  Errors: those of net_connect, tls_start and
- * smtp_submit, with host and port in the message.
+ * The seam below the policy: what opens a transport to an account's
+ * server.  NULL means the network (net_connect, and the TLS handshake for
+ * implicit TLS); the tests pass scripted in-memory servers (io_mem), over
+ * which STARTTLS is not available.
  */
-int	 submit_run(struct job *, FILE *tr, struct smtp_result *res,
-	    struct postie_err *);
+struct submit_connector {
+	int	(*open)(void *arg, const struct account *, struct io **,
+		    struct postie_err *);
+	void	*arg;
+};
 
 /*
- * Several jobs of one account over one connection (a queue flush).
- * submit_session_open connects, starts TLS, greets, authenticates;
- * errors are submit_run's, and nothing is left open.  Warnings, and the
- * transcript when verbose, go to tr.
+ * Messages of one account over one connection: a direct send is open,
+ * one send with last set, close; a flush sends several.
+ * submit_session_open connects, starts TLS, greets, authenticates; on
+ * failure nothing is left open, *stagep says where it failed and the
+ * error names host and port (codes: smtp_session_open's, net_connect's,
+ * tls_start's).  Warnings (tls_certcheck off, each rejected recipient)
+ * go to tr, and with verbose the transcript.
  */
 struct submit_session;
 int	 submit_session_open(struct submit_session **, const struct account *,
-	    int verbose, FILE *tr, struct postie_err *);
+	    const struct submit_connector *, int verbose, FILE *tr,
+	    enum smtp_stage *stagep, struct postie_err *);
 /*
- * Submit job (its account must be the session's) and log it; res and
- * errors as submit_run's.  Check submit_session_usable afterwards.
+ * One message (smtp_session_send, res->stage says where it failed) and
+ * its log record.  Check submit_session_usable afterwards.
  */
-int	 submit_session_send(struct submit_session *, struct job *,
-	    struct smtp_result *res, struct postie_err *);
+int	 submit_session_send(struct submit_session *, struct envelope *,
+	    struct msg *, int last, struct smtp_result *res,
+	    struct postie_err *);
 /* 1 while the connection can take another message. */
 int	 submit_session_usable(const struct submit_session *);
 /* QUIT when possible, close, free.  NULL is ignored. */

@@ -34,7 +34,9 @@ t_tmpdir() {
 	unset XDG_CONFIG_HOME XDG_STATE_HOME
 	# Never the system queue, even as root.
 	POSTIE_QUEUE_DIR=$T_DIR/queue
-	export HOME TMPDIR POSTIE_QUEUE_DIR
+	# Root's flush also delivers the drop spool: the test's own.
+	POSTIE_DROP_DIR=$T_DIR/drop
+	export HOME TMPDIR POSTIE_QUEUE_DIR POSTIE_DROP_DIR
 }
 
 # run_postie ARGS...: run $POSTIE with stdin as given; stdout, stderr and

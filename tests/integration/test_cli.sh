@@ -226,16 +226,32 @@ printf 'From: Me <me@example.com>\nSubject: x\n\nx\n' |
     run_postie -C "$C" -P -F Other r@example.com
 assert_line "existing From kept (auto)" "$OUT" "From: Me <me@example.com>"
 
-# Unqualified recipients: maildomain, aliases, or exit 67.
+# Unqualified recipients: maildomain, aliases, else this host's name
+# (as sendmail, Postfix's myorigin, dma and nullmailer do).
 run_postie -C "$C" -P root <"$MSG"
 assert_run "root via maildomain" 0
 assert_line "root qualified" "$OUT" "envelope to: <root@example.org>"
 run_postie -C "$C" -a aliased -P root <"$MSG"
 assert_run "root via aliases" 0
 assert_line "root aliased" "$OUT" "envelope to: <admin@example.net>"
-run_postie -C "$C" -a nodomain -P root <"$MSG"
-assert_run "unqualified without alias or maildomain" 67 \
-    "recipient root has no domain and no alias"
+run_postie -C "$C" -a nodomain -P -v root <"$MSG"
+assert_run "unqualified without alias or maildomain" 0
+HOSTFQDN=$(/usr/bin/python3 -c 'import socket
+h = socket.gethostname()
+if "." not in h:
+    try:
+        c = socket.getaddrinfo(h, None, flags=socket.AI_CANONNAME)[0][3]
+        h = c if "." in c else h
+    except OSError:
+        pass
+print(h)')
+assert_line "root gets this host's name" "$OUT" \
+    "envelope to: <root@$HOSTFQDN>"
+assert_contains "-v says so" "$T_DIR/err" \
+    "unqualified recipients get this host's name, $HOSTFQDN"
+run_postie -C "$C" -a nodomain --config-check </dev/null
+assert_contains "--config-check warns" "$OUT" \
+    "neither maildomain nor aliases is set: a bare name such as root"
 
 # qualify_headers: bare names in To get maildomain.
 printf 'To: root, a@example.com\nSubject: q\n\nx\n' |

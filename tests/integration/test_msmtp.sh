@@ -104,9 +104,13 @@ for kv in "proxy_host proxy.example.org" "tls_crl_file /etc/crl.pem" \
     "socket /run/smtp.sock" "protocol lmtp" "tls_force_sslv3 on"; do
 	k=${kv%% *}
 	msmtprc "$kv"
+	rm -rf "$POSTIE_QUEUE_DIR"
 	msg | run_postie -C "$RC" -t
-	assert_run "$k: refused" 78 "$RC:18:"
+	# Refused, and the message held until the config is fixed.
+	assert_run "$k: refused" 0 "$RC:18:"
 	assert_contains "$k: names the key" "$T_DIR/err" "$k"
+	assert_contains "$k: the message is held" "$T_DIR/err" \
+	    "held in the queue as $(qids)"
 	run_postie -C "$RC" --config-check
 	assert_run "$k: config-check exit 78" 78 "$k"
 done

@@ -375,11 +375,11 @@ EOF
 run_postie_within 30 -q
 assert_run "account removed: exit 78" 78
 assert_contains "account removed: says so" "$T_DIR/err" \
-    "$ID: kept in the queue: account test no longer exists in the config"
+    "$ID: kept in the queue: account test no longer exists in"
 assert_eq "account removed: still queued" "$(qids)" "$ID"
 run_postie_within 10 -bp
 assert_contains "account removed: mailq says why" "$T_DIR/out" \
-    "last error: account test no longer exists in the config"
+    "last error: account test no longer exists in"
 healthy
 run_postie_within 30 -q
 assert_run "account back: exit 0" 0

@@ -282,20 +282,25 @@ done 3<<EOF
 554|69|1
 EOF
 
-# --- A malformed reply: the server broke the protocol (76).  Sent now,
-# it is not a temporary failure: the message is kept in failed/, not
-# queued; a queued message stays queued until the server is fixed, then
-# goes out once.
+# --- A malformed reply: the server broke the protocol (76).  Not the
+# message's fault: sent now or queued, the message is held in the queue
+# (a send exits 0 and says what must be fixed; a flush exits 76) until the
+# server is fixed, then goes out once.
 mkmsg bad
 rm -rf "$QDIR"
 srv plain --malformed-greeting
 config plain
 run_postie_within 30 -i rcpt@example.org <"$T_DIR/in-bad.eml"
-assert_run "malformed reply: exit 76" 76 "malformed reply"
-assert_eq "malformed reply: not queued, kept in failed/" \
-    "$(nqueued)$(nfailed)" 01
-assert_contains "malformed reply: says where it is kept" "$T_DIR/err" \
-    "kept in $QDIR/failed as $(qids failed)"
+assert_run "malformed reply: exit 0" 0 "malformed reply"
+assert_eq "malformed reply: held in the queue, not failed" \
+    "$(nqueued)$(nfailed)" 10
+assert_contains "malformed reply: says where it is held" "$T_DIR/err" \
+    "held in the queue as $(qids)"
+server_stop
+heal plain
+run_postie_within 30 -q
+assert_eq "malformed reply, sent now, healed: delivered once" \
+    "$(srv_nmessages) $(delivered bad) $(nqueued)" "1 1 0"
 server_stop
 
 rm -rf "$QDIR"
@@ -320,30 +325,31 @@ assert_eq "malformed reply, healed: delivered exactly once" \
 assert_eq "malformed reply, healed: queue empty" "$(nqueued)$(nfailed)" 00
 server_stop
 
-# --- Refused credentials (77): not the message's fault, but not
-# temporary either.  Sent now, the message is kept in failed/ and the
-# error says where; once the password is fixed, requeued and flushed, it
-# is delivered once.
+# --- Refused credentials (77): not the message's fault.  Sent now, the
+# message is held in the queue and the error says so; once the password
+# is fixed, the next flush delivers it once.
 mkmsg pw
 rm -rf "$QDIR"
 srv auth
 config auth
 sed -i "s/^password .*/password wrong-$PASS/" "$CONFIG"
 run_postie_within 30 -i rcpt@example.org <"$T_DIR/in-pw.eml"
-assert_run "wrong password: exit 77" 77 "535"
-assert_eq "wrong password: not queued, kept in failed/" \
-    "$(nqueued)$(nfailed)" 01
-assert_contains "wrong password: says where it is kept" "$T_DIR/err" \
-    "kept in $QDIR/failed as $(qids failed)"
+assert_run "wrong password: exit 0" 0 "535"
+assert_eq "wrong password: held in the queue, not failed" \
+    "$(nqueued)$(nfailed)" 10
+assert_contains "wrong password: says where it is held" "$T_DIR/err" \
+    "held in the queue as $(qids)"
 assert_not_contains "wrong password: password not printed" "$T_DIR/err" \
     "$PASS"
-config auth
-run_postie_within 10 --requeue "$(qids failed)"
 run_postie_within 30 -q
-assert_run "wrong password, fixed and requeued: flush exit 0" 0
-assert_eq "wrong password, fixed and requeued: delivered once" \
+assert_run "wrong password, still wrong: flush exit 77" 77
+assert_eq "wrong password, still wrong: still held" "$(nqueued)" 1
+config auth
+run_postie_within 30 -q
+assert_run "wrong password, fixed: flush exit 0" 0
+assert_eq "wrong password, fixed: delivered once" \
     "$(srv_nmessages) $(delivered pw)" "1 1"
-assert_eq "wrong password, fixed and requeued: queue empty" \
+assert_eq "wrong password, fixed: queue empty" \
     "$(nqueued)$(nfailed)" 00
 server_stop
 

@@ -99,21 +99,27 @@ server_stop
 chmod 700 "$T_DIR"
 set --
 
-# --- 2. Config file permissions.
+# --- 2. Config file permissions.  A config that is refused is not read;
+# the message is not lost either: it is held in the queue (exit 0) until
+# the config is fixed (postie(1), DELIVERY POLICY), and nothing is sent.
 server_start_tls good --starttls --auth "$USER:$PASS"
 write_config "$CRED" "$CRED_PW"
 for mode in 640 604 660 620; do
 	chmod "$mode" "$CONFIG"
 	sec_run -i r@example.org
-	assert_run "config with password, mode $mode: refused" 78 "chmod"
+	assert_run "config with password, mode $mode: refused" 0 "chmod"
+	assert_contains "config with password, mode $mode: held" \
+	    "$T_DIR/err" "held in the queue"
 done
+assert_eq "refused configs: nothing sent" "$(srv_nmessages)" 0
+rm -rf "$POSTIE_QUEUE_DIR"
 chmod 600 "$CONFIG"
 sec_run -i r@example.org
 assert_run "config with password, mode 600: accepted" 0
 write_config "tls_certcheck on"
 chmod 602 "$CONFIG"
 sec_run -i r@example.org
-assert_run "config writable by others: refused" 78 "writable by"
+assert_run "config writable by others: refused" 0 "writable by"
 
 # As root: a config or aliases file owned by another user, reached
 # through a symbolic link or not, or writable by group, is refused.  As
@@ -128,15 +134,15 @@ ln -s "$T_DIR/config.other" "$T_DIR/config.link"
 if [ "$(id -u)" -eq 0 ]; then
 	chown 65534 "$T_DIR/config.other"
 	sec_run -C "$T_DIR/config.other" -i r@example.org
-	assert_run "root: config owned by another user: refused" 78 \
+	assert_run "root: config owned by another user: refused" 0 \
 	    "owned by uid 65534"
 	sec_run -C "$T_DIR/config.link" -i r@example.org
-	assert_run "root: symlink to a config of another user: refused" 78 \
+	assert_run "root: symlink to a config of another user: refused" 0 \
 	    "owned by uid 65534"
 	write_config "aliases $T_DIR/aliases"
 	chmod 660 "$CONFIG"
 	sec_run -i r@example.org
-	assert_run "root: config writable by group: refused" 78 \
+	assert_run "root: config writable by group: refused" 0 \
 	    "writable by group"
 	write_config "$CRED" "$CRED_PW" "aliases $T_DIR/aliases"
 	chown 65534 "$T_DIR/aliases"

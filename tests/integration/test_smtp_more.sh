@@ -39,8 +39,11 @@ run_postie_within 30 -i rcpt@example.org <"$T_DIR/in.eml"
 assert_run "source_ip not ours: exit 71" 71 "cannot bind to source_ip 192.0.2.1"
 write_config "tls off" "source_ip mail.example.org"
 run_postie_within 30 -i rcpt@example.org <"$T_DIR/in.eml"
-assert_run "source_ip not an address: exit 78" 78 \
-    "expected an IPv4 or IPv6 address"
+# A config error: the config is not used, the message held until fixed.
+assert_run "source_ip not an address: exit 0, held" 0 \
+    "held in the queue"
+assert_contains "source_ip not an address: says why" "$T_DIR/err" \
+    "bad value 'mail.example.org' for 'source_ip'"
 assert_eq "source_ip errors: nothing more delivered" "$(srv_nmessages)" 1
 server_stop
 

@@ -42,9 +42,12 @@ struct fixture {
 	char	 dir[64];
 	char	 logpath[128];
 	struct account acct;
-	struct addr rcptv[2];
-	struct job job;
-	struct smtp_result res;
+	struct envelope env;
+	struct msg *msg;
+	/* What the session reported, as log_attempt takes it. */
+	int	 final_code;
+	char	 final_reply[512];
+	char	 auth_mech[32];
 };
 
 /* A message of 19 bytes, 22 as sent (CRLF line ends). */
@@ -69,6 +72,8 @@ make_msg(void)
 static void
 fixture_init(struct fixture *f)
 {
+	struct postie_err err;
+
 	memset(f, 0, sizeof(*f));
 	strlcpy(f->dir, "/tmp/check_log.XXXXXX", sizeof(f->dir));
 	ck_assert_ptr_nonnull(mkdtemp(f->dir));
@@ -83,17 +88,17 @@ fixture_init(struct fixture *f)
 	f->acct.syslog_facility = LOG_MAIL;
 	f->acct.logfile = f->logpath;
 	f->acct.logfile_time_format = "[%Y]";
-	f->rcptv[0].spec = "b@example.net";
-	f->rcptv[1].spec = "c@example.net";
-	f->job.acct = &f->acct;
-	f->job.from = "a@example.org";
-	f->job.rcpts.v = f->rcptv;
-	f->job.rcpts.n = 2;
-	f->job.msg = make_msg();
-	f->res.final_code = 250;
-	strlcpy(f->res.final_reply, "250 2.0.0 queued as X",
-	    sizeof(f->res.final_reply));
-	strlcpy(f->res.auth_mech, "PLAIN", sizeof(f->res.auth_mech));
+	ck_assert_int_eq(envelope_set(&f->env.from, "a@example.org", &err),
+	    0);
+	ck_assert_int_eq(envelope_add_rcpt(&f->env, "b@example.net", &err),
+	    0);
+	ck_assert_int_eq(envelope_add_rcpt(&f->env, "c@example.net", &err),
+	    0);
+	f->msg = make_msg();
+	f->final_code = 250;
+	strlcpy(f->final_reply, "250 2.0.0 queued as X",
+	    sizeof(f->final_reply));
+	strlcpy(f->auth_mech, "PLAIN", sizeof(f->auth_mech));
 	nsyslog = 0;
 	syslog_line[0] = '\0';
 }
@@ -101,9 +106,33 @@ fixture_init(struct fixture *f)
 static void
 fixture_free(struct fixture *f)
 {
-	msg_free(f->job.msg);
+	envelope_free(&f->env);
+	msg_free(f->msg);
 	unlink(f->logpath);
 	rmdir(f->dir);
+}
+
+/*
+ * Log one attempt of the fixture's message: with the session's result
+ * when with_res (as after SMTP), without (failed before SMTP) otherwise.
+ */
+static void
+log_one(const struct fixture *f, int with_res, int ex, const char *errmsg)
+{
+	struct log_attempt la;
+
+	memset(&la, 0, sizeof(la));
+	la.acct = &f->acct;
+	la.env = &f->env;
+	la.size = msg_size(f->msg);
+	if (with_res) {
+		la.auth_mech = f->auth_mech;
+		la.final_code = f->final_code;
+		la.final_reply = f->final_reply;
+	}
+	la.ex = ex;
+	la.errmsg = errmsg;
+	log_submission(&la);
 }
 
 /* The logfile's content, or "" when there is none. */
@@ -146,7 +175,7 @@ START_TEST(success_line)
 
 	fixture_init(&f);
 	set_year();
-	log_submission(&f.job, &f.res, 0, NULL);
+	log_one(&f, 1, 0, NULL);
 	ck_assert_int_eq(nsyslog, 1);
 	ck_assert_int_eq(syslog_pri, LOG_MAIL | LOG_INFO);
 	ck_assert_str_eq(syslog_line, want);
@@ -154,7 +183,7 @@ START_TEST(success_line)
 	ck_assert_str_eq(slurp(f.logpath), wantfile);
 
 	/* A second submission: a second line. */
-	log_submission(&f.job, &f.res, 0, NULL);
+	log_one(&f, 1, 0, NULL);
 	ck_assert_int_eq(nsyslog, 2);
 	snprintf(wantfile, sizeof(wantfile), "%s %s\n%s %s\n", this_year,
 	    want, this_year, want);
@@ -168,9 +197,9 @@ START_TEST(failure_line)
 	struct fixture f;
 
 	fixture_init(&f);
-	f.res.final_code = 0;
-	f.res.final_reply[0] = '\0';
-	log_submission(&f.job, &f.res, EX_NOUSER,
+	f.final_code = 0;
+	f.final_reply[0] = '\0';
+	log_one(&f, 1, EX_NOUSER,
 	    "at RCPT TO <b@example.net>: 550 5.1.1 no\r\nX-Injected: 1");
 	ck_assert_int_eq(nsyslog, 1);
 	ck_assert_int_eq(syslog_pri, LOG_MAIL | LOG_ERR);
@@ -184,11 +213,40 @@ START_TEST(failure_line)
 	ck_assert_ptr_null(strstr(slurp(f.logpath), "\nX-Injected"));
 
 	/* Failed before SMTP: no result. */
-	log_submission(&f.job, NULL, EX_TEMPFAIL, "cannot resolve x");
+	log_one(&f, 0, EX_TEMPFAIL, "cannot resolve x");
 	ck_assert_msg(strstr(syslog_line, "auth=on ") != NULL, "%s",
 	    syslog_line);
 	ck_assert_msg(strstr(syslog_line, " exitcode=EX_TEMPFAIL error=cannot "
 	    "resolve x") != NULL, "%s", syslog_line);
+	fixture_free(&f);
+}
+END_TEST
+
+/* A size not known (-1) is left out; so are an absent envelope's fields. */
+START_TEST(unknown_size)
+{
+	struct log_attempt la;
+	struct fixture f;
+
+	fixture_init(&f);
+	memset(&la, 0, sizeof(la));
+	la.acct = &f.acct;
+	la.env = &f.env;
+	la.size = -1;
+	la.ex = EX_TEMPFAIL;
+	la.errmsg = "connect: Connection refused";
+	log_submission(&la);
+	ck_assert_int_eq(nsyslog, 1);
+	ck_assert_ptr_null(strstr(syslog_line, "mailsize="));
+	ck_assert_msg(strstr(syslog_line, " recipients=b@example.net,"
+	    "c@example.net exitcode=EX_TEMPFAIL error=connect: Connection "
+	    "refused") != NULL, "%s", syslog_line);
+
+	la.env = NULL;
+	log_submission(&la);
+	ck_assert_int_eq(nsyslog, 2);
+	ck_assert_msg(strstr(syslog_line, " from= recipients= ") != NULL,
+	    "%s", syslog_line);
 	fixture_free(&f);
 }
 END_TEST
@@ -198,8 +256,8 @@ START_TEST(no_secret)
 	struct fixture f;
 
 	fixture_init(&f);
-	log_submission(&f.job, &f.res, 0, NULL);
-	log_submission(&f.job, NULL, EX_NOPERM, "at AUTH: 535 5.7.8 no");
+	log_one(&f, 1, 0, NULL);
+	log_one(&f, 0, EX_NOPERM, "at AUTH: 535 5.7.8 no");
 	ck_assert_ptr_null(strstr(syslog_line, PASSWORD));
 	ck_assert_ptr_null(strstr(slurp(f.logpath), PASSWORD));
 	fixture_free(&f);
@@ -213,7 +271,7 @@ START_TEST(destinations)
 	/* syslog off: the logfile only. */
 	fixture_init(&f);
 	f.acct.syslog_facility = -1;
-	log_submission(&f.job, &f.res, 0, NULL);
+	log_one(&f, 1, 0, NULL);
 	ck_assert_int_eq(nsyslog, 0);
 	ck_assert_ptr_nonnull(strstr(slurp(f.logpath), "exitcode=EX_OK\n"));
 	fixture_free(&f);
@@ -222,7 +280,7 @@ START_TEST(destinations)
 	fixture_init(&f);
 	f.acct.logfile = NULL;
 	f.acct.syslog_facility = LOG_LOCAL3;
-	log_submission(&f.job, &f.res, EX_TEMPFAIL, "later");
+	log_one(&f, 1, EX_TEMPFAIL, "later");
 	ck_assert_int_eq(nsyslog, 1);
 	ck_assert_int_eq(syslog_pri, LOG_LOCAL3 | LOG_ERR);
 	ck_assert_int_eq(access(f.logpath, F_OK), -1);
@@ -231,7 +289,7 @@ START_TEST(destinations)
 	/* A logfile that cannot be written changes nothing else. */
 	fixture_init(&f);
 	f.acct.logfile = "/nonexistent/dir/log";
-	log_submission(&f.job, &f.res, 0, NULL);
+	log_one(&f, 1, 0, NULL);
 	ck_assert_int_eq(nsyslog, 1);
 	fixture_free(&f);
 }
@@ -255,7 +313,7 @@ START_TEST(logfile_stdout)
 	fd = open(f.logpath, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	ck_assert_int_ne(fd, -1);
 	ck_assert_int_ne(dup2(fd, STDOUT_FILENO), -1);
-	log_submission(&f.job, &f.res, 0, NULL);
+	log_one(&f, 1, 0, NULL);
 	fflush(stdout);
 	ck_assert_int_ne(dup2(saved, STDOUT_FILENO), -1);
 	close(saved);
@@ -297,6 +355,7 @@ main(void)
 
 	tcase_add_test(tc, success_line);
 	tcase_add_test(tc, failure_line);
+	tcase_add_test(tc, unknown_size);
 	tcase_add_test(tc, no_secret);
 	tcase_add_test(tc, destinations);
 	tcase_add_test(tc, logfile_stdout);

@@ -1,4 +1,9 @@
-/* Unit tests for src/queue.c: storing, listing, locking, retry, failure. */
+/*
+ * Unit tests for src/queue.c: storing, listing, locking, retry, failure,
+ * the record's fields (config, account, fault, raw command lines) and
+ * records as older versions wrote them; and deliver_flush against a real
+ * server on 127.0.0.1.
+ */
 #include "config.h"
 
 #include <sys/socket.h>
@@ -79,14 +84,17 @@ make_env(struct queue_env *env)
 
 	memset(env, 0, sizeof(*env));
 	env->account = strdup("work");
-	env->from = strdup("me@example.org");
-	ck_assert_int_eq(addr_list_add(&env->rcpts, "a@example.org", &e), 0);
-	ck_assert_int_eq(addr_list_add(&env->rcpts, "b@example.net", &e), 0);
+	ck_assert_int_eq(envelope_set(&env->env.from, "me@example.org", &e),
+	    0);
+	ck_assert_int_eq(envelope_add_rcpt(&env->env, "a@example.org", &e),
+	    0);
+	ck_assert_int_eq(envelope_add_rcpt(&env->env, "b@example.net", &e),
+	    0);
 }
 
-/* Put one message and return its id in id. */
+/* Put one message recorded with config (NULL: none); its id in id. */
 static void
-put_one(char *id, size_t idsz)
+put_one_conf(char *id, size_t idsz, const char *config)
 {
 	struct postie_err e;
 	struct queue_env env;
@@ -94,10 +102,18 @@ put_one(char *id, size_t idsz)
 
 	m = make_msg("Subject: hi\n\nbody line\n");
 	make_env(&env);
+	if (config != NULL)
+		env.config = strdup(config);
 	ck_assert_msg(queue_put(q, &env, m, &e) == 0, "%s", e.msg);
 	strlcpy(id, env.id, idsz);
 	queue_env_free(&env);
 	msg_free(m);
+}
+
+static void
+put_one(char *id, size_t idsz)
+{
+	put_one_conf(id, idsz, NULL);
 }
 
 static char *
@@ -131,9 +147,12 @@ START_TEST(test_put_and_read_back)
 
 	ck_assert_int_eq(queue_env_read(q, 0, id, &env, &e), 0);
 	ck_assert_str_eq(env.account, "work");
-	ck_assert_str_eq(env.from, "me@example.org");
-	ck_assert_uint_eq(env.rcpts.n, 2);
-	ck_assert_str_eq(env.rcpts.v[1].spec, "b@example.net");
+	ck_assert_str_eq(env.env.from, "me@example.org");
+	ck_assert_uint_eq(env.env.rcpts.n, 2);
+	ck_assert_str_eq(env.env.rcpts.v[1].spec, "b@example.net");
+	ck_assert_ptr_null(env.config);
+	ck_assert_int_eq(env.raw, 0);
+	ck_assert_int_eq(env.fault, QUEUE_FAULT_NONE);
 	ck_assert_int_eq(env.attempts, 0);
 	ck_assert(env.next_try <= time(NULL));
 	queue_env_free(&env);
@@ -154,11 +173,10 @@ START_TEST(test_null_sender_kept)
 	struct msg *m = make_msg("\n");
 
 	make_env(&env);
-	free(env.from);
-	env.from = strdup("");
+	ck_assert_int_eq(envelope_set(&env.env.from, "", &e), 0);
 	ck_assert_int_eq(queue_put(q, &env, m, &e), 0);
 	ck_assert_int_eq(queue_env_read(q, 0, env.id, &back, &e), 0);
-	ck_assert_str_eq(back.from, "");
+	ck_assert_str_eq(back.env.from, "");
 	queue_env_free(&back);
 	queue_env_free(&env);
 	msg_free(m);
@@ -174,7 +192,7 @@ START_TEST(test_take_done)
 
 	put_one(id, sizeof(id));
 	ck_assert_int_eq(queue_take(q, id, &it, &e), 1);
-	ck_assert_str_eq(queue_item_env(it)->from, "me@example.org");
+	ck_assert_str_eq(queue_item_env(it)->env.from, "me@example.org");
 	ck_assert_int_eq(queue_item_done(it, &e), 0);
 	ck_assert_int_eq(queue_ids(q, 0, &ids, &n, &e), 0);
 	ck_assert_uint_eq(n, 0);
@@ -210,12 +228,15 @@ START_TEST(test_retry_backoff)
 
 	put_one(id, sizeof(id));
 	ck_assert_int_eq(queue_take(q, id, &it, &e), 1);
-	ck_assert_int_eq(queue_item_retry(it, "at MAIL FROM: 451 later",
-	    &e), 0);
+	ck_assert_int_eq(queue_item_retry(it, NULL, "at MAIL FROM: 451 later",
+	    QUEUE_FAULT_TEMP, &e), 0);
 	ck_assert_int_eq(queue_env_read(q, 0, id, &env, &e), 0);
 	ck_assert_int_eq(env.attempts, 1);
 	ck_assert(env.next_try >= before + 300);
 	ck_assert_str_eq(env.last_error, "at MAIL FROM: 451 later");
+	ck_assert_int_eq(env.fault, QUEUE_FAULT_TEMP);
+	/* Without keep the recipients stay. */
+	ck_assert_uint_eq(env.env.rcpts.n, 2);
 	queue_env_free(&env);
 }
 END_TEST
@@ -240,9 +261,10 @@ START_TEST(test_error_newlines_sanitized)
 
 	put_one(id, sizeof(id));
 	ck_assert_int_eq(queue_take(q, id, &it, &e), 1);
-	ck_assert_int_eq(queue_item_retry(it, "451 x\nrcpt evil@x", &e), 0);
+	ck_assert_int_eq(queue_item_retry(it, NULL, "451 x\nrcpt evil@x",
+	    QUEUE_FAULT_TEMP, &e), 0);
 	ck_assert_int_eq(queue_env_read(q, 0, id, &env, &e), 0);
-	ck_assert_uint_eq(env.rcpts.n, 2);
+	ck_assert_uint_eq(env.env.rcpts.n, 2);
 	ck_assert_str_eq(env.last_error, "451 x\\x0arcpt evil@x");
 	queue_env_free(&env);
 }
@@ -372,6 +394,293 @@ START_TEST(test_order_and_print)
 }
 END_TEST
 
+START_TEST(test_config_fault_roundtrip)
+{
+	struct postie_err e;
+	struct queue_env env, back;
+	struct msg *m = make_msg("Subject: x\n\nx\n");
+
+	make_env(&env);
+	env.config = strdup("/home/u/.config/postie/work conf");
+	env.fault = QUEUE_FAULT_ACCOUNT;
+	env.last_error = strdup("at greeting: 554 no service");
+	ck_assert_int_eq(envelope_set(&env.env.dsn_notify, "FAILURE", &e), 0);
+	ck_assert_int_eq(envelope_set(&env.env.dsn_return, "HDRS", &e), 0);
+	ck_assert_int_eq(envelope_set(&env.env.dsn_envid, "id 1", &e), 0);
+	ck_assert_int_eq(envelope_set(&env.env.body_type, "8BITMIME", &e), 0);
+	ck_assert_msg(queue_put(q, &env, m, &e) == 0, "%s", e.msg);
+	ck_assert_msg(queue_env_read(q, 0, env.id, &back, &e) == 0, "%s",
+	    e.msg);
+	ck_assert_str_eq(back.config, "/home/u/.config/postie/work conf");
+	ck_assert_str_eq(back.account, "work");
+	ck_assert_int_eq(back.fault, QUEUE_FAULT_ACCOUNT);
+	ck_assert_int_eq(back.raw, 0);
+	ck_assert_str_eq(back.last_error, "at greeting: 554 no service");
+	ck_assert_str_eq(back.env.dsn_notify, "FAILURE");
+	ck_assert_str_eq(back.env.dsn_return, "HDRS");
+	ck_assert_str_eq(back.env.dsn_envid, "id 1");
+	ck_assert_str_eq(back.env.body_type, "8BITMIME");
+	ck_assert_uint_eq(back.env.rcpts.n, 2);
+	queue_env_free(&back);
+	queue_env_free(&env);
+
+	/* A temporary fault, and no fault at all. */
+	make_env(&env);
+	env.config = strdup("/etc/postie.conf");
+	env.fault = QUEUE_FAULT_TEMP;
+	ck_assert_int_eq(queue_put(q, &env, m, &e), 0);
+	ck_assert_int_eq(queue_env_read(q, 0, env.id, &back, &e), 0);
+	ck_assert_str_eq(back.config, "/etc/postie.conf");
+	ck_assert_int_eq(back.fault, QUEUE_FAULT_TEMP);
+	queue_env_free(&back);
+	queue_env_free(&env);
+	msg_free(m);
+}
+END_TEST
+
+/* A message kept before it was prepared: its command line, no sender. */
+START_TEST(test_raw_roundtrip)
+{
+	static const char *const args[] = {
+		"-i", "-F", "Jane  Q. Doe ", "-s", "", "--", "x@example.org"
+	};
+	struct postie_err e;
+	struct queue_env env, back;
+	struct msg *m = make_msg("Subject: raw\n\nas read\n");
+	char path[256];
+	size_t i, n = sizeof(args) / sizeof(args[0]);
+
+	memset(&env, 0, sizeof(env));
+	env.raw = 1;
+	env.config = strdup("/tmp/some dir/postie.conf");
+	env.fault = QUEUE_FAULT_ACCOUNT;
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(queue_env_add_arg(&env, args[i], &e), 0);
+	ck_assert_msg(queue_put(q, &env, m, &e) == 0, "%s", e.msg);
+	ck_assert_msg(queue_env_read(q, 0, env.id, &back, &e) == 0, "%s",
+	    e.msg);
+	ck_assert_int_eq(back.raw, 1);
+	ck_assert_ptr_null(back.account);
+	ck_assert_ptr_null(back.env.from);
+	ck_assert_uint_eq(back.env.rcpts.n, 0);
+	ck_assert_str_eq(back.config, "/tmp/some dir/postie.conf");
+	ck_assert_int_eq(back.fault, QUEUE_FAULT_ACCOUNT);
+	ck_assert_uint_eq(back.argc, n);
+	for (i = 0; i < n; i++)
+		ck_assert_str_eq(back.argv[i], args[i]);
+	/* ID.msg holds the message as read. */
+	snprintf(path, sizeof(path), "%s/%s.msg", queue_dir(q), env.id);
+	ck_assert_str_eq(slurp(path), "Subject: raw\n\nas read\n");
+	queue_env_free(&back);
+	queue_env_free(&env);
+	msg_free(m);
+}
+END_TEST
+
+/* Write ID.msg and ID.env by hand, as another version would have. */
+static void
+write_record(const char *id, const char *envtext)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s.msg", queue_dir(q), id);
+	ck_assert_int_ne(fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600),
+	    -1);
+	ck_assert_int_eq(write(fd, "Subject: old\n\nold\n", 18), 18);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/%s.env", queue_dir(q), id);
+	ck_assert_int_ne(fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600),
+	    -1);
+	ck_assert_int_eq(write(fd, envtext, strlen(envtext)),
+	    (ssize_t)strlen(envtext));
+	close(fd);
+}
+
+/* A record of 0.1.0 has no config line: the default lookup. */
+START_TEST(test_record_without_config)
+{
+	const char *id = "20260101T000000-0000abcd";
+	struct postie_err e;
+	struct queue_item *it;
+	struct queue_env env;
+	char **ids;
+	size_t n;
+
+	write_record(id, "postie-queue 1\n"
+	    "account work\n"
+	    "from me@example.org\n"
+	    "rcpt a@example.org\n"
+	    "rcpt b@example.net\n"
+	    "dsn_notify NEVER\n"
+	    "created 1767225600\n"
+	    "next_try 1767225900\n"
+	    "attempts 1\n"
+	    "size 18\n"
+	    "last_error at MAIL FROM: 451 4.3.0 later\n");
+	ck_assert_int_eq(queue_ids(q, 0, &ids, &n, &e), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(ids[0], id);
+	queue_ids_free(ids, n);
+	ck_assert_msg(queue_env_read(q, 0, id, &env, &e) == 0, "%s", e.msg);
+	ck_assert_ptr_null(env.config);
+	ck_assert_str_eq(env.account, "work");
+	ck_assert_int_eq(env.raw, 0);
+	ck_assert_int_eq(env.fault, QUEUE_FAULT_NONE);
+	ck_assert_str_eq(env.env.from, "me@example.org");
+	ck_assert_uint_eq(env.env.rcpts.n, 2);
+	ck_assert_str_eq(env.env.dsn_notify, "NEVER");
+	ck_assert_int_eq(env.created, 1767225600);
+	ck_assert_int_eq(env.attempts, 1);
+	ck_assert_str_eq(env.last_error, "at MAIL FROM: 451 4.3.0 later");
+	queue_env_free(&env);
+
+	/* Rewritten by a retry, it stays without a config. */
+	ck_assert_int_eq(queue_take(q, id, &it, &e), 1);
+	ck_assert_int_eq(queue_item_retry(it, NULL, "later", QUEUE_FAULT_TEMP,
+	    &e), 0);
+	ck_assert_int_eq(queue_env_read(q, 0, id, &env, &e), 0);
+	ck_assert_ptr_null(env.config);
+	ck_assert_int_eq(env.attempts, 2);
+	ck_assert_int_eq(env.fault, QUEUE_FAULT_TEMP);
+	queue_env_free(&env);
+}
+END_TEST
+
+START_TEST(test_relative_config_damaged)
+{
+	const char *id = "20260101T000000-0000beef";
+	struct postie_err e;
+	struct queue_item *it;
+	struct queue_env env;
+
+	write_record(id, "postie-queue 1\n"
+	    "config postie.conf\n"
+	    "account work\n"
+	    "from me@example.org\n"
+	    "rcpt a@example.org\n"
+	    "created 1767225600\nnext_try 1767225600\nattempts 0\nsize 18\n");
+	ck_assert_int_eq(queue_env_read(q, 0, id, &env, &e), -1);
+	ck_assert_int_eq(e.ex, EX_DATAERR);
+	ck_assert_ptr_nonnull(strstr(e.msg, "damaged"));
+	ck_assert_int_eq(queue_take(q, id, &it, &e), -1);
+	ck_assert_int_eq(e.ex, EX_DATAERR);
+
+	/* A prepared record without a sender is damaged too. */
+	write_record(id, "postie-queue 1\n"
+	    "config /etc/postie.conf\n"
+	    "account work\n"
+	    "rcpt a@example.org\n"
+	    "created 1767225600\nnext_try 1767225600\nattempts 0\nsize 18\n");
+	ck_assert_int_eq(queue_env_read(q, 0, id, &env, &e), -1);
+	ck_assert_int_eq(e.ex, EX_DATAERR);
+}
+END_TEST
+
+/* A retry with keep: the record's recipients become keep's. */
+START_TEST(test_retry_keep)
+{
+	struct postie_err e;
+	struct queue_item *it;
+	struct queue_env *rec, env;
+	struct envelope keep;
+	const unsigned char sel[] = { 0, 1 };
+	char id[QUEUE_ID_LEN], **ids;
+	size_t n;
+
+	put_one_conf(id, sizeof(id), "/etc/postie.conf");
+	ck_assert_int_eq(queue_take(q, id, &it, &e), 1);
+	rec = queue_item_env(it);
+	ck_assert_int_eq(envelope_set(&rec->env.dsn_notify, "DELAY", &e), 0);
+	ck_assert_int_eq(envelope_copy(&keep, &rec->env, sel, &e), 0);
+	ck_assert_uint_eq(keep.rcpts.n, 1);
+	ck_assert_int_eq(queue_item_retry(it, &keep,
+	    "at RCPT TO <b@example.net>: 450 4.2.1 later", QUEUE_FAULT_TEMP,
+	    &e), 0);
+	envelope_free(&keep);
+	ck_assert_int_eq(queue_env_read(q, 0, id, &env, &e), 0);
+	ck_assert_uint_eq(env.env.rcpts.n, 1);
+	ck_assert_str_eq(env.env.rcpts.v[0].spec, "b@example.net");
+	ck_assert_str_eq(env.env.from, "me@example.org");
+	ck_assert_str_eq(env.env.dsn_notify, "DELAY");
+	ck_assert_str_eq(env.config, "/etc/postie.conf");
+	ck_assert_str_eq(env.account, "work");
+	ck_assert_int_eq(env.attempts, 1);
+	ck_assert_int_eq(env.fault, QUEUE_FAULT_TEMP);
+	queue_env_free(&env);
+	/* Still one message. */
+	ck_assert_int_eq(queue_ids(q, 0, &ids, &n, &e), 0);
+	ck_assert_uint_eq(n, 1);
+	queue_ids_free(ids, n);
+}
+END_TEST
+
+static size_t
+count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	while ((hay = strstr(hay, needle)) != NULL) {
+		n++;
+		hay++;
+	}
+	return n;
+}
+
+/* mailq shows each message's config, and which ones are held. */
+START_TEST(test_print_config_held)
+{
+	struct postie_err e;
+	struct queue_env env;
+	struct msg *m = make_msg("Subject: x\n\nx\n");
+	char *out = NULL, held[QUEUE_ID_LEN];
+	size_t len = 0;
+	FILE *fp;
+
+	make_env(&env);
+	env.config = strdup("/home/u/.config/postie/config");
+	env.fault = QUEUE_FAULT_ACCOUNT;
+	env.last_error = strdup("at AUTH PLAIN: 535 5.7.8 no");
+	ck_assert_int_eq(queue_put(q, &env, m, &e), 0);
+	strlcpy(held, env.id, sizeof(held));
+	queue_env_free(&env);
+	make_env(&env);
+	env.fault = QUEUE_FAULT_TEMP;
+	ck_assert_int_eq(queue_put(q, &env, m, &e), 0);
+	queue_env_free(&env);
+	memset(&env, 0, sizeof(env));
+	env.raw = 1;
+	env.fault = QUEUE_FAULT_ACCOUNT;
+	ck_assert_int_eq(queue_env_add_arg(&env, "-t", &e), 0);
+	ck_assert_int_eq(queue_env_add_arg(&env, "-F", &e), 0);
+	ck_assert_int_eq(queue_env_add_arg(&env, "A B", &e), 0);
+	ck_assert_int_eq(queue_put(q, &env, m, &e), 0);
+	queue_env_free(&env);
+	msg_free(m);
+
+	ck_assert_ptr_nonnull(fp = open_memstream(&out, &len));
+	ck_assert_int_eq(queue_print(q, fp, &e), 0);
+	fclose(fp);
+	ck_assert_msg(strstr(out, "    config /home/u/.config/postie/config\n")
+	    != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "    config (the default lookup)\n") != NULL,
+	    "%s", out);
+	ck_assert_msg(strstr(out, "    held: the account or its config needs "
+	    "fixing (account work)\n") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "    held: the account or its config needs "
+	    "fixing (account not chosen)\n") != NULL, "%s", out);
+	/* The temporary one is not held. */
+	ck_assert_uint_eq(count(out, "held:"), 2);
+	ck_assert_msg(strstr(out, "    last error: at AUTH PLAIN: 535 5.7.8 "
+	    "no\n") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "    command line: -t -F A B\n") != NULL,
+	    "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "from <(to be prepared)>"));
+	ck_assert_ptr_nonnull(strstr(out, held));
+	free(out);
+}
+END_TEST
+
 START_TEST(test_default_dir)
 {
 	struct postie_err e;
@@ -487,22 +796,35 @@ listener(int *portp, int listen_too)
 	return fd;
 }
 
-static struct conf *
+/* The config file the messages are queued with: its absolute path. */
+static void
+conf_path(char *path, size_t pathsz)
+{
+	snprintf(path, pathsz, "%s/postie.conf", tmpdir);
+}
+
+static void
+write_conf(const char *text)
+{
+	char path[256];
+	int fd;
+
+	conf_path(path, sizeof(path));
+	ck_assert_int_ne(fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600),
+	    -1);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+static void
 flush_conf(int port)
 {
-	struct postie_err e;
-	struct conf *conf;
 	char text[512];
-	FILE *fp;
 
 	snprintf(text, sizeof(text), "account work\nhost 127.0.0.1\n"
 	    "port %d\nfrom me@example.org\ntls off\nsyslog off\n"
 	    "domain client.example.org\ntimeout 5\n", port);
-	ck_assert_ptr_nonnull(fp = fmemopen(text, strlen(text), "r"));
-	ck_assert_msg(conf_parse(&conf, fp, "test.conf", &e) == 0, "%s",
-	    e.msg);
-	fclose(fp);
-	return conf;
+	write_conf(text);
 }
 
 /* Set created of id to secs ago, as an edit of the file would. */
@@ -517,21 +839,23 @@ age_message(const char *id, time_t secs)
 	ck_assert_int_eq(queue_take(q, id, &it, &e), 1);
 	queue_item_env(it)->created -= secs;
 	queue_item_env(it)->attempts = -1;	/* retry counts it back */
-	ck_assert_int_eq(queue_item_retry(it, NULL, &e), 0);
+	ck_assert_int_eq(queue_item_retry(it, NULL, NULL, QUEUE_FAULT_NONE,
+	    &e), 0);
 }
 
 START_TEST(test_flush_policy)
 {
 	const struct script *sc = &scripts[_i];
+	struct deliver_ctx ctx;
 	struct deliver_flush f;
 	struct postie_err e;
-	struct conf *conf;
-	char id[QUEUE_ID_LEN], **ids;
+	char id[QUEUE_ID_LEN], path[256], **ids;
 	size_t n;
 	pid_t pid = -1;
 	int lfd, port, status;
 
-	put_one(id, sizeof(id));
+	conf_path(path, sizeof(path));
+	put_one_conf(id, sizeof(id), path);
 	age_message(id, sc->age);
 	lfd = listener(&port, sc->greeting != NULL);
 	if (sc->greeting != NULL) {
@@ -540,10 +864,10 @@ START_TEST(test_flush_policy)
 			serve(lfd, sc);
 	}
 	close(lfd);
-	conf = flush_conf(port);
+	flush_conf(port);
+	memset(&ctx, 0, sizeof(ctx));
 	memset(&f, 0, sizeof(f));
-	ck_assert_int_eq(deliver_flush(q, conf, &f, &e), 0);
-	conf_free(conf);
+	ck_assert_int_eq(deliver_flush(q, &ctx, &f, &e), 0);
 	if (pid != -1) {
 		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -563,28 +887,29 @@ END_TEST
 
 START_TEST(test_flush_account_gone)
 {
+	struct deliver_ctx ctx;
 	struct deliver_flush f;
 	struct postie_err e;
 	struct queue_env env;
-	struct conf *conf;
-	char id[QUEUE_ID_LEN], text[] = "account other\nhost 127.0.0.1\n";
-	FILE *fp;
+	char id[QUEUE_ID_LEN], path[256], want[512];
 
-	put_one(id, sizeof(id));
+	conf_path(path, sizeof(path));
+	put_one_conf(id, sizeof(id), path);
 	age_message(id, 30 * 86400);
-	ck_assert_ptr_nonnull(fp = fmemopen(text, strlen(text), "r"));
-	ck_assert_int_eq(conf_parse(&conf, fp, "test.conf", &e), 0);
-	fclose(fp);
+	write_conf("account other\nhost 127.0.0.1\n");
+	memset(&ctx, 0, sizeof(ctx));
 	memset(&f, 0, sizeof(f));
-	ck_assert_int_eq(deliver_flush(q, conf, &f, &e), 0);
-	conf_free(conf);
+	ck_assert_int_eq(deliver_flush(q, &ctx, &f, &e), 0);
 	/* Kept, however old: the lifetime is the account's. */
 	ck_assert_uint_eq(f.retry, 1);
 	ck_assert_int_eq(f.ex, EX_CONFIG);
 	ck_assert_int_eq(queue_env_read(q, 0, id, &env, &e), 0);
 	ck_assert_int_eq(env.attempts, 1);
-	ck_assert_str_eq(env.last_error,
-	    "account work no longer exists in the config");
+	ck_assert_int_eq(env.fault, QUEUE_FAULT_ACCOUNT);
+	/* The config the message was queued with is named. */
+	snprintf(want, sizeof(want), "account work no longer exists in %s",
+	    path);
+	ck_assert_str_eq(env.last_error, want);
 	queue_env_free(&env);
 }
 END_TEST
@@ -609,6 +934,12 @@ queue_suite(void)
 	tcase_add_test(tc, test_sweep_orphans);
 	tcase_add_test(tc, test_order_and_print);
 	tcase_add_test(tc, test_default_dir);
+	tcase_add_test(tc, test_config_fault_roundtrip);
+	tcase_add_test(tc, test_raw_roundtrip);
+	tcase_add_test(tc, test_record_without_config);
+	tcase_add_test(tc, test_relative_config_damaged);
+	tcase_add_test(tc, test_retry_keep);
+	tcase_add_test(tc, test_print_config_held);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("flush");

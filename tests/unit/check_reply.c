@@ -11,6 +11,7 @@
 #include <sysexits.h>
 
 #include "reply.h"
+#include "smtp.h"
 
 struct traced {
 	char	 buf[4096];

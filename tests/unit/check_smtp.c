@@ -1,8 +1,9 @@
 /*
  * Tests for smtp.c: whole sessions against a scripted server over the
  * in-memory transport (no sockets), asserting the exact bytes sent, the
- * number of transport writes, exit codes and message words; and the DATA
- * encoder chunk by chunk.
+ * number of transport writes, exit codes and message words, the stage a
+ * failure is put at and each recipient's state in the envelope; and the
+ * DATA encoder chunk by chunk.
  */
 #include "config.h"
 
@@ -36,7 +37,15 @@ struct run {
 	char	*rcpts[4];
 	size_t	 nrcpts;
 	const char *msgtext;
+	/* DSN (RFC 3461) and BODY (-B): NULL when not asked for. */
+	const char *dsn_notify;
+	const char *dsn_return;
+	const char *dsn_envid;
+	const char *body_type;
 	/* Results. */
+	struct envelope env;	/* from the fields above; states recorded */
+	int	 opened;	/* smtp_session_open succeeded */
+	enum smtp_stage open_stage;	/* where the open failed */
 	int	 rv;
 	struct postie_err err;
 	struct smtp_result res;
@@ -148,27 +157,99 @@ run_done(struct run *r, struct io *io)
 	io_free(io);
 }
 
+/* r's sender, recipients, DSN and BODY settings into r->env. */
 static void
-run_submit(struct run *r)
+run_env(struct run *r)
 {
+	struct postie_err err;
+	size_t i;
+
+	envelope_free(&r->env);
+	ck_assert_int_eq(envelope_set(&r->env.from, r->from, &err), 0);
+	for (i = 0; i < r->nrcpts; i++)
+		ck_assert_int_eq(envelope_add_rcpt(&r->env, r->rcpts[i], &err),
+		    0);
+	ck_assert_int_eq(envelope_set(&r->env.dsn_notify, r->dsn_notify,
+	    &err), 0);
+	ck_assert_int_eq(envelope_set(&r->env.dsn_return, r->dsn_return,
+	    &err), 0);
+	ck_assert_int_eq(envelope_set(&r->env.dsn_envid, r->dsn_envid,
+	    &err), 0);
+	ck_assert_int_eq(envelope_set(&r->env.body_type, r->body_type, &err),
+	    0);
+}
+
+static int	fake_cbind(void *ctx, char *type, size_t typesz,
+		    unsigned char *buf, size_t bufsz, size_t *lenp);
+
+/*
+ * A one-shot send: open the session, one transaction with last set (QUIT
+ * pipelined with the final dot when offered), close.  With cbind the
+ * transport offers channel binding as a TLS one would.
+ */
+static void
+run_send_cbind(struct run *r, int cbind)
+{
+	struct smtp_session *ss;
+	struct smtp_txn t;
 	struct io *io;
 	struct msg *m;
 
 	m = make_msg(r->msgtext);
+	run_env(r);
 	io = run_io(r);
+	if (cbind)
+		io_set_cbind(io, fake_cbind);
 	memset(&r->err, 0, sizeof(r->err));
-	r->rv = smtp_submit(io, &r->p, r->from, r->rcpts, r->nrcpts, m,
-	    &r->res, &r->err);
+	r->open_stage = SMTP_NONE;
+	r->rv = smtp_session_open(&ss, io, &r->p, &r->open_stage, &r->err);
+	if (r->rv == 0) {
+		r->opened = 1;
+		memset(&t, 0, sizeof(t));
+		t.env = &r->env;
+		t.msg = m;
+		t.last = 1;
+		r->rv = smtp_session_send(ss, &t, &r->res, &r->err);
+		smtp_session_close(ss);
+	} else
+		ck_assert_ptr_null(ss);
 	run_done(r, io);
 	msg_free(m);
+}
+
+static void
+run_send(struct run *r)
+{
+	run_send_cbind(r, 0);
 }
 
 static void
 run_free(struct run *r)
 {
 	smtp_result_free(&r->res);
+	envelope_free(&r->env);
 	free(r->out);
 	free(r->out_at_tls);
+}
+
+/* Recipient i of the last send: state, reply code and exit code. */
+static void
+ck_rcpt(const struct run *r, size_t i, enum rcpt_state state, int code,
+    int ex)
+{
+	const struct rcpt_status *st;
+
+	ck_assert_uint_eq(r->env.nstatus, r->env.rcpts.n);
+	ck_assert_uint_lt(i, r->env.nstatus);
+	st = &r->env.status[i];
+	ck_assert_msg(st->state == state, "<%s>: state %d, wanted %d",
+	    r->env.rcpts.v[i].spec, (int)st->state, (int)state);
+	ck_assert_int_eq(st->code, code);
+	ck_assert_int_eq(st->ex, ex);
+	if (state == RCPT_REFUSED)
+		ck_assert_ptr_nonnull(st->reply);
+	else
+		ck_assert_ptr_null(st->reply);
 }
 
 static int
@@ -196,7 +277,7 @@ START_TEST(full_session)
 	    "250 2.0.0 queued as ABC\r\n"
 	    "221 2.0.0 bye\r\n");
 	r.chunk = (size_t)_i;
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
 	ck_out(&r, "EHLO client.example\r\n"
 	    "MAIL FROM:<a@example.org> SIZE=22\r\n"
@@ -211,6 +292,8 @@ START_TEST(full_session)
 	ck_assert_uint_eq(r.res.nfails, 0);
 	ck_assert_int_eq(r.res.tls, 0);
 	ck_assert_str_eq(r.res.auth_mech, "");
+	ck_assert_int_eq(r.res.stage, SMTP_DONE);
+	ck_rcpt(&r, 0, RCPT_ACCEPTED, 250, 0);
 	ck_assert_int_eq(r.npw, 0);
 	ck_has(r.trace, "C: EHLO client.example\n");
 	ck_has(r.trace, "S: 250 2.0.0 queued as ABC\n");
@@ -228,7 +311,7 @@ START_TEST(pipelining)
 	    "250 queued\r\n221 bye\r\n");
 	r.rcpts[1] = "c@example.net";
 	r.nrcpts = 2;
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
 	ck_out(&r, "EHLO client.example\r\n"
 	    "MAIL FROM:<a@example.org>\r\n"
@@ -240,6 +323,8 @@ START_TEST(pipelining)
 	/* EHLO; MAIL+RCPT+RCPT+DATA; message+dot+QUIT. */
 	ck_assert_uint_eq(r.nwrites, 3);
 	ck_assert_uint_eq(r.res.naccepted, 2);
+	ck_assert_uint_eq(envelope_count(&r.env, RCPT_ACCEPTED), 2);
+	ck_rcpt(&r, 1, RCPT_ACCEPTED, 250, 0);
 	run_free(&r);
 }
 END_TEST
@@ -253,7 +338,7 @@ START_TEST(no_pipelining)
 	    "250 queued\r\n221 bye\r\n");
 	r.rcpts[1] = "c@example.net";
 	r.nrcpts = 2;
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
 	/* EHLO, MAIL, RCPT, RCPT, DATA, message, QUIT. */
 	ck_assert_uint_eq(r.nwrites, 7);
@@ -264,7 +349,9 @@ END_TEST
 /*
  * Each stage's failures: the server's replies in order (EHLO_PIPE makes
  * the envelope pipelined), the exit code, words of the message, whether
- * QUIT follows, and bytes that must or must not have been sent.
+ * QUIT follows, bytes that must or must not have been sent, and the
+ * stage the failure is put at (smtp_session_open's *stagep up to AUTH,
+ * the transaction's res.stage from MAIL on).
  */
 static const struct {
 	const char *name;
@@ -274,89 +361,103 @@ static const struct {
 	int	 quit;
 	const char *sent;
 	const char *not_sent;
+	enum smtp_stage stage;	/* where it failed: open's before MAIL */
 } stage_errors[] = {
 	{ "greeting 421", "421 4.3.2 busy\r\n", EX_TEMPFAIL,
-	    "at greeting: 421 4.3.2 busy", 1, NULL, "EHLO" },
+	    "at greeting: 421 4.3.2 busy", 1, NULL, "EHLO", SMTP_GREETING },
 	{ "greeting 554", "554 no service\r\n", EX_UNAVAILABLE,
-	    "at greeting: 554 no service", 1, NULL, "EHLO" },
+	    "at greeting: 554 no service", 1, NULL, "EHLO", SMTP_GREETING },
 	{ "greeting closed", "", EX_TEMPFAIL,
-	    "at greeting: connection closed by server", 0, NULL, "EHLO" },
+	    "at greeting: connection closed by server", 0, NULL, "EHLO",
+	    SMTP_GREETING },
 	{ "greeting malformed", "22O hi\r\n", EX_PROTOCOL,
-	    "at greeting: malformed reply: 22O hi", 0, NULL, "EHLO" },
+	    "at greeting: malformed reply: 22O hi", 0, NULL, "EHLO",
+	    SMTP_GREETING },
 	{ "EHLO 421", GREET "421 closing\r\n", EX_TEMPFAIL,
-	    "at EHLO: 421 closing", 1, NULL, "HELO" },
+	    "at EHLO: 421 closing", 1, NULL, "HELO", SMTP_EHLO },
 	{ "HELO 550", GREET "502 no EHLO\r\n550 no HELO either\r\n",
 	    EX_UNAVAILABLE, "at HELO: 550 no HELO either", 1,
-	    "HELO client.example\r\n", "MAIL" },
+	    "HELO client.example\r\n", "MAIL", SMTP_HELO },
 	{ "MAIL 451", GREET EHLO_PLAIN "451 4.3.0 try later\r\n",
 	    EX_TEMPFAIL, "at MAIL FROM: 451 4.3.0 try later", 1, NULL,
-	    "RCPT" },
+	    "RCPT", SMTP_MAIL },
 	{ "MAIL 550 5.1.8", GREET EHLO_PLAIN
 	    "550 5.1.8 bad sender domain\r\n", EX_DATAERR,
-	    "at MAIL FROM: 550 5.1.8 bad sender domain", 1, NULL, "RCPT" },
+	    "at MAIL FROM: 550 5.1.8 bad sender domain", 1, NULL, "RCPT",
+	    SMTP_MAIL },
 	{ "MAIL 550 5.7.1", GREET EHLO_PLAIN "550 5.7.1 not yours\r\n",
-	    EX_NOPERM, "at MAIL FROM: 550 5.7.1 not yours", 1, NULL, "RCPT" },
+	    EX_NOPERM, "at MAIL FROM: 550 5.7.1 not yours", 1, NULL, "RCPT",
+	    SMTP_MAIL },
 	{ "MAIL 354", GREET EHLO_PLAIN "354 what\r\n", EX_PROTOCOL,
-	    "at MAIL FROM: unexpected reply: 354 what", 1, NULL, "RCPT" },
+	    "at MAIL FROM: unexpected reply: 354 what", 1, NULL, "RCPT",
+	    SMTP_MAIL },
 	{ "MAIL malformed", GREET EHLO_PLAIN "25O ok\r\n", EX_PROTOCOL,
-	    "at MAIL FROM: malformed reply: 25O ok", 0, NULL, "RCPT" },
+	    "at MAIL FROM: malformed reply: 25O ok", 0, NULL, "RCPT",
+	    SMTP_MAIL },
 	{ "MAIL 451 pipelined", GREET EHLO_PIPE "451 4.3.0 try later\r\n"
 	    "503 no\r\n503 no\r\n250 reset\r\n", EX_TEMPFAIL,
 	    "at MAIL FROM: 451 4.3.0 try later", 1, "DATA\r\nRSET\r\n",
-	    "Subject" },
+	    "Subject", SMTP_MAIL },
 	{ "RCPT 550", GREET EHLO_PLAIN "250 ok\r\n550 5.1.1 unknown user\r\n"
 	    "250 reset\r\n", EX_NOUSER,
 	    "at RCPT TO <b@example.net>: 550 5.1.1 unknown user", 1,
-	    "RSET\r\n", "DATA" },
+	    "RSET\r\n", "DATA", SMTP_RCPT },
 	{ "RCPT 452", GREET EHLO_PLAIN "250 ok\r\n452 4.5.3 too many\r\n"
 	    "250 reset\r\n", EX_TEMPFAIL,
 	    "at RCPT TO <b@example.net>: 452 4.5.3 too many", 1,
-	    "RSET\r\n", "DATA" },
+	    "RSET\r\n", "DATA", SMTP_RCPT },
 	{ "RCPT 553", GREET EHLO_PLAIN "250 ok\r\n553 bad mailbox name\r\n"
 	    "250 reset\r\n", EX_NOUSER,
 	    "at RCPT TO <b@example.net>: 553 bad mailbox name", 1,
-	    "RSET\r\n", "DATA" },
+	    "RSET\r\n", "DATA", SMTP_RCPT },
 	{ "RCPT 550 5.7.1", GREET EHLO_PIPE "250 ok\r\n"
 	    "550 5.7.1 relaying denied\r\n554 no\r\n250 reset\r\n",
 	    EX_NOPERM, "at RCPT TO <b@example.net>: 550 5.7.1 relaying denied",
-	    1, "RSET\r\n", "Subject" },
+	    1, "RSET\r\n", "Subject", SMTP_RCPT },
 	{ "DATA 554", GREET EHLO_PLAIN "250 ok\r\n250 ok\r\n554 no\r\n",
-	    EX_UNAVAILABLE, "at DATA: 554 no", 1, NULL, "Subject" },
+	    EX_UNAVAILABLE, "at DATA: 554 no", 1, NULL, "Subject", SMTP_DATA },
 	{ "DATA 451", GREET EHLO_PLAIN "250 ok\r\n250 ok\r\n451 later\r\n",
-	    EX_TEMPFAIL, "at DATA: 451 later", 1, NULL, "Subject" },
+	    EX_TEMPFAIL, "at DATA: 451 later", 1, NULL, "Subject", SMTP_DATA },
 	{ "DATA 250", GREET EHLO_PLAIN "250 ok\r\n250 ok\r\n250 what\r\n",
 	    EX_PROTOCOL, "at DATA: unexpected reply: 250 what", 1, NULL,
-	    "Subject" },
+	    "Subject", SMTP_DATA },
 	{ "end 451", GREET EHLO_PLAIN "250 ok\r\n250 ok\r\n354 go\r\n"
 	    "451 4.3.0 later\r\n", EX_TEMPFAIL,
-	    "at end of DATA: 451 4.3.0 later", 1, MSG_SENT, NULL },
+	    "at end of DATA: 451 4.3.0 later", 1, MSG_SENT, NULL,
+	    SMTP_DATA_END },
 	{ "end 552", GREET EHLO_PLAIN "250 ok\r\n250 ok\r\n354 go\r\n"
 	    "552 5.3.4 too big\r\n", EX_DATAERR,
-	    "at end of DATA: 552 5.3.4 too big", 1, MSG_SENT, NULL },
+	    "at end of DATA: 552 5.3.4 too big", 1, MSG_SENT, NULL,
+	    SMTP_DATA_END },
 	{ "end 554", GREET EHLO_PLAIN "250 ok\r\n250 ok\r\n354 go\r\n"
 	    "554 5.7.1 spam\r\n", EX_UNAVAILABLE,
-	    "at end of DATA: 554 5.7.1 spam", 1, MSG_SENT, NULL },
+	    "at end of DATA: 554 5.7.1 spam", 1, MSG_SENT, NULL,
+	    SMTP_DATA_END },
 	{ "end closed", GREET EHLO_PLAIN "250 ok\r\n250 ok\r\n354 go\r\n",
 	    EX_TEMPFAIL, "at end of DATA: connection lost after the final "
-	    "dot; the message may have been delivered", 0, MSG_SENT, NULL },
+	    "dot; the message may have been delivered", 0, MSG_SENT, NULL,
+	    SMTP_DATA_END },
 	{ "end closed mid-reply", GREET EHLO_PLAIN
 	    "250 ok\r\n250 ok\r\n354 go\r\n250-queued\r\n", EX_TEMPFAIL,
-	    "connection lost after the final dot", 0, MSG_SENT, NULL },
+	    "connection lost after the final dot", 0, MSG_SENT, NULL,
+	    SMTP_DATA_END },
 	{ "end closed pipelined", GREET EHLO_PIPE
 	    "250 ok\r\n250 ok\r\n354 go\r\n", EX_TEMPFAIL,
 	    "connection lost after the final dot", 1, MSG_SENT "QUIT\r\n",
-	    NULL },
+	    NULL, SMTP_DATA_END },
 	{ "end malformed", GREET EHLO_PLAIN "250 ok\r\n250 ok\r\n354 go\r\n"
 	    "250\tok\r\n", EX_PROTOCOL,
-	    "at end of DATA: malformed reply: 250\\x09ok", 0, MSG_SENT, NULL },
+	    "at end of DATA: malformed reply: 250\\x09ok", 0, MSG_SENT, NULL,
+	    SMTP_DATA_END },
 };
 
 START_TEST(stage_error)
 {
+	enum rcpt_state want;
 	struct run r;
 
 	run_init(&r, stage_errors[_i].script);
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_int_eq(r.rv, -1);
 	ck_assert_msg(r.err.ex == stage_errors[_i].ex, "%s: ex %d (%s)",
 	    stage_errors[_i].name, r.err.ex, r.err.msg);
@@ -371,6 +472,27 @@ START_TEST(stage_error)
 		ck_has(r.out, stage_errors[_i].sent);
 	if (stage_errors[_i].not_sent != NULL)
 		ck_lacks(r.out, stage_errors[_i].not_sent);
+	if (stage_errors[_i].stage < SMTP_MAIL) {
+		ck_assert_int_eq(r.opened, 0);
+		ck_assert_msg(r.open_stage == stage_errors[_i].stage,
+		    "%s: open failed at %s", stage_errors[_i].name,
+		    smtp_stage_name(r.open_stage));
+	} else {
+		ck_assert_int_eq(r.opened, 1);
+		ck_assert_msg(r.res.stage == stage_errors[_i].stage,
+		    "%s: res.stage %s", stage_errors[_i].name,
+		    smtp_stage_name(r.res.stage));
+		/* The recipient: not reached, refused, or accepted. */
+		ck_assert_uint_eq(r.env.nstatus, 1);
+		want = stage_errors[_i].stage == SMTP_MAIL ? RCPT_PENDING :
+		    stage_errors[_i].stage == SMTP_RCPT ? RCPT_REFUSED :
+		    RCPT_ACCEPTED;
+		ck_assert_msg(r.env.status[0].state == want,
+		    "%s: recipient state %d", stage_errors[_i].name,
+		    (int)r.env.status[0].state);
+		ck_assert_int_eq(r.env.status[0].ex, want == RCPT_REFUSED ?
+		    stage_errors[_i].ex : 0);
+	}
 	run_free(&r);
 }
 END_TEST
@@ -381,7 +503,7 @@ START_TEST(ehlo_falls_back_to_helo)
 
 	run_init(&r, GREET "500 5.5.1 what is EHLO\r\n250 hello\r\n"
 	    "250 ok\r\n250 ok\r\n354 go\r\n250 queued\r\n221 bye\r\n");
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
 	ck_out(&r, "EHLO client.example\r\nHELO client.example\r\n"
 	    "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n"
@@ -410,7 +532,7 @@ START_TEST(partial_rcpt_failure)
 	r.rcpts[1] = "c@example.net";
 	r.rcpts[2] = "d@example.net";
 	r.nrcpts = 3;
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_int_eq(r.rv, -1);
 	ck_assert_int_eq(r.err.ex, EX_NOUSER);
 	ck_has(r.err.msg, "message sent to 2 of 3 recipients");
@@ -425,6 +547,16 @@ START_TEST(partial_rcpt_failure)
 	ck_assert_int_eq(r.res.fails[0].ex, EX_NOUSER);
 	ck_assert_str_eq(r.res.fails[0].reply,
 	    "550 5.1.1 <c@example.net> unknown user");
+	/* The envelope records each recipient's reply. */
+	ck_assert_int_eq(r.res.stage, SMTP_RCPT);
+	ck_rcpt(&r, 0, RCPT_ACCEPTED, 250, 0);
+	ck_rcpt(&r, 1, RCPT_REFUSED, 550, EX_NOUSER);
+	ck_assert_str_eq(r.env.status[1].reply,
+	    "550 5.1.1 <c@example.net> unknown user");
+	ck_rcpt(&r, 2, RCPT_ACCEPTED, 250, 0);
+	ck_assert_uint_eq(envelope_count(&r.env, RCPT_ACCEPTED), 2);
+	ck_assert_uint_eq(envelope_count(&r.env, RCPT_REFUSED), 1);
+	ck_assert_uint_eq(envelope_count(&r.env, RCPT_PENDING), 0);
 	run_free(&r);
 }
 END_TEST
@@ -440,7 +572,7 @@ START_TEST(partial_worst_code)
 	r.rcpts[1] = "ok@example.net";
 	r.rcpts[2] = "bad@example.net";
 	r.nrcpts = 3;
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_int_eq(r.rv, -1);
 	ck_assert_int_eq(r.err.ex, EX_NOUSER);
 	ck_has(r.err.msg, "<t@example.net>: 452 4.2.2 full; "
@@ -448,6 +580,10 @@ START_TEST(partial_worst_code)
 	ck_assert_uint_eq(r.res.nfails, 2);
 	ck_assert_int_eq(r.res.fails[0].ex, EX_TEMPFAIL);
 	ck_assert_int_eq(r.res.fails[1].ex, EX_NOUSER);
+	ck_assert_int_eq(r.res.stage, SMTP_RCPT);
+	ck_rcpt(&r, 0, RCPT_REFUSED, 452, EX_TEMPFAIL);
+	ck_rcpt(&r, 1, RCPT_ACCEPTED, 250, 0);
+	ck_rcpt(&r, 2, RCPT_REFUSED, 553, EX_NOUSER);
 	run_free(&r);
 }
 END_TEST
@@ -460,7 +596,7 @@ START_TEST(all_rejected_no_pipelining)
 	    "550 5.1.1 no\r\n250 reset\r\n221 bye\r\n");
 	r.rcpts[1] = "c@example.net";
 	r.nrcpts = 2;
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_int_eq(r.rv, -1);
 	ck_assert_int_eq(r.err.ex, EX_NOUSER);
 	ck_has(r.err.msg, "all 2 recipients rejected");
@@ -469,6 +605,9 @@ START_TEST(all_rejected_no_pipelining)
 	    "RCPT TO:<b@example.net>\r\nRCPT TO:<c@example.net>\r\n"
 	    "RSET\r\nQUIT\r\n");
 	ck_assert_int_eq(r.res.final_code, 0);
+	ck_assert_int_eq(r.res.stage, SMTP_RCPT);
+	ck_rcpt(&r, 0, RCPT_REFUSED, 550, EX_NOUSER);
+	ck_rcpt(&r, 1, RCPT_REFUSED, 550, EX_NOUSER);
 	run_free(&r);
 }
 END_TEST
@@ -479,12 +618,15 @@ START_TEST(all_rejected_pipelining)
 
 	run_init(&r, GREET EHLO_PIPE "250 ok\r\n550 5.1.1 no\r\n"
 	    "554 5.5.1 no valid recipients\r\n250 reset\r\n221 bye\r\n");
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_int_eq(r.rv, -1);
 	ck_assert_int_eq(r.err.ex, EX_NOUSER);
 	ck_has(r.err.msg, "at RCPT TO <b@example.net>: 550 5.1.1 no");
 	ck_out(&r, "EHLO client.example\r\nMAIL FROM:<a@example.org>\r\n"
 	    "RCPT TO:<b@example.net>\r\nDATA\r\nRSET\r\nQUIT\r\n");
+	ck_assert_int_eq(r.res.stage, SMTP_RCPT);
+	ck_rcpt(&r, 0, RCPT_REFUSED, 550, EX_NOUSER);
+	ck_assert_str_eq(r.env.status[0].reply, "550 5.1.1 no");
 	run_free(&r);
 }
 END_TEST
@@ -496,7 +638,7 @@ START_TEST(all_rejected_data_354)
 
 	run_init(&r, GREET EHLO_PIPE "250 ok\r\n550 5.1.1 no\r\n"
 	    "354 go\r\n554 no recipients\r\n250 reset\r\n221 bye\r\n");
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_int_eq(r.rv, -1);
 	ck_assert_int_eq(r.err.ex, EX_NOUSER);
 	ck_out(&r, "EHLO client.example\r\nMAIL FROM:<a@example.org>\r\n"
@@ -523,13 +665,15 @@ START_TEST(starttls_not_offered)
 	struct run r;
 
 	tls_init(&r, GREET EHLO_PIPE "221 bye\r\n");
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_int_eq(r.rv, -1);
 	ck_assert_int_eq(r.err.ex, EX_UNAVAILABLE);
 	ck_assert_str_eq(r.err.msg, "server does not offer STARTTLS "
 	    "(tls_starttls is on); refusing to send in cleartext");
 	ck_out(&r, "EHLO client.example\r\nQUIT\r\n");
 	ck_assert_int_eq(r.ntls, 0);
+	ck_assert_int_eq(r.opened, 0);
+	ck_assert_int_eq(r.open_stage, SMTP_STARTTLS);
 	run_free(&r);
 }
 END_TEST
@@ -540,7 +684,7 @@ START_TEST(starttls_454)
 
 	tls_init(&r, GREET EHLO_TLS_OFFER "454 4.7.0 TLS not available\r\n"
 	    "221 bye\r\n");
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_int_eq(r.rv, -1);
 	ck_assert_int_eq(r.err.ex, EX_TEMPFAIL);
 	ck_assert_str_eq(r.err.msg,
@@ -559,7 +703,7 @@ START_TEST(starttls_injection)
 	    "250-mx.example.org\r\n250 AUTH PLAIN\r\n");
 	/* The whole script in one read: the injected lines are buffered. */
 	r.chunk = 0;
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_int_eq(r.rv, -1);
 	ck_assert_int_eq(r.err.ex, EX_PROTOCOL);
 	ck_has(r.err.msg, "bytes received after STARTTLS reply (possible "
@@ -577,7 +721,7 @@ START_TEST(starttls_ok)
 	tls_init(&r, GREET EHLO_TLS_OFFER "220 go ahead\r\n"
 	    "250-mx.example.org\r\n250 PIPELINING\r\n"
 	    "250 ok\r\n250 ok\r\n354 go\r\n250 queued\r\n221 bye\r\n");
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
 	ck_assert_int_eq(r.ntls, 1);
 	ck_assert_str_eq(r.out_at_tls, "EHLO client.example\r\nSTARTTLS\r\n");
@@ -598,7 +742,7 @@ START_TEST(starttls_hook_fails)
 
 	tls_init(&r, GREET EHLO_TLS_OFFER "220 go ahead\r\n");
 	r.p.starttls = NULL;
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_int_eq(r.rv, -1);
 	ck_assert_int_eq(r.err.ex, EX_SOFTWARE);
 	ck_has(r.err.msg, "at TLS handshake");
@@ -622,7 +766,7 @@ START_TEST(auth_cleartext_refused)
 	run_init(&r, GREET "250-mx.example.org\r\n250 AUTH PLAIN\r\n"
 	    "221 bye\r\n");
 	r.acct.auth = AUTH_ON;
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_int_eq(r.rv, -1);
 	ck_assert_int_eq(r.err.ex, EX_NOPERM);
 	ck_has(r.err.msg, "refusing AUTH over a cleartext connection");
@@ -635,7 +779,7 @@ START_TEST(auth_cleartext_refused)
 	    "235 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n250 ok\r\n221 bye\r\n");
 	r.acct.auth = AUTH_ON;
 	r.acct.allow_cleartext_auth = 1;
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
 	ck_has(r.out, "AUTH PLAIN " PLAIN_B64 "\r\n");
 	run_free(&r);
@@ -659,7 +803,7 @@ START_TEST(auth_plain)
 	auth_init(&r, GREET "250-mx.example.org\r\n250 AUTH LOGIN PLAIN\r\n"
 	    "235 2.7.0 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n250 ok\r\n"
 	    "221 bye\r\n", AUTH_ON);
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
 	ck_out(&r, "EHLO client.example\r\nAUTH PLAIN " PLAIN_B64 "\r\n"
 	    "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n"
@@ -680,7 +824,7 @@ START_TEST(auth_login)
 	auth_init(&r, GREET "250-mx.example.org\r\n250 AUTH=LOGIN\r\n"
 	    "334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n235 ok\r\n"
 	    "250 ok\r\n250 ok\r\n354 go\r\n250 ok\r\n221 bye\r\n", AUTH_ON);
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
 	ck_out(&r, "EHLO client.example\r\nAUTH LOGIN\r\n"
 	    USER_B64 "\r\n" PASS_B64 "\r\n"
@@ -700,7 +844,7 @@ START_TEST(auth_535)
 
 	auth_init(&r, GREET "250-mx.example.org\r\n250 AUTH PLAIN LOGIN\r\n"
 	    "535 5.7.8 authentication failed\r\n221 bye\r\n", AUTH_ON);
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_int_eq(r.rv, -1);
 	ck_assert_int_eq(r.err.ex, EX_NOPERM);
 	ck_has(r.err.msg, "at AUTH PLAIN: 535 5.7.8 authentication failed; "
@@ -714,7 +858,7 @@ START_TEST(auth_535)
 	auth_init(&r, GREET "250-mx.example.org\r\n250 AUTH LOGIN\r\n"
 	    "334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n"
 	    "535 5.7.8 no\r\n221 bye\r\n", AUTH_LOGIN);
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_int_eq(r.err.ex, EX_NOPERM);
 	ck_has(r.err.msg, "at AUTH LOGIN: 535 5.7.8 no; check user");
 	assert_masked(&r);
@@ -746,7 +890,7 @@ START_TEST(auth_refused)
 	snprintf(script, sizeof(script), "%s%s221 bye\r\n", GREET,
 	    auth_refusals[_i].ehlo);
 	auth_init(&r, script, auth_refusals[_i].auth);
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_int_eq(r.rv, -1);
 	ck_assert_int_eq(r.err.ex, auth_refusals[_i].ex);
 	ck_has(r.err.msg, auth_refusals[_i].words);
@@ -763,7 +907,7 @@ START_TEST(auth_extra_challenge)
 
 	auth_init(&r, GREET "250-mx\r\n250 AUTH PLAIN\r\n334 \r\n"
 	    "501 cancelled\r\n221 bye\r\n", AUTH_PLAIN);
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_int_eq(r.err.ex, EX_PROTOCOL);
 	ck_has(r.err.msg, "at AUTH PLAIN: unexpected challenge");
 	ck_has(r.out, "\r\n*\r\n");
@@ -771,7 +915,7 @@ START_TEST(auth_extra_challenge)
 
 	auth_init(&r, GREET "250-mx\r\n250 AUTH LOGIN\r\n334 #bad#\r\n",
 	    AUTH_LOGIN);
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_int_eq(r.err.ex, EX_PROTOCOL);
 	ck_has(r.err.msg, "at AUTH LOGIN: malformed base64");
 	ck_has(r.out, "AUTH LOGIN\r\n*\r\n");
@@ -788,24 +932,6 @@ fake_cbind(void *ctx, char *type, size_t typesz, unsigned char *buf,
 	memset(buf, 0xab, 32);
 	*lenp = 32;
 	return 1;
-}
-
-/* run_submit, the transport offering channel binding when cbind is 1. */
-static void
-run_submit_cbind(struct run *r, int cbind)
-{
-	struct io *io;
-	struct msg *m;
-
-	m = make_msg(r->msgtext);
-	io = run_io(r);
-	if (cbind)
-		io_set_cbind(io, fake_cbind);
-	memset(&r->err, 0, sizeof(r->err));
-	r->rv = smtp_submit(io, &r->p, r->from, r->rcpts, r->nrcpts, m,
-	    &r->res, &r->err);
-	run_done(r, io);
-	msg_free(m);
 }
 
 /* What "auth on" and each auth value pick from what the server offers. */
@@ -845,7 +971,7 @@ START_TEST(auth_choice)
 	auth_init(&r, script, auth_choices[_i].auth);
 	r.acct.host = "mx.example.org";
 	r.acct.port = 587;
-	run_submit_cbind(&r, auth_choices[_i].cbind);
+	run_send_cbind(&r, auth_choices[_i].cbind);
 	ck_assert_int_eq(r.rv, -1);
 	ck_assert_int_eq(r.err.ex, EX_NOPERM);
 	ck_has(r.out, auth_choices[_i].sent);
@@ -873,7 +999,7 @@ START_TEST(auth_scram_gs2)
 
 	auth_init(&r, GREET "250-mx\r\n250 AUTH SCRAM-SHA-256-PLUS\r\n"
 	    "535 5.7.8 no\r\n221 bye\r\n", AUTH_ON);
-	run_submit_cbind(&r, 1);
+	run_send_cbind(&r, 1);
 	ck_assert_ptr_nonnull(p = strstr(r.out, "AUTH SCRAM-SHA-256-PLUS "));
 	p += strlen("AUTH SCRAM-SHA-256-PLUS ");
 	ck_assert_int_eq(sasl_b64_decode(p, strcspn(p, "\r"), &raw, &len,
@@ -885,7 +1011,7 @@ START_TEST(auth_scram_gs2)
 
 	auth_init(&r, GREET "250-mx\r\n250 AUTH SCRAM-SHA-256\r\n"
 	    "535 5.7.8 no\r\n221 bye\r\n", AUTH_SCRAM_SHA_256);
-	run_submit_cbind(&r, 1);
+	run_send_cbind(&r, 1);
 	ck_assert_ptr_nonnull(p = strstr(r.out, "AUTH SCRAM-SHA-256 "));
 	p += strlen("AUTH SCRAM-SHA-256 ");
 	ck_assert_int_eq(sasl_b64_decode(p, strcspn(p, "\r"), &raw, &len,
@@ -898,7 +1024,7 @@ START_TEST(auth_scram_gs2)
 	auth_init(&r, GREET "250-mx\r\n250 AUTH SCRAM-SHA-1\r\n"
 	    "334 cj1ub25jZSxzPVFTWENSK1E2c2VrOGJmOTIsaT00MDk2\r\n"
 	    "501 5.7.0 cancelled\r\n221 bye\r\n", AUTH_ON);
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_int_eq(r.rv, -1);
 	ck_assert_int_eq(r.err.ex, EX_PROTOCOL);
 	ck_has(r.err.msg, "at AUTH SCRAM-SHA-1: malformed server message: "
@@ -917,7 +1043,7 @@ START_TEST(auth_cram_md5)
 	    "334 PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+\r\n"
 	    "235 2.7.0 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n250 ok\r\n"
 	    "221 bye\r\n", AUTH_ON);
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
 	ck_has(r.out, "AUTH CRAM-MD5\r\n"
 	    "dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw\r\nMAIL");
@@ -943,7 +1069,7 @@ START_TEST(auth_oauth_error)
 	    "535-5.7.8 Username and Password not accepted.\r\n"
 	    "535 5.7.8 https://support.google.com/mail/?p=BadCredentials\r\n"
 	    "221 bye\r\n", AUTH_XOAUTH2);
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_int_eq(r.rv, -1);
 	ck_assert_int_eq(r.err.ex, EX_NOPERM);
 	ck_out(&r, "EHLO client.example\r\nAUTH XOAUTH2 "
@@ -962,7 +1088,7 @@ START_TEST(auth_oauth_error)
 	    "535 5.7.8 no\r\n221 bye\r\n", AUTH_OAUTHBEARER);
 	r.acct.host = "mx.example.org";
 	r.acct.port = 587;
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_int_eq(r.err.ex, EX_NOPERM);
 	ck_out(&r, "EHLO client.example\r\nAUTH OAUTHBEARER "
 	    "bixhPXRpbSwBaG9zdD1teC5leGFtcGxlLm9yZwFwb3J0PTU4NwFhdXRoPUJlYXJl"
@@ -982,7 +1108,7 @@ START_TEST(auth_external)
 	    "235 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n250 ok\r\n"
 	    "221 bye\r\n", AUTH_EXTERNAL);
 	r.acct.user = NULL;
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
 	ck_has(r.out, "AUTH EXTERNAL =\r\nMAIL");
 	ck_assert_int_eq(r.npw, 0);
@@ -992,7 +1118,7 @@ START_TEST(auth_external)
 	/* A refused certificate. */
 	auth_init(&r, GREET "250-mx\r\n250 AUTH EXTERNAL\r\n"
 	    "535 5.7.8 no\r\n221 bye\r\n", AUTH_EXTERNAL);
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_int_eq(r.err.ex, EX_NOPERM);
 	ck_has(r.out, "AUTH EXTERNAL dGlt\r\n");
 	ck_has(r.err.msg, "client certificate");
@@ -1005,18 +1131,20 @@ START_TEST(size_refused)
 	struct run r;
 
 	run_init(&r, GREET "250-mx\r\n250 SIZE 10\r\n221 bye\r\n");
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_int_eq(r.rv, -1);
 	ck_assert_int_eq(r.err.ex, EX_DATAERR);
 	ck_has(r.err.msg, "message of 22 bytes exceeds the server's limit "
 	    "of 10");
 	ck_out(&r, "EHLO client.example\r\nQUIT\r\n");
+	ck_assert_int_eq(r.res.stage, SMTP_MAIL);
+	ck_assert_int_eq(r.env.status[0].state, RCPT_PENDING);
 	run_free(&r);
 
 	/* SIZE without a limit, or 0: only announced. */
 	run_init(&r, GREET "250-mx\r\n250 SIZE\r\n250 ok\r\n250 ok\r\n"
 	    "354 go\r\n250 ok\r\n221 bye\r\n");
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
 	ck_has(r.out, "MAIL FROM:<a@example.org> SIZE=22\r\n");
 	run_free(&r);
@@ -1052,8 +1180,8 @@ START_TEST(body_param)
 	    "250 ok\r\n221 bye\r\n", GREET, body_cases[_i].ehlo);
 	run_init(&r, script);
 	r.msgtext = body_cases[_i].msg;
-	r.p.body_type = body_cases[_i].body_type;
-	run_submit(&r);
+	r.body_type = body_cases[_i].body_type;
+	run_send(&r);
 	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
 	ck_has(r.out, body_cases[_i].mail);
 	run_free(&r);
@@ -1067,7 +1195,7 @@ START_TEST(smtputf8)
 	run_init(&r, GREET "250-mx\r\n250 SMTPUTF8\r\n250 ok\r\n250 ok\r\n"
 	    "354 go\r\n250 ok\r\n221 bye\r\n");
 	r.rcpts[0] = "j\xc3\xb6rg@example.net";
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
 	ck_has(r.out, "MAIL FROM:<a@example.org> SMTPUTF8\r\n"
 	    "RCPT TO:<j\xc3\xb6rg@example.net>\r\n");
@@ -1076,13 +1204,13 @@ START_TEST(smtputf8)
 	/* ASCII addresses: no SMTPUTF8 even when offered. */
 	run_init(&r, GREET "250-mx\r\n250 SMTPUTF8\r\n250 ok\r\n250 ok\r\n"
 	    "354 go\r\n250 ok\r\n221 bye\r\n");
-	run_submit(&r);
+	run_send(&r);
 	ck_has(r.out, "MAIL FROM:<a@example.org>\r\n");
 	run_free(&r);
 
 	run_init(&r, GREET EHLO_PLAIN "221 bye\r\n");
 	r.from = "\xc3\xa9@example.org";
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_int_eq(r.rv, -1);
 	ck_assert_int_eq(r.err.ex, EX_UNAVAILABLE);
 	ck_has(r.err.msg, "needs SMTPUTF8 which the server does not offer");
@@ -1099,10 +1227,10 @@ START_TEST(dsn_params)
 	    "250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n250 ok\r\n221 bye\r\n");
 	r.rcpts[1] = "c@example.net";
 	r.nrcpts = 2;
-	r.p.dsn_notify = "SUCCESS,FAILURE";
-	r.p.dsn_return = "hdrs";
-	r.p.dsn_envid = "id+1=x y";
-	run_submit(&r);
+	r.dsn_notify = "SUCCESS,FAILURE";
+	r.dsn_return = "hdrs";
+	r.dsn_envid = "id+1=x y";
+	run_send(&r);
 	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
 	ck_has(r.out, "MAIL FROM:<a@example.org> RET=HDRS "
 	    "ENVID=id+2B1+3Dx+20y\r\n"
@@ -1113,9 +1241,9 @@ START_TEST(dsn_params)
 	/* Not offered: not sent. */
 	run_init(&r, GREET EHLO_PLAIN "250 ok\r\n250 ok\r\n354 go\r\n"
 	    "250 ok\r\n221 bye\r\n");
-	r.p.dsn_notify = "NEVER";
-	r.p.dsn_return = "FULL";
-	run_submit(&r);
+	r.dsn_notify = "NEVER";
+	r.dsn_return = "FULL";
+	run_send(&r);
 	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
 	ck_has(r.out, "MAIL FROM:<a@example.org>\r\n"
 	    "RCPT TO:<b@example.net>\r\n");
@@ -1124,8 +1252,8 @@ START_TEST(dsn_params)
 
 	/* A value that would smuggle a parameter. */
 	run_init(&r, GREET "250-mx\r\n250 DSN\r\n221 bye\r\n");
-	r.p.dsn_notify = "NEVER ORCPT=x";
-	run_submit(&r);
+	r.dsn_notify = "NEVER ORCPT=x";
+	run_send(&r);
 	ck_assert_int_eq(r.rv, -1);
 	ck_assert_int_eq(r.err.ex, EX_USAGE);
 	ck_lacks(r.out, "MAIL");
@@ -1334,7 +1462,7 @@ START_TEST(dot_in_session)
 	run_init(&r, GREET EHLO_PLAIN "250 ok\r\n250 ok\r\n354 go\r\n"
 	    "250 ok\r\n221 bye\r\n");
 	r.msgtext = "Subject: dots\n\n.\n..\n.x\r\nend";
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
 	ck_has(r.out, "DATA\r\nSubject: dots\r\n\r\n..\r\n...\r\n..x\r\n"
 	    "end\r\n.\r\nQUIT\r\n");
@@ -1361,7 +1489,7 @@ START_TEST(large_message)
 	run_init(&r, GREET EHLO_PIPE "250 ok\r\n250 ok\r\n354 go\r\n"
 	    "250 ok\r\n221 bye\r\n");
 	r.msgtext = text;
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
 	/*
 	 * Every LF became CRLF (the two in the header section too), the
@@ -1376,28 +1504,39 @@ START_TEST(large_message)
 }
 END_TEST
 
+/*
+ * Arguments no transaction can start with: the session is opened first
+ * (smtp_session_send checks the envelope), and nothing of the envelope
+ * reaches the wire.
+ */
 START_TEST(bad_arguments)
 {
 	struct run r;
 
-	run_init(&r, GREET);
+	run_init(&r, GREET EHLO_PLAIN "221 bye\r\n");
 	r.rcpts[0] = "b@example.net\r\nRSET";
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_int_eq(r.rv, -1);
 	ck_assert_int_eq(r.err.ex, EX_DATAERR);
-	ck_assert_uint_eq(r.outlen, 0);
+	ck_out(&r, "EHLO client.example\r\nQUIT\r\n");
+	ck_assert_int_eq(r.res.stage, SMTP_NONE);
 	run_free(&r);
 
+	/* A bad EHLO domain: the open fails before a byte is sent. */
 	run_init(&r, GREET);
 	r.p.helo_domain = "a b";
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_int_eq(r.err.ex, EX_CONFIG);
+	ck_assert_uint_eq(r.outlen, 0);
+	ck_assert_int_eq(r.opened, 0);
 	run_free(&r);
 
-	run_init(&r, GREET);
+	run_init(&r, GREET EHLO_PLAIN "221 bye\r\n");
 	r.nrcpts = 0;
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_int_eq(r.err.ex, EX_USAGE);
+	ck_out(&r, "EHLO client.example\r\nQUIT\r\n");
+	ck_assert_int_eq(r.res.stage, SMTP_NONE);
 	run_free(&r);
 }
 END_TEST
@@ -1466,6 +1605,7 @@ struct multi {
 	int	 rv[4];
 	struct postie_err err[4];
 	struct smtp_result res[4];
+	struct envelope env[4];
 };
 
 #define MSGN(n)		"Subject: " n "\n\nmsg " n "\n"
@@ -1480,7 +1620,7 @@ multi_open(struct multi *m, const char *script)
 	run_init(&m->r, script);
 	m->io = run_io(&m->r);
 	ck_assert_msg(smtp_session_open(&m->ss, m->io, &m->r.p,
-	    &m->r.err) == 0, "%s", m->r.err.msg);
+	    &m->r.open_stage, &m->r.err) == 0, "%s", m->r.err.msg);
 	ck_assert_int_eq(smtp_session_usable(m->ss), 1);
 }
 
@@ -1489,18 +1629,18 @@ static void
 multi_send(struct multi *m, int i, const char *n)
 {
 	char rcpt[64], text[64];
-	char *rcpts[1];
+	struct postie_err err;
 	struct smtp_txn t;
 	struct msg *msg;
 
 	snprintf(rcpt, sizeof(rcpt), "%s@example.net", n);
 	snprintf(text, sizeof(text), "Subject: %s\n\nmsg %s\n", n, n);
-	rcpts[0] = rcpt;
 	msg = make_msg(text);
+	ck_assert_int_eq(envelope_set(&m->env[i].from, "a@example.org",
+	    &err), 0);
+	ck_assert_int_eq(envelope_add_rcpt(&m->env[i], rcpt, &err), 0);
 	memset(&t, 0, sizeof(t));
-	t.from = "a@example.org";
-	t.rcpts = rcpts;
-	t.nrcpts = 1;
+	t.env = &m->env[i];
 	t.msg = msg;
 	m->rv[i] = smtp_session_send(m->ss, &t, &m->res[i], &m->err[i]);
 	msg_free(msg);
@@ -1519,8 +1659,10 @@ multi_free(struct multi *m)
 {
 	size_t i;
 
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 4; i++) {
 		smtp_result_free(&m->res[i]);
+		envelope_free(&m->env[i]);
+	}
 	run_free(&m->r);
 }
 
@@ -1596,6 +1738,10 @@ START_TEST(session_rcpt_refused_middle)
 	ck_has(m.err[1].msg, "at RCPT TO <two@example.net>: 550 5.1.1 "
 	    "unknown user");
 	ck_assert_int_eq(m.res[1].final_code, 0);
+	ck_assert_int_eq(m.res[1].stage, SMTP_RCPT);
+	ck_assert_int_eq(m.env[1].status[0].state, RCPT_REFUSED);
+	ck_assert_int_eq(m.env[1].status[0].code, 550);
+	ck_assert_int_eq(m.env[1].status[0].ex, EX_NOUSER);
 	ck_assert_int_eq(smtp_session_usable(m.ss), 1);
 	multi_send(&m, 2, "three");
 	ck_sent(&m, 2);
@@ -1624,9 +1770,12 @@ START_TEST(session_rset_before_next)
 	ck_assert_int_eq(m.rv[0], -1);
 	ck_assert_int_eq(m.err[0].ex, EX_UNAVAILABLE);
 	ck_has(m.err[0].msg, "at end of DATA: 554 5.7.1 spam");
+	ck_assert_int_eq(m.res[0].stage, SMTP_DATA_END);
+	ck_assert_int_eq(m.env[0].status[0].state, RCPT_ACCEPTED);
 	ck_assert_int_eq(smtp_session_usable(m.ss), 1);
 	multi_send(&m, 1, "two");
 	ck_sent(&m, 1);
+	ck_assert_int_eq(m.res[1].stage, SMTP_DONE);
 	multi_close(&m);
 	ck_out(&m.r, "EHLO client.example\r\n" TXN_SENT("one")
 	    "RSET\r\n" TXN_SENT("two") "QUIT\r\n");
@@ -1668,6 +1817,7 @@ START_TEST(session_rset_refused)
 	ck_assert_int_eq(m.rv[1], -1);
 	ck_assert_int_eq(m.err[1].ex, EX_TEMPFAIL);
 	ck_has(m.err[1].msg, "at RSET: 500 5.5.1 what");
+	ck_assert_int_eq(m.res[1].stage, SMTP_RSET);
 	ck_assert_int_eq(smtp_session_usable(m.ss), 0);
 	multi_close(&m);
 	/* The replies to the pipelined envelope are unread: no QUIT. */
@@ -1775,6 +1925,8 @@ START_TEST(session_three)
 	ck_assert_int_eq(m.rv[1], -1);
 	ck_assert_int_eq(m.err[1].ex, EX_DATAERR);
 	ck_has(m.err[1].msg, "at MAIL FROM: 550 5.1.8 bad sender");
+	ck_assert_int_eq(m.res[1].stage, SMTP_MAIL);
+	ck_assert_int_eq(m.env[1].status[0].state, RCPT_PENDING);
 	ck_assert_int_eq(smtp_session_usable(m.ss), 1);
 	multi_send(&m, 2, "three");
 	ck_sent(&m, 2);
@@ -1789,20 +1941,23 @@ END_TEST
 /* A message that cannot start leaves the session as it was. */
 START_TEST(session_bad_message)
 {
+	struct postie_err err;
 	struct multi m;
 	struct smtp_txn t;
-	char *rcpts[1] = { "b@example.net\r\nRSET" };
 
 	multi_open(&m, GREET EHLO_PIPE
 	    "250 ok\r\n250 ok\r\n354 go\r\n250 queued as 2\r\n221 bye\r\n");
+	ck_assert_int_eq(envelope_set(&m.env[0].from, "a@example.org", &err),
+	    0);
+	ck_assert_int_eq(envelope_add_rcpt(&m.env[0], "b@example.net\r\nRSET",
+	    &err), 0);
 	memset(&t, 0, sizeof(t));
-	t.from = "a@example.org";
-	t.rcpts = rcpts;
-	t.nrcpts = 1;
+	t.env = &m.env[0];
 	t.msg = make_msg(MSG);
 	m.rv[0] = smtp_session_send(m.ss, &t, &m.res[0], &m.err[0]);
 	ck_assert_int_eq(m.rv[0], -1);
 	ck_assert_int_eq(m.err[0].ex, EX_DATAERR);
+	ck_assert_int_eq(m.res[0].stage, SMTP_NONE);
 	ck_assert_int_eq(smtp_session_usable(m.ss), 1);
 	msg_free(t.msg);
 	multi_send(&m, 1, "two");
@@ -1817,13 +1972,16 @@ END_TEST
 START_TEST(session_open_fails)
 {
 	struct smtp_session *ss = (struct smtp_session *)&ss;
+	enum smtp_stage stage = SMTP_DONE;
 	struct run r;
 	struct io *io;
 
 	run_init(&r, "554 5.3.2 no service\r\n221 bye\r\n");
 	io = run_io(&r);
-	ck_assert_int_eq(smtp_session_open(&ss, io, &r.p, &r.err), -1);
+	ck_assert_int_eq(smtp_session_open(&ss, io, &r.p, &stage, &r.err),
+	    -1);
 	ck_assert_ptr_null(ss);
+	ck_assert_int_eq(stage, SMTP_GREETING);
 	ck_assert_int_eq(r.err.ex, EX_UNAVAILABLE);
 	ck_has(r.err.msg, "at greeting: 554 5.3.2 no service");
 	run_done(&r, io);
