@@ -275,6 +275,33 @@ assert_not_matches "injection: no CR inside a line sent" \
     "$SRV_TRANSCRIPT" "$(printf '^C: .*\r')"
 server_stop
 
+# A bare CR in a header field is a space, never a line end on the wire:
+# a program that strips only LF from a subject cannot add a field, and
+# postie's own Date and Message-ID stay in the header section.
+server_start
+write_config "tls off"
+{
+	printf 'To: a@example.org\n'
+	printf 'Subject: hello\rBcc: hidden@example.org\r\rInjected\n'
+	printf '\nbody\n'
+} >"$T_DIR/cr.eml"
+run_postie_within 30 -t <"$T_DIR/cr.eml"
+assert_run "bare CR in Subject: sent" 0
+assert_eq "bare CR in Subject: no hidden recipient" "$(srv_envelope 1)" \
+    "sender@example.org a@example.org"
+# What arrived, every line end (CR LF, or a CR alone) made an LF.
+sed 's/\r$//; s/\r/\n/g' "$SRV_RECORD/1.eml" >"$T_DIR/cr.got"
+sed -n '1,/^$/p' "$T_DIR/cr.got" >"$T_DIR/cr.head"
+assert_line "bare CR in Subject: one Subject line" "$T_DIR/cr.head" \
+    "Subject: hello Bcc: hidden@example.org  Injected"
+assert_not_matches "bare CR in Subject: no Bcc: line arrived" \
+    "$T_DIR/cr.got" "^Bcc:"
+assert_matches "bare CR in Subject: Date in the header" "$T_DIR/cr.head" \
+    "^Date: "
+assert_matches "bare CR in Subject: Message-ID in the header" \
+    "$T_DIR/cr.head" "^Message-ID: "
+server_stop
+
 # --- 5. Hostile replies: EX_PROTOCOL (or the reply's own meaning), the
 # text escaped on stderr, in the -v transcript and in the log.
 # Long lines are taken (cut past 2048 bytes); the whole reply is bounded.
