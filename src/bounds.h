@@ -19,10 +19,24 @@
 #define BOUND_PATH		256
 /* RFC 3461 4.4: ENVID is at most 100 characters. */
 #define BOUND_DSN_ENVID		100
-/* RFC 5321 4.5.3.1.5: reply line is 512 octets including CRLF. */
-#define BOUND_REPLY_LINE	512
-/* Lines in one multi-line reply (postie's own limit). */
-#define BOUND_REPLY_LINES	100
+/*
+ * A reply line, without CRLF.  RFC 5321 4.5.3.1.5 says 512 octets with
+ * CRLF, a limit real servers routinely exceed; like Postfix's client
+ * (line_length_limit, 2048) postie takes lines of 2048 octets and cuts a
+ * longer one, reading the rest of it without keeping it.
+ */
+#define BOUND_REPLY_LINE	2048
+/*
+ * A whole reply as received, every line with its line end, cut parts
+ * included (postie's own limit, against a server that never stops).
+ */
+#define BOUND_REPLY		(64 * 1024)
+/*
+ * Lines in one reply: as many as BOUND_REPLY holds of the shortest line
+ * that is not the last ("NNN-" LF, 5 octets), so that BOUND_REPLY is the
+ * bound a server meets.
+ */
+#define BOUND_REPLY_LINES	(BOUND_REPLY / 5)
 /* A config file line (OAuth tokens are long; postie's own limit). */
 #define BOUND_CONF_LINE		65536
 /* Output of passwordeval (postie's own limit). */

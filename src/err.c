@@ -10,22 +10,29 @@
 
 #include "err.h"
 
+/*
+ * Every setter formats into a buffer of its own and copies it into e
+ * last, so that an argument may point into e->msg: err_setx(e, ex,
+ * "%s; more", e->msg) is defined and keeps the old text.
+ */
 static void
 err_vset(struct postie_err *e, int ex, int with_errno, const char *fmt,
     va_list ap)
 {
+	char buf[POSTIE_ERR_MSG];
 	int saved = errno;
 	size_t len;
 
 	if (e == NULL)
 		return;
-	e->ex = ex;
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (with_errno) {
-		len = strlen(e->msg);
-		snprintf(e->msg + len, sizeof(e->msg) - len, ": %s",
+		len = strlen(buf);
+		snprintf(buf + len, sizeof(buf) - len, ": %s",
 		    strerror(saved));
 	}
+	e->ex = ex;
+	strlcpy(e->msg, buf, sizeof(e->msg));
 	errno = saved;
 }
 
@@ -52,18 +59,58 @@ err_setx(struct postie_err *e, int ex, const char *fmt, ...)
 void
 err_prefix(struct postie_err *e, const char *fmt, ...)
 {
-	char prefix[POSTIE_ERR_MSG], old[POSTIE_ERR_MSG];
+	char buf[POSTIE_ERR_MSG];
 	va_list ap;
+	int saved = errno;
 
 	if (e == NULL)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	memcpy(old, e->msg, sizeof(old));
 	/* Truncation keeps the start, which names what failed. */
-	strlcpy(e->msg, prefix, sizeof(e->msg));
-	strlcat(e->msg, old, sizeof(e->msg));
+	strlcat(buf, e->msg, sizeof(buf));
+	strlcpy(e->msg, buf, sizeof(e->msg));
+	errno = saved;
+}
+
+void
+err_append(struct postie_err *e, const char *fmt, ...)
+{
+	char add[POSTIE_ERR_MSG], buf[POSTIE_ERR_MSG];
+	va_list ap;
+	size_t oldlen, addlen, keep;
+	int saved = errno;
+
+	if (e == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(add, sizeof(add), fmt, ap);
+	va_end(ap);
+	oldlen = strnlen(e->msg, sizeof(e->msg) - 1);
+	if (oldlen == 0) {
+		strlcpy(e->msg, add, sizeof(e->msg));
+		errno = saved;
+		return;
+	}
+	/*
+	 * When both do not fit, the old text is cut so that the added one
+	 * keeps up to half of the message: what happened next (the message
+	 * was not queued) matters as much as why.
+	 */
+	addlen = strlen(add) + 2;
+	if (addlen > (sizeof(buf) - 1) / 2 &&
+	    oldlen + addlen > sizeof(buf) - 1)
+		addlen = (sizeof(buf) - 1) / 2;
+	keep = oldlen;
+	if (keep + addlen > sizeof(buf) - 1)
+		keep = sizeof(buf) - 1 - addlen;
+	memcpy(buf, e->msg, keep);
+	buf[keep] = '\0';
+	strlcat(buf, "; ", sizeof(buf));
+	strlcat(buf, add, sizeof(buf));
+	strlcpy(e->msg, buf, sizeof(e->msg));
+	errno = saved;
 }
 
 void

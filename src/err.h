@@ -15,14 +15,32 @@ struct postie_err {
 	char	msg[POSTIE_ERR_MSG];	/* "what failed: why", no newline */
 };
 
+/*
+ * The setters format into a buffer of their own before changing the
+ * error, so an argument may point into the error's own msg
+ * (err_setx(e, ex, "%s; and more", e->msg) keeps the old text).  Each
+ * truncates to POSTIE_ERR_MSG - 1 bytes and leaves errno as it was.
+ */
 /* Set ex and msg, appending ": strerror(errno)". */
 void	err_set(struct postie_err *, int ex, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 /* Set ex and msg. */
 void	err_setx(struct postie_err *, int ex, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
-/* Prefix the message with context ("host:port: ") keeping ex. */
+/*
+ * Prefix the message with context ("host:port: ") keeping ex; truncation
+ * keeps the start.
+ */
 void	err_prefix(struct postie_err *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/*
+ * Append "; " and the text to the message keeping ex (just the text when
+ * the message is empty): a second failure on the way out of a first
+ * ("...; and the message could not be queued: ...").  When both do not
+ * fit, the old text is cut so that the added text keeps up to half of
+ * the message.
+ */
+void	err_append(struct postie_err *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	err_clear(struct postie_err *);
 

@@ -123,14 +123,16 @@ io_fill(struct io *io, struct postie_err *err)
 /*
  * The line is gathered straight into the caller's buffer so that a line
  * may span any number of transport reads.  The terminating NUL's slot
- * may hold a CR that the LF then removes.
+ * may hold a CR that the LF then removes.  With cut, what does not fit
+ * is dropped as it is read; max bounds the bytes taken from the stream.
  */
-int
-io_readline(struct io *io, char *buf, size_t bufsz, size_t *lenp,
-    struct postie_err *err)
+static int
+io_getline(struct io *io, char *buf, size_t bufsz, int cut, size_t max,
+    size_t *lenp, size_t *rawp, struct postie_err *err)
 {
 	const char *start, *lf;
-	size_t len = 0, n;
+	size_t len = 0, raw = 0, n, room;
+	int dropped = 0;
 
 	if (bufsz == 0) {
 		err_setx(err, EX_SOFTWARE, "io_readline: empty buffer");
@@ -142,27 +144,60 @@ io_readline(struct io *io, char *buf, size_t bufsz, size_t *lenp,
 		start = io->rbuf + io->rpos;
 		lf = memchr(start, '\n', io->rlen - io->rpos);
 		n = lf != NULL ? (size_t)(lf - start) : io->rlen - io->rpos;
-		if (n > bufsz - len)
-			goto toolong;
-		memcpy(buf + len, start, n);
-		len += n;
+		if (n + (lf != NULL) > max - raw) {
+			err_setx(err, EX_PROTOCOL, "line longer than %zu "
+			    "bytes", max);
+			return -1;
+		}
+		raw += n + (lf != NULL);
+		room = bufsz - len;
+		if (n > room) {
+			if (!cut)
+				goto toolong;
+			memcpy(buf + len, start, room);
+			len += room;
+			dropped = 1;
+		} else {
+			memcpy(buf + len, start, n);
+			len += n;
+		}
 		if (lf == NULL) {
 			io->rpos = io->rlen;
 			continue;
 		}
 		io->rpos += n + 1;
-		if (len > 0 && buf[len - 1] == '\r')
+		if (!dropped && len > 0 && buf[len - 1] == '\r')
 			len--;
-		if (len > bufsz - 1)
-			goto toolong;
+		if (len > bufsz - 1) {
+			if (!cut)
+				goto toolong;
+			len = bufsz - 1;
+			dropped = 1;
+		}
 		buf[len] = '\0';
 		if (lenp != NULL)
 			*lenp = len;
-		return 0;
+		if (rawp != NULL)
+			*rawp = raw;
+		return dropped;
 	}
 toolong:
 	err_setx(err, EX_PROTOCOL, "line longer than %zu bytes", bufsz - 1);
 	return -1;
+}
+
+int
+io_readline(struct io *io, char *buf, size_t bufsz, size_t *lenp,
+    struct postie_err *err)
+{
+	return io_getline(io, buf, bufsz, 0, SIZE_MAX, lenp, NULL, err);
+}
+
+int
+io_readline_cut(struct io *io, char *buf, size_t bufsz, size_t max,
+    size_t *lenp, size_t *rawp, struct postie_err *err)
+{
+	return io_getline(io, buf, bufsz, 1, max, lenp, rawp, err);
 }
 
 size_t

@@ -61,6 +61,18 @@ int	 io_timeout_ms(const struct io *);
  */
 int	 io_readline(struct io *, char *buf, size_t bufsz, size_t *lenp,
 	    struct postie_err *);
+/*
+ * io_readline for lines that may be long (server replies): a line of
+ * more than bufsz - 1 bytes is cut, its first bufsz - 1 bytes kept in
+ * buf and the rest read and dropped up to its LF, never held whole.
+ * *rawp (when not NULL) gets the bytes the line took from the stream,
+ * its line end included.  A line whose LF does not come within max
+ * bytes is EX_PROTOCOL "line longer than max bytes", known as soon as
+ * max bytes have come.  Returns 1 when the line was cut, 0 when it was
+ * not, -1 on the errors of io_readline.
+ */
+int	 io_readline_cut(struct io *, char *buf, size_t bufsz, size_t max,
+	    size_t *lenp, size_t *rawp, struct postie_err *);
 /* Bytes received and not yet consumed (STARTTLS injection check). */
 size_t	 io_pending(const struct io *);
 

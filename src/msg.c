@@ -446,13 +446,31 @@ head_size(struct rd *r, size_t len, struct postie_err *e)
 	return 0;
 }
 
+/*
+ * A CR not followed by LF inside a header field becomes a space: the
+ * DATA encoder would make it a line end, and a subject that had only its
+ * LFs stripped would then add fields (a Bcc no one removes) or end the
+ * header section early.  The line's own CR LF is not in the clen bytes.
+ */
+static void
+head_bare_cr(char *s, size_t clen)
+{
+	char *cr;
+
+	while ((cr = memchr(s, '\r', clen)) != NULL) {
+		*cr = ' ';
+		clen -= (size_t)(cr - s) + 1;
+		s = cr + 1;
+	}
+}
+
 /* A complete header-phase line in r->line (with its LF, or at EOF). */
 static int
 head_line(struct rd *r, struct postie_err *e)
 {
 	struct msg *m = r->m;
 	struct hfield *f;
-	const char *s = r->line;
+	char *s = r->line;
 	size_t len = r->linelen, clen, nlen;
 	int has_lf, first = r->first;
 
@@ -477,8 +495,10 @@ head_line(struct rd *r, struct postie_err *e)
 		return head_end(r, e);
 	}
 	if (is_wsp(s[0]) && m->nh > 0) {
-		if (head_size(r, len, e) == -1 ||
-		    field_append(&m->h[m->nh - 1], s, clen, e) == -1)
+		if (head_size(r, len, e) == -1)
+			return -1;
+		head_bare_cr(s, clen);
+		if (field_append(&m->h[m->nh - 1], s, clen, e) == -1)
 			return -1;
 		r->lines++;
 		return 0;
@@ -490,8 +510,10 @@ head_line(struct rd *r, struct postie_err *e)
 			    BOUND_HEADER_FIELDS, (long long)r->lines + 1);
 			return -1;
 		}
-		if (head_size(r, len, e) == -1 ||
-		    (f = field_insert(m, m->nh, e)) == NULL ||
+		if (head_size(r, len, e) == -1)
+			return -1;
+		head_bare_cr(s, clen);
+		if ((f = field_insert(m, m->nh, e)) == NULL ||
 		    field_append(f, s, clen, e) == -1)
 			return -1;
 		r->lines++;

@@ -18,6 +18,10 @@ struct msg;
 /*
  * Read a message from fd to EOF into a 0600 spool file in $TMPDIR
  * (default /tmp), unlinked at once.  Line endings may be LF or CRLF; a
+ * CR not followed by LF is no line end: in a header field (value or
+ * continuation) it becomes a space, so that no CR reaches the wire
+ * inside the header section; in the body it is kept.  A line that is
+ * not a field but for a bare CR ("Bcc\r: x") is not made one.  A
  * leading mbox "From " line is dropped.  When dot_ends is set, a line
  * holding a single "." (LF or CRLF) ends the input: reading stops there
  * and neither the dot nor what follows is part of the message.  Headers

@@ -1,13 +1,14 @@
 /*
  * SMTP replies: reading one reply strictly (code range, separator, the
- * same code on every line, line length and count bounded), extracting the
- * enhanced status code, and mapping a reply at a stage of the session to
- * a sysexits(3) code.  This is the one place that decides those codes;
- * it does not send commands or know the session's state.
+ * same code on every line, the reply's size bounded, long lines cut),
+ * extracting the enhanced status code, and mapping a reply at a stage of
+ * the session to a sysexits(3) code.  This is the one place that decides
+ * those codes; it does not send commands or know the session's state.
  */
 #include "config.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +16,8 @@
 
 #include "reply.h"
 
-/* Room for a line of BOUND_REPLY_LINE octets less its CRLF, and a NUL. */
-#define REPLY_LINEBUF	(BOUND_REPLY_LINE - 1)
+/* Room for a line of BOUND_REPLY_LINE octets and a NUL. */
+#define REPLY_LINEBUF	(BOUND_REPLY_LINE + 1)
 
 static void
 reply_malformed(struct postie_err *err, const char *line, size_t len)
@@ -75,9 +76,44 @@ reply_append_text(struct reply *r, const char *text)
 	strlcat(r->text, text, sizeof(r->text));
 }
 
-int
-reply_add_line(struct reply *r, const char *line, size_t len,
-    struct postie_err *err)
+static int
+reply_too_big(struct postie_err *err)
+{
+	err_setx(err, EX_PROTOCOL, "malformed reply: longer than %d bytes",
+	    BOUND_REPLY);
+	return -1;
+}
+
+/* Room for one more line in r->lines. */
+static int
+reply_grow(struct reply *r, struct postie_err *err)
+{
+	char **lines;
+	size_t ncap;
+
+	if (r->nlines < r->linescap)
+		return 0;
+	ncap = r->linescap > 0 ? r->linescap * 2 : 8;
+	if (ncap > BOUND_REPLY_LINES)
+		ncap = BOUND_REPLY_LINES;
+	if (r->nlines >= ncap)
+		return reply_too_big(err);
+	if ((lines = reallocarray(r->lines, ncap, sizeof(*lines))) == NULL) {
+		err_set(err, EX_OSERR, "reading reply");
+		return -1;
+	}
+	r->lines = lines;
+	r->linescap = ncap;
+	return 0;
+}
+
+/*
+ * One line of len bytes (cut already when cut is set) that took raw bytes
+ * of the stream.
+ */
+static int
+reply_add(struct reply *r, const char *line, size_t len, size_t raw,
+    int cut, struct postie_err *err)
 {
 	char codebuf[8], *clean;
 	size_t textlen, cleansz, n;
@@ -87,11 +123,12 @@ reply_add_line(struct reply *r, const char *line, size_t len,
 		err_setx(err, EX_SOFTWARE, "reply_add_line: reply complete");
 		return -1;
 	}
-	if (len > BOUND_REPLY_LINE - 2) {
-		err_setx(err, EX_PROTOCOL,
-		    "malformed reply: line longer than %d bytes",
-		    BOUND_REPLY_LINE - 2);
-		return -1;
+	if (raw > BOUND_REPLY - r->size)
+		return reply_too_big(err);
+	r->size += raw;
+	if (len > BOUND_REPLY_LINE) {
+		len = BOUND_REPLY_LINE;
+		cut = 1;
 	}
 	if (len < 3 || !isdigit((unsigned char)line[0]) ||
 	    !isdigit((unsigned char)line[1]) ||
@@ -106,11 +143,8 @@ reply_add_line(struct reply *r, const char *line, size_t len,
 		reply_malformed(err, line, len);
 		return -1;
 	}
-	if (r->nlines >= BOUND_REPLY_LINES) {
-		err_setx(err, EX_PROTOCOL,
-		    "malformed reply: more than %d lines", BOUND_REPLY_LINES);
+	if (reply_grow(r, err) == -1)
 		return -1;
-	}
 	last = len == 3 || line[3] == ' ';
 	textlen = len > 4 ? len - 4 : 0;
 	cleansz = textlen * 4 + 1;
@@ -120,6 +154,8 @@ reply_add_line(struct reply *r, const char *line, size_t len,
 	}
 	err_sanitize(clean, cleansz, line + 4, textlen);
 	r->lines[r->nlines++] = clean;
+	if (cut)
+		r->cut = 1;
 	if (r->nlines == 1) {
 		r->code = code;
 		n = reply_enh_len(clean, strlen(clean), code / 100);
@@ -140,27 +176,36 @@ reply_add_line(struct reply *r, const char *line, size_t len,
 }
 
 int
+reply_add_line(struct reply *r, const char *line, size_t len,
+    struct postie_err *err)
+{
+	/* As if it came with CRLF; len + 2 cannot wrap for a real line. */
+	return reply_add(r, line, len, len > SIZE_MAX - 2 ? SIZE_MAX :
+	    len + 2, 0, err);
+}
+
+int
 reply_read(struct io *io, struct reply *r,
     void (*trace)(void *, const char *), void *trace_arg,
     struct postie_err *err)
 {
-	char line[REPLY_LINEBUF], clean[REPLY_LINEBUF * 4 + 1];
-	size_t len;
-	int rv;
+	char line[REPLY_LINEBUF], clean[BOUND_REPLY_LINE * 4 + 1];
+	size_t len, raw;
+	int cut, rv;
 
 	reply_free(r);
 	do {
-		if (io_readline(io, line, sizeof(line), &len, err) == -1) {
+		cut = io_readline_cut(io, line, sizeof(line),
+		    BOUND_REPLY - r->size, &len, &raw, err);
+		if (cut == -1) {
 			if (err != NULL && err->ex == EX_PROTOCOL)
-				err_setx(err, EX_PROTOCOL,
-				    "malformed reply: line longer than %d "
-				    "bytes", BOUND_REPLY_LINE - 2);
+				reply_too_big(err);
 			return -1;
 		}
 		if (trace != NULL)
 			trace(trace_arg, err_sanitize(clean, sizeof(clean),
 			    line, len));
-		rv = reply_add_line(r, line, len, err);
+		rv = reply_add(r, line, len, raw, cut, err);
 		if (rv == -1)
 			return -1;
 	} while (rv == 0);
@@ -174,6 +219,7 @@ reply_free(struct reply *r)
 
 	for (i = 0; i < r->nlines; i++)
 		free(r->lines[i]);
+	free(r->lines);
 	memset(r, 0, sizeof(*r));
 }
 

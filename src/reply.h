@@ -41,9 +41,12 @@ struct reply {
 	int	 code;			/* 200..599; 0 before the first line */
 	char	 enh[12];		/* "5.1.1" from the first line, or "" */
 	int	 done;			/* the last line has been seen */
+	int	 cut;			/* a line was cut to BOUND_REPLY_LINE */
+	size_t	 size;			/* bytes of the reply as received */
 	size_t	 nlines;
+	size_t	 linescap;
 	/* Each line's text after "NNN-" or "NNN ", sanitized, owned. */
-	char	*lines[BOUND_REPLY_LINES];
+	char	**lines;
 	/*
 	 * For messages: "550 5.1.1 unknown user", the lines joined with a
 	 * space, repeated enhanced codes dropped, sanitized, truncated.
@@ -52,23 +55,29 @@ struct reply {
 };
 
 /*
- * Add one line (without CRLF, len bytes, may hold any byte) to r.
+ * Add one line (without CRLF, len bytes, may hold any byte) to r.  A
+ * line longer than BOUND_REPLY_LINE bytes is cut to that length (r->cut
+ * set) and the reply is still read and classified by its code.
  * Returns 1 when it was the last line of the reply, 0 when more follow,
  * -1 with EX_PROTOCOL "malformed reply: <line sanitized>" when the line
- * is not "NNN", "NNN text" or "NNN-text" with 2 <= N1 <= 5, when its code
- * differs from the first line's, when it is longer than
- * BOUND_REPLY_LINE - 2 bytes, or when it would be line
- * BOUND_REPLY_LINES + 1.  EX_OSERR when memory runs out.
+ * is not "NNN", "NNN text" or "NNN-text" with 2 <= N1 <= 5 or when its
+ * code differs from the first line's; EX_PROTOCOL "malformed reply:
+ * longer than 65536 bytes" when the reply, counting len + 2 for each
+ * line, would exceed BOUND_REPLY (it can hold no more than
+ * BOUND_REPLY_LINES lines).  EX_OSERR when memory runs out.
  */
 int	 reply_add_line(struct reply *r, const char *line, size_t len,
 	    struct postie_err *);
 
 /*
- * Read one complete reply into r (whose old contents are freed).  Each
- * line read, sanitized, is passed to trace when it is not NULL, before
- * it is checked.  Errors: those of reply_add_line, EX_PROTOCOL
- * "malformed reply: line longer than N bytes", and io_readline's
- * (EX_TEMPFAIL "connection closed by server", timeouts, I/O errors).
+ * Read one complete reply into r (whose old contents are freed).  Lines
+ * of any length are taken: what passes BOUND_REPLY_LINE bytes is read
+ * and dropped, as reply_add_line says.  Each line read, sanitized (and
+ * cut), is passed to trace when it is not NULL, before it is checked.
+ * Errors: those of reply_add_line, EX_PROTOCOL "malformed reply: longer
+ * than 65536 bytes" as soon as the reply as received, line ends
+ * included, passes BOUND_REPLY bytes, and io_readline's (EX_TEMPFAIL
+ * "connection closed by server", timeouts, I/O errors).
  */
 int	 reply_read(struct io *, struct reply *r,
 	    void (*trace)(void *arg, const char *line), void *trace_arg,

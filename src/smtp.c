@@ -546,6 +546,13 @@ auth_exchange(struct session *s, struct sasl *sasl, const char *name,
 			    "challenges", s->where, SMTP_AUTH_ROUNDS);
 			return -1;
 		}
+		if (s->r.cut) {
+			/* Its end is gone: no mechanism can use the rest. */
+			err_setx(err, EX_PROTOCOL, "at %s: challenge longer "
+			    "than %d bytes", s->where, BOUND_REPLY_LINE);
+			auth_cancel(s, name);
+			return -1;
+		}
 		text = s->r.nlines > 0 ? s->r.lines[0] : "";
 		len = strlen(text);
 		while (len > 0 && text[len - 1] == ' ')

@@ -281,23 +281,61 @@ assert_not_matches "injection: no CR inside a line sent" \
     "$SRV_TRANSCRIPT" "$(printf '^C: .*\r')"
 server_stop
 
+# A bare CR in a header field is a space, never a line end on the wire:
+# a program that strips only LF from a subject cannot add a field, and
+# postie's own Date and Message-ID stay in the header section.
+server_start
+write_config "tls off"
+{
+	printf 'To: a@example.org\n'
+	printf 'Subject: hello\rBcc: hidden@example.org\r\rInjected\n'
+	printf '\nbody\n'
+} >"$T_DIR/cr.eml"
+run_postie_within 30 -t <"$T_DIR/cr.eml"
+assert_run "bare CR in Subject: sent" 0
+assert_eq "bare CR in Subject: no hidden recipient" "$(srv_envelope 1)" \
+    "sender@example.org a@example.org"
+# What arrived, every line end (CR LF, or a CR alone) made an LF.
+sed 's/\r$//; s/\r/\n/g' "$SRV_RECORD/1.eml" >"$T_DIR/cr.got"
+sed -n '1,/^$/p' "$T_DIR/cr.got" >"$T_DIR/cr.head"
+assert_line "bare CR in Subject: one Subject line" "$T_DIR/cr.head" \
+    "Subject: hello Bcc: hidden@example.org  Injected"
+assert_not_matches "bare CR in Subject: no Bcc: line arrived" \
+    "$T_DIR/cr.got" "^Bcc:"
+assert_matches "bare CR in Subject: Date in the header" "$T_DIR/cr.head" \
+    "^Date: "
+assert_matches "bare CR in Subject: Message-ID in the header" \
+    "$T_DIR/cr.head" "^Message-ID: "
+server_stop
+
 # --- 5. Hostile replies: EX_PROTOCOL (or the reply's own meaning), the
 # text escaped on stderr, in the -v transcript and in the log.
-long=$(printf '%600s' '' | tr ' ' x)
-server_start --reply-at "greeting=220 $long"
+# Long lines are taken (cut past 2048 bytes); the whole reply is bounded.
+long=$(printf '%3000s' '' | tr ' ' x)
+server_start --reply-at "ehlo=250 $long"
+write_config "tls off"
+sec_run -v r@example.org
+assert_run "reply line of 3000 bytes: cut, the message goes" 0
+assert_matches "reply line of 3000 bytes: its start in the -v transcript" \
+    "$T_DIR/err" "<-- 250 x{2000}"
+assert_eq "reply line of 3000 bytes: delivered" "$(srv_nmessages)" 1
+server_stop
+huge=$(printf '%70000s' '' | tr ' ' x)
+server_start --reply-at "greeting=220 $huge"
 write_config "tls off" "$CRED" "$CRED_PW"
 sec_run -v r@example.org
-assert_run "overlong reply line: refused" 76 \
-    "malformed reply: line longer than 510 bytes"
+assert_run "reply of 70 KiB on one line: refused" 76 \
+    "malformed reply: longer than 65536 bytes"
 server_stop
-many=$(_i=0; while [ "$_i" -lt 101 ]; do
+many=$(_i=0; while [ "$_i" -lt 7000 ]; do
 	printf '220-line %d\r\n' "$_i"
 	_i=$((_i + 1))
 done; printf '220 end')
 server_start --reply-at "greeting=$many"
 write_config "tls off" "$CRED" "$CRED_PW"
 sec_run -v r@example.org
-assert_run "101-line reply: refused" 76 "more than 100 lines"
+assert_run "reply of 7000 lines (over 64 KiB): refused" 76 \
+    "malformed reply: longer than 65536 bytes"
 server_stop
 server_start --reply-at \
     "greeting=$(printf '220-ok\r\n221 \033[31m%%n%%s%%x\007 evil')"

@@ -79,6 +79,23 @@ server_stop
 fault "451 at MAIL" 75 "451" --reply-at "mail=451 4.3.0 try again later"
 server_stop
 
+# Reply lines past RFC 5321's 512 octets, as real servers send them: a
+# 451 is "try later" (75) whatever its length, not a malformed reply (76);
+# a line past 2048 bytes is cut and still read by its code.
+long=$(printf '%600s' '' | tr ' ' x)
+fault "451 of 600 bytes at RCPT" 75 "at RCPT TO .*: 451 4\.3\.0 xxxxxxxxxx" \
+    --reply-at "rcpt=451 4.3.0 $long"
+assert_not_contains "451 of 600 bytes at RCPT: not malformed" "$T_DIR/err" \
+    "malformed"
+assert_eq "451 of 600 bytes at RCPT: nothing delivered" "$(srv_nmessages)" 0
+server_stop
+long=$(printf '%3000s' '' | tr ' ' x)
+fault "451 of 3000 bytes at MAIL" 75 "at MAIL FROM: 451 4\.3\.0 xxxxxxxxxx" \
+    --reply-at "mail=451 4.3.0 $long"
+assert_not_contains "451 of 3000 bytes at MAIL: not malformed" \
+    "$T_DIR/err" "malformed"
+server_stop
+
 fault "554 at the end of DATA" 69 "554" \
     --reply-at "dot=554 5.7.1 message refused as spam"
 assert_eq "554 at the end of DATA: nothing delivered" "$(srv_nmessages)" 0

@@ -98,6 +98,78 @@ START_TEST(readline_bound)
 }
 END_TEST
 
+/*
+ * io_readline_cut with bufsz 8 (7 bytes kept) and max 20: a longer line
+ * is cut and read to its LF; raw counts what it took from the stream.
+ */
+static const struct {
+	const char *script;
+	int	 rv;
+	const char *want;
+	size_t	 raw;
+} cut_cases[] = {
+	{ "1234567\n", 0, "1234567", 8 },
+	{ "1234567\r\n", 0, "1234567", 9 },
+	{ "12345678\n", 1, "1234567", 9 },
+	{ "12345678\r\n", 1, "1234567", 10 },
+	{ "123456\r\r\n", 0, "123456\r", 9 },
+	{ "1234567\r\r\n", 1, "1234567", 10 },
+	{ "1234567890123456789\n", 1, "1234567", 20 },
+	{ "123456789012345678\r\n", 1, "1234567", 20 },
+	{ "12345678901234567890\n", -1, NULL, 0 },
+	{ "1234567890123456789012345678901234567890\n", -1, NULL, 0 },
+	{ "\r\n", 0, "", 2 },
+};
+
+START_TEST(readline_cut)
+{
+	struct postie_err err;
+	struct io *io;
+	size_t chunk, len, raw;
+	char buf[8];
+
+	for (chunk = 0; chunk < 12; chunk++) {
+		io = mem_io(cut_cases[_i].script, chunk, NULL);
+		ck_assert_int_eq(io_readline_cut(io, buf, sizeof(buf), 20,
+		    &len, &raw, &err), cut_cases[_i].rv);
+		if (cut_cases[_i].rv == -1) {
+			ck_assert_int_eq(err.ex, EX_PROTOCOL);
+			ck_assert_str_eq(err.msg, "line longer than 20 bytes");
+		} else {
+			ck_assert_str_eq(buf, cut_cases[_i].want);
+			ck_assert_uint_eq(len, strlen(cut_cases[_i].want));
+			ck_assert_uint_eq(raw, cut_cases[_i].raw);
+			ck_assert_uint_eq(io_pending(io), 0);
+		}
+		io_free(io);
+	}
+}
+END_TEST
+
+/* After a cut line the next one is read whole. */
+START_TEST(readline_cut_next)
+{
+	struct postie_err err;
+	struct io *io;
+	size_t chunk, len, raw;
+	char buf[8];
+
+	for (chunk = 0; chunk < 12; chunk++) {
+		io = mem_io("250-a long line, cut\r\n250 ok\r\n", chunk,
+		    NULL);
+		ck_assert_int_eq(io_readline_cut(io, buf, sizeof(buf), 100,
+		    &len, &raw, &err), 1);
+		ck_assert_str_eq(buf, "250-a l");
+		ck_assert_uint_eq(raw, 22);
+		ck_assert_int_eq(io_readline_cut(io, buf, sizeof(buf), 100,
+		    &len, &raw, &err), 0);
+		ck_assert_str_eq(buf, "250 ok");
+		ck_assert_uint_eq(raw, 8);
+		io_free(io);
+	}
+}
+END_TEST
+
 START_TEST(readline_eof_midline)
 {
 	struct postie_err err;
@@ -297,6 +369,9 @@ io_suite(void)
 	    (int)sizeof(lines_script));
 	tcase_add_loop_test(tc, readline_bound, 0,
 	    (int)(sizeof(bound_cases) / sizeof(bound_cases[0])));
+	tcase_add_loop_test(tc, readline_cut, 0,
+	    (int)(sizeof(cut_cases) / sizeof(cut_cases[0])));
+	tcase_add_test(tc, readline_cut_next);
 	tcase_add_test(tc, readline_eof_midline);
 	tcase_add_test(tc, pending);
 	tcase_add_test(tc, write_batching);

@@ -234,6 +234,31 @@ static const struct rcase {
 	{ "only_body", S("\nbody\n"), 0, 0, "\nbody\n", 0, 0, 0, NULL, NULL },
 	{ "bare_cr_body", S("S: x\n\na\rb\r\n\r"), 0, 0,
 	    "S: x\n\na\rb\r\n\r", 1, 0, 0, "S", "x" },
+	/*
+	 * A CR alone in a header field is a space: the DATA encoder would
+	 * make it a line end, starting a field that no one read (a Bcc) or
+	 * ending the header section early.  A line that only a bare CR
+	 * would make a field stays what it is.
+	 */
+	{ "bare_cr_field", S("Subject: hello\rBcc: hidden@x\r\rInjected\n"
+	    "To: a@x\n\nbody\n"), 0, 0,
+	    "Subject: hello Bcc: hidden@x  Injected\nTo: a@x\n\nbody\n",
+	    2, 0, 0, "Subject", "hello Bcc: hidden@x  Injected" },
+	{ "bare_cr_crlf", S("Subject: a\rb\r\n\r\nbody\r\n"), 0, 0,
+	    "Subject: a b\n\nbody\r\n", 1, 0, 0, "Subject", "a b" },
+	{ "bare_cr_fold", S("Subject: a\r\n b\rTo: c\r\n\r\nb\r\n"), 0, 0,
+	    "Subject: a\n b To: c\n\nb\r\n", 1, 0, 0, "Subject",
+	    "a b To: c" },
+	{ "bare_cr_fold_only", S("S: x\n \r\r\n\nb\n"), 0, 0,
+	    "S: x\n  \n\nb\n", 1, 0, 0, "S", "x  " },
+	{ "bare_cr_before_crlf", S("S: x\r\r\n\r\nb\n"), 0, 0,
+	    "S: x \n\nb\n", 1, 0, 0, "S", "x " },
+	{ "bare_cr_at_eof", S("S: x\r"), 0, 0,
+	    "S: x \n\n", 1, 0, 0, "S", "x " },
+	{ "bare_cr_in_name", S("Bcc\r: h@x\nTo: y\n"), 0, 0,
+	    "\nBcc\r: h@x\nTo: y\n", 0, 0, 0, NULL, NULL },
+	{ "bare_cr_starts_line", S("S: x\n\rBcc: h@x\n\nb\n"), 0, 0,
+	    "S: x\n\n\rBcc: h@x\n\nb\n", 1, 0, 0, "S", "x" },
 	{ "nul_header", S("Subject: a\0b\n\nbody\n"), 0, EX_DATAERR,
 	    "message holds a NUL byte at line 1", 0, 0, 0,
 	    NULL, NULL },
@@ -640,6 +665,7 @@ static const struct {
 	    "a@x,b@x,\"d d\"@x" },
 	{ "To: a@x,\n b@x\nTo: a@x\n\n", "a@x,b@x" },
 	{ "Subject: none\n\n", "" },
+	{ "To: a@x\nSubject: hi\rBcc: h@x\r\rX\n\n", "a@x" },
 	{ "To:\nCc: undisclosed-recipients:;\n\n", "" },
 	{ "Resent-From: r@x\nResent-Date: now\nResent-To: n1@x\n"
 	    "Resent-Cc: n2@x\nResent-Bcc: n3@x\nReceived: by y\n"

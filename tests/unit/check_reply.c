@@ -155,72 +155,224 @@ START_TEST(reply_nul_byte)
 }
 END_TEST
 
-START_TEST(reply_overlong)
+/*
+ * "CODE-" or "CODE " and enough x to make len bytes, then the line end;
+ * returns the bytes written.
+ */
+static size_t
+put_line(char *p, const char *code, size_t len, const char *eol)
 {
+	size_t n = strlen(code);
+
+	memcpy(p, code, n);
+	memset(p + n, 'x', len - n);
+	memcpy(p + len, eol, strlen(eol));
+	return len + strlen(eol);
+}
+
+/*
+ * Long lines (RFC 5321 says 512 with CRLF; servers send more): up to
+ * BOUND_REPLY_LINE bytes kept whole, longer ones cut, all classified by
+ * their code.  A reply follows, to show that the cut line was read to
+ * its end.
+ */
+static const struct {
+	size_t	 len;		/* bytes before the line end */
+	const char *eol;
+	int	 cut;
+} longs[] = {
+	{ 510, "\r\n", 0 },		/* the most RFC 5321 allows */
+	{ 511, "\r\n", 0 },
+	{ 600, "\r\n", 0 },
+	{ 600, "\n", 0 },
+	{ BOUND_REPLY_LINE - 1, "\r\n", 0 },
+	{ BOUND_REPLY_LINE, "\r\n", 0 },	/* exactly at the limit */
+	{ BOUND_REPLY_LINE, "\n", 0 },
+	{ BOUND_REPLY_LINE + 1, "\r\n", 1 },
+	{ BOUND_REPLY_LINE + 1, "\n", 1 },
+	{ 5000, "\r\n", 1 },
+	{ BOUND_REPLY - 2, "\r\n", 1 },	/* the whole reply at its limit */
+};
+
+START_TEST(reply_long_line)
+{
+	static const size_t chunks[] = { 0, 1, 7, 2047, 2048, 2049, 4096 };
 	struct postie_err err;
 	struct reply r;
 	struct traced t;
-	char script[1200];
-	size_t n;
+	struct io *io;
+	size_t len = longs[_i].len, kept, n, c;
+	char *script;
 
-	/* 510 bytes and CRLF: the most RFC 5321 allows. */
-	memset(script, 'x', sizeof(script));
-	memcpy(script, "250 ", 4);
-	memcpy(script + 510, "\r\n", 2);
-	memset(&r, 0, sizeof(r));
-	memset(&t, 0, sizeof(t));
-	ck_assert_int_eq(read_one(script, 512, 7, &r, &t, &err), 0);
-	ck_assert_uint_eq(strlen(r.lines[0]), 506);
-	reply_free(&r);
-
-	for (n = 511; n < 1100; n += 300) {
-		memset(script, 'x', sizeof(script));
-		memcpy(script, "250 ", 4);
-		memcpy(script + n, "\r\n", 2);
+	script = malloc(len + 16);
+	ck_assert_ptr_nonnull(script);
+	n = put_line(script, "451 4.3.0 ", len, longs[_i].eol);
+	memcpy(script + n, "250 ok\r\n", 8);
+	n += 8;
+	kept = len < BOUND_REPLY_LINE ? len : BOUND_REPLY_LINE;
+	for (c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
 		memset(&r, 0, sizeof(r));
-		ck_assert_int_eq(read_one(script, n + 2, 0, &r, &t, &err),
-		    -1);
-		ck_assert_int_eq(err.ex, EX_PROTOCOL);
-		ck_assert_str_eq(err.msg,
-		    "malformed reply: line longer than 510 bytes");
+		memset(&t, 0, sizeof(t));
+		io = io_new(&io_mem_ops, io_mem_new(script, n, chunks[c]), 5);
+		ck_assert_ptr_nonnull(io);
+		ck_assert_msg(reply_read(io, &r, trace_line, &t, &err) == 0,
+		    "%zu bytes: %s", len, err.msg);
+		ck_assert_int_eq(r.code, 451);
+		ck_assert_str_eq(r.enh, "4.3.0");
+		ck_assert_int_eq(r.done, 1);
+		ck_assert_int_eq(r.cut, longs[_i].cut);
+		ck_assert_uint_eq(r.nlines, 1);
+		ck_assert_uint_eq(strlen(r.lines[0]), kept - 4);
+		ck_assert_uint_eq(r.size, len + strlen(longs[_i].eol));
+		ck_assert_uint_eq(strlen(r.text), kept < POSTIE_ERR_MSG - 1 ?
+		    kept : POSTIE_ERR_MSG - 1);
+		ck_assert(strncmp(r.text, "451 4.3.0 xxx", 13) == 0);
+		ck_assert_int_eq(reply_exitcode(SMTP_RCPT, &r), EX_TEMPFAIL);
+		ck_assert_int_eq(reply_exitcode(SMTP_MAIL, &r), EX_TEMPFAIL);
+		ck_assert_int_eq(t.n, 1);
+		/* The stream is at the next reply. */
+		ck_assert_int_eq(reply_read(io, &r, NULL, NULL, &err), 0);
+		ck_assert_int_eq(r.code, 250);
+		ck_assert_str_eq(r.text, "250 ok");
+		ck_assert_int_eq(r.cut, 0);
 		reply_free(&r);
+		io_free(io);
 	}
+	free(script);
 }
 END_TEST
 
-START_TEST(reply_too_many_lines)
+/* A cut line inside a multi-line reply, and the trace of a cut line. */
+START_TEST(reply_long_multiline)
 {
 	struct postie_err err;
 	struct reply r;
 	struct traced t;
 	char *script;
-	size_t i, n, len = 0;
+	size_t n;
 
-	for (n = BOUND_REPLY_LINES; n <= BOUND_REPLY_LINES + 1; n++) {
-		script = malloc(n * 10 + 1);
-		ck_assert_ptr_nonnull(script);
-		len = 0;
-		for (i = 0; i < n; i++) {
-			memcpy(script + len, i + 1 < n ? "250-line\r\n" :
-			    "250 line\r\n", 10);
-			len += 10;
-		}
-		memset(&r, 0, sizeof(r));
-		memset(&t, 0, sizeof(t));
-		if (n == BOUND_REPLY_LINES) {
-			ck_assert_int_eq(read_one(script, len, 0, &r, &t,
-			    &err), 0);
-			ck_assert_uint_eq(r.nlines, n);
-		} else {
-			ck_assert_int_eq(read_one(script, len, 0, &r, &t,
-			    &err), -1);
-			ck_assert_int_eq(err.ex, EX_PROTOCOL);
-			ck_assert_str_eq(err.msg,
-			    "malformed reply: more than 100 lines");
-		}
-		reply_free(&r);
-		free(script);
+	script = malloc(8000);
+	ck_assert_ptr_nonnull(script);
+	n = put_line(script, "550-5.1.1 ", 3000, "\r\n");
+	n += put_line(script + n, "550-", 100, "\r\n");
+	n += put_line(script + n, "550 5.1.1 ", 4000, "\r\n");
+	memset(&r, 0, sizeof(r));
+	memset(&t, 0, sizeof(t));
+	ck_assert_int_eq(read_one(script, n, 100, &r, &t, &err), 0);
+	ck_assert_int_eq(r.code, 550);
+	ck_assert_str_eq(r.enh, "5.1.1");
+	ck_assert_int_eq(r.cut, 1);
+	ck_assert_uint_eq(r.nlines, 3);
+	ck_assert_uint_eq(strlen(r.lines[0]), BOUND_REPLY_LINE - 4);
+	ck_assert_uint_eq(strlen(r.lines[1]), 96);
+	ck_assert_uint_eq(strlen(r.lines[2]), BOUND_REPLY_LINE - 4);
+	ck_assert_uint_eq(r.size, 3000 + 100 + 4000 + 6);
+	ck_assert_int_eq(reply_exitcode(SMTP_RCPT, &r), EX_NOUSER);
+	ck_assert_int_eq(t.n, 3);
+	/* The trace shows what was kept: the first line, cut. */
+	ck_assert_uint_eq(strcspn(t.buf, "|"), BOUND_REPLY_LINE);
+	reply_free(&r);
+	free(script);
+}
+END_TEST
+
+/*
+ * The whole reply is bounded: BOUND_REPLY bytes as received (line ends
+ * and cut parts included) are taken, one more is EX_PROTOCOL.
+ */
+static const struct {
+	size_t	 nlines;	/* lines before the last one */
+	size_t	 len;		/* bytes of each, before CRLF */
+	size_t	 lastlen;
+	int	 ok;
+} totals[] = {
+	/* 32 lines of 2048 bytes with CRLF: exactly 64 KiB. */
+	{ 31, BOUND_REPLY_LINE - 2, BOUND_REPLY_LINE - 2, 1 },
+	{ 31, BOUND_REPLY_LINE - 2, BOUND_REPLY_LINE - 1, 0 },
+	/* 70 KiB in lines of 2000 bytes. */
+	{ 35, 2000, 2000, 0 },
+	/* One line of 70 KiB: never held, refused once 64 KiB have come. */
+	{ 0, 0, 70 * 1024, 0 },
+	{ 0, 0, BOUND_REPLY - 1, 0 },
+	/* Short lines: 6553 of "250-xxxx" then "250 ", 64 KiB. */
+	{ 6553, 8, 4, 1 },
+	{ 6553, 8, 5, 0 },
+};
+
+START_TEST(reply_total)
+{
+	struct postie_err err;
+	struct reply r;
+	struct traced t;
+	char *script;
+	size_t i, n = 0, size;
+
+	size = (totals[_i].nlines + 1) * (BOUND_REPLY_LINE + 2) +
+	    totals[_i].lastlen + 2;
+	script = malloc(size);
+	ck_assert_ptr_nonnull(script);
+	for (i = 0; i < totals[_i].nlines; i++)
+		n += put_line(script + n, "250-", totals[_i].len, "\r\n");
+	n += put_line(script + n, "250 ", totals[_i].lastlen, "\r\n");
+	memset(&r, 0, sizeof(r));
+	memset(&t, 0, sizeof(t));
+	if (totals[_i].ok) {
+		ck_assert_uint_le(n, BOUND_REPLY);
+		ck_assert_msg(read_one(script, n, 0, &r, &t, &err) == 0,
+		    "%s", err.msg);
+		ck_assert_uint_eq(r.nlines, totals[_i].nlines + 1);
+		ck_assert_uint_eq(r.size, n);
+		ck_assert_int_eq(r.code, 250);
+	} else {
+		ck_assert_uint_gt(n, BOUND_REPLY);
+		ck_assert_int_eq(read_one(script, n, 1000, &r, &t, &err), -1);
+		ck_assert_int_eq(err.ex, EX_PROTOCOL);
+		ck_assert_str_eq(err.msg,
+		    "malformed reply: longer than 65536 bytes");
 	}
+	reply_free(&r);
+	free(script);
+}
+END_TEST
+
+/*
+ * reply_add_line cuts and counts as reply_read does (each line with its
+ * CRLF), so the bound holds for any caller.
+ */
+START_TEST(reply_add_line_bounds)
+{
+	struct postie_err err;
+	struct reply r;
+	char *line;
+	size_t i, n;
+
+	line = malloc(BOUND_REPLY);
+	ck_assert_ptr_nonnull(line);
+	memset(line, 'y', BOUND_REPLY);
+	memcpy(line, "421 ", 4);
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(reply_add_line(&r, line, BOUND_REPLY - 2, &err), 1);
+	ck_assert_int_eq(r.code, 421);
+	ck_assert_int_eq(r.cut, 1);
+	ck_assert_uint_eq(strlen(r.lines[0]), BOUND_REPLY_LINE - 4);
+	ck_assert_uint_eq(r.size, BOUND_REPLY);
+	reply_free(&r);
+
+	ck_assert_int_eq(reply_add_line(&r, line, BOUND_REPLY - 1, &err), -1);
+	ck_assert_int_eq(err.ex, EX_PROTOCOL);
+	ck_assert_str_eq(err.msg, "malformed reply: longer than 65536 bytes");
+	reply_free(&r);
+
+	/* "250-" counts 6 bytes: 10922 lines fit, and no more. */
+	n = BOUND_REPLY / 6;
+	ck_assert_uint_le(n, BOUND_REPLY_LINES);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(reply_add_line(&r, "250-", 4, &err), 0);
+	ck_assert_uint_eq(r.nlines, n);
+	ck_assert_int_eq(reply_add_line(&r, "250", 3, &err), -1);
+	ck_assert_str_eq(err.msg, "malformed reply: longer than 65536 bytes");
+	reply_free(&r);
+	free(line);
 }
 END_TEST
 
@@ -348,8 +500,12 @@ reply_suite(void)
 	tcase_add_loop_test(tc, reply_bad, 0,
 	    (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, reply_nul_byte);
-	tcase_add_test(tc, reply_overlong);
-	tcase_add_test(tc, reply_too_many_lines);
+	tcase_add_loop_test(tc, reply_long_line, 0,
+	    (int)(sizeof(longs) / sizeof(longs[0])));
+	tcase_add_test(tc, reply_long_multiline);
+	tcase_add_loop_test(tc, reply_total, 0,
+	    (int)(sizeof(totals) / sizeof(totals[0])));
+	tcase_add_test(tc, reply_add_line_bounds);
 	tcase_add_test(tc, reply_reuse);
 	tcase_add_loop_test(tc, exitcode_table, 0,
 	    (int)(sizeof(map) / sizeof(map[0])));

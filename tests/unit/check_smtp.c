@@ -14,6 +14,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "bounds.h"
 #include "sasl.h"
 #include "smtp.h"
 
@@ -647,6 +648,42 @@ START_TEST(all_rejected_data_354)
 }
 END_TEST
 
+/*
+ * Reply lines past RFC 5321's 512 octets, as real servers send them: a
+ * long greeting and a 451 of 600 bytes at RCPT are taken by their code;
+ * a line past BOUND_REPLY_LINE is cut and still classified.
+ */
+START_TEST(long_replies)
+{
+	static const size_t lens[] = { 600, BOUND_REPLY_LINE + 500 };
+	static const char tail[] = "\r\n250 reset\r\n221 bye\r\n";
+	size_t n = lens[_i], sz = 3 * lens[_i] + 256, k;
+	char *script;
+	struct run r;
+
+	script = malloc(sz);
+	ck_assert_ptr_nonnull(script);
+	memcpy(script, "220 ", 4);
+	memset(script + 4, 'g', n - 4);
+	k = n;
+	k += (size_t)snprintf(script + k, sz - k,
+	    "\r\n%s250 ok\r\n451 4.3.0 ", EHLO_PLAIN);
+	memset(script + k, 'x', n - 10);
+	k += n - 10;
+	memcpy(script + k, tail, sizeof(tail));
+	run_init(&r, script);
+	r.chunk = 1000;
+	run_submit(&r);
+	ck_assert_int_eq(r.rv, -1);
+	ck_assert_msg(r.err.ex == EX_TEMPFAIL, "%d %s", r.err.ex, r.err.msg);
+	ck_has(r.err.msg, "<b@example.net>: 451 4.3.0 xxxxxxxxxx");
+	ck_out(&r, "EHLO client.example\r\nMAIL FROM:<a@example.org>\r\n"
+	    "RCPT TO:<b@example.net>\r\nRSET\r\nQUIT\r\n");
+	run_free(&r);
+	free(script);
+}
+END_TEST
+
 #define EHLO_TLS_OFFER \
 	"250-mx.example.org\r\n250-STARTTLS\r\n250-SIZE 10\r\n" \
 	"250 AUTH LOGIN\r\n"
@@ -920,6 +957,32 @@ START_TEST(auth_extra_challenge)
 	ck_has(r.err.msg, "at AUTH LOGIN: malformed base64");
 	ck_has(r.out, "AUTH LOGIN\r\n*\r\n");
 	run_free(&r);
+}
+END_TEST
+
+/* A challenge whose end was cut cannot be answered: cancelled. */
+START_TEST(auth_long_challenge)
+{
+	static const char tail[] = "\r\n501 cancelled\r\n221 bye\r\n";
+	char *script;
+	struct run r;
+	size_t n, sz = BOUND_REPLY_LINE + 512;
+
+	script = malloc(sz);
+	ck_assert_ptr_nonnull(script);
+	n = (size_t)snprintf(script, sz, "%s250-mx\r\n250 AUTH LOGIN\r\n"
+	    "334 ", GREET);
+	memset(script + n, 'A', BOUND_REPLY_LINE);
+	n += BOUND_REPLY_LINE;
+	memcpy(script + n, tail, sizeof(tail));
+	auth_init(&r, script, AUTH_LOGIN);
+	run_submit(&r);
+	ck_assert_int_eq(r.rv, -1);
+	ck_assert_int_eq(r.err.ex, EX_PROTOCOL);
+	ck_has(r.err.msg, "at AUTH LOGIN: challenge longer than 2048 bytes");
+	ck_out(&r, "EHLO client.example\r\nAUTH LOGIN\r\n*\r\nQUIT\r\n");
+	run_free(&r);
+	free(script);
 }
 END_TEST
 
@@ -2008,6 +2071,7 @@ smtp_suite(void)
 	tcase_add_test(tc, all_rejected_no_pipelining);
 	tcase_add_test(tc, all_rejected_pipelining);
 	tcase_add_test(tc, all_rejected_data_354);
+	tcase_add_loop_test(tc, long_replies, 0, 2);
 	tcase_add_test(tc, starttls_not_offered);
 	tcase_add_test(tc, starttls_454);
 	tcase_add_test(tc, starttls_injection);
@@ -2020,6 +2084,7 @@ smtp_suite(void)
 	tcase_add_loop_test(tc, auth_refused, 0,
 	    (int)(sizeof(auth_refusals) / sizeof(auth_refusals[0])));
 	tcase_add_test(tc, auth_extra_challenge);
+	tcase_add_test(tc, auth_long_challenge);
 	tcase_add_loop_test(tc, auth_choice, 0,
 	    (int)(sizeof(auth_choices) / sizeof(auth_choices[0])));
 	tcase_add_test(tc, auth_scram_gs2);
