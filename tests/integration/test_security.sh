@@ -217,7 +217,7 @@ for _p in $pid $(grep -l "^PPid:[	 ]*$pid\$" /proc/[0-9]*/status \
 		    grep -F -q -e "$PASS" && found="$found $_p/$_f"
 	done
 done
-assert_eq "after AUTH: password in no argv or environment" "$found" ""
+assert_empty "after AUTH: password in no argv or environment" "$found"
 assert_contains "after AUTH: postie was waiting on MAIL" \
     "$SRV_TRANSCRIPT" "C: MAIL FROM:<sender@example.org>"
 kill "$pid" 2>/dev/null
@@ -321,7 +321,7 @@ b64=$(printf '\0%s\0%s' "$USER" "$PASS" | base64)
 leaks=$(grep -F -l -e "$PASS" -e "$b64" \
     -e "$(printf '%s' "$PASS" | base64)" "$OUTPUTS"/* 2>/dev/null |
     xargs -r -n1 basename | tr '\n' ' ')
-assert_eq "no output shows the password ($(ls "$OUTPUTS" | wc -l) files)" \
-    "$leaks" ""
+assert_empty "no output shows the password ($(ls "$OUTPUTS" | wc -l) files)" \
+    "$leaks"
 
 t_done
