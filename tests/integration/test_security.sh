@@ -36,17 +36,19 @@ sec_run() {
 # no_client_line NAME ERE: the client sent no line matching ERE in the
 # last server's session.
 no_client_line() {
-	if grep -E -q -e "^C: ($2)" "$SRV_TRANSCRIPT"; then
-		t_fail "$1" "sent: $(grep -E -m 1 -e "^C: ($2)" \
-		    "$SRV_TRANSCRIPT")"
-	else
-		t_pass "$1"
-	fi
+	t_grep "$1" "$SRV_TRANSCRIPT" -E -e "^C: ($2)"
+	case $? in
+	0)	t_fail "$1" "sent: $(grep -E -m 1 -e "^C: ($2)" \
+		    "$SRV_TRANSCRIPT")" ;;
+	1)	t_pass "$1" ;;
+	esac
 }
 
 # no_control NAME FILE: FILE holds no ESC, BEL or CR (escaped instead).
 no_control() {
-	if LC_ALL=C grep -q "$(printf '[\033\007\r]')" "$2"; then
+	if [ ! -f "$2" ]; then
+		t_fail "$1" "no file $2"
+	elif LC_ALL=C grep -q "$(printf '[\033\007\r]')" "$2"; then
 		t_fail "$1" "raw control character in $(basename "$2")"
 	else
 		t_pass "$1"
