@@ -27,6 +27,7 @@
 #include "deliver.h"
 #include "err.h"
 #include "job.h"
+#include "log.h"
 #include "opts.h"
 #include "queue.h"
 #include "submit.h"
@@ -37,14 +38,15 @@ exit_msg(const struct postie_err *e)
 	return e->msg[0] != '\0' ? e->msg : "failed for an unknown reason";
 }
 
+/* facility: the account's syslog setting (log_facility). */
 static int
-fail(const struct postie_err *e)
+fail(const struct postie_err *e, int facility)
 {
 	/* Unclassified means "try later", never success. */
 	int ex = e->ex != 0 ? e->ex : EX_TEMPFAIL;
 
 	fprintf(stderr, "postie: %s\n", exit_msg(e));
-	syslog(LOG_ERR, "%s", exit_msg(e));
+	log_note(facility, LOG_ERR, "%s", exit_msg(e));
 	return ex;
 }
 
@@ -109,7 +111,7 @@ static int
 serverinfo(const struct opts *o, struct postie_err *e)
 {
 	struct job job;
-	int rc;
+	int facility, rc;
 
 	rc = job_load_account(&job, o, e);
 	print_notes(&job);
@@ -124,9 +126,10 @@ serverinfo(const struct opts *o, struct postie_err *e)
 	if (rc == 0)
 		rc = submit_serverinfo(job.acct, o->verbose,
 		    o->mode == OPTS_CHECK_AUTH, stdout, e);
+	facility = log_facility(job.acct);
 	job_free(&job);
 	if (rc == -1)
-		return fail(e);
+		return fail(e, facility);
 	return finish_stdout();
 }
 
@@ -137,7 +140,7 @@ config_check(const struct opts *o, struct postie_err *e)
 	size_t n;
 
 	if (job_config_check(o, stdout, &n, e) == -1)
-		return fail(e);
+		return fail(e, log_facility(NULL));
 	return n == 0 ? EX_OK : EX_CONFIG;
 }
 
@@ -176,7 +179,7 @@ send_mail(const struct opts *o, struct postie_err *e)
 {
 	struct job job;
 	char note[POSTIE_ERR_MSG + 128];
-	int rc, queued = 0;
+	int facility, rc, queued = 0;
 
 	rc = job_prepare(&job, o, STDIN_FILENO, e);
 	print_notes(&job);
@@ -198,9 +201,10 @@ send_mail(const struct opts *o, struct postie_err *e)
 				flush_after_send(&job);
 		}
 	}
+	facility = log_facility(job.acct);
 	job_free(&job);
 	if (rc == -1)
-		return fail(e);
+		return fail(e, facility);
 	return o->pretend ? finish_stdout() : EX_OK;
 }
 
@@ -211,7 +215,7 @@ queue_mode(const struct opts *o, struct postie_err *e)
 	struct deliver_flush f;
 	struct queue *q = NULL;
 	struct job job;
-	int rc = -1;
+	int facility, rc = -1;
 
 	memset(&job, 0, sizeof(job));
 	if (o->mode == OPTS_QUEUE_FLUSH && job_load_conf(&job, o, e) == -1)
@@ -243,9 +247,10 @@ queue_mode(const struct opts *o, struct postie_err *e)
 	}
 done:
 	queue_close(q);
+	facility = log_facility(job.acct);
 	job_free(&job);
 	if (rc == -1)
-		return fail(e);
+		return fail(e, facility);
 	rc = finish_stdout();
 	return rc == EX_OK && o->mode == OPTS_QUEUE_FLUSH ? f.ex : rc;
 }
@@ -261,7 +266,7 @@ main(int argc, char **argv)
 		return EX_OSERR;
 	openlog("postie", LOG_PID, LOG_MAIL);
 	if (opts_parse(&o, argc, argv, &e) == -1)
-		return fail(&e);
+		return fail(&e, log_facility(NULL));
 	switch (o.mode) {
 	case OPTS_HELP:
 		opts_usage(stdout);

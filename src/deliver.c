@@ -151,7 +151,7 @@ deliver_keep_failed(struct queue **qp, struct job *job, char *const *rcpts,
 	err_setx(e, ex, "%s; the message is kept in %s/failed as %s "
 	    "('postie --requeue %s' sends it again)", why, queue_dir(*qp), id,
 	    id);
-	log_note(LOG_WARNING, "%s", e->msg);
+	log_note(log_facility(job->acct), LOG_WARNING, "%s", e->msg);
 }
 
 int
@@ -203,7 +203,7 @@ deliver_job(struct job *job, FILE *tr, int *queuedp, char *note,
 	*queuedp = 1;
 	snprintf(note, notesz, "queued as %s (%zu recipient%s): %s; "
 	    "'postie -q' retries it", id, n, n == 1 ? "" : "s", e->msg);
-	log_note(LOG_NOTICE, "%s", note);
+	log_note(log_facility(job->acct), LOG_NOTICE, "%s", note);
 	/* Every recipient either accepted the message or has it queued. */
 	if (!deliver_accepted(&res) || n == res.nfails) {
 		err_clear(e);
@@ -395,7 +395,8 @@ deliver_item(struct queue *q, const struct conf *conf,
 			queue_item_release(it);
 			goto out;
 		}
-		log_note(LOG_INFO, "%s: delivered from the queue", env->id);
+		log_note(log_facility(a), LOG_INFO,
+		    "%s: delivered from the queue", env->id);
 		if (f->verbose)
 			deliver_say(f, "%s: delivered", env->id);
 		if (queue_item_done(it, &e) == -1)
@@ -420,7 +421,8 @@ retry:
 		deliver_say(f, "%s: kept in the queue: %s", env->id, why);
 	if (ex != EX_TEMPFAIL)
 		f->ex = ex;
-	log_note(LOG_NOTICE, "%s: kept in the queue: %s", env->id, why);
+	log_note(log_facility(a), LOG_NOTICE, "%s: kept in the queue: %s",
+	    env->id, why);
 	if (queue_item_retry(it, why, &e) == -1)
 		deliver_say(f, "%s: %s", env->id, e.msg);
 	f->retry++;
@@ -428,7 +430,8 @@ retry:
 fail:
 	deliver_say(f, "%s: failed for good, moved to failed/: %s; "
 	    "'postie --requeue %s' puts it back", env->id, why, env->id);
-	log_note(LOG_ERR, "%s: failed for good: %s", env->id, why);
+	log_note(log_facility(a), LOG_ERR, "%s: failed for good: %s",
+	    env->id, why);
 	if (queue_item_fail(it, why, &e) == -1)
 		deliver_say(f, "%s: %s", env->id, e.msg);
 	f->failed++;
@@ -565,7 +568,7 @@ deliver_refused(struct job *job, struct postie_err *e)
 	}
 	err_setx(e, EX_DATAERR, "%s; the message is kept in %s/failed as %s",
 	    why, queue_dir(q), id);
-	log_note(LOG_WARNING, "%s", e->msg);
+	log_note(log_facility(job->acct), LOG_WARNING, "%s", e->msg);
 	free(rcpts);
 	queue_close(q);
 	return 0;
