@@ -60,9 +60,13 @@ no_control() {
 # runs as nobody so that the owner of /proc/PID tells: a non-dumpable
 # process's /proc entries belong to root.
 server_start --stall-at greeting
-chmod 755 "$T_DIR"
-mkdir -m 755 "$T_DIR/pub"
-cat >"$T_DIR/pub/config" <<EOF
+# The config in a directory of its own under /tmp, open to all: $T_DIR
+# lies under $TMPDIR, which may be inside a directory nobody cannot enter.
+PUB=$(mktemp -d /tmp/postie-security.XXXXXX) ||
+    t_hard_error "cannot make a directory in /tmp"
+trap 'server_stop_all; rm -rf "$T_DIR" "$PUB"' EXIT
+chmod 755 "$PUB"
+cat >"$PUB/config" <<EOF
 defaults
 syslog off
 queue off
@@ -73,32 +77,51 @@ port $SRV_PORT
 from sender@example.org
 tls off
 EOF
-chmod 644 "$T_DIR/pub/config"
+chmod 644 "$PUB/config"
 if [ "$(id -u)" -eq 0 ]; then
 	set -- setpriv --reuid=65534 --regid=65534 --clear-groups
 else
 	set --
 fi
-TMPDIR=/tmp "$@" "$POSTIE" -C "$T_DIR/pub/config" -i r@example.org \
-    <"$T_DIR/in.eml" >"$T_DIR/stall.out" 2>"$T_DIR/stall.err" &
+(cd "$PUB" && HOME=$PUB TMPDIR=/tmp exec "$@" "$POSTIE" -C "$PUB/config" \
+    -i r@example.org) <"$T_DIR/in.eml" >"$T_DIR/stall.out" \
+    2>"$T_DIR/stall.err" &
 pid=$!
+
+# alive PID: PID runs (it is neither gone nor a zombie not yet waited for).
+alive() {
+	case $(sed -n 's/^State:[	 ]*\([A-Z]\).*/\1/p' "/proc/$1/status" \
+	    2>/dev/null) in
+	''|Z|X)	return 1 ;;
+	esac
+}
 _i=0
-while ! grep -q '^\* connect' "$SRV_TRANSCRIPT" && [ "$_i" -lt 200 ]; do
+while ! grep -q '^\* connect' "$SRV_TRANSCRIPT" && alive "$pid" &&
+    [ "$_i" -lt 200 ]; do
 	_i=$((_i + 1))
 	sleep 0.05
 done
-core=$(sed -n 's/^Max core file size *\([0-9a-z]*\) *\([0-9a-z]*\).*/\1 \2/p' \
-    "/proc/$pid/limits" 2>/dev/null)
-assert_eq "core dumps: RLIMIT_CORE soft and hard 0" "$core" "0 0"
-assert_eq "not dumpable: /proc/PID owned by root" \
-    "$(stat -c %u "/proc/$pid/status" 2>/dev/null)" 0
-assert_eq "not dumpable: running as another user than root" \
-    "$(sed -n 's/^Uid:[	 ]*\([0-9]*\).*/\1/p' "/proc/$pid/status" \
-    2>/dev/null)" "$(id -u | sed 's/^0$/65534/')"
-kill "$pid" 2>/dev/null
-wait "$pid" 2>/dev/null
+if ! alive "$pid"; then
+	wait "$pid"
+	t_fail "stalled: postie waits on the server" "postie exited $? at \
+once: $(sed -n 1,3p "$T_DIR/stall.err")"
+else
+	assert_contains "stalled: postie waits on the server" \
+	    "$SRV_TRANSCRIPT" "* connect"
+	core=$(sed -n \
+	    's/^Max core file size *\([0-9a-z]*\) *\([0-9a-z]*\).*/\1 \2/p' \
+	    "/proc/$pid/limits")
+	assert_eq "core dumps: RLIMIT_CORE soft and hard 0" "$core" "0 0"
+	assert_eq "not dumpable: /proc/PID owned by root" \
+	    "$(stat -c %u "/proc/$pid/status")" 0
+	assert_eq "not dumpable: running as another user than root" \
+	    "$(sed -n 's/^Uid:[	 ]*\([0-9]*\).*/\1/p' \
+	    "/proc/$pid/status")" "$(id -u | sed 's/^0$/65534/')"
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+fi
 server_stop
-chmod 700 "$T_DIR"
+rm -rf "$PUB"
 set --
 
 # --- 2. Config file permissions.
