@@ -27,6 +27,7 @@
 #include "deliver.h"
 #include "err.h"
 #include "job.h"
+#include "log.h"
 #include "opts.h"
 #include "queue.h"
 
@@ -36,14 +37,15 @@ exit_msg(const struct postie_err *e)
 	return e->msg[0] != '\0' ? e->msg : "failed for an unknown reason";
 }
 
+/* facility: the account's syslog setting (log_facility). */
 static int
-fail(const struct postie_err *e)
+fail(const struct postie_err *e, int facility)
 {
 	/* Unclassified means "try later", never success. */
 	int ex = e->ex != 0 ? e->ex : EX_TEMPFAIL;
 
 	fprintf(stderr, "postie: %s\n", exit_msg(e));
-	syslog(LOG_ERR, "%s", exit_msg(e));
+	log_note(facility, LOG_ERR, "%s", exit_msg(e));
 	return ex;
 }
 
@@ -108,7 +110,7 @@ static int
 serverinfo(const struct opts *o, struct postie_err *e)
 {
 	struct job job;
-	int rc;
+	int facility, rc;
 
 	rc = job_load_account(&job, o, e);
 	print_notes(&job);
@@ -123,9 +125,10 @@ serverinfo(const struct opts *o, struct postie_err *e)
 	if (rc == 0)
 		rc = submit_serverinfo(job.acct, o->verbose,
 		    o->mode == OPTS_CHECK_AUTH, stdout, e);
+	facility = log_facility(job.acct);
 	job_free(&job);
 	if (rc == -1)
-		return fail(e);
+		return fail(e, facility);
 	return finish_stdout();
 }
 
@@ -136,7 +139,7 @@ config_check(const struct opts *o, struct postie_err *e)
 	size_t n;
 
 	if (job_config_check(o, stdout, &n, e) == -1)
-		return fail(e);
+		return fail(e, log_facility(NULL));
 	return n == 0 ? EX_OK : EX_CONFIG;
 }
 
@@ -174,19 +177,21 @@ send_mail(const struct opts *o, struct postie_err *e)
 {
 	struct deliver_ctx ctx;
 	struct job job;
-	int ex, sent;
+	int ex, sent, facility;
 
 	if (o->pretend) {
 		ex = job_prepare(&job, o, STDIN_FILENO, e);
 		print_notes(&job);
 		if (ex == 0)
 			ex = job_print(&job, stdout, e);
+		facility = log_facility(job.acct);
 		job_free(&job);
-		return ex == -1 ? fail(e) : finish_stdout();
+		return ex == -1 ? fail(e, facility) : finish_stdout();
 	}
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.verbose = o->verbose;
 	ctx.tr = stderr;
+	/* deliver_send logs its line itself, with the account's facility. */
 	ex = deliver_send(o, STDIN_FILENO, &ctx, &job, &sent, e);
 	print_notes(&job);
 	if (e->msg[0] != '\0')
@@ -250,8 +255,9 @@ queue_mode(const struct opts *o, struct postie_err *e)
 done:
 	free(only);
 	queue_close(q);
+	/* Each message is logged with its own account's facility. */
 	if (rc == -1)
-		return fail(e);
+		return fail(e, log_facility(NULL));
 	rc = finish_stdout();
 	return rc == EX_OK && o->mode == OPTS_QUEUE_FLUSH ? f.ex : rc;
 }
@@ -267,7 +273,7 @@ main(int argc, char **argv)
 		return EX_OSERR;
 	openlog("postie", LOG_PID, LOG_MAIL);
 	if (opts_parse(&o, argc, argv, &e) == -1)
-		return fail(&e);
+		return fail(&e, log_facility(NULL));
 	switch (o.mode) {
 	case OPTS_HELP:
 		opts_usage(stdout);

@@ -252,9 +252,12 @@ deliver_unprepared(const struct opts *o, struct job *job,
 	char id[QUEUE_ID_LEN], why[POSTIE_ERR_MSG], line[POSTIE_ERR_MSG];
 	enum policy_class c;
 	int ex = e->ex != 0 ? e->ex : EX_TEMPFAIL;
+	int fac = log_facility(job->acct);
 
-	if (job->msg == NULL || (job->acct != NULL && !job->acct->queue))
+	if (job->msg == NULL || (job->acct != NULL && !job->acct->queue)) {
+		log_note(fac, LOG_ERR, "%s", e->msg);
 		return ex;
+	}
 	c = policy_classify(ex, SMTP_NONE);
 	strlcpy(why, e->msg, sizeof(why));
 	if (deliver_open_queue(&q, &qe) == -1 ||
@@ -264,18 +267,18 @@ deliver_unprepared(const struct opts *o, struct job *job,
 		err_setx(e, ex, "%s; and the message could not be kept: %s",
 		    why, qe.msg);
 		queue_close(q);
-		log_note(LOG_ERR, "%s", e->msg);
+		log_note(fac, LOG_ERR, "%s", e->msg);
 		return ex;
 	}
 	if (c == POLICY_MESSAGE) {
 		err_setx(e, ex, "%s; the message is kept in %s/failed as %s "
 		    "('postie --requeue %s' sends it again)", why,
 		    queue_dir(q), id, id);
-		log_note(LOG_WARNING, "%s", e->msg);
+		log_note(fac, LOG_ERR, "%s", e->msg);
 	} else {
 		deliver_kept_line(line, sizeof(line), c, id, 0, why);
 		err_setx(e, 0, "%s", line);
-		log_note(c == POLICY_ACCOUNT ? LOG_ERR : LOG_NOTICE, "%s",
+		log_note(fac, c == POLICY_ACCOUNT ? LOG_ERR : LOG_NOTICE, "%s",
 		    e->msg);
 		ex = 0;
 	}
@@ -318,6 +321,8 @@ deliver_send(const struct opts *o, int stdin_fd,
 	if (!job->acct->queue) {
 		ex = policy_exit(&v, 0);
 		err_setx(e, ex, "%s", why);
+		log_note(log_facility(job->acct), ex != 0 ? LOG_ERR :
+		    LOG_NOTICE, "%s", why);
 		goto done;
 	}
 	line[0] = '\0';
@@ -369,8 +374,8 @@ deliver_send(const struct opts *o, int stdin_fd,
 said:
 	ex = policy_exit(&v, kept);
 	err_setx(e, ex, "%s", line);
-	log_note(ex != 0 || v.kept_class == POLICY_ACCOUNT ? LOG_ERR :
-	    LOG_NOTICE, "%s", line);
+	log_note(log_facility(job->acct), ex != 0 ||
+	    v.kept_class == POLICY_ACCOUNT ? LOG_ERR : LOG_NOTICE, "%s", line);
 done:
 	free(sel);
 	queue_close(q);
@@ -431,9 +436,10 @@ deliver_confs_free(struct deliver_confs *cs)
 
 /* Keep item it for later (its recipients keep when not NULL). */
 static void
-deliver_item_retry(struct queue_item *it, const struct deliver_ctx *ctx,
-    struct deliver_flush *f, const struct envelope *keep, const char *why,
-    enum policy_class c, int ex)
+deliver_item_retry(struct queue_item *it, const struct account *a,
+    const struct deliver_ctx *ctx, struct deliver_flush *f,
+    const struct envelope *keep, const char *why, enum policy_class c,
+    int ex)
 {
 	struct queue_env *rec = queue_item_env(it);
 	char id[QUEUE_ID_LEN];
@@ -445,7 +451,7 @@ deliver_item_retry(struct queue_item *it, const struct deliver_ctx *ctx,
 		deliver_say(ctx, "%s: kept in the queue: %s", id, why);
 	if (c == POLICY_ACCOUNT)
 		f->ex = ex;
-	log_note(c == POLICY_ACCOUNT ? LOG_ERR : LOG_NOTICE,
+	log_note(log_facility(a), c == POLICY_ACCOUNT ? LOG_ERR : LOG_NOTICE,
 	    "%s: kept in the queue: %s", id, why);
 	if (queue_item_retry(it, keep, why, c == POLICY_ACCOUNT ?
 	    QUEUE_FAULT_ACCOUNT : QUEUE_FAULT_TEMP, &e) == -1)
@@ -454,8 +460,9 @@ deliver_item_retry(struct queue_item *it, const struct deliver_ctx *ctx,
 }
 
 static void
-deliver_item_fail(struct queue_item *it, const struct deliver_ctx *ctx,
-    struct deliver_flush *f, const char *why, int ex)
+deliver_item_fail(struct queue_item *it, const struct account *a,
+    const struct deliver_ctx *ctx, struct deliver_flush *f, const char *why,
+    int ex)
 {
 	char id[QUEUE_ID_LEN];
 	struct postie_err e;
@@ -463,7 +470,7 @@ deliver_item_fail(struct queue_item *it, const struct deliver_ctx *ctx,
 	strlcpy(id, queue_item_env(it)->id, sizeof(id));
 	deliver_say(ctx, "%s: failed for good, moved to failed/: %s; "
 	    "'postie --requeue %s' puts it back", id, why, id);
-	log_note(LOG_ERR, "%s: failed for good: %s", id, why);
+	log_note(log_facility(a), LOG_ERR, "%s: failed for good: %s", id, why);
 	if (queue_item_fail(it, why, &e) == -1)
 		deliver_say(ctx, "%s: %s", id, e.msg);
 	f->failed++;
@@ -476,8 +483,9 @@ deliver_item_fail(struct queue_item *it, const struct deliver_ctx *ctx,
  */
 static void
 deliver_item_settle(struct queue *q, struct queue_item *it,
-    struct msg *msg, const struct policy_verdict *v,
-    const struct deliver_ctx *ctx, struct deliver_flush *f)
+    const struct account *a, struct msg *msg,
+    const struct policy_verdict *v, const struct deliver_ctx *ctx,
+    struct deliver_flush *f)
 {
 	struct queue_env *rec = queue_item_env(it);
 	struct envelope keep;
@@ -487,7 +495,7 @@ deliver_item_settle(struct queue *q, struct queue_item *it,
 
 	strlcpy(id, rec->id, sizeof(id));
 	if (v->nfailed == v->n) {
-		deliver_item_fail(it, ctx, f, v->failed_why, v->failed_ex);
+		deliver_item_fail(it, a, ctx, f, v->failed_why, v->failed_ex);
 		return;
 	}
 	if (v->nfailed > 0) {
@@ -507,14 +515,14 @@ deliver_item_settle(struct queue *q, struct queue_item *it,
 		deliver_say(ctx, "%s: %zu recipient%s refused, moved to "
 		    "failed/ as %s: %s", id, v->nfailed, v->nfailed == 1 ?
 		    "" : "s", nid, v->failed_why);
-		log_note(LOG_ERR, "%s: failed for good: %s", nid,
-		    v->failed_why);
+		log_note(log_facility(a), LOG_ERR, "%s: failed for good: %s",
+		    nid, v->failed_why);
 		f->ex = v->failed_ex;
 		f->failed++;
 	}
 	if (v->nkept > 0) {
 		if (v->nkept == v->n) {
-			deliver_item_retry(it, ctx, f, NULL, v->kept_why,
+			deliver_item_retry(it, a, ctx, f, NULL, v->kept_why,
 			    v->kept_class, v->kept_ex);
 			return;
 		}
@@ -525,12 +533,13 @@ deliver_item_settle(struct queue *q, struct queue_item *it,
 			return;
 		}
 		free(sel);
-		deliver_item_retry(it, ctx, f, &keep, v->kept_why,
+		deliver_item_retry(it, a, ctx, f, &keep, v->kept_why,
 		    v->kept_class, v->kept_ex);
 		envelope_free(&keep);
 		return;
 	}
-	log_note(LOG_INFO, "%s: delivered from the queue", id);
+	log_note(log_facility(a), LOG_INFO, "%s: delivered from the queue",
+	    id);
 	if (ctx->verbose)
 		deliver_say(ctx, "%s: delivered", id);
 	if (queue_item_done(it, &e) == -1)
@@ -567,7 +576,7 @@ deliver_item_prepare(struct queue *q, struct queue_item *it,
 	for (i = 0; i < rec->argc; i++)
 		argv[i + 1] = rec->argv[i];
 	if (opts_parse(&o, (int)rec->argc + 1, argv, &e) == -1) {
-		deliver_item_fail(it, ctx, f, e.msg, e.ex);
+		deliver_item_fail(it, NULL, ctx, f, e.msg, e.ex);
 		free(argv);
 		return 0;
 	}
@@ -575,22 +584,22 @@ deliver_item_prepare(struct queue *q, struct queue_item *it,
 	o.verbose = ctx->verbose;
 	o.pretend = 0;
 	if ((fd = queue_item_msgfd(it, &e)) == -1) {
-		deliver_item_retry(it, ctx, f, NULL, e.msg, POLICY_ACCOUNT,
+		deliver_item_retry(it, NULL, ctx, f, NULL, e.msg, POLICY_ACCOUNT,
 		    e.ex);
 		goto out;
 	}
 	if (job_prepare(&job, &o, fd, &e) == -1) {
 		c = policy_classify(e.ex, SMTP_NONE);
 		if (c == POLICY_MESSAGE)
-			deliver_item_fail(it, ctx, f, e.msg, e.ex);
+			deliver_item_fail(it, NULL, ctx, f, e.msg, e.ex);
 		else
-			deliver_item_retry(it, ctx, f, NULL, e.msg, c, e.ex);
+			deliver_item_retry(it, NULL, ctx, f, NULL, e.msg, c, e.ex);
 		goto out;
 	}
 	if (deliver_keep(q, 0, rec, rec->config, job.acct->name, &job.env,
 	    NULL, job.msg, rec->last_error, QUEUE_FAULT_NONE, nid, nidsz,
 	    &pe) == -1) {
-		deliver_item_retry(it, ctx, f, NULL, pe.msg, POLICY_TEMP,
+		deliver_item_retry(it, NULL, ctx, f, NULL, pe.msg, POLICY_TEMP,
 		    pe.ex);
 		goto out;
 	}
@@ -604,6 +613,19 @@ out:
 	opts_free(&o);
 	free(argv);
 	return ok;
+}
+
+/*
+ * A record in a user's drop directory is the user's to write: root sends
+ * its envelope only as the account would have let the user choose it.
+ */
+static int
+deliver_drop_sender_ok(const struct account *a, const struct queue_env *rec)
+{
+	if (a->allow_from_override)
+		return 1;
+	return a->from != NULL && strpbrk(a->from, "*?[%") == NULL &&
+	    rec->env.from != NULL && strcmp(rec->env.from, a->from) == 0;
 }
 
 /* Deliver one taken queue item; always releases it. */
@@ -627,7 +649,7 @@ deliver_item(struct queue *q, struct deliver_confs *cs,
 		snprintf(why, sizeof(why), "not sent from the drop spool: it "
 		    "names the configuration %.250s, not the system's, %.150s",
 		    rec->config, f->system_config);
-		deliver_item_retry(it, ctx, f, NULL, why, POLICY_ACCOUNT,
+		deliver_item_retry(it, NULL, ctx, f, NULL, why, POLICY_ACCOUNT,
 		    EX_CONFIG);
 		return;
 	}
@@ -638,7 +660,7 @@ deliver_item(struct queue *q, struct deliver_confs *cs,
 		return;
 	}
 	if (!dc->ok) {
-		deliver_item_retry(it, ctx, f, NULL, dc->err.msg,
+		deliver_item_retry(it, NULL, ctx, f, NULL, dc->err.msg,
 		    POLICY_ACCOUNT, dc->err.ex);
 		return;
 	}
@@ -658,19 +680,26 @@ deliver_item(struct queue *q, struct deliver_confs *cs,
 		snprintf(why, sizeof(why), "account %s no longer exists in %s",
 		    rec->account != NULL ? rec->account : "(none)",
 		    dc->job.config_path);
-		deliver_item_retry(it, ctx, f, NULL, why, POLICY_ACCOUNT,
+		deliver_item_retry(it, NULL, ctx, f, NULL, why, POLICY_ACCOUNT,
 		    EX_CONFIG);
 		return;
 	}
+	if (f->system_config != NULL && !deliver_drop_sender_ok(a, rec)) {
+		snprintf(why, sizeof(why), "a message in the drop spool must "
+		    "have account %s's from as its sender, since "
+		    "allow_from_override is off", a->name);
+		deliver_item_fail(it, a, ctx, f, why, EX_NOPERM);
+		return;
+	}
 	if (rec->env.rcpts.n == 0) {
-		deliver_item_fail(it, ctx, f, "no recipients", EX_DATAERR);
+		deliver_item_fail(it, a, ctx, f, "no recipients", EX_DATAERR);
 		return;
 	}
 	if ((fd = queue_item_msgfd(it, &e)) == -1 ||
 	    msg_read(&msg, fd, 0, &e) == -1) {
 		if (fd != -1)
 			close(fd);
-		deliver_item_fail(it, ctx, f, e.msg, e.ex);
+		deliver_item_fail(it, a, ctx, f, e.msg, e.ex);
 		return;
 	}
 	close(fd);
@@ -681,7 +710,7 @@ deliver_item(struct queue *q, struct deliver_confs *cs,
 		queue_item_release(it);
 		f->ex = EX_OSERR;
 	} else
-		deliver_item_settle(q, it, msg, &v, ctx, f);
+		deliver_item_settle(q, it, a, msg, &v, ctx, f);
 	policy_verdict_free(&v);
 	msg_free(msg);
 }

@@ -1,7 +1,10 @@
 /*
  * Submission records to syslog (the account's facility) and the account's
- * logfile, in msmtp's key=value shape.  Untrusted text (server replies,
- * addresses) is sanitized before it is written.  Owns no SMTP logic.
+ * logfile, in msmtp's key=value shape, and the other lines for syslog (the
+ * error line, the queue's notes): the one place that calls syslog(3), so
+ * that "syslog off" holds for all of them.  Untrusted text (server
+ * replies, addresses) is sanitized before it is written.  Owns no SMTP
+ * logic.
  */
 #include "config.h"
 
@@ -143,6 +146,20 @@ log_file(const struct account *a, const char *line)
 		fclose(fp);
 }
 
+int
+log_facility(const struct account *a)
+{
+	return a != NULL ? a->syslog_facility : LOG_MAIL;
+}
+
+/* The only call of syslog(3). */
+static void
+log_syslog(int facility, int prio, const char *line)
+{
+	if (facility != -1)
+		syslog(facility | prio, "%s", line);
+}
+
 void
 log_submission(const struct log_attempt *la)
 {
@@ -151,15 +168,14 @@ log_submission(const struct log_attempt *la)
 	if (la->acct == NULL)
 		return;
 	log_build(line, sizeof(line), la);
-	if (la->acct->syslog_facility != -1)
-		syslog(la->acct->syslog_facility |
-		    (la->ex == 0 ? LOG_INFO : LOG_ERR), "%s", line + 1);
+	log_syslog(la->acct->syslog_facility, la->ex == 0 ? LOG_INFO :
+	    LOG_ERR, line + 1);
 	if (la->acct->logfile != NULL)
 		log_file(la->acct, line);
 }
 
 void
-log_note(int prio, const char *fmt, ...)
+log_note(int facility, int prio, const char *fmt, ...)
 {
 	char line[LOG_LINE], clean[LOG_LINE];
 	va_list ap;
@@ -168,5 +184,5 @@ log_note(int prio, const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	err_sanitize(clean, sizeof(clean), line, strlen(line));
-	syslog(LOG_MAIL | prio, "%s", clean);
+	log_syslog(facility, prio, clean);
 }

@@ -1,6 +1,8 @@
 /*
  * The record of each submission: one line to syslog and/or the account's
- * logfile.  Never holds a secret.  Does not print to stderr.
+ * logfile; and every other line postie sends to syslog, as the account's
+ * syslog setting says (off: none).  Never holds a secret.  Does not print
+ * to stderr.
  */
 #ifndef POSTIE_LOG_H
 #define POSTIE_LOG_H
@@ -29,9 +31,19 @@ struct log_attempt {
  */
 void	 log_submission(const struct log_attempt *);
 
-/* One line to syslog (LOG_MAIL) at prio; never pass a secret. */
-void	 log_note(int prio, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
+/*
+ * The account's syslog setting: its facility (LOG_MAIL, LOG_LOCAL3, ...),
+ * or -1 when its syslog is off.  With no account (no config could be
+ * read) the default: LOG_MAIL.
+ */
+int	 log_facility(const struct account *);
+
+/*
+ * One line, control characters escaped, to syslog at facility | prio;
+ * nothing when facility is -1 (syslog off).  Never pass a secret.
+ */
+void	 log_note(int facility, int prio, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 
 /* The sysexits name of ex ("EX_TEMPFAIL"), or "EX_OK" for 0. */
 const char *log_exname(int ex);

@@ -11,6 +11,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "bounds.h"
 #include "conf.h"
 #include "err.h"
 #include "io.h"
@@ -33,7 +34,7 @@ static void
 submit_trace(void *arg, enum smtp_dir dir, const char *line)
 {
 	struct submit_ctx *ctx = arg;
-	char clean[2048];
+	char clean[BOUND_REPLY_LINE * 4 + 1];	/* "\xNN" per byte at most */
 	const char *mark;
 
 	if (ctx->tr == NULL)

@@ -47,45 +47,102 @@ run_postie() {
 	echo $? >"$T_DIR/rc"
 }
 
-# assert_eq NAME GOT WANT
+# t_grep NAME FILE GREP-OPTION...: grep -q in FILE; status 0 when a line
+# matches, 1 when none does, 2 when FILE is missing or cannot be searched
+# (a directory, an unreadable file, a bad pattern), which is then counted
+# as a failure of NAME that says so: a check of a file that is not there
+# must never pass.
+t_grep() {
+	_tg_name=$1
+	_tg_file=$2
+	shift 2
+	if [ ! -e "$_tg_file" ]; then
+		t_fail "$_tg_name" "no file $_tg_file"
+		return 2
+	fi
+	_tg_err=$(grep -q "$@" -- "$_tg_file" 2>&1)
+	_tg_rc=$?
+	[ "$_tg_rc" -le 1 ] && return "$_tg_rc"
+	t_fail "$_tg_name" "cannot search $_tg_file: ${_tg_err:-exit $_tg_rc}"
+	return 2
+}
+
+# t_pattern NAME WHAT PATTERN: PATTERN is not empty, else a failure of NAME
+# (an empty string is in every line: checking for it proves nothing, and
+# it is most often a lookup that found nothing).
+t_pattern() {
+	[ -n "$3" ] && return 0
+	t_fail "$1" "empty $2: matches anything, proves nothing"
+	return 1
+}
+
+# assert_eq NAME GOT WANT: GOT is WANT, which is not empty (an empty WANT
+# is most often a lookup that found nothing; to mean "nothing", say
+# assert_empty).
 assert_eq() {
-	if [ "$2" = "$3" ]; then
+	if [ -z "$3" ]; then
+		t_fail "$1" "empty want (got '$2'): use assert_empty"
+	elif [ "$2" = "$3" ]; then
 		t_pass "$1"
 	else
 		t_fail "$1" "got '$2', want '$3'"
 	fi
 }
 
+# assert_empty NAME GOT: GOT is the empty string.
+assert_empty() {
+	if [ -z "$2" ]; then
+		t_pass "$1"
+	else
+		t_fail "$1" "got '$2', want nothing"
+	fi
+}
+
 # assert_contains NAME FILE STRING: FILE holds STRING (fixed string).
 assert_contains() {
-	if grep -F -q -e "$3" "$2"; then
-		t_pass "$1"
-	else
-		t_fail "$1" "'$3' not in $(basename "$2"): $(sed -n 1,3p "$2")"
-	fi
+	t_pattern "$1" string "$3" || return 0
+	t_grep "$1" "$2" -F -e "$3"
+	case $? in
+	0)	t_pass "$1" ;;
+	1)	t_fail "$1" "'$3' not in $(basename "$2"): $(sed -n 1,3p \
+		    "$2")" ;;
+	esac
 }
 
-# assert_not_contains NAME FILE STRING
+# assert_not_contains NAME FILE STRING: FILE exists and does not hold
+# STRING.
 assert_not_contains() {
-	if grep -F -q -e "$3" "$2"; then
-		t_fail "$1" "'$3' found in $(basename "$2")"
-	else
-		t_pass "$1"
-	fi
+	t_pattern "$1" string "$3" || return 0
+	t_grep "$1" "$2" -F -e "$3"
+	case $? in
+	0)	t_fail "$1" "'$3' found in $(basename "$2")" ;;
+	1)	t_pass "$1" ;;
+	esac
 }
 
-# assert_line NAME FILE LINE: FILE has a line that is exactly LINE.
+# assert_line NAME FILE LINE: FILE has a line that is exactly LINE (not
+# empty).
 assert_line() {
-	if grep -F -x -q -e "$3" "$2"; then
-		t_pass "$1"
-	else
-		t_fail "$1" "no line '$3' in $(basename "$2")"
-	fi
+	t_pattern "$1" line "$3" || return 0
+	t_grep "$1" "$2" -F -x -e "$3"
+	case $? in
+	0)	t_pass "$1" ;;
+	1)	t_fail "$1" "no line '$3' in $(basename "$2")" ;;
+	esac
 }
 
 # assert_run NAME RC [STRING]: the last run_postie exited RC and, when
 # STRING is given, printed it on stdout or stderr.
 assert_run() {
+	if [ -z "$2" ]; then
+		t_fail "$1" "empty exit status"
+		return 0
+	fi
+	[ $# -lt 3 ] || t_pattern "$1" string "$3" || return 0
+	if [ ! -f "$T_DIR/rc" ]; then
+		t_fail "$1" "no file $T_DIR/rc: postie was not run"
+		return 0
+	fi
 	_rc=$(cat "$T_DIR/rc")
 	if [ "$_rc" != "$2" ]; then
 		t_fail "$1" "exit $_rc, want $2: $(sed -n 1,3p "$T_DIR/err")"
@@ -255,30 +312,39 @@ run_postie_within() {
 }
 
 # assert_matches NAME FILE ERE: FILE has a line matching the extended
-# regular expression ERE, ignoring case.
+# regular expression ERE (not empty), ignoring case.
 assert_matches() {
-	if grep -E -i -q -e "$3" "$2"; then
-		t_pass "$1"
-	else
-		t_fail "$1" "/$3/ not in $(basename "$2"): $(sed -n 1,3p "$2")"
-	fi
+	t_pattern "$1" pattern "$3" || return 0
+	t_grep "$1" "$2" -E -i -e "$3"
+	case $? in
+	0)	t_pass "$1" ;;
+	1)	t_fail "$1" "/$3/ not in $(basename "$2"): $(sed -n 1,3p \
+		    "$2")" ;;
+	esac
 }
 
-# assert_not_matches NAME FILE ERE
+# assert_not_matches NAME FILE ERE: FILE exists and has no line matching
+# ERE.
 assert_not_matches() {
-	if grep -E -i -q -e "$3" "$2"; then
-		t_fail "$1" "/$3/ found in $(basename "$2"): $(grep -E -i -m 1 \
-		    -e "$3" "$2")"
-	else
-		t_pass "$1"
-	fi
+	t_pattern "$1" pattern "$3" || return 0
+	t_grep "$1" "$2" -E -i -e "$3"
+	case $? in
+	0)	t_fail "$1" "/$3/ found in $(basename "$2"): $(grep -E -i \
+		    -m 1 -e "$3" "$2")" ;;
+	1)	t_pass "$1" ;;
+	esac
 }
 
-# assert_same NAME GOT WANT: the two files are identical, byte for byte.
+# assert_same NAME GOT WANT: the two files are identical, byte for byte
+# (both must be files that can be read).
 assert_same() {
-	if [ ! -f "$2" ]; then
-		t_fail "$1" "no file $(basename "$2")"
-	elif cmp -s "$2" "$3"; then
+	for _as_f in "$2" "$3"; do
+		if [ ! -f "$_as_f" ] || ! cat "$_as_f" >/dev/null 2>&1; then
+			t_fail "$1" "no readable file $_as_f"
+			return 0
+		fi
+	done
+	if cmp -s "$2" "$3"; then
 		t_pass "$1"
 	else
 		t_fail "$1" "$(cmp "$2" "$3" 2>&1 | sed -n 1p)"

@@ -55,7 +55,7 @@ as_nobody -C "$SYS" -i rcpt@example.org
 assert_run "nobody, unreadable system config: exit 0, kept" 0
 assert_matches "nobody: says it is held" "$T_DIR/err" \
     "held in the queue as $ID_ERE"
-assert_eq "nobody: nothing created in the home" "$(ls -A "$D/www")" ""
+assert_empty "nobody: nothing created in the home" "$(ls -A "$D/www")"
 assert_eq "nobody: the message is in its drop directory" \
     "$(ls "$DROP/65534" | grep -c '\.env$')" 1
 assert_eq "nobody: the drop directory is nobody's, mode 700" \
@@ -103,11 +103,42 @@ assert_contains "another root config named: says why" "$T_DIR/err" \
 assert_eq "another root config named: still kept" \
     "$(ls "$DROP/65534" | grep -c '\.env$')" 1
 
+# The records of a drop directory are nobody's to write: with
+# allow_from_override off, root sends none whose sender is not the
+# account's from.  A record root prepared while the server was down is
+# edited by nobody to forge the sender.
+rm -rf "$DROP/65534"
+server_stop
+server_start
+server_stop
+sed -i "s/^port .*/port $SRV_PORT/" "$SYS"
+printf 'allow_from_override off\n' >>"$SYS"
+as_nobody -C "$SYS" -i rcpt@example.org
+POSTIE_DROP_DIR=$DROP run_postie_within 30 -C "$SYS" -q
+ID=$(ls "$DROP/65534" | sed -n 's/\.env$//p')
+assert_eq "forged sender: prepared by root, kept (server down)" \
+    "$(echo "$ID" | grep -c .) $(grep -c '^raw' "$DROP/65534/$ID.env")" "1 0"
+assert_eq "forged sender: the record is nobody's" \
+    "$(stat -c %u "$DROP/65534/$ID.env")" 65534
+sed 's/^from .*/from ceo@example.org/' "$DROP/65534/$ID.env" \
+    >"$D/forged.env"
+chmod 644 "$D/forged.env"
+setpriv --reuid=65534 --regid=65534 --clear-groups \
+    cp "$D/forged.env" "$DROP/65534/$ID.env"
+server_start
+sed -i "s/^port .*/port $SRV_PORT/" "$SYS"
+POSTIE_DROP_DIR=$DROP run_postie_within 30 -C "$SYS" -q
+assert_eq "forged sender: not sent" "$(srv_nmessages)" 0
+assert_contains "forged sender: says why" "$T_DIR/err" \
+    "must have account default's from as its sender"
+assert_eq "forged sender: in failed/" \
+    "$(ls "$DROP/65534/failed" | grep -c '\.env$')" 1
+server_stop
+
 # A squatter: a directory named after another uid is skipped.
 mkdir -m 700 "$DROP/12345"
 chown 65534 "$DROP/12345"
 POSTIE_DROP_DIR=$DROP run_postie_within 30 -C "$SYS" -q
 assert_not_contains "squatted directory: not opened" "$T_DIR/err" "12345"
-server_stop
 
 t_done

@@ -78,7 +78,7 @@ up
 nlog=$(wc -l <"$T_DIR/postie.log")
 run_postie_within 60 -q
 assert_run "five: exit 0" 0
-assert_eq "five: quiet" "$(cat "$T_DIR/out" "$T_DIR/err")" ""
+assert_empty "five: quiet" "$(cat "$T_DIR/out" "$T_DIR/err")"
 assert_eq "five: all delivered" "$(srv_nmessages)" 5
 assert_eq "five: over one connection" "$(nconnects)" 1
 assert_eq "five: one EHLO" "$(ncmd EHLO)" 1

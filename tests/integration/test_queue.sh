@@ -133,8 +133,8 @@ assert_eq "mailq: the mailq name prints what -bp prints" \
 # the next try backs off (5 min, doubling, at most 4 h).
 run_postie_within 30 -q
 assert_run "down flush: exit 0" 0
-assert_eq "down flush: quiet (nothing needs attention)" \
-    "$(cat "$T_DIR/out" "$T_DIR/err")" ""
+assert_empty "down flush: quiet (nothing needs attention)" \
+    "$(cat "$T_DIR/out" "$T_DIR/err")"
 assert_eq "down flush: still queued" "$(qids)" "$ID"
 assert_eq "down flush: attempts 1" "$(env_get "$ID" attempts)" 1
 assert_eq "down flush: next try in 5 min" "$(yes_if near 300 \
@@ -191,7 +191,7 @@ cp "$QDIR/$ID.msg" "$T_DIR/queued.msg"
 healthy
 run_postie_within 30 -q
 assert_run "flush: exit 0" 0
-assert_eq "flush: quiet" "$(cat "$T_DIR/out" "$T_DIR/err")" ""
+assert_empty "flush: quiet" "$(cat "$T_DIR/out" "$T_DIR/err")"
 assert_eq "flush: one message delivered" "$(srv_nmessages)" 1
 assert_same "flush: byte for byte" "$SRV_RECORD/1.eml" \
     "$T_DIR/want-flush.eml"

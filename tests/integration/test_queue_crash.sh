@@ -154,9 +154,9 @@ assert_eq "queueing: some killed senders had said queued" \
     "$(yes_if [ "$((said - said0))" -gt 0 ])" yes
 qids | sort >"$T_DIR/a-queued"
 sort "$T_DIR/a-said" >"$T_DIR/a-said.sorted"
-assert_eq "queueing: every id said queued is in the queue" \
+assert_empty "queueing: every id said queued is in the queue" \
     "$(sort "$T_DIR/a-ids" | comm -23 - "$T_DIR/a-queued" |
-    tr '\n' ' ')" ""
+    tr '\n' ' ')"
 NQ=$(nqueued)
 run_postie_within 30 -bp
 assert_run "queueing: mailq exit 0" 0
@@ -175,13 +175,13 @@ run_postie_within 60 -q
 assert_run "queueing: second flush exit 0" 0
 assert_eq "queueing: every complete message delivered" "$(srv_nmessages)" \
     "$NQ"
-assert_eq "queueing: each said queued delivered" \
+assert_empty "queueing: each said queued delivered" \
     "$(srv_tags | sort -u | comm -13 - "$T_DIR/a-said.sorted" |
-    tr '\n' ' ')" ""
-assert_eq "queueing: nothing delivered twice" \
-    "$(srv_dups | tr '\n' ' ')" ""
-assert_eq "queueing: nothing partial or garbled delivered" \
-    "$(srv_garbled | tr '\n' ' ')" ""
+    tr '\n' ' ')"
+assert_empty "queueing: nothing delivered twice" \
+    "$(srv_dups | tr '\n' ' ')"
+assert_empty "queueing: nothing partial or garbled delivered" \
+    "$(srv_garbled | tr '\n' ' ')"
 echo "# queueing: $(leftovers | grep -c .) incomplete file(s) left"
 assert_eq "queueing: no complete message left" "$(nqueued)" 0
 assert_eq "queueing: nothing else left but incomplete leftovers" \
@@ -241,8 +241,8 @@ assert_eq "flushing: every message delivered" \
     "$(srv_tags | sort -u | grep -c .)" "$NB"
 assert_eq "flushing: at most one duplicate per kill" \
     "$(yes_if [ "$(srv_extra)" -le "$kills" ])" yes
-assert_eq "flushing: nothing partial or garbled delivered" \
-    "$(srv_garbled | tr '\n' ' ')" ""
+assert_empty "flushing: nothing partial or garbled delivered" \
+    "$(srv_garbled | tr '\n' ' ')"
 assert_eq "flushing: queue empty" "$(nqueued)" 0
 assert_eq "flushing: nothing failed" "$(ls "$QDIR/failed" | grep -c .)" 0
 run_postie_within 30 -bp
@@ -292,10 +292,10 @@ assert_eq "concurrency: no sender queued" \
 assert_eq "concurrency: 25 messages accepted" "$(srv_nmessages)" 25
 assert_eq "concurrency: each message delivered" \
     "$(srv_tags | sort -u | grep -c .)" 25
-assert_eq "concurrency: nothing delivered twice" \
-    "$(srv_dups | tr '\n' ' ')" ""
-assert_eq "concurrency: delivered byte for byte" \
-    "$(srv_garbled | tr '\n' ' ')" ""
+assert_empty "concurrency: nothing delivered twice" \
+    "$(srv_dups | tr '\n' ' ')"
+assert_empty "concurrency: delivered byte for byte" \
+    "$(srv_garbled | tr '\n' ' ')"
 assert_eq "concurrency: queue empty" "$(ls "$QDIR")" failed
 server_stop
 

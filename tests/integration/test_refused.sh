@@ -52,8 +52,8 @@ assert_eq "overlong header: every input line kept" \
 rm -rf "$POSTIE_QUEUE_DIR"
 
 # Over max_message_size: refused before any connection, kept; a message
-# under the limit is not refused (it goes on to the network, here
-# unreachable, and is queued).
+# under the limit is not refused: it goes to the server.
+server_start
 write_config "tls off" "queue on" "max_message_size 1k"
 {
 	printf 'Subject: big\nTo: b@example.org\n\n'
@@ -70,13 +70,22 @@ assert_contains "max_message_size: says it is kept" "$T_DIR/err" \
     "is kept in"
 assert_eq "max_message_size: one message in failed/" \
     "$(ls "$FAILED" 2>/dev/null | grep -c '\.msg$')" 1
+assert_not_matches "max_message_size: no connection made" \
+    "$SRV_TRANSCRIPT" '^\* connect'
 rm -rf "$POSTIE_QUEUE_DIR"
 printf 'Subject: small\nTo: b@example.org\n\nshort\n' >"$T_DIR/small.eml"
 run_postie -t -i <"$T_DIR/small.eml"
+assert_run "max_message_size: a small message is sent" 0
 assert_not_contains "max_message_size: a small message is not refused" \
     "$T_DIR/err" "max_message_size"
-assert_eq "max_message_size: nothing in failed/ for it" \
-    "$(ls "$FAILED" 2>/dev/null | wc -l)" 0
+assert_eq "max_message_size: the server has it" \
+    "$(srv_nmessages) $(srv_envelope 1)" "1 sender@example.org b@example.org"
+assert_contains "max_message_size: its body arrived" "$SRV_RECORD/1.eml" \
+    "short"
+assert_eq "max_message_size: nothing queued or kept for it" \
+    "$(ls -A "$POSTIE_QUEUE_DIR" 2>/dev/null | wc -l) $(ls "$FAILED" \
+    2>/dev/null | wc -l)" "0 0"
+server_stop
 rm -rf "$POSTIE_QUEUE_DIR"
 
 # --dry-run keeps nothing.

@@ -36,17 +36,19 @@ sec_run() {
 # no_client_line NAME ERE: the client sent no line matching ERE in the
 # last server's session.
 no_client_line() {
-	if grep -E -q -e "^C: ($2)" "$SRV_TRANSCRIPT"; then
-		t_fail "$1" "sent: $(grep -E -m 1 -e "^C: ($2)" \
-		    "$SRV_TRANSCRIPT")"
-	else
-		t_pass "$1"
-	fi
+	t_grep "$1" "$SRV_TRANSCRIPT" -E -e "^C: ($2)"
+	case $? in
+	0)	t_fail "$1" "sent: $(grep -E -m 1 -e "^C: ($2)" \
+		    "$SRV_TRANSCRIPT")" ;;
+	1)	t_pass "$1" ;;
+	esac
 }
 
 # no_control NAME FILE: FILE holds no ESC, BEL or CR (escaped instead).
 no_control() {
-	if LC_ALL=C grep -q "$(printf '[\033\007\r]')" "$2"; then
+	if [ ! -f "$2" ]; then
+		t_fail "$1" "no file $2"
+	elif LC_ALL=C grep -q "$(printf '[\033\007\r]')" "$2"; then
 		t_fail "$1" "raw control character in $(basename "$2")"
 	else
 		t_pass "$1"
@@ -58,9 +60,13 @@ no_control() {
 # runs as nobody so that the owner of /proc/PID tells: a non-dumpable
 # process's /proc entries belong to root.
 server_start --stall-at greeting
-chmod 755 "$T_DIR"
-mkdir -m 755 "$T_DIR/pub"
-cat >"$T_DIR/pub/config" <<EOF
+# The config in a directory of its own under /tmp, open to all: $T_DIR
+# lies under $TMPDIR, which may be inside a directory nobody cannot enter.
+PUB=$(mktemp -d /tmp/postie-security.XXXXXX) ||
+    t_hard_error "cannot make a directory in /tmp"
+trap 'server_stop_all; rm -rf "$T_DIR" "$PUB"' EXIT
+chmod 755 "$PUB"
+cat >"$PUB/config" <<EOF
 defaults
 syslog off
 queue off
@@ -71,32 +77,51 @@ port $SRV_PORT
 from sender@example.org
 tls off
 EOF
-chmod 644 "$T_DIR/pub/config"
+chmod 644 "$PUB/config"
 if [ "$(id -u)" -eq 0 ]; then
 	set -- setpriv --reuid=65534 --regid=65534 --clear-groups
 else
 	set --
 fi
-TMPDIR=/tmp "$@" "$POSTIE" -C "$T_DIR/pub/config" -i r@example.org \
-    <"$T_DIR/in.eml" >"$T_DIR/stall.out" 2>"$T_DIR/stall.err" &
+(cd "$PUB" && HOME=$PUB TMPDIR=/tmp exec "$@" "$POSTIE" -C "$PUB/config" \
+    -i r@example.org) <"$T_DIR/in.eml" >"$T_DIR/stall.out" \
+    2>"$T_DIR/stall.err" &
 pid=$!
+
+# alive PID: PID runs (it is neither gone nor a zombie not yet waited for).
+alive() {
+	case $(sed -n 's/^State:[	 ]*\([A-Z]\).*/\1/p' "/proc/$1/status" \
+	    2>/dev/null) in
+	''|Z|X)	return 1 ;;
+	esac
+}
 _i=0
-while ! grep -q '^\* connect' "$SRV_TRANSCRIPT" && [ "$_i" -lt 200 ]; do
+while ! grep -q '^\* connect' "$SRV_TRANSCRIPT" && alive "$pid" &&
+    [ "$_i" -lt 200 ]; do
 	_i=$((_i + 1))
 	sleep 0.05
 done
-core=$(sed -n 's/^Max core file size *\([0-9a-z]*\) *\([0-9a-z]*\).*/\1 \2/p' \
-    "/proc/$pid/limits" 2>/dev/null)
-assert_eq "core dumps: RLIMIT_CORE soft and hard 0" "$core" "0 0"
-assert_eq "not dumpable: /proc/PID owned by root" \
-    "$(stat -c %u "/proc/$pid/status" 2>/dev/null)" 0
-assert_eq "not dumpable: running as another user than root" \
-    "$(sed -n 's/^Uid:[	 ]*\([0-9]*\).*/\1/p' "/proc/$pid/status" \
-    2>/dev/null)" "$(id -u | sed 's/^0$/65534/')"
-kill "$pid" 2>/dev/null
-wait "$pid" 2>/dev/null
+if ! alive "$pid"; then
+	wait "$pid"
+	t_fail "stalled: postie waits on the server" "postie exited $? at \
+once: $(sed -n 1,3p "$T_DIR/stall.err")"
+else
+	assert_contains "stalled: postie waits on the server" \
+	    "$SRV_TRANSCRIPT" "* connect"
+	core=$(sed -n \
+	    's/^Max core file size *\([0-9a-z]*\) *\([0-9a-z]*\).*/\1 \2/p' \
+	    "/proc/$pid/limits")
+	assert_eq "core dumps: RLIMIT_CORE soft and hard 0" "$core" "0 0"
+	assert_eq "not dumpable: /proc/PID owned by root" \
+	    "$(stat -c %u "/proc/$pid/status")" 0
+	assert_eq "not dumpable: running as another user than root" \
+	    "$(sed -n 's/^Uid:[	 ]*\([0-9]*\).*/\1/p' \
+	    "/proc/$pid/status")" "$(id -u | sed 's/^0$/65534/')"
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+fi
 server_stop
-chmod 700 "$T_DIR"
+rm -rf "$PUB"
 set --
 
 # --- 2. Config file permissions.  A config that is refused is not read;
@@ -223,7 +248,7 @@ for _p in $pid $(grep -l "^PPid:[	 ]*$pid\$" /proc/[0-9]*/status \
 		    grep -F -q -e "$PASS" && found="$found $_p/$_f"
 	done
 done
-assert_eq "after AUTH: password in no argv or environment" "$found" ""
+assert_empty "after AUTH: password in no argv or environment" "$found"
 assert_contains "after AUTH: postie was waiting on MAIL" \
     "$SRV_TRANSCRIPT" "C: MAIL FROM:<sender@example.org>"
 kill "$pid" 2>/dev/null
@@ -365,7 +390,7 @@ b64=$(printf '\0%s\0%s' "$USER" "$PASS" | base64)
 leaks=$(grep -F -l -e "$PASS" -e "$b64" \
     -e "$(printf '%s' "$PASS" | base64)" "$OUTPUTS"/* 2>/dev/null |
     xargs -r -n1 basename | tr '\n' ' ')
-assert_eq "no output shows the password ($(ls "$OUTPUTS" | wc -l) files)" \
-    "$leaks" ""
+assert_empty "no output shows the password ($(ls "$OUTPUTS" | wc -l) files)" \
+    "$leaks"
 
 t_done

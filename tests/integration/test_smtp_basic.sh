@@ -55,9 +55,14 @@ secrets_hidden() {
 		[ "$_s" = "$_b64user" ] || _list="$_list $_s"
 	done
 	for _f in "$@"; do
+		if [ ! -f "$_f" ]; then
+			t_fail "$_what: $(basename "$_f") shows no secret" \
+			    "no file $_f"
+			continue
+		fi
 		_found=
 		for _s in $_list; do
-			grep -F -q -e "$_s" "$_f" 2>/dev/null &&
+			grep -F -q -e "$_s" "$_f" &&
 			    _found="$_found $_s"
 		done
 		if [ -z "$_found" ]; then

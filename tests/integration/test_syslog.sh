@@ -1,18 +1,27 @@
 #!/bin/sh
-# What reaches syslog(3): the submission record at the account's facility
-# (LOG_MAIL by default, LOG_INFO on success, LOG_ERR on failure), the
-# error line of a failed run and the queue's notes, always LOG_MAIL; none
-# of it with the password.  postie runs in a mount namespace of its own
+# What reaches syslog(3), all at the account's facility (LOG_MAIL by
+# default) and nothing at all with syslog off: the submission record
+# (LOG_INFO on success, LOG_ERR on failure), the error line of a failed
+# run and the queue's notes; none of it with the password.  postie runs in a mount namespace of its own
 # whose /dev/log is a socket of this test, so the system logger (if any)
-# sees nothing.  Needs root (unshare -m); exits 77 (skipped) otherwise.
+# sees nothing: unshare -m as root, else in a user namespace of its own
+# (unshare -rm), where postie is root of nothing but that namespace.  As
+# root the cases run twice: here, then by this test run again as uid
+# 65534, the way any other user runs it.  Exits 77 (skipped) when the
+# namespaces cannot be made; the run as uid 65534 that root starts must
+# not be skipped.
 . "$(dirname "$0")/lib.sh"
 
 t_tmpdir
 t_need_postie
 
-if [ "$(id -u)" -ne 0 ] ||
-    ! unshare -m true 2>/dev/null; then
-	echo "SKIP - needs root and unshare -m for a private /dev/log"
+if [ "$(id -u)" -eq 0 ]; then
+	NS="unshare -m"
+else
+	NS="unshare -rm"
+fi
+if ! $NS true 2>/dev/null; then
+	echo "SKIP - '$NS' cannot make the namespaces for a private /dev/log"
 	exit 77
 fi
 
@@ -46,12 +55,14 @@ done
 
 # run_logged ARGS...: run_postie in a mount namespace where /dev is a
 # fresh tmpfs holding the usual device nodes and log, the test's socket.
+# The host's /dev is bound whole (--rbind): in a user namespace, binding
+# a mount without the mounts under it is refused.
 mkdir -p "$T_DIR/hostdev"
 run_logged() {
-	unshare -m sh -c '
+	$NS sh -c '
 		t=$1
 		shift
-		mount --bind /dev "$t/hostdev" &&
+		mount --rbind /dev "$t/hostdev" &&
 		mount -t tmpfs -o mode=755 tmpfs /dev || exit 98
 		for n in null zero full random urandom; do
 			touch "/dev/$n" &&
@@ -117,8 +128,8 @@ assert_eq "bad password: the stderr line is logged as such" \
 assert_contains "bad password: same words as stderr" "$T_DIR/got" \
     "$(head -n 1 "$T_DIR/errline")"
 
-# 3. A facility of the account's choice for the record; the error line
-# stays at LOG_MAIL.  LOG_LOCAL3 | LOG_ERR = 19 * 8 + 3.
+# 3. A facility of the account's choice, for the record and the error
+# line alike.  LOG_LOCAL3 | LOG_ERR = 19 * 8 + 3.
 write_config "syslog LOG_LOCAL3" "auth plain" "user $USER" \
     "password wrong-$PASS"
 mark
@@ -127,18 +138,37 @@ assert_run "LOG_LOCAL3: exit 77" 77
 new_lines >"$T_DIR/got"
 assert_matches "LOG_LOCAL3: the record at local3.err" "$T_DIR/got" \
     '^<155>.*exitcode=EX_NOPERM'
-assert_matches "LOG_LOCAL3: the error line at mail.err" "$T_DIR/got" \
-    '^<19>.*535'
+assert_matches "LOG_LOCAL3: the error line at local3.err" "$T_DIR/got" \
+    '^<155>.*postie\[[0-9]+\]: [^ ]*: at AUTH PLAIN: 535'
+assert_eq "LOG_LOCAL3: two lines, both at local3" \
+    "$(wc -l <"$T_DIR/got") $(grep -c -E '^<15[2-9]>' "$T_DIR/got")" "2 2"
 
-# 4. syslog off: no record; the error line is still logged.
+# 4. syslog off: nothing reaches syslog, neither the record nor the
+# error line nor a note of the queue; stderr still has the line.
+# off_case NAME RC STRING ARGS...: run_logged ARGS with in.eml; exit RC,
+# STRING on stdout or stderr, and no line logged.
+off_case() {
+	_oname=$1 _orc=$2 _ostr=$3
+	shift 3
+	mark
+	run_logged "$@" <"$T_DIR/in.eml"
+	assert_run "syslog off, $_oname: exit $_orc" "$_orc" "$_ostr"
+	new_lines >"$T_DIR/got"
+	assert_empty "syslog off, $_oname: nothing logged" "$(cat "$T_DIR/got")"
+}
 write_config "syslog off" "auth plain" "user $USER" "password wrong-$PASS"
-mark
-run_logged -i rcpt@example.org <"$T_DIR/in.eml"
-assert_run "syslog off: exit 77" 77
-new_lines >"$T_DIR/got"
-assert_not_contains "syslog off: no record" "$T_DIR/got" "exitcode="
-assert_matches "syslog off: the error line" "$T_DIR/got" '^<19>.*535'
+off_case "bad password" 77 "postie: " -i rcpt@example.org
+assert_contains "syslog off, bad password: the error line on stderr" \
+    "$T_DIR/err" "535"
 server_stop
+write_config "syslog off" "auth plain" "user $USER" "password $PASS"
+off_case "server down, queue off" 75 "postie: " -i rcpt@example.org
+write_config "syslog off" "queue on" "auth plain" "user $USER" \
+    "password $PASS"
+off_case "server down, queued" 0 "queued as" -i rcpt@example.org
+off_case "queue flush, server down" 0 "kept in the queue" -q -v
+assert_eq "syslog off, queue flush: still queued" "$(nqueued)" 1
+rm -rf "$POSTIE_QUEUE_DIR"
 
 # 5. The server is down: the message is queued, and the note saying so
 # and why goes to syslog (mail.notice, <21>).
@@ -155,5 +185,41 @@ assert_matches "queued: the record of the failed attempt" "$T_DIR/got" \
 
 # 6. The password is in no line logged by any run.
 assert_not_contains "no password in syslog" "$SYSLOG" "$PASS"
+
+# As root: all of the above again as uid 65534, in a directory of its own
+# under /tmp ($TMPDIR may lie under one that uid 65534 cannot enter); its
+# lines are shown and counted here.
+if [ "$(id -u)" -eq 0 ]; then
+	U_DIR=$(mktemp -d /tmp/postie-syslog.XXXXXX) ||
+	    t_hard_error "cannot make a directory in /tmp"
+	trap 'kill $LOGGER_PID 2>/dev/null; server_stop_all
+	    rm -rf "$T_DIR" "$U_DIR"' EXIT
+	chmod 755 "$U_DIR"
+	chown 65534:65534 "$U_DIR"
+	as_nobody() {
+		(cd "$U_DIR" &&
+		    setpriv --reuid=65534 --regid=65534 --clear-groups "$@")
+	}
+	if ! as_nobody test -x "$POSTIE" -a \
+	    -r "$TESTS_SRCDIR/integration/lib.sh"; then
+		t_fail "uid 65534: runs the test" \
+		    "cannot run $POSTIE or read $TESTS_SRCDIR"
+	else
+		as_nobody env TMPDIR="$U_DIR" \
+		    sh "$TESTS_SRCDIR/integration/test_syslog.sh" \
+		    >"$T_DIR/nobody.out" 2>&1
+		echo $? >"$T_DIR/nobody.rc"
+		sed -e 's/^\(ok\|FAIL\|ERROR\|SKIP\) - /\1 - uid 65534: /' \
+		    -e 's/^[0-9]* passed, [0-9]* failed$/# uid 65534: &/' \
+		    "$T_DIR/nobody.out"
+		set -- $(awk '/^[0-9]+ passed, [0-9]+ failed$/ { print $1, $3 }' \
+		    "$T_DIR/nobody.out")
+		T_PASS=$((T_PASS + ${1:-0}))
+		T_FAIL=$((T_FAIL + ${2:-0}))
+		assert_eq "uid 65534: ran to the end and passed" \
+		    "$(cat "$T_DIR/nobody.rc")" 0
+	fi
+	rm -rf "$U_DIR"
+fi
 
 t_done

@@ -2,7 +2,7 @@
  * Tests for log.c: the one record per submission, to syslog (caught by
  * the syslog() defined here, which the library's call resolves to) and to
  * the logfile; its fields, its time stamp, sanitized server text, and no
- * secret.
+ * secret; the other lines for syslog, and nothing at all with syslog off.
  */
 #include "config.h"
 
@@ -295,6 +295,34 @@ START_TEST(destinations)
 }
 END_TEST
 
+/* The error line and the queue's notes follow the account's setting. */
+START_TEST(notes)
+{
+	struct account a;
+
+	memset(&a, 0, sizeof(a));
+	nsyslog = 0;
+	ck_assert_int_eq(log_facility(NULL), LOG_MAIL);
+	a.syslog_facility = LOG_LOCAL3;
+	ck_assert_int_eq(log_facility(&a), LOG_LOCAL3);
+	a.syslog_facility = -1;
+	ck_assert_int_eq(log_facility(&a), -1);
+
+	log_note(log_facility(NULL), LOG_NOTICE, "%s: queued\r\nX: 1", "id");
+	ck_assert_int_eq(nsyslog, 1);
+	ck_assert_int_eq(syslog_pri, LOG_MAIL | LOG_NOTICE);
+	ck_assert_str_eq(syslog_line, "id: queued\\x0d\\x0aX: 1");
+	log_note(LOG_LOCAL3, LOG_ERR, "failed");
+	ck_assert_int_eq(nsyslog, 2);
+	ck_assert_int_eq(syslog_pri, LOG_LOCAL3 | LOG_ERR);
+	ck_assert_str_eq(syslog_line, "failed");
+
+	/* syslog off: nothing. */
+	log_note(log_facility(&a), LOG_ERR, "failed");
+	ck_assert_int_eq(nsyslog, 2);
+}
+END_TEST
+
 /* msmtp's "logfile -": standard output. */
 START_TEST(logfile_stdout)
 {
@@ -358,6 +386,7 @@ main(void)
 	tcase_add_test(tc, unknown_size);
 	tcase_add_test(tc, no_secret);
 	tcase_add_test(tc, destinations);
+	tcase_add_test(tc, notes);
 	tcase_add_test(tc, logfile_stdout);
 	tcase_add_loop_test(tc, exit_names, 0,
 	    sizeof(exnames) / sizeof(exnames[0]));

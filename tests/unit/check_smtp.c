@@ -673,7 +673,7 @@ START_TEST(long_replies)
 	memcpy(script + k, tail, sizeof(tail));
 	run_init(&r, script);
 	r.chunk = 1000;
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_int_eq(r.rv, -1);
 	ck_assert_msg(r.err.ex == EX_TEMPFAIL, "%d %s", r.err.ex, r.err.msg);
 	ck_has(r.err.msg, "<b@example.net>: 451 4.3.0 xxxxxxxxxx");
@@ -976,7 +976,7 @@ START_TEST(auth_long_challenge)
 	n += BOUND_REPLY_LINE;
 	memcpy(script + n, tail, sizeof(tail));
 	auth_init(&r, script, AUTH_LOGIN);
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_int_eq(r.rv, -1);
 	ck_assert_int_eq(r.err.ex, EX_PROTOCOL);
 	ck_has(r.err.msg, "at AUTH LOGIN: challenge longer than 2048 bytes");
