@@ -587,21 +587,23 @@ split_at(const char *spec)
  * Equality is the rule addr.h states; the hash agrees with it: FNV-1a
  * over the spec with what follows the "@" in lower case, then mixed (the
  * finaliser of MurmurHash3) so that the low bits that pick the slot
- * depend on every byte.  It is not keyed: lists hold at most
+ * depend on every byte.  A slot keeps the hash, which spares most
+ * string comparisons and lets a larger table be filled from the old one
+ * without hashing the specs again.  It is not keyed: lists hold at most
  * BOUND_RECIPIENTS addresses taken from the user's own message,
  * arguments and files, and crafted collisions would only bring back the
  * linear search this replaced.
  */
 struct slot {
 	uint32_t ix;		/* index in v + 1; 0: empty */
-	uint32_t tag;		/* the hash's high half */
+	uint32_t hash;
 };
 
 /* A spec being looked up: split and hashed once. */
 struct key {
 	const char *spec;
 	size_t	 at;
-	uint64_t hash;
+	uint32_t hash;
 };
 
 /* ix is 32 bits; the table has 2 * cap slots. */
@@ -631,7 +633,7 @@ key_make(struct key *k, const char *spec)
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdULL;
 	h ^= h >> 33;
-	k->hash = h;
+	k->hash = (uint32_t)h;
 }
 
 static int
@@ -656,9 +658,9 @@ spec_equal(const char *a, const struct key *k)
 }
 
 static struct slot *
-list_table(const struct addr_list *l)
+list_table(struct addr *v, size_t cap)
 {
-	return (struct slot *)(void *)(l->v + l->cap);
+	return (struct slot *)(void *)(v + cap);
 }
 
 /*
@@ -668,12 +670,11 @@ list_table(const struct addr_list *l)
 static struct slot *
 list_probe(const struct addr_list *l, const struct key *k)
 {
-	struct slot *t = list_table(l);
+	struct slot *t = list_table(l->v, l->cap);
 	size_t mask = 2 * l->cap - 1, i;
-	uint32_t tag = (uint32_t)(k->hash >> 32);
 
-	for (i = (size_t)k->hash & mask;; i = (i + 1) & mask)
-		if (t[i].ix == 0 || (t[i].tag == tag &&
+	for (i = k->hash & mask;; i = (i + 1) & mask)
+		if (t[i].ix == 0 || (t[i].hash == k->hash &&
 		    spec_equal(l->v[t[i].ix - 1].spec, k)))
 			return &t[i];
 }
@@ -685,18 +686,17 @@ list_put(struct addr_list *l, struct slot *s, const struct key *k,
 {
 	l->v[l->n] = a;
 	s->ix = (uint32_t)(l->n + 1);
-	s->tag = (uint32_t)(k->hash >> 32);
+	s->hash = k->hash;
 	l->n++;
 }
 
-/* Room for more entries; a larger table is filled again from v. */
+/* Room for more entries: a new allocation, its table filled from the old. */
 static int
 list_grow(struct addr_list *l, size_t more)
 {
 	struct addr *nv;
-	struct slot *s;
-	struct key k;
-	size_t ncap, i;
+	struct slot *ot, *nt;
+	size_t ncap, mask, i, j;
 
 	if (more <= l->cap - l->n)
 		return 0;
@@ -706,17 +706,24 @@ list_grow(struct addr_list *l, size_t more)
 	while (ncap < l->n + more)
 		ncap *= 2;
 	if (ncap > SIZE_MAX / LIST_ENTRY_SIZE ||
-	    (nv = realloc(l->v, ncap * LIST_ENTRY_SIZE)) == NULL)
+	    (nv = malloc(ncap * LIST_ENTRY_SIZE)) == NULL)
 		return -1;
+	if (l->n > 0)
+		memcpy(nv, l->v, l->n * sizeof(*nv));
+	nt = list_table(nv, ncap);
+	memset(nt, 0, 2 * ncap * sizeof(*nt));
+	mask = 2 * ncap - 1;
+	ot = l->cap > 0 ? list_table(l->v, l->cap) : NULL;
+	for (i = 0; i < 2 * l->cap; i++) {
+		if (ot[i].ix == 0)
+			continue;
+		for (j = ot[i].hash & mask; nt[j].ix != 0; j = (j + 1) & mask)
+			;
+		nt[j] = ot[i];
+	}
+	free(l->v);
 	l->v = nv;
 	l->cap = ncap;
-	memset(list_table(l), 0, 2 * ncap * sizeof(struct slot));
-	for (i = 0; i < l->n; i++) {
-		key_make(&k, l->v[i].spec);
-		s = list_probe(l, &k);
-		s->ix = (uint32_t)(i + 1);
-		s->tag = (uint32_t)(k.hash >> 32);
-	}
 	return 0;
 }
 
