@@ -5,10 +5,12 @@
  * exit status, and the largest private (anonymous) resident memory seen
  * by sampling /proc every 2 ms:
  *   "WALL_US USER_US SYS_US MAXRSS_KB STATUS ANON_KB".
+ * With -o the command's standard output goes to OUTPUT (e.g. /dev/null
+ * for postie -P), so that it does not mix with that line.
  * MAXRSS counts the pages of shared libraries a process touched (most of
  * it libcrypto and libc); ANON is what the process itself allocated.
  *
- *   measure [-n N] [-i INPUT] -- COMMAND ARGS...
+ *   measure [-n N] [-i INPUT] [-o OUTPUT] -- COMMAND ARGS...
  *
  * Built by bench/run, not by the project's build.
  */
@@ -66,7 +68,7 @@ us(const struct timeval *tv)
 int
 main(int argc, char **argv)
 {
-	const char *input = "/dev/null";
+	const char *input = "/dev/null", *output = NULL;
 	struct timespec t0, t1;
 	struct rusage ru;
 	long long user = 0, sys = 0, wall;
@@ -75,10 +77,11 @@ main(int argc, char **argv)
 	pthread_t th;
 	pid_t pid;
 
-	while ((ch = getopt(argc, argv, "n:i:")) != -1) {
+	while ((ch = getopt(argc, argv, "n:i:o:")) != -1) {
 		switch (ch) {
 		case 'n': n = atoi(optarg); break;
 		case 'i': input = optarg; break;
+		case 'o': output = optarg; break;
 		default: return 2;
 		}
 	}
@@ -98,6 +101,15 @@ main(int argc, char **argv)
 				_exit(127);
 			}
 			close(fd);
+			if (output != NULL) {
+				if ((fd = open(output, O_WRONLY | O_CREAT |
+				    O_TRUNC, 0644)) == -1 || dup2(fd, 1) == -1) {
+					perror(output);
+					_exit(127);
+				}
+				if (fd != 1)
+					close(fd);
+			}
 			execvp(argv[0], argv);
 			perror(argv[0]);
 			_exit(127);

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sysexits.h>
 
 #include "addr.h"
@@ -555,22 +554,174 @@ out:
 	return r;
 }
 
+/*
+ * Where the "@" between local part and domain is: the first one outside
+ * a quoted string.  NO_AT for a bare local part.
+ */
+static size_t
+split_at(const char *spec)
+{
+	size_t i;
+	int inq = 0;
+
+	for (i = 0; spec[i] != '\0'; i++) {
+		if (inq && spec[i] == '\\' && spec[i + 1] != '\0')
+			i++;
+		else if (spec[i] == '"')
+			inq = !inq;
+		else if (!inq && spec[i] == '@')
+			return i;
+	}
+	return NO_AT;
+}
+
+/*
+ * The list's index.  After the cap entries of v, in the same allocation,
+ * is a table of 2 * cap slots (cap is a power of two), open addressing
+ * with linear probing, so that at most half of it is in use and a probe
+ * always ends at an empty slot.  It holds entries 0 to n - 1, each once.
+ * Keeping the table behind v rather than in a field of its own leaves
+ * struct addr_list as it was, so that callers initialising it with
+ * { NULL, 0, 0 } are unaffected.
+ *
+ * Equality is the rule addr.h states; the hash agrees with it: FNV-1a
+ * over the spec with what follows the "@" in lower case, then mixed (the
+ * finaliser of MurmurHash3) so that the low bits that pick the slot
+ * depend on every byte.  A slot keeps the hash, which spares most
+ * string comparisons and lets a larger table be filled from the old one
+ * without hashing the specs again.  It is not keyed: lists hold at most
+ * BOUND_RECIPIENTS addresses taken from the user's own message,
+ * arguments and files, and crafted collisions would only bring back the
+ * linear search this replaced.
+ */
+struct slot {
+	uint32_t ix;		/* index in v + 1; 0: empty */
+	uint32_t hash;
+};
+
+/* A spec being looked up: split and hashed once. */
+struct key {
+	const char *spec;
+	size_t	 at;
+	uint32_t hash;
+};
+
+/* ix is 32 bits; the table has 2 * cap slots. */
+#define LIST_CAP_MAX	((size_t)1 << 30)
+#define LIST_ENTRY_SIZE	(sizeof(struct addr) + 2 * sizeof(struct slot))
+
+static unsigned char
+ascii_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+static void
+key_make(struct key *k, const char *spec)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+	unsigned char c;
+
+	k->spec = spec;
+	k->at = split_at(spec);
+	for (i = 0; spec[i] != '\0'; i++) {
+		c = (unsigned char)spec[i];
+		h ^= k->at != NO_AT && i > k->at ? ascii_lower(c) : c;
+		h *= 0x100000001b3ULL;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	k->hash = (uint32_t)h;
+}
+
+static int
+domain_equal(const char *a, const char *b)
+{
+	for (; ascii_lower(*a) == ascii_lower(*b); a++, b++)
+		if (*a == '\0')
+			return 1;
+	return 0;
+}
+
+static int
+spec_equal(const char *a, const struct key *k)
+{
+	size_t at;
+
+	at = split_at(a);
+	if (at == NO_AT || k->at == NO_AT)
+		return strcmp(a, k->spec) == 0;
+	return at == k->at && memcmp(a, k->spec, at) == 0 &&
+	    domain_equal(a + at + 1, k->spec + at + 1);
+}
+
+static struct slot *
+list_table(struct addr *v, size_t cap)
+{
+	return (struct slot *)(void *)(v + cap);
+}
+
+/*
+ * The slot of the entry equal to k, or the empty slot where k would go.
+ * The list must have room (cap > 0).
+ */
+static struct slot *
+list_probe(const struct addr_list *l, const struct key *k)
+{
+	struct slot *t = list_table(l->v, l->cap);
+	size_t mask = 2 * l->cap - 1, i;
+
+	for (i = k->hash & mask;; i = (i + 1) & mask)
+		if (t[i].ix == 0 || (t[i].hash == k->hash &&
+		    spec_equal(l->v[t[i].ix - 1].spec, k)))
+			return &t[i];
+}
+
+/* Append a at the empty slot s that list_probe gave for k. */
+static void
+list_put(struct addr_list *l, struct slot *s, const struct key *k,
+    struct addr a)
+{
+	l->v[l->n] = a;
+	s->ix = (uint32_t)(l->n + 1);
+	s->hash = k->hash;
+	l->n++;
+}
+
+/* Room for more entries: a new allocation, its table filled from the old. */
 static int
 list_grow(struct addr_list *l, size_t more)
 {
 	struct addr *nv;
-	size_t ncap;
+	struct slot *ot, *nt;
+	size_t ncap, mask, i, j;
 
-	if (l->n + more <= l->cap)
+	if (more <= l->cap - l->n)
 		return 0;
-	ncap = l->cap ? l->cap : 8;
-	while (ncap < l->n + more) {
-		if (ncap > SIZE_MAX / 2)
-			return -1;
-		ncap *= 2;
-	}
-	if ((nv = reallocarray(l->v, ncap, sizeof(*nv))) == NULL)
+	if (more > LIST_CAP_MAX - l->n)
 		return -1;
+	ncap = l->cap ? l->cap : 8;
+	while (ncap < l->n + more)
+		ncap *= 2;
+	if (ncap > SIZE_MAX / LIST_ENTRY_SIZE ||
+	    (nv = malloc(ncap * LIST_ENTRY_SIZE)) == NULL)
+		return -1;
+	if (l->n > 0)
+		memcpy(nv, l->v, l->n * sizeof(*nv));
+	nt = list_table(nv, ncap);
+	memset(nt, 0, 2 * ncap * sizeof(*nt));
+	mask = 2 * ncap - 1;
+	ot = l->cap > 0 ? list_table(l->v, l->cap) : NULL;
+	for (i = 0; i < 2 * l->cap; i++) {
+		if (ot[i].ix == 0)
+			continue;
+		for (j = ot[i].hash & mask; nt[j].ix != 0; j = (j + 1) & mask)
+			;
+		nt[j] = ot[i];
+	}
+	free(l->v);
 	l->v = nv;
 	l->cap = ncap;
 	return 0;
@@ -673,6 +824,8 @@ addr_parse_list(const char *s, size_t len, struct addr_list *out,
 	struct addr_list tmp = { NULL, 0, 0 };
 	struct lex lx;
 	struct tok t;
+	struct key k;
+	struct slot *sl;
 	size_t i;
 
 	memset(&lx, 0, sizeof(lx));
@@ -699,11 +852,12 @@ addr_parse_list(const char *s, size_t len, struct addr_list *out,
 		goto bad;
 	}
 	for (i = 0; i < tmp.n; i++) {
-		if (addr_list_contains(out, tmp.v[i].spec)) {
+		key_make(&k, tmp.v[i].spec);
+		if ((sl = list_probe(out, &k))->ix != 0) {
 			free(tmp.v[i].spec);
 			free(tmp.v[i].display);
 		} else
-			out->v[out->n++] = tmp.v[i];
+			list_put(out, sl, &k, tmp.v[i]);
 	}
 	free(tmp.v);
 	return 0;
@@ -712,49 +866,15 @@ bad:
 	return -1;
 }
 
-/*
- * Where the "@" between local part and domain is: the first one outside
- * a quoted string.  NO_AT for a bare local part.
- */
-static size_t
-split_at(const char *spec)
-{
-	size_t i;
-	int inq = 0;
-
-	for (i = 0; spec[i] != '\0'; i++) {
-		if (inq && spec[i] == '\\' && spec[i + 1] != '\0')
-			i++;
-		else if (spec[i] == '"')
-			inq = !inq;
-		else if (!inq && spec[i] == '@')
-			return i;
-	}
-	return NO_AT;
-}
-
-static int
-spec_equal(const char *a, const char *b)
-{
-	size_t aa, ba;
-
-	aa = split_at(a);
-	ba = split_at(b);
-	if (aa == NO_AT || ba == NO_AT)
-		return strcmp(a, b) == 0;
-	return aa == ba && memcmp(a, b, aa) == 0 &&
-	    strcasecmp(a + aa + 1, b + ba + 1) == 0;
-}
-
 int
 addr_list_contains(const struct addr_list *l, const char *spec)
 {
-	size_t i;
+	struct key k;
 
-	for (i = 0; i < l->n; i++)
-		if (spec_equal(l->v[i].spec, spec))
-			return 1;
-	return 0;
+	if (l->n == 0)
+		return 0;
+	key_make(&k, spec);
+	return list_probe(l, &k)->ix != 0;
 }
 
 int
@@ -762,8 +882,10 @@ addr_list_add_named(struct addr_list *l, const char *spec,
     const char *display, struct postie_err *e)
 {
 	struct addr a = { NULL, NULL };
+	struct key k;
 
-	if (addr_list_contains(l, spec))
+	key_make(&k, spec);
+	if (l->n > 0 && list_probe(l, &k)->ix != 0)
 		return 0;
 	/*
 	 * spec is never NULL: the analyzer stops following parse_address
@@ -775,7 +897,7 @@ addr_list_add_named(struct addr_list *l, const char *spec,
 		err_setx(e, EX_OSERR, "address list: out of memory");
 		return -1;
 	}
-	l->v[l->n++] = a;
+	list_put(l, list_probe(l, &k), &k, a);
 	return 0;
 }
 

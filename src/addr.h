@@ -15,7 +15,13 @@ struct addr {
 	char	*spec;		/* addr-spec: local@domain or bare local */
 };
 
-/* A growable list; zero-initialise before first use. */
+/*
+ * A growable list of mailboxes without duplicates; zero-initialise before
+ * first use.  v is one allocation: cap entries followed by a hash index
+ * over the first n, so that adding and finding a spec take constant time
+ * however long the list.  Read v[0] to v[n - 1]; add, grow and free only
+ * through the functions below (a list filled by hand has no index).
+ */
 struct addr_list {
 	struct addr *v;
 	size_t	 n;
@@ -44,13 +50,22 @@ struct addr_list {
 int	 addr_parse_list(const char *s, size_t len, struct addr_list *out,
 	    struct postie_err *);
 
+/*
+ * Two specs are the same address when both have an "@" (the first one
+ * outside a quoted string) and are the same before it and the same but
+ * for ASCII case after it, or when neither has one and they are the same
+ * bare name.
+ */
+
 /* Append spec (copied) unless already present; -1 with EX_OSERR. */
 int	 addr_list_add(struct addr_list *, const char *spec,
 	    struct postie_err *);
 /* The same with a display name (copied; may be NULL). */
 int	 addr_list_add_named(struct addr_list *, const char *spec,
 	    const char *display, struct postie_err *);
+/* 1 when the list holds the same address as spec, else 0. */
 int	 addr_list_contains(const struct addr_list *, const char *spec);
+/* Free the entries and the index; the list is then empty and reusable. */
 void	 addr_list_free(struct addr_list *);
 
 /*

@@ -10,10 +10,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -26,11 +26,23 @@ struct alias {
 	struct addr_list targets;
 };
 
+/*
+ * The entries, and an index of their names: open addressing with linear
+ * probing over tsize slots (a power of two, at least twice cap, so that
+ * a probe always ends at an empty slot), each the index of an entry + 1
+ * or 0 when empty.  Names are hashed with FNV-1a, ASCII letters folded to
+ * lower case as the comparison folds them, and MurmurHash3's finaliser.
+ * Not keyed: the file is the administrator's.
+ */
 struct aliases {
 	struct alias *v;
 	size_t	 n;
 	size_t	 cap;
+	size_t	*tab;
+	size_t	 tsize;
 };
+
+#define NO_ALIAS	((size_t)-1)
 
 struct parse {
 	const char *file;
@@ -57,6 +69,79 @@ name_ok(const char *s)
 		if (*p <= ' ' || *p == 0x7f || strchr(bad, *p) != NULL)
 			return 0;
 	return 1;
+}
+
+static unsigned char
+ascii_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+/* strcasecmp as the C locale has it, whatever the locale. */
+static int
+name_equal(const char *a, const char *b)
+{
+	for (; ascii_lower(*a) == ascii_lower(*b); a++, b++)
+		if (*a == '\0')
+			return 1;
+	return 0;
+}
+
+static uint64_t
+name_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s != '\0'; s++) {
+		h ^= ascii_lower((unsigned char)*s);
+		h *= 0x100000001b3ULL;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h;
+}
+
+/* The slot holding name, or the empty slot where it would go. */
+static size_t *
+name_probe(const struct aliases *a, const char *name)
+{
+	size_t mask = a->tsize - 1, i;
+
+	for (i = (size_t)name_hash(name) & mask;; i = (i + 1) & mask)
+		if (a->tab[i] == 0 || name_equal(a->v[a->tab[i] - 1].name,
+		    name))
+			return &a->tab[i];
+}
+
+/* The index of the entry for name, or NO_ALIAS. */
+static size_t
+alias_find(const struct aliases *a, const char *name)
+{
+	size_t *s;
+
+	if (a->n == 0)
+		return NO_ALIAS;
+	s = name_probe(a, name);
+	return *s == 0 ? NO_ALIAS : *s - 1;
+}
+
+/* A table of twice cap slots, filled again from the entries. */
+static int
+index_grow(struct aliases *a)
+{
+	size_t *nt, i;
+
+	if (a->tsize >= 2 * a->cap)
+		return 0;
+	if ((nt = calloc(2 * a->cap, sizeof(*nt))) == NULL)
+		return -1;
+	free(a->tab);
+	a->tab = nt;
+	a->tsize = 2 * a->cap;
+	for (i = 0; i < a->n; i++)
+		*name_probe(a, a->v[i].name) = i + 1;
+	return 0;
 }
 
 static int
@@ -130,9 +215,7 @@ parse_line(struct parse *p, char *s, size_t len)
 		return perr(p, p->line, "bad name", s);
 	if (finish_entry(p) == -1)
 		return -1;
-	if (aliases_lookup(p->a, s) != NULL) {
-		for (i = 0; strcasecmp(p->a->v[i].name, s) != 0; i++)
-			;
+	if ((i = alias_find(p->a, s)) != NO_ALIAS) {
 		err_setx(p->err, EX_CONFIG, "%s:%d: '%s' is listed twice "
 		    "(first on line %d)", p->file, p->line, s,
 		    p->a->v[i].line);
@@ -145,11 +228,14 @@ parse_line(struct parse *p, char *s, size_t len)
 		p->a->v = nv;
 		p->a->cap = ncap;
 	}
+	if (index_grow(p->a) == -1)
+		return nomem(p->err);
 	al = &p->a->v[p->a->n];
 	memset(al, 0, sizeof(*al));
 	if ((al->name = strdup(s)) == NULL)
 		return nomem(p->err);
 	al->line = p->line;
+	*name_probe(p->a, al->name) = p->a->n + 1;
 	p->a->n++;
 	p->cur = al;
 	return add_targets(p, colon + 1, len - (size_t)(colon + 1 - s));
@@ -216,10 +302,9 @@ aliases_lookup(const struct aliases *a, const char *local)
 {
 	size_t i;
 
-	for (i = 0; i < a->n; i++)
-		if (strcasecmp(a->v[i].name, local) == 0)
-			return &a->v[i].targets;
-	return NULL;
+	if ((i = alias_find(a, local)) == NO_ALIAS)
+		return NULL;
+	return &a->v[i].targets;
 }
 
 static int
@@ -235,31 +320,47 @@ add_all(struct addr_list *to, const struct addr_list *from,
 	return 0;
 }
 
+/*
+ * An entry's targets are added once: out only grows, so adding them
+ * again would add nothing, and many names sent to one entry (or to
+ * "default") would cost names times targets.
+ */
 int
 aliases_apply(const struct aliases *a, struct addr_list *rcpts,
     struct postie_err *e)
 {
 	struct addr_list out = { NULL, 0, 0 };
-	const struct addr_list *t, *dflt;
 	const struct addr *r;
-	size_t i;
+	unsigned char *added;
+	size_t i, j, dflt;
 
-	dflt = aliases_lookup(a, "default");
+	if ((added = calloc(a->n + 1, 1)) == NULL)
+		return nomem(e);
+	dflt = alias_find(a, "default");
 	for (i = 0; i < rcpts->n; i++) {
 		r = &rcpts->v[i];
-		t = NULL;
-		if (!addr_is_qualified(r->spec) &&
-		    (t = aliases_lookup(a, r->spec)) == NULL)
-			t = dflt;
-		if (t != NULL ? add_all(&out, t, e) :
-		    addr_list_add_named(&out, r->spec, r->display, e)) {
-			addr_list_free(&out);
-			return -1;
+		if (addr_is_qualified(r->spec))
+			j = NO_ALIAS;
+		else if ((j = alias_find(a, r->spec)) == NO_ALIAS)
+			j = dflt;
+		if (j == NO_ALIAS) {
+			if (addr_list_add_named(&out, r->spec, r->display,
+			    e) == -1)
+				goto fail;
+		} else if (!added[j]) {
+			added[j] = 1;
+			if (add_all(&out, &a->v[j].targets, e) == -1)
+				goto fail;
 		}
 	}
+	free(added);
 	addr_list_free(rcpts);
 	*rcpts = out;
 	return 0;
+fail:
+	free(added);
+	addr_list_free(&out);
+	return -1;
 }
 
 void
@@ -274,6 +375,7 @@ aliases_free(struct aliases *a)
 		addr_list_free(&a->v[i].targets);
 	}
 	free(a->v);
+	free(a->tab);
 	free(a);
 }
 

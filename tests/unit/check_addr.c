@@ -342,6 +342,210 @@ START_TEST(test_list_helpers)
 }
 END_TEST
 
+struct eqcase {
+	const char *a;
+	const char *b;
+	int	 same;
+	int	 parses;	/* "<a>, <b>" is a valid address list */
+};
+
+static const struct eqcase eqcases[] = {
+	/* The domain without case, the local part as written. */
+	{ "User@Example.ORG", "User@example.org", 1, 1 },
+	{ "a@EXAMPLE.org", "a@example.ORG", 1, 1 },
+	{ "User@example.org", "user@example.org", 0, 1 },
+	{ "a@example.org", "ab@example.org", 0, 1 },
+	{ "a@example.org", "a@example.org.", 0, 0 },
+	/* Only ASCII letters are folded. */
+	{ "a@\xc3\x84.example", "a@\xc3\xa4.example", 0, 1 },
+	{ "a@[1.2.3.4]", "a@[1.2.3.4]", 1, 1 },
+	{ "a@[IPv6:::1]", "a@[ipv6:::1]", 1, 1 },
+	/* Bare names: as written, and never the same as a qualified one. */
+	{ "root", "root", 1, 1 },
+	{ "root", "Root", 0, 1 },
+	{ "root", "root@example.org", 0, 1 },
+	{ "a@", "a@", 1, 0 },
+	{ "a@", "a", 0, 0 },
+	{ "", "", 1, 0 },
+	/* A quoted "@" is not the separator; the local part keeps case. */
+	{ "\"a@B\"@x", "\"a@B\"@X", 1, 1 },
+	{ "\"a@B\"@x", "\"a@b\"@x", 0, 1 },
+	{ "\"A B\"@x.test", "\"A B\"@X.TEST", 1, 1 },
+	{ "\"A B\"@x.test", "\"a b\"@x.test", 0, 1 },
+	{ "\"a\\\"@\"@x", "\"a\\\"@\"@X", 1, 1 },
+	{ "\"a\\\"@\"@x", "\"a\\\"@\"@y", 0, 1 },
+	/* A quoted spec with no "@" outside the quotes is bare. */
+	{ "\"a@B\"", "\"a@B\"", 1, 1 },
+	{ "\"a@B\"", "\"a@b\"", 0, 1 },
+	/* What follows the first "@" is the domain, all of it. */
+	{ "a@b@C", "a@B@c", 1, 0 },
+	{ "a@b@C", "A@b@C", 0, 0 },
+};
+
+/*
+ * Each rule through the index: b is looked up and added among enough
+ * other entries for the table to have grown several times.
+ */
+START_TEST(test_list_equal)
+{
+	const struct eqcase *c = &eqcases[_i];
+	struct addr_list l = { NULL, 0, 0 };
+	struct postie_err e = { 0, "" };
+	char name[32], in[128];
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		snprintf(name, sizeof(name), "f%d@example.net", i);
+		ck_assert_int_eq(addr_list_add(&l, name, &e), 0);
+		if (i == 25)
+			ck_assert_int_eq(addr_list_add(&l, c->a, &e), 0);
+	}
+	ck_assert_uint_eq(l.n, 51);
+	ck_assert_int_eq(addr_list_contains(&l, c->a), 1);
+	ck_assert_msg(addr_list_contains(&l, c->b) == c->same,
+	    "case %d: <%s> and <%s>", _i, c->a, c->b);
+	ck_assert_int_eq(addr_list_add_named(&l, c->b, "B", &e), 0);
+	ck_assert_uint_eq(l.n, c->same ? 51 : 52);
+	/* The first one written is kept. */
+	ck_assert_str_eq(l.v[26].spec, c->a);
+	ck_assert_ptr_null(l.v[26].display);
+	addr_list_free(&l);
+	/* The same through the parser, into a list and within one. */
+	if (!c->parses)
+		return;
+	snprintf(in, sizeof(in), "<%s>", c->a);
+	ck_assert_int_eq(addr_parse_list(in, strlen(in), &l, &e), 0);
+	snprintf(in, sizeof(in), "<%s>", c->b);
+	ck_assert_int_eq(addr_parse_list(in, strlen(in), &l, &e), 0);
+	ck_assert_uint_eq(l.n, c->same ? 1 : 2);
+	addr_list_free(&l);
+	snprintf(in, sizeof(in), "<%s>, <%s>", c->a, c->b);
+	ck_assert_msg(addr_parse_list(in, strlen(in), &l, &e) == 0,
+	    "case %d: %s", _i, e.msg);
+	ck_assert_uint_eq(l.n, c->same ? 1 : 2);
+	addr_list_free(&l);
+}
+END_TEST
+
+/* 20,000 additions, half of them again with the domain in upper case. */
+START_TEST(test_list_many)
+{
+	struct addr_list l = { NULL, 0, 0 };
+	struct postie_err e = { 0, "" };
+	char name[32];
+	int i;
+
+	for (i = 0; i < 20000; i++) {
+		snprintf(name, sizeof(name), i < 10000 ? "u%d@example.org" :
+		    "u%d@EXAMPLE.ORG", i % 10000);
+		ck_assert_int_eq(addr_list_add(&l, name, &e), 0);
+	}
+	ck_assert_uint_eq(l.n, 10000);
+	for (i = 0; i < 10000; i++) {
+		snprintf(name, sizeof(name), "u%d@example.org", i);
+		ck_assert_str_eq(l.v[i].spec, name);
+		snprintf(name, sizeof(name), "u%d@Example.Org", i);
+		ck_assert_int_eq(addr_list_contains(&l, name), 1);
+		snprintf(name, sizeof(name), "U%d@example.org", i);
+		ck_assert_int_eq(addr_list_contains(&l, name), 0);
+		snprintf(name, sizeof(name), "u%d", i);
+		ck_assert_int_eq(addr_list_contains(&l, name), 0);
+	}
+	for (i = 10000; i < 10100; i++) {
+		snprintf(name, sizeof(name), "u%d@example.org", i);
+		ck_assert_int_eq(addr_list_contains(&l, name), 0);
+	}
+	/* Bare names next to them: the same name once, another case apart. */
+	for (i = 0; i < 5000; i++) {
+		snprintf(name, sizeof(name), "u%d", i);
+		ck_assert_int_eq(addr_list_add(&l, name, &e), 0);
+		ck_assert_int_eq(addr_list_add(&l, name, &e), 0);
+		snprintf(name, sizeof(name), "U%d", i);
+		ck_assert_int_eq(addr_list_add(&l, name, &e), 0);
+	}
+	ck_assert_uint_eq(l.n, 20000);
+	ck_assert_int_eq(addr_list_contains(&l, "u4999"), 1);
+	ck_assert_int_eq(addr_list_contains(&l, "U4999"), 1);
+	ck_assert_int_eq(addr_list_contains(&l, "u5000"), 0);
+	addr_list_free(&l);
+}
+END_TEST
+
+/* Every entry stays findable across each growth of the table. */
+START_TEST(test_list_growth)
+{
+	struct addr_list l = { NULL, 0, 0 };
+	struct postie_err e = { 0, "" };
+	char name[32], in[8192];
+	size_t len = 0, j;
+	int i;
+
+	for (i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "g%d@Example.net", i);
+		ck_assert_int_eq(addr_list_add(&l, name, &e), 0);
+		ck_assert_uint_eq(l.n, (size_t)i + 1);
+		ck_assert_uint_ge(l.cap, l.n);
+		for (j = 0; j <= (size_t)i; j++) {
+			snprintf(name, sizeof(name), "g%zu@example.NET", j);
+			ck_assert_msg(addr_list_contains(&l, name),
+			    "<%s> lost at %zu entries", name, l.n);
+		}
+		snprintf(name, sizeof(name), "g%d@example.net", i + 1);
+		ck_assert_int_eq(addr_list_contains(&l, name), 0);
+	}
+	addr_list_free(&l);
+	/*
+	 * The parser reserves room for a whole list at once, then merges:
+	 * 7 entries, then 200 more of which 7 are the same.
+	 */
+	for (i = 0; i < 7; i++) {
+		snprintf(name, sizeof(name), "p%d@x.test", i);
+		ck_assert_int_eq(addr_list_add(&l, name, &e), 0);
+	}
+	for (i = 0; i < 200; i++)
+		len += (size_t)snprintf(in + len, sizeof(in) - len,
+		    "%sp%d@X.test", i > 0 ? ", " : "", i);
+	ck_assert_int_eq(addr_parse_list(in, len, &l, &e), 0);
+	ck_assert_uint_eq(l.n, 200);
+	for (i = 0; i < 200; i++) {
+		snprintf(name, sizeof(name), "p%d@x.TEST", i);
+		ck_assert_int_eq(addr_list_contains(&l, name), 1);
+	}
+	ck_assert_str_eq(l.v[6].spec, "p6@x.test");
+	ck_assert_str_eq(l.v[7].spec, "p7@X.test");
+	ck_assert_int_eq(addr_list_contains(&l, "p200@x.test"), 0);
+	addr_list_free(&l);
+}
+END_TEST
+
+START_TEST(test_list_zero)
+{
+	struct addr_list l;
+	struct postie_err e = { 0, "" };
+
+	memset(&l, 0, sizeof(l));
+	ck_assert_int_eq(addr_list_contains(&l, "a@b"), 0);
+	ck_assert_int_eq(addr_list_contains(&l, ""), 0);
+	addr_list_free(&l);
+	ck_assert_int_eq(addr_parse_list("", 0, &l, &e), 0);
+	ck_assert_uint_eq(l.n, 0);
+	ck_assert_int_eq(addr_list_contains(&l, "a@b"), 0);
+	ck_assert_int_eq(addr_list_add(&l, "a@b", &e), 0);
+	ck_assert_int_eq(addr_list_contains(&l, "a@B"), 1);
+	/* Freed, it is empty again and can be used again. */
+	addr_list_free(&l);
+	ck_assert_uint_eq(l.n, 0);
+	ck_assert_uint_eq(l.cap, 0);
+	ck_assert_ptr_null(l.v);
+	ck_assert_int_eq(addr_list_contains(&l, "a@b"), 0);
+	ck_assert_int_eq(addr_parse_list("c@d, a@b", 8, &l, &e), 0);
+	ck_assert_uint_eq(l.n, 2);
+	ck_assert_int_eq(addr_list_contains(&l, "a@b"), 1);
+	ck_assert_int_eq(addr_list_contains(&l, "c@D"), 1);
+	addr_list_free(&l);
+}
+END_TEST
+
 struct envcase {
 	const char *spec;
 	int	 allow_empty;
@@ -502,6 +706,11 @@ addr_suite(void)
 	tcase_add_test(tc, test_parse_message);
 	tcase_add_test(tc, test_parse_appends);
 	tcase_add_test(tc, test_list_helpers);
+	tcase_add_loop_test(tc, test_list_equal, 0,
+	    sizeof(eqcases) / sizeof(eqcases[0]));
+	tcase_add_test(tc, test_list_many);
+	tcase_add_test(tc, test_list_growth);
+	tcase_add_test(tc, test_list_zero);
 	suite_add_tcase(s, tc);
 
 	tcase_add_unchecked_fixture(te, envcase_setup, NULL);

@@ -242,6 +242,13 @@ static const struct expcase expcases[] = {
 	{ "root: a@x\n", { "a@X", "root" }, { "a@X" } },
 	/* An empty list stays empty. */
 	{ "root: a@x\n", { NULL }, { NULL } },
+	/* Names sharing an entry: its targets once, where the first was. */
+	{ "root: a@x, b@x\nops: root\n", { "root", "c@x", "ROOT", "ops",
+	    "root" }, { "a@x", "b@x", "c@x", "root" } },
+	{ "default: d@x, e@x\n", { "n1", "z@y", "n2", "e@x", "n3" },
+	    { "d@x", "e@x", "z@y" } },
+	/* Only ASCII letters are folded. */
+	{ "\xc3\xa4: a@x\n\xc3\x84: b@x\n", { "\xc3\x84" }, { "b@x" } },
 };
 
 START_TEST(test_apply)
@@ -276,6 +283,94 @@ START_TEST(test_apply_display)
 	ck_assert_str_eq(l.v[0].display, "Bee");
 	ck_assert_str_eq(l.v[1].spec, "a@x");
 	ck_assert_str_eq(l.v[1].display, "Admin");
+	addr_list_free(&l);
+	aliases_free(a);
+}
+END_TEST
+
+#define MANY	5000
+
+/* MANY entries "nI: tI@x" and, when dup, "NDUP: z@x" after them. */
+static char *
+many_entries(int dup)
+{
+	size_t cap = MANY * 32 + 64, len = 0;
+	char *text;
+	int i;
+
+	ck_assert_ptr_nonnull(text = malloc(cap));
+	for (i = 0; i < MANY; i++)
+		len += (size_t)snprintf(text + len, cap - len, "n%d: t%d@x\n",
+		    i, i);
+	if (dup >= 0)
+		snprintf(text + len, cap - len, "N%d: z@x\n", dup);
+	return text;
+}
+
+START_TEST(test_parse_many)
+{
+	struct postie_err e = { 0, "" };
+	struct aliases *a;
+	const struct addr_list *t;
+	char name[32], want[32], *text;
+	int i;
+
+	text = many_entries(-1);
+	a = parse_ok(text);
+	free(text);
+	for (i = 0; i < MANY; i++) {
+		snprintf(name, sizeof(name), i % 2 ? "n%d" : "N%d", i);
+		snprintf(want, sizeof(want), "t%d@x", i);
+		ck_assert_ptr_nonnull(t = aliases_lookup(a, name));
+		ck_assert_uint_eq(t->n, 1);
+		ck_assert_str_eq(t->v[0].spec, want);
+	}
+	ck_assert_ptr_null(aliases_lookup(a, "n5000"));
+	ck_assert_ptr_null(aliases_lookup(a, "n"));
+	aliases_free(a);
+	/* A name given twice is found among many, with its first line. */
+	text = many_entries(4321);
+	ck_assert_ptr_null(parse_len(text, strlen(text), &e));
+	free(text);
+	ck_assert_int_eq(e.ex, EX_CONFIG);
+	ck_assert_str_eq(e.msg, FNAME ":5001: 'N4321' is listed twice "
+	    "(first on line 4322)");
+}
+END_TEST
+
+/* Many names, most caught by a default with many targets. */
+START_TEST(test_apply_many)
+{
+	struct addr_list l = { NULL, 0, 0 };
+	struct postie_err e = { 0, "" };
+	struct aliases *a;
+	char name[32], *text;
+	size_t cap = MANY * 32 + 64, len = 0;
+	int i;
+
+	ck_assert_ptr_nonnull(text = malloc(cap));
+	len += (size_t)snprintf(text, cap, "root: r@x\ndefault: d0@x");
+	for (i = 1; i < 1000; i++)
+		len += (size_t)snprintf(text + len, cap - len, ",\n d%d@x", i);
+	snprintf(text + len, cap - len, "\n");
+	a = parse_ok(text);
+	free(text);
+	for (i = 0; i < 10000; i++) {
+		snprintf(name, sizeof(name), i % 3 ? "u%d" : "u%d@y", i);
+		ck_assert_int_eq(addr_list_add(&l, name, &e), 0);
+	}
+	ck_assert_int_eq(addr_list_add(&l, "root", &e), 0);
+	ck_assert_int_eq(aliases_apply(a, &l, &e), 0);
+	/* u0@y, then the default's targets (for u1), then u3@y, u6@y... */
+	ck_assert_uint_eq(l.n, 1000 + 3334 + 1);
+	ck_assert_str_eq(l.v[0].spec, "u0@y");
+	ck_assert_str_eq(l.v[1].spec, "d0@x");
+	ck_assert_str_eq(l.v[1000].spec, "d999@x");
+	ck_assert_str_eq(l.v[1001].spec, "u3@y");
+	ck_assert_str_eq(l.v[l.n - 2].spec, "u9999@y");
+	ck_assert_str_eq(l.v[l.n - 1].spec, "r@x");
+	ck_assert_int_eq(addr_list_contains(&l, "d500@X"), 1);
+	ck_assert_int_eq(addr_list_contains(&l, "u1"), 0);
 	addr_list_free(&l);
 	aliases_free(a);
 }
@@ -442,11 +537,13 @@ aliases_suite(void)
 	    sizeof(errcases) / sizeof(errcases[0]));
 	tcase_add_test(tp, test_parse_long_line);
 	tcase_add_test(tp, test_parse_nul);
+	tcase_add_test(tp, test_parse_many);
 	suite_add_tcase(s, tp);
 
 	tcase_add_loop_test(tx, test_apply, 0,
 	    sizeof(expcases) / sizeof(expcases[0]));
 	tcase_add_test(tx, test_apply_display);
+	tcase_add_test(tx, test_apply_many);
 	suite_add_tcase(s, tx);
 
 	tcase_add_loop_test(tf, test_perm_writable, 0,
