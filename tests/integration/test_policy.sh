@@ -316,6 +316,29 @@ assert_eq "no config: delivered once the config is there" \
     "$(delivered noconf) $(nqueued)" "1 0"
 server_stop
 
+# --- The queue's disk is full: the real reason is said, and the caller
+# keeps the message (75).  A 64 KiB tmpfs in a private mount namespace.
+rm -rf "$QDIR"
+mkdir -p "$QDIR"
+go_down
+write_config "tls off" "queue on"
+{
+	printf 'Subject: big\n\n'
+	head -c 300000 /dev/zero | tr '\0' x | fold -w 70
+} >"$T_DIR/in-big.eml"
+if unshare -rm true 2>/dev/null; then
+	unshare -rm sh -c 'mount -t tmpfs -o size=64k tmpfs "$1" &&
+	    "$2" -i rcpt@example.org <"$3" >"$4/out" 2>"$4/err"
+	    echo $? >"$4/rc"' sh "$QDIR" "$POSTIE" "$T_DIR/in-big.eml" "$T_DIR"
+	assert_run "disk full: exit 75" 75
+	assert_contains "disk full: says the real reason" "$T_DIR/err" \
+	    "No space left on device"
+	assert_matches "disk full: and why it was to be queued" "$T_DIR/err" \
+	    "^postie: connect to 127\.0\.0\.1:[0-9]+ failed: Connection refused; .*could not be"
+else
+	t_fail "disk full" "unshare -rm is not available"
+fi
+
 # --- A bare name (cron's MAILTO=root) with neither maildomain nor
 # aliases: qualified with this host's name and sent, not refused.
 rm -rf "$QDIR"
