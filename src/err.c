@@ -15,6 +15,9 @@
  * last, so that an argument may point into e->msg: err_setx(e, ex,
  * "%s; more", e->msg) is defined and keeps the old text.
  */
+static void	err_vset(struct postie_err *, int, int, const char *, va_list)
+		    __attribute__((format(printf, 4, 0)));
+
 static void
 err_vset(struct postie_err *e, int ex, int with_errno, const char *fmt,
     va_list ap)

@@ -26,15 +26,42 @@ static int	nsyslog;
 static int	syslog_pri;
 static char	syslog_line[4096];
 
+/*
+ * With _FORTIFY_SOURCE, glibc's <syslog.h> turns syslog() into
+ * __syslog_chk() (through a macro under clang): catch both names.
+ */
+#undef syslog
+void	__syslog_chk(int, int, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+static void	record_syslog(int, const char *, va_list)
+		    __attribute__((format(printf, 2, 0)));
+
+static void
+record_syslog(int pri, const char *fmt, va_list ap)
+{
+	nsyslog++;
+	syslog_pri = pri;
+	vsnprintf(syslog_line, sizeof(syslog_line), fmt, ap);
+}
+
 void
 syslog(int pri, const char *fmt, ...)
 {
 	va_list ap;
 
-	nsyslog++;
-	syslog_pri = pri;
 	va_start(ap, fmt);
-	vsnprintf(syslog_line, sizeof(syslog_line), fmt, ap);
+	record_syslog(pri, fmt, ap);
+	va_end(ap);
+}
+
+void
+__syslog_chk(int pri, int flag, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	record_syslog(pri, fmt, ap);
 	va_end(ap);
 }
 
