@@ -46,3 +46,59 @@ AC_DEFUN([POSTIE_LDFLAG], [
 	AS_VAR_IF([postie_cv], [yes], [AS_VAR_APPEND([$2], [" $1"])])
 	AS_VAR_POPDEF([postie_cv])
 ])
+
+# POSTIE_FORTIFY(VARIABLE)
+# Append -D_FORTIFY_SOURCE=3, or =2 where the C library stops at 2, to
+# VARIABLE, unless the build is not optimised (glibc then warns) or
+# _FORTIFY_SOURCE is already defined: by CPPFLAGS (dpkg-buildflags, or
+# -D_FORTIFY_SOURCE=0 to go without) or by the compiler itself (Ubuntu's
+# gcc); defining it twice warns too.  Sets postie_fortify to the level
+# added, "given" when it was already defined above 0 in an optimised
+# build, or "no".
+AC_DEFUN([POSTIE_FORTIFY], [
+	AC_CACHE_CHECK([whether the build is optimised], [postie_cv_optimised],
+	    [AC_COMPILE_IFELSE([AC_LANG_PROGRAM([[
+#if !defined(__OPTIMIZE__)
+#error not an optimised build
+#endif
+]])], [postie_cv_optimised=yes], [postie_cv_optimised=no])])
+	AC_CACHE_CHECK([whether _FORTIFY_SOURCE is already defined],
+	    [postie_cv_fortify_given],
+	    [AC_COMPILE_IFELSE([AC_LANG_PROGRAM([[
+#ifndef _FORTIFY_SOURCE
+#error not defined
+#endif
+]])], [AC_COMPILE_IFELSE([AC_LANG_PROGRAM([[
+#if _FORTIFY_SOURCE < 1
+#error off
+#endif
+]])], [postie_cv_fortify_given=yes],
+		[postie_cv_fortify_given="yes, as 0"])],
+		[postie_cv_fortify_given=no])])
+	postie_fortify=no
+	AS_IF([test "x$postie_cv_optimised" = xno], [],
+	    [test "x$postie_cv_fortify_given" = xyes], [postie_fortify=given],
+	    [test "x$postie_cv_fortify_given" = xno], [
+		AC_CACHE_CHECK([for the _FORTIFY_SOURCE level to add],
+		    [postie_cv_fortify], [
+			postie_cv_fortify=no
+			postie_probe_save_CPPFLAGS=$CPPFLAGS
+			for postie_level in 3 2; do
+				# In the Makefile's order: the user's last.
+				CPPFLAGS="-D_FORTIFY_SOURCE=$postie_level $postie_probe_save_CPPFLAGS"
+				POSTIE_PROBE([], [], [AC_LANG_PROGRAM([[
+#include <string.h>
+#if !defined(_FORTIFY_SOURCE)
+#error undefined again by CPPFLAGS
+#endif
+#if defined(__USE_FORTIFY_LEVEL) && __USE_FORTIFY_LEVEL < $postie_level
+#error the C library has a lower level
+#endif
+]])], [postie_cv_fortify=$postie_level])
+				test "x$postie_cv_fortify" = xno || break
+			done
+			CPPFLAGS=$postie_probe_save_CPPFLAGS])
+		postie_fortify=$postie_cv_fortify
+		AS_VAR_IF([postie_fortify], [no], [],
+		    [AS_VAR_APPEND([$1], [" -D_FORTIFY_SOURCE=$postie_fortify"])])])
+])
