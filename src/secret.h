@@ -1,7 +1,9 @@
 /*
- * Passwords that the config file does not give: netrc files (as ftp(1)
- * and msmtp read them) and a prompt on the controlling terminal.  Does
- * not run passwordeval (conf.c does) and does not speak SMTP.
+ * The password of an account, from wherever it comes: the password key,
+ * passwordeval, netrc files (as ftp(1) and msmtp read them) and a prompt
+ * on the controlling terminal.  secret_get() is the one way in; the netrc
+ * reader is public for its tests.  Does not parse the config and does
+ * not speak SMTP.
  */
 #ifndef POSTIE_SECRET_H
 #define POSTIE_SECRET_H
@@ -35,16 +37,28 @@ int	 secret_netrc_file(const char *path, int private, const char *host,
 	    const char *login, char *buf, size_t bufsz, struct postie_err *);
 
 /*
- * The password for an account when it sets neither password nor
- * passwordeval: ~/.netrc ($HOME, else the password database), then
- * sys_netrc (may be NULL), by host and user; then, when prompt is set and
- * the process has a controlling terminal, readpassphrase(3) on /dev/tty
- * ("password for USER@HOST (account NAME): ", no echo).  Returns 0 with
- * the password in buf.  Errors: EX_CONFIG naming the account when
- * nothing gives a password, or a netrc error; EX_OSERR.  The caller
- * explicit_bzero()s buf.
+ * The password of an account into buf (bufsz bytes), the first of:
+ *
+ *  1. the password key;
+ *  2. the first line printed by passwordeval (run with /bin/sh -c, stdin
+ *     from /dev/null, stderr passed through, an environment reduced to
+ *     PATH, HOME, USER, LOGNAME, LANG, LC_*, TERM, DISPLAY,
+ *     WAYLAND_DISPLAY, XDG_RUNTIME_DIR, DBUS_SESSION_BUS_ADDRESS,
+ *     GNUPGHOME, GPG_AGENT_INFO and SSH_AUTH_SOCK; at most BOUND_SECRET
+ *     bytes; a non-zero exit, a signal or an empty first line is an
+ *     error);
+ *  3. ~/.netrc ($HOME, else the password database), then sys_netrc (may
+ *     be NULL), by host and user;
+ *  4. when prompt is set and the process has a controlling terminal,
+ *     readpassphrase(3) on /dev/tty ("password for USER@HOST (account
+ *     NAME): ", no echo).
+ *
+ * Returns 0 with the password in buf, -1 on error: EX_CONFIG naming the
+ * account (a password too long, passwordeval failed, nothing gives a
+ * password, a netrc error); EX_IOERR; EX_OSERR.  No message holds the
+ * secret.  The caller explicit_bzero()s buf.
  */
-int	 secret_lookup(const struct account *, const char *sys_netrc,
+int	 secret_get(const struct account *, const char *sys_netrc,
 	    int prompt, char *buf, size_t bufsz, struct postie_err *);
 
 #endif

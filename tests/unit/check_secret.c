@@ -1,7 +1,7 @@
 /*
  * Tests for secret.c: the netrc reader fed through fmemopen (matching by
- * host and login, default, quoting, macdef), the file checks, and the
- * lookup order with its error naming the account.
+ * host and login, default, quoting, macdef), the file checks, the lookup
+ * order with its error naming the account, and passwordeval.
  */
 #include "config.h"
 
@@ -15,6 +15,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "bounds.h"
 #include "secret.h"
 
 static const struct {
@@ -160,15 +161,15 @@ START_TEST(lookup_order)
 	a.name = "work";
 	a.host = "mx";
 	a.user = "tim";
-	ck_assert_int_eq(secret_lookup(&a, sys, 0, buf, sizeof(buf), &err),
+	ck_assert_int_eq(secret_get(&a, sys, 0, buf, sizeof(buf), &err),
 	    0);
 	ck_assert_str_eq(buf, "home");
 	a.user = "tom";
-	ck_assert_int_eq(secret_lookup(&a, sys, 0, buf, sizeof(buf), &err),
+	ck_assert_int_eq(secret_get(&a, sys, 0, buf, sizeof(buf), &err),
 	    0);
 	ck_assert_str_eq(buf, "tomsys");
 	a.user = "tina";
-	ck_assert_int_eq(secret_lookup(&a, sys, 0, buf, sizeof(buf), &err),
+	ck_assert_int_eq(secret_get(&a, sys, 0, buf, sizeof(buf), &err),
 	    -1);
 	ck_assert_int_eq(err.ex, EX_CONFIG);
 	ck_assert_str_eq(err.msg, "account work: no password for tina@mx: "
@@ -178,7 +179,7 @@ START_TEST(lookup_order)
 	/* A ~/.netrc others can read stops the lookup. */
 	ck_assert_int_eq(chmod(home, 0640), 0);
 	a.user = "tim";
-	ck_assert_int_eq(secret_lookup(&a, sys, 0, buf, sizeof(buf), &err),
+	ck_assert_int_eq(secret_get(&a, sys, 0, buf, sizeof(buf), &err),
 	    -1);
 	ck_assert_int_eq(err.ex, EX_CONFIG);
 	ck_assert_ptr_nonnull(strstr(err.msg, "account work: "));
@@ -191,17 +192,143 @@ START_TEST(lookup_order)
 }
 END_TEST
 
+/* An account "a" whose password comes from cmd. */
+static void
+eval_account(struct account *a, const char *cmd, int timeout)
+{
+	memset(a, 0, sizeof(*a));
+	a->name = "a";
+	a->file = "test.conf";
+	a->line = 3;
+	a->host = "mx";
+	a->user = "tim";
+	a->timeout = timeout;
+	a->passwordeval = (char *)cmd;
+}
+
+static const struct {
+	const char *cmd;
+	int	 rv;
+	const char *out;	/* the password, or the error message */
+} evals[] = {
+	{ "echo s3cret", 0, "s3cret" },
+	{ "printf 'first\\nsecond\\n'", 0, "first" },
+	{ "printf 'crlf\\r\\n'", 0, "crlf" },
+	{ "printf 'no newline'", 0, "no newline" },
+	{ "echo \"  spaced  \"", 0, "  spaced  " },
+	{ "read x; echo \"in[$x]\"", 0, "in[]" },
+	{ "echo pw; echo noise >&2", 0, "pw" },
+	{ "echo \"${POSTIE_SECRET_TEST:-unset}\"", 0, "unset" },
+	{ "echo \"$HOME\"", 0, "/home/evaltest" },
+	{ "echo \"$LC_CTYPE\"", 0, "C.UTF-8" },
+	{ "echo pw; yes", 0, "pw" },
+	{ "exit 3", -1, "account a: passwordeval failed: exit status 3" },
+	{ "echo topsecret; exit 3", -1,
+	    "account a: passwordeval failed: exit status 3" },
+	{ "true", -1,
+	    "account a: passwordeval failed: it printed no password" },
+	{ "echo", -1,
+	    "account a: passwordeval failed: it printed no password" },
+	{ "echo topsecret; kill -9 $$", -1,
+	    "account a: passwordeval failed: killed by signal 9" },
+	{ "head -c 20000 /dev/zero | tr '\\0' a", -1,
+	    "account a: passwordeval failed: output longer than 16384 bytes" },
+	{ "/nonexistent/command", -1,
+	    "account a: passwordeval failed: exit status 127" },
+};
+
+START_TEST(eval_table)
+{
+	struct postie_err err = { 0, "" };
+	struct account a;
+	char buf[BOUND_SECRET];
+	int rv;
+
+	setenv("POSTIE_SECRET_TEST", "leaked", 1);
+	setenv("HOME", "/home/evaltest", 1);
+	setenv("LC_CTYPE", "C.UTF-8", 1);
+	eval_account(&a, evals[_i].cmd, 10);
+	memset(buf, 'z', sizeof(buf));
+	rv = secret_get(&a, NULL, 0, buf, sizeof(buf), &err);
+	ck_assert_msg(rv == evals[_i].rv, "rv %d (%s)", rv, err.msg);
+	if (rv == 0)
+		ck_assert_str_eq(buf, evals[_i].out);
+	else {
+		ck_assert_int_eq(err.ex, EX_CONFIG);
+		ck_assert_str_eq(err.msg, evals[_i].out);
+		ck_assert_ptr_null(strstr(err.msg, "topsecret"));
+	}
+}
+END_TEST
+
+/* The command sees none of our descriptors beyond 0, 1 and 2. */
+START_TEST(eval_fds)
+{
+	struct postie_err err = { 0, "" };
+	struct account a;
+	char buf[64];
+	int fd = open("/dev/null", O_RDONLY);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(dup2(fd, 9), 9);
+	eval_account(&a, "if true <&9; then echo open; else echo closed; fi "
+	    "2>/dev/null", 10);
+	ck_assert_int_eq(secret_get(&a, NULL, 0, buf, sizeof(buf), &err), 0);
+	ck_assert_str_eq(buf, "closed");
+	close(9);
+	close(fd);
+}
+END_TEST
+
+/* The password key comes first; neither key: the netrc lookup. */
+START_TEST(password_key)
+{
+	struct postie_err err = { 0, "" };
+	struct account a;
+	char buf[16], small[4];
+
+	eval_account(&a, "exit 1", 10);
+	a.password = "pw";
+	ck_assert_int_eq(secret_get(&a, NULL, 0, buf, sizeof(buf), &err), 0);
+	ck_assert_str_eq(buf, "pw");
+	a.password = "longer-than-small";
+	ck_assert_int_eq(secret_get(&a, NULL, 0, small, sizeof(small), &err),
+	    -1);
+	ck_assert_int_eq(err.ex, EX_CONFIG);
+	ck_assert_str_eq(err.msg, "account a: password too long");
+	eval_account(&a, "echo longer-than-small", 10);
+	ck_assert_int_eq(secret_get(&a, NULL, 0, small, sizeof(small), &err),
+	    -1);
+	ck_assert_str_eq(err.msg,
+	    "account a: passwordeval failed: password too long");
+	eval_account(&a, NULL, 10);
+	setenv("HOME", "/nonexistent", 1);
+	ck_assert_int_eq(secret_get(&a, NULL, 0, buf, sizeof(buf), &err), -1);
+	ck_assert_int_eq(err.ex, EX_CONFIG);
+	ck_assert_ptr_nonnull(strstr(err.msg, "account a: no password for "
+	    "tim@mx"));
+}
+END_TEST
+
 static Suite *
 secret_suite(void)
 {
 	Suite *s = suite_create("secret");
 	TCase *tc = tcase_create("netrc");
+	TCase *te = tcase_create("passwordeval");
 
 	tcase_add_loop_test(tc, netrc_find, 0,
 	    (int)(sizeof(finds) / sizeof(finds[0])));
 	tcase_add_test(tc, netrc_file);
 	tcase_add_test(tc, lookup_order);
 	suite_add_tcase(s, tc);
+
+	tcase_add_loop_test(te, eval_table, 0,
+	    (int)(sizeof(evals) / sizeof(evals[0])));
+	tcase_add_test(te, eval_fds);
+	tcase_add_test(te, password_key);
+	tcase_set_timeout(te, 30);
+	suite_add_tcase(s, te);
 	return s;
 }
 
