@@ -1,9 +1,9 @@
 /*
  * The password of an account, the one way postie gets one: the password
- * key, passwordeval (the first line a command prints), the netrc files
- * searched by host and login, then the terminal.  Secrets are kept in the
- * caller's buffer and every scratch copy is wiped.  Does not parse the
- * config and does not speak SMTP.
+ * key, passwordeval (a helper run under a deadline, its first line read),
+ * the netrc files searched by host and login, then the terminal.  Secrets
+ * are kept in the caller's buffer and every scratch copy is wiped.  Does
+ * not parse the config and does not speak SMTP.
  */
 #include "config.h"
 
@@ -14,6 +14,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <pwd.h>
 #include <readpassphrase.h>
 #include <signal.h>
@@ -22,6 +24,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bounds.h"
@@ -223,174 +226,392 @@ secret_netrc_file(const char *path, int private, const char *host,
 	return r;
 }
 
-static const char *const env_keep[] = {
-	"PATH", "HOME", "USER", "LOGNAME", "LANG", "TERM", "DISPLAY",
-	"WAYLAND_DISPLAY", "XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS",
-	"GNUPGHOME", "GPG_AGENT_INFO", "SSH_AUTH_SOCK",
+/*
+ * passwordeval: "/bin/sh -c COMMAND" in a process group of its own, stdin
+ * from /dev/null, stdout a pipe, stderr and the environment ours.  Only
+ * the first line is read, under the account's timeout.
+ */
+
+/*
+ * How long a helper that has printed its line may take to exit by itself
+ * (its exit status then counts) before its process group is killed (its
+ * status is then ours and does not count).
+ */
+#define EVAL_GRACE_MS	500
+
+enum eval_end { EVAL_LINE, EVAL_EOF, EVAL_LATE, EVAL_LONG, EVAL_ERROR };
+
+struct eval {
+	const struct account *a;
+	char	 who[BOUND_PATH + BOUND_DOMAIN + 64];	/* for messages */
+	struct timespec deadline;	/* CLOCK_MONOTONIC */
+	pid_t	 pid;		/* the helper, its group's leader; -1: reaped */
+	int	 fd;		/* read end of its stdout, or -1 */
+	int	 tty;		/* our terminal while the helper has it, or -1 */
+	int	 status;	/* from waitpid() */
+	int	 known;		/* status is the helper's own */
+	char	*line;		/* what it printed, line[len] */
+	size_t	 len;
+	size_t	 linesz;	/* max + 2: room for a CR and one more */
+	size_t	 max;		/* the longest password taken */
 };
 
-static int
-env_kept(const char *var)
+static struct timespec
+eval_now(void)
 {
-	size_t i, len;
+	struct timespec ts;
 
-	if (strncmp(var, "LC_", 3) == 0 && strchr(var, '=') != NULL)
-		return 1;
-	for (i = 0; i < sizeof(env_keep) / sizeof(env_keep[0]); i++) {
-		len = strlen(env_keep[i]);
-		if (strncmp(var, env_keep[i], len) == 0 && var[len] == '=')
-			return 1;
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts;
+}
+
+static struct timespec
+eval_after(int ms)
+{
+	struct timespec ts = eval_now();
+
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
 	}
+	return ts;
+}
+
+/* Milliseconds from now until t, rounded up; 0 when t has passed. */
+static int
+eval_ms_until(const struct timespec *t)
+{
+	struct timespec now = eval_now();
+	long long ms;
+
+	ms = (long long)(t->tv_sec - now.tv_sec) * 1000 +
+	    (t->tv_nsec - now.tv_nsec + 999999) / 1000000;
+	if (ms <= 0)
+		return 0;
+	return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+static int
+eval_earlier(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec ||
+	    (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/*
+ * A helper may ask on /dev/tty (keepassxc-cli, a read from /dev/tty): in
+ * a group of its own it would be stopped by SIGTTIN unless its group is
+ * the terminal's foreground.  When ours is, the terminal goes to the
+ * helper's group for its life.  Returns our terminal then, else -1.
+ */
+static int
+eval_tty_open(void)
+{
+	int fd;
+
+	if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1)
+		return -1;
+	if (tcgetpgrp(fd) != getpgrp()) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Make pgid the terminal's foreground group.  Called from a background
+ * group (the helper before our call, or we after it), tcsetpgrp() would
+ * stop the caller with SIGTTOU unless that is blocked.
+ */
+static void
+eval_tty_set(int fd, pid_t pgid)
+{
+	sigset_t ttou, old;
+
+	sigemptyset(&ttou);
+	sigaddset(&ttou, SIGTTOU);
+	sigprocmask(SIG_BLOCK, &ttou, &old);
+	(void)tcsetpgrp(fd, pgid);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+static void __attribute__((noreturn))
+eval_child(const char *cmd, int wfd, int tty)
+{
+	char *argv[4];
+	sigset_t none;
+	int fd;
+
+	/* Group and terminal set here too, before the helper may read. */
+	(void)setpgid(0, 0);
+	if (tty != -1)
+		eval_tty_set(tty, getpid());
+	if ((fd = open("/dev/null", O_RDONLY)) == -1 ||
+	    (fd != STDIN_FILENO && dup2(fd, STDIN_FILENO) == -1))
+		_exit(127);
+	if (wfd == STDOUT_FILENO) {
+		if (fcntl(wfd, F_SETFD, 0) == -1)
+			_exit(127);
+	} else if (dup2(wfd, STDOUT_FILENO) == -1)
+		_exit(127);
+	closefrom(STDERR_FILENO + 1);
+	/* postie ignores SIGPIPE; the helper starts with the defaults. */
+	signal(SIGPIPE, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	argv[0] = (char *)"sh";
+	argv[1] = (char *)"-c";
+	argv[2] = (char *)cmd;
+	argv[3] = NULL;
+	execve("/bin/sh", argv, environ);
+	_exit(127);
+}
+
+static int
+eval_spawn(struct eval *ev, struct postie_err *err)
+{
+	int pfd[2];
+
+	if (pipe2(pfd, O_CLOEXEC) == -1) {
+		err_set(err, EX_OSERR, "%s: pipe", ev->who);
+		return -1;
+	}
+	ev->tty = eval_tty_open();
+	if ((ev->pid = fork()) == -1) {
+		err_set(err, EX_OSERR, "%s: fork", ev->who);
+		close(pfd[0]);
+		close(pfd[1]);
+		if (ev->tty != -1)
+			close(ev->tty);
+		ev->tty = -1;
+		return -1;
+	}
+	if (ev->pid == 0)
+		eval_child(ev->a->passwordeval, pfd[1], ev->tty);
+	close(pfd[1]);
+	ev->fd = pfd[0];
+	/* As the child does: done whichever of the two runs first. */
+	(void)setpgid(ev->pid, ev->pid);
+	if (ev->tty != -1)
+		eval_tty_set(ev->tty, ev->pid);
 	return 0;
 }
 
-static int
-eval_fail(const struct account *a, int ex, const char *what,
-    struct postie_err *err)
-{
-	err_setx(err, ex, "account %s: passwordeval failed: %s", a->name,
-	    what);
-	return -1;
-}
-
 /*
- * Read the first line of fd into buf (bufsz bytes, BOUND_SECRET at most).
- * Returns its length, -1 when it does not fit, -2 on a read error.  Sets
- * *closed_early when reading stopped before end of file.
+ * Read up to the first LF (not kept) into ev->line, under the deadline.
+ * EVAL_LONG: ev->linesz bytes came without one.
  */
-static ssize_t
-read_first_line(int fd, char *buf, size_t bufsz, int *closed_early)
+static enum eval_end
+eval_read(struct eval *ev)
 {
-	size_t len = 0;
-	ssize_t r;
+	struct pollfd pfd;
+	ssize_t n;
 	char *nl;
+	int ms;
 
-	*closed_early = 0;
+	pfd.fd = ev->fd;
+	pfd.events = POLLIN;
 	for (;;) {
-		if (len == bufsz) {
-			if (memchr(buf, '\n', len) == NULL)
-				return -1;
-			*closed_early = 1;
-			break;
+		if ((ms = eval_ms_until(&ev->deadline)) == 0)
+			return EVAL_LATE;
+		if (poll(&pfd, 1, ms) == -1) {
+			if (errno == EINTR)
+				continue;
+			return EVAL_ERROR;
 		}
-		r = read(fd, buf + len, bufsz - len);
-		if (r == -1 && errno == EINTR)
+		if (pfd.revents == 0)
 			continue;
-		if (r == -1)
-			return -2;
-		if (r == 0)
-			break;
-		len += (size_t)r;
+		if (ev->len == ev->linesz)
+			return EVAL_LONG;
+		n = read(ev->fd, ev->line + ev->len, ev->linesz - ev->len);
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n == -1)
+			return EVAL_ERROR;
+		if (n == 0)
+			return EVAL_EOF;
+		if ((nl = memchr(ev->line + ev->len, '\n', (size_t)n)) !=
+		    NULL) {
+			ev->len = (size_t)(nl - ev->line);
+			return EVAL_LINE;
+		}
+		ev->len += (size_t)n;
 	}
-	if ((nl = memchr(buf, '\n', len)) != NULL)
-		len = (size_t)(nl - buf);
-	if (len > 0 && buf[len - 1] == '\r')
-		len--;
-	return (ssize_t)len;
-}
-
-static int
-copy_secret(const struct account *a, char *out, size_t outsz,
-    const char *buf, ssize_t len, struct postie_err *err)
-{
-	if (len == 0)
-		return eval_fail(a, EX_CONFIG, "it printed no password", err);
-	if ((size_t)len >= outsz)
-		return eval_fail(a, EX_CONFIG, "password too long", err);
-	memcpy(out, buf, (size_t)len);
-	out[len] = '\0';
-	return 1;
 }
 
 /*
- * The child stops at the first line when it prints more than BOUND_SECRET
- * bytes: dying of SIGPIPE then (or a shell reporting it, 128 + SIGPIPE)
- * is not a failure.
+ * Until the end time: the rest of the output read and dropped, then the
+ * helper reaped if it has exited.  Returns 1 when reaped, 0 when it still
+ * runs at end, -1 when someone else reaped it (ECHILD: status unknown).
  */
 static int
-run_passwordeval(const struct account *a, char *out, size_t outsz,
+eval_wait_exit(struct eval *ev, const struct timespec *end)
+{
+	char sink[512];
+	struct pollfd pfd;
+	pid_t r;
+	ssize_t n;
+	int ms;
+
+	for (;;) {
+		r = waitpid(ev->pid, &ev->status, WNOHANG);
+		if (r == ev->pid)
+			return 1;
+		if (r == -1 && errno == ECHILD)
+			return -1;
+		if ((ms = eval_ms_until(end)) == 0)
+			return 0;
+		if (ev->fd == -1) {
+			/* Output closed, process not yet gone: nap. */
+			(void)poll(NULL, 0, ms < 10 ? ms : 10);
+			continue;
+		}
+		pfd.fd = ev->fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, ms) <= 0 || pfd.revents == 0)
+			continue;
+		n = read(ev->fd, sink, sizeof(sink));
+		explicit_bzero(sink, sizeof(sink));
+		if (n == 0 || (n == -1 && errno != EINTR && errno != EAGAIN)) {
+			close(ev->fd);
+			ev->fd = -1;
+		}
+	}
+}
+
+/*
+ * Reap the helper.  With grace, it may finish by itself within
+ * EVAL_GRACE_MS (no later than the deadline) and its exit status counts;
+ * else, or when it is still running then, its whole process group is
+ * killed and the status is ours (ev->known stays 0).
+ */
+static void
+eval_reap(struct eval *ev, int grace)
+{
+	struct timespec end;
+	int r = 0;
+
+	if (grace) {
+		end = eval_after(EVAL_GRACE_MS);
+		if (eval_earlier(&ev->deadline, &end))
+			end = ev->deadline;
+		r = eval_wait_exit(ev, &end);
+		ev->known = r == 1;
+	}
+	if (r == 0) {
+		/* Killed before it is reaped: the group cannot be reused. */
+		(void)kill(-ev->pid, SIGKILL);
+		while (waitpid(ev->pid, &ev->status, 0) == -1 &&
+		    errno == EINTR)
+			;
+	}
+	ev->pid = -1;
+	if (ev->fd != -1) {
+		close(ev->fd);
+		ev->fd = -1;
+	}
+	if (ev->tty != -1) {
+		eval_tty_set(ev->tty, getpgrp());
+		close(ev->tty);
+		ev->tty = -1;
+	}
+}
+
+/* The verdict on a reaped helper that printed ev->line. */
+static int
+eval_result(struct eval *ev, char *out, size_t outsz,
     struct postie_err *err)
 {
-	char *argv[4], **envp = NULL, *buf = NULL, what[64];
-	size_t nenv = 0, i;
-	ssize_t len;
-	pid_t pid;
-	int pfd[2], status, devnull, closed_early, rc = -1;
-
-	for (i = 0; environ != NULL && environ[i] != NULL; i++)
-		nenv++;
-	if ((envp = calloc(nenv + 1, sizeof(*envp))) == NULL ||
-	    (buf = malloc(BOUND_SECRET)) == NULL) {
-		free(envp);
-		err_setx(err, EX_OSERR, "out of memory");
+	if (ev->known && WIFEXITED(ev->status) &&
+	    WEXITSTATUS(ev->status) != 0) {
+		err_setx(err, EX_CONFIG, "%s failed: exit status %d", ev->who,
+		    WEXITSTATUS(ev->status));
 		return -1;
 	}
-	for (i = 0, nenv = 0; environ != NULL && environ[i] != NULL; i++)
-		if (env_kept(environ[i]))
-			envp[nenv++] = environ[i];
-	argv[0] = (char *)"sh";
-	argv[1] = (char *)"-c";
-	argv[2] = a->passwordeval;
-	argv[3] = NULL;
+	if (ev->known && WIFSIGNALED(ev->status)) {
+		err_setx(err, EX_CONFIG, "%s failed: killed by signal %d",
+		    ev->who, WTERMSIG(ev->status));
+		return -1;
+	}
+	if (ev->len > 0 && ev->line[ev->len - 1] == '\r')
+		ev->len--;
+	if (ev->len == 0) {
+		err_setx(err, EX_CONFIG, "%s printed no password", ev->who);
+		return -1;
+	}
+	if (ev->len > ev->max) {
+		err_setx(err, EX_CONFIG, "%s printed a line longer than %zu "
+		    "bytes", ev->who, ev->max);
+		return -1;
+	}
+	memcpy(out, ev->line, ev->len);
+	out[ev->len] = '\0';
+	return 0;
+}
 
-	if (pipe2(pfd, O_CLOEXEC) == -1) {
-		err_set(err, EX_OSERR, "account %s: passwordeval: pipe",
-		    a->name);
+/*
+ * SIGCHLD is set to its default while the helper lives: a caller that
+ * ignores it (the setting children inherit) would have the kernel reap
+ * the helper before waitpid() sees its status.
+ */
+static int
+secret_eval(const struct account *a, char *out, size_t outsz,
+    struct postie_err *err)
+{
+	struct sigaction dfl, old;
+	struct eval ev;
+	enum eval_end end;
+	int rc = -1;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.a = a;
+	ev.pid = -1;
+	ev.fd = ev.tty = -1;
+	snprintf(ev.who, sizeof(ev.who), "passwordeval of account %s (%s:%d)",
+	    a->name, a->file != NULL ? a->file : "?", a->line);
+	ev.max = outsz - 1 < BOUND_SECRET ? outsz - 1 : BOUND_SECRET;
+	ev.linesz = ev.max + 2;
+	if ((ev.line = malloc(ev.linesz)) == NULL) {
+		err_set(err, EX_OSERR, "%s", ev.who);
+		return -1;
+	}
+	ev.deadline = eval_after((a->timeout > 0 ? a->timeout :
+	    BOUND_TIMEOUT_DEFAULT) * 1000);
+
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	sigaction(SIGCHLD, &dfl, &old);
+	if (eval_spawn(&ev, err) == -1)
 		goto out;
+	end = eval_read(&ev);
+	eval_reap(&ev, end == EVAL_LINE || end == EVAL_EOF);
+	switch (end) {
+	case EVAL_LINE:
+	case EVAL_EOF:
+		rc = eval_result(&ev, out, outsz, err);
+		break;
+	case EVAL_LATE:
+		err_setx(err, EX_TEMPFAIL, "%s did not answer within %d s",
+		    ev.who, a->timeout > 0 ? a->timeout :
+		    BOUND_TIMEOUT_DEFAULT);
+		break;
+	case EVAL_LONG:
+		err_setx(err, EX_CONFIG, "%s printed a line longer than %zu "
+		    "bytes", ev.who, ev.max);
+		break;
+	case EVAL_ERROR:
+		err_set(err, EX_OSERR, "%s: reading its output", ev.who);
+		break;
 	}
-	if ((pid = fork()) == -1) {
-		err_set(err, EX_OSERR, "account %s: passwordeval: fork",
-		    a->name);
-		close(pfd[0]);
-		close(pfd[1]);
-		goto out;
-	}
-	if (pid == 0) {
-		devnull = open("/dev/null", O_RDONLY);
-		if (devnull == -1 || dup2(devnull, STDIN_FILENO) == -1 ||
-		    dup2(pfd[1], STDOUT_FILENO) == -1)
-			_exit(127);
-		closefrom(STDERR_FILENO + 1);
-		signal(SIGPIPE, SIG_DFL);
-		execve("/bin/sh", argv, envp);
-		_exit(127);
-	}
-	close(pfd[1]);
-	len = read_first_line(pfd[0], buf, BOUND_SECRET, &closed_early);
-	close(pfd[0]);
-	if (len < 0)
-		kill(pid, SIGTERM);
-	while (waitpid(pid, &status, 0) == -1)
-		if (errno != EINTR) {
-			err_set(err, EX_OSERR, "account %s: passwordeval: "
-			    "waitpid", a->name);
-			goto out;
-		}
-	if (len == -1) {
-		snprintf(what, sizeof(what), "output longer than %d bytes",
-		    BOUND_SECRET);
-		eval_fail(a, EX_CONFIG, what, err);
-	} else if (len == -2)
-		err_set(err, EX_OSERR, "account %s: passwordeval: read",
-		    a->name);
-	else if (closed_early && ((WIFSIGNALED(status) &&
-	    WTERMSIG(status) == SIGPIPE) || (WIFEXITED(status) &&
-	    WEXITSTATUS(status) == 128 + SIGPIPE)))
-		rc = copy_secret(a, out, outsz, buf, len, err);
-	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
-		snprintf(what, sizeof(what), "exit status %d",
-		    WEXITSTATUS(status));
-		eval_fail(a, EX_CONFIG, what, err);
-	} else if (WIFSIGNALED(status)) {
-		snprintf(what, sizeof(what), "killed by signal %d",
-		    WTERMSIG(status));
-		eval_fail(a, EX_CONFIG, what, err);
-	} else
-		rc = copy_secret(a, out, outsz, buf, len, err);
 out:
-	explicit_bzero(buf, BOUND_SECRET);
-	free(buf);
-	free(envp);
+	sigaction(SIGCHLD, &old, NULL);
+	if (rc == -1)
+		explicit_bzero(out, outsz);
+	explicit_bzero(ev.line, ev.linesz);
+	free(ev.line);
 	return rc;
 }
 
@@ -477,22 +698,24 @@ int
 secret_get(const struct account *a, const char *sys_netrc, int prompt,
     char *buf, size_t bufsz, struct postie_err *err)
 {
-	int r;
-
-	if (bufsz > 0)
-		buf[0] = '\0';
+	if (bufsz == 0) {
+		err_setx(err, EX_SOFTWARE, "account %s: no room for a password",
+		    a->name);
+		return -1;
+	}
+	buf[0] = '\0';
 	if (a->password != NULL) {
 		if (strlcpy(buf, a->password, bufsz) >= bufsz) {
 			explicit_bzero(buf, bufsz);
-			err_setx(err, EX_CONFIG, "account %s: password too "
-			    "long", a->name);
+			err_setx(err, EX_CONFIG, "account %s (%s:%d): password "
+			    "longer than %zu bytes", a->name,
+			    a->file != NULL ? a->file : "?", a->line,
+			    bufsz - 1);
 			return -1;
 		}
 		return 0;
 	}
-	if (a->passwordeval != NULL) {
-		r = run_passwordeval(a, buf, bufsz, err);
-		return r == 1 ? 0 : -1;
-	}
+	if (a->passwordeval != NULL)
+		return secret_eval(a, buf, bufsz, err);
 	return secret_lookup(a, sys_netrc, prompt, buf, bufsz, err);
 }

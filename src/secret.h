@@ -40,23 +40,34 @@ int	 secret_netrc_file(const char *path, int private, const char *host,
  * The password of an account into buf (bufsz bytes), the first of:
  *
  *  1. the password key;
- *  2. the first line printed by passwordeval (run with /bin/sh -c, stdin
- *     from /dev/null, stderr passed through, an environment reduced to
- *     PATH, HOME, USER, LOGNAME, LANG, LC_*, TERM, DISPLAY,
- *     WAYLAND_DISPLAY, XDG_RUNTIME_DIR, DBUS_SESSION_BUS_ADDRESS,
- *     GNUPGHOME, GPG_AGENT_INFO and SSH_AUTH_SOCK; at most BOUND_SECRET
- *     bytes; a non-zero exit, a signal or an empty first line is an
- *     error);
+ *  2. passwordeval: "/bin/sh -c COMMAND" with stdin from /dev/null, our
+ *     stderr, our environment as it is (postie keeps no secret there),
+ *     in a process group of its own (given the terminal while it runs
+ *     when ours has it, so that it may ask there).  The first line it
+ *     prints is the password (LF ends it, a CR before it is dropped);
+ *     reading stops there.  It may then exit by itself for a moment
+ *     (its exit status then counts: not 0 is an error), else its process
+ *     group is killed, which is no error.  The line must come within
+ *     the account's timeout, else the group is killed;
  *  3. ~/.netrc ($HOME, else the password database), then sys_netrc (may
  *     be NULL), by host and user;
  *  4. when prompt is set and the process has a controlling terminal,
  *     readpassphrase(3) on /dev/tty ("password for USER@HOST (account
  *     NAME): ", no echo).
  *
- * Returns 0 with the password in buf, -1 on error: EX_CONFIG naming the
- * account (a password too long, passwordeval failed, nothing gives a
- * password, a netrc error); EX_IOERR; EX_OSERR.  No message holds the
- * secret.  The caller explicit_bzero()s buf.
+ * SIGCHLD is at its default while a helper runs (and restored after), so
+ * a caller that ignores it does not lose the helper's status; not for
+ * threaded callers.  Returns 0 with the password in buf, -1 on error with
+ * buf wiped:
+ *   EX_TEMPFAIL  passwordeval did not answer within the timeout ("...
+ *                did not answer within N s"), naming the account and the
+ *                file:line of its definition;
+ *   EX_CONFIG    a password longer than bufsz - 1 (or BOUND_SECRET)
+ *                bytes; passwordeval exited non-zero, was killed by a
+ *                signal not ours, or printed an empty first line; nothing
+ *                gives a password; a netrc error;
+ *   EX_IOERR, EX_OSERR.
+ * No message holds the secret.  The caller explicit_bzero()s buf.
  */
 int	 secret_get(const struct account *, const char *sys_netrc,
 	    int prompt, char *buf, size_t bufsz, struct postie_err *);
