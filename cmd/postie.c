@@ -52,7 +52,8 @@ fail(const struct postie_err *e, int facility)
 /*
  * Before anything else: fds 0-2 open (so that no file we open becomes
  * someone's stdout), nothing inherited beyond them, no core dumps and no
- * ptrace by other users (passwords live in memory), private files.
+ * ptrace by other users (passwords live in memory), private files; the
+ * default SIGCHLD even when the caller ignored it (passwordeval's status).
  */
 static int
 harden(void)
@@ -75,7 +76,8 @@ harden(void)
 		return -1;
 #endif
 	umask(077);
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
+	    signal(SIGCHLD, SIG_DFL) == SIG_ERR)
 		return -1;
 	return 0;
 }

@@ -39,7 +39,10 @@
 #define BOUND_REPLY_LINES	(BOUND_REPLY / 5)
 /* A config file line (OAuth tokens are long; postie's own limit). */
 #define BOUND_CONF_LINE		65536
-/* Output of passwordeval (postie's own limit). */
+/*
+ * A password or token with its NUL; the first line passwordeval prints must
+ * fit (postie's own limit).
+ */
 #define BOUND_SECRET		16384
 /*
  * SCRAM iteration count a server may ask for (RFC 7677 4 asks for at

@@ -2,15 +2,14 @@
  * The configuration: msmtprc-compatible files read into accounts, with the
  * defaults section, inheritance, derived defaults, ~ in file names and the
  * % patterns of from and domain resolved; the permission checks on the
- * file; the password lookup (password or passwordeval).  Does not open
- * connections, read messages or choose the account a job uses.
+ * file.  Does not open connections, read messages, choose the account a
+ * job uses or look passwords up (secret.c does, passwordeval too).
  */
 #include "config.h"
 
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -20,7 +19,6 @@
 #include <limits.h>
 #include <netdb.h>
 #include <pwd.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -37,8 +35,6 @@
 #include "bounds.h"
 #include "conf.h"
 #include "err.h"
-
-extern char **environ;
 
 /* One account (or the defaults) while parsing: values and what was set. */
 struct node {
@@ -1733,196 +1729,6 @@ conf_check_account(const struct account *a, struct postie_err *err)
 	err_setx(err, EX_CONFIG, "%s:%d: account %s: %s", a->file, a->line,
 	    a->name, what);
 	return -1;
-}
-
-static const char *const env_keep[] = {
-	"PATH", "HOME", "USER", "LOGNAME", "LANG", "TERM", "DISPLAY",
-	"WAYLAND_DISPLAY", "XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS",
-	"GNUPGHOME", "GPG_AGENT_INFO", "SSH_AUTH_SOCK",
-};
-
-static int
-env_kept(const char *var)
-{
-	size_t i, len;
-
-	if (strncmp(var, "LC_", 3) == 0 && strchr(var, '=') != NULL)
-		return 1;
-	for (i = 0; i < sizeof(env_keep) / sizeof(env_keep[0]); i++) {
-		len = strlen(env_keep[i]);
-		if (strncmp(var, env_keep[i], len) == 0 && var[len] == '=')
-			return 1;
-	}
-	return 0;
-}
-
-static int
-eval_fail(const struct account *a, int ex, const char *what,
-    struct postie_err *err)
-{
-	err_setx(err, ex, "account %s: passwordeval failed: %s", a->name,
-	    what);
-	return -1;
-}
-
-/*
- * Read the first line of fd into buf (bufsz bytes, BOUND_SECRET at most).
- * Returns its length, -1 when it does not fit, -2 on a read error.  Sets
- * *closed_early when reading stopped before end of file.
- */
-static ssize_t
-read_first_line(int fd, char *buf, size_t bufsz, int *closed_early)
-{
-	size_t len = 0;
-	ssize_t r;
-	char *nl;
-
-	*closed_early = 0;
-	for (;;) {
-		if (len == bufsz) {
-			if (memchr(buf, '\n', len) == NULL)
-				return -1;
-			*closed_early = 1;
-			break;
-		}
-		r = read(fd, buf + len, bufsz - len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1)
-			return -2;
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	if ((nl = memchr(buf, '\n', len)) != NULL)
-		len = (size_t)(nl - buf);
-	if (len > 0 && buf[len - 1] == '\r')
-		len--;
-	return (ssize_t)len;
-}
-
-static int
-copy_secret(const struct account *a, char *out, size_t outsz,
-    const char *buf, ssize_t len, struct postie_err *err)
-{
-	if (len == 0)
-		return eval_fail(a, EX_CONFIG, "it printed no password", err);
-	if ((size_t)len >= outsz)
-		return eval_fail(a, EX_CONFIG, "password too long", err);
-	memcpy(out, buf, (size_t)len);
-	out[len] = '\0';
-	return 1;
-}
-
-/*
- * The child stops at the first line when it prints more than BOUND_SECRET
- * bytes: dying of SIGPIPE then (or a shell reporting it, 128 + SIGPIPE)
- * is not a failure.
- */
-static int
-run_passwordeval(const struct account *a, char *out, size_t outsz,
-    struct postie_err *err)
-{
-	char *argv[4], **envp = NULL, *buf = NULL, what[64];
-	size_t nenv = 0, i;
-	ssize_t len;
-	pid_t pid;
-	int pfd[2], status, devnull, closed_early, rc = -1;
-
-	for (i = 0; environ != NULL && environ[i] != NULL; i++)
-		nenv++;
-	if ((envp = calloc(nenv + 1, sizeof(*envp))) == NULL ||
-	    (buf = malloc(BOUND_SECRET)) == NULL) {
-		free(envp);
-		return nomem(err);
-	}
-	for (i = 0, nenv = 0; environ != NULL && environ[i] != NULL; i++)
-		if (env_kept(environ[i]))
-			envp[nenv++] = environ[i];
-	argv[0] = (char *)"sh";
-	argv[1] = (char *)"-c";
-	argv[2] = a->passwordeval;
-	argv[3] = NULL;
-
-	if (pipe2(pfd, O_CLOEXEC) == -1) {
-		err_set(err, EX_OSERR, "account %s: passwordeval: pipe",
-		    a->name);
-		goto out;
-	}
-	if ((pid = fork()) == -1) {
-		err_set(err, EX_OSERR, "account %s: passwordeval: fork",
-		    a->name);
-		close(pfd[0]);
-		close(pfd[1]);
-		goto out;
-	}
-	if (pid == 0) {
-		devnull = open("/dev/null", O_RDONLY);
-		if (devnull == -1 || dup2(devnull, STDIN_FILENO) == -1 ||
-		    dup2(pfd[1], STDOUT_FILENO) == -1)
-			_exit(127);
-		closefrom(STDERR_FILENO + 1);
-		signal(SIGPIPE, SIG_DFL);
-		execve("/bin/sh", argv, envp);
-		_exit(127);
-	}
-	close(pfd[1]);
-	len = read_first_line(pfd[0], buf, BOUND_SECRET, &closed_early);
-	close(pfd[0]);
-	if (len < 0)
-		kill(pid, SIGTERM);
-	while (waitpid(pid, &status, 0) == -1)
-		if (errno != EINTR) {
-			err_set(err, EX_OSERR, "account %s: passwordeval: "
-			    "waitpid", a->name);
-			goto out;
-		}
-	if (len == -1) {
-		snprintf(what, sizeof(what), "output longer than %d bytes",
-		    BOUND_SECRET);
-		eval_fail(a, EX_CONFIG, what, err);
-	} else if (len == -2)
-		err_set(err, EX_OSERR, "account %s: passwordeval: read",
-		    a->name);
-	else if (closed_early && ((WIFSIGNALED(status) &&
-	    WTERMSIG(status) == SIGPIPE) || (WIFEXITED(status) &&
-	    WEXITSTATUS(status) == 128 + SIGPIPE)))
-		rc = copy_secret(a, out, outsz, buf, len, err);
-	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
-		snprintf(what, sizeof(what), "exit status %d",
-		    WEXITSTATUS(status));
-		eval_fail(a, EX_CONFIG, what, err);
-	} else if (WIFSIGNALED(status)) {
-		snprintf(what, sizeof(what), "killed by signal %d",
-		    WTERMSIG(status));
-		eval_fail(a, EX_CONFIG, what, err);
-	} else
-		rc = copy_secret(a, out, outsz, buf, len, err);
-out:
-	explicit_bzero(buf, BOUND_SECRET);
-	free(buf);
-	free(envp);
-	return rc;
-}
-
-int
-conf_password(const struct account *a, char *buf, size_t bufsz,
-    struct postie_err *err)
-{
-	if (bufsz > 0)
-		buf[0] = '\0';
-	if (a->password != NULL) {
-		if (strlcpy(buf, a->password, bufsz) >= bufsz) {
-			explicit_bzero(buf, bufsz);
-			err_setx(err, EX_CONFIG, "account %s: password too "
-			    "long", a->name);
-			return -1;
-		}
-		return 1;
-	}
-	if (a->passwordeval == NULL)
-		return 0;
-	return run_passwordeval(a, buf, bufsz, err);
 }
 
 /*

@@ -160,20 +160,6 @@ void	 conf_free(struct conf *);
 int	 conf_check_account(const struct account *, struct postie_err *);
 
 /*
- * The password of an account into buf: the password key, else the first
- * line printed by passwordeval (run with /bin/sh -c, stdin from
- * /dev/null, stderr passed through, an environment reduced to PATH, HOME,
- * USER, LOGNAME, LANG, LC_*, TERM, DISPLAY, WAYLAND_DISPLAY,
- * XDG_RUNTIME_DIR, DBUS_SESSION_BUS_ADDRESS, GNUPGHOME, GPG_AGENT_INFO and
- * SSH_AUTH_SOCK; at most BOUND_SECRET bytes; a non-zero exit, a signal or
- * an empty first line is an error).  Returns 1 when found, 0 when the
- * account has neither, -1 on error (EX_CONFIG or EX_OSERR, never
- * containing the secret).  The caller explicit_bzero()s buf.
- */
-int	 conf_password(const struct account *, char *buf, size_t bufsz,
-	    struct postie_err *);
-
-/*
  * Print the effective settings of an account as "key value" lines,
  * starting with "account NAME"; the password is shown as "[hidden]".
  */

@@ -87,14 +87,8 @@ static int
 submit_password(void *arg, char *buf, size_t bufsz, struct postie_err *e)
 {
 	struct submit_ctx *ctx = arg;
-	int r;
 
-	if ((r = conf_password(ctx->acct, buf, bufsz, e)) == -1)
-		return -1;
-	if (r == 0)
-		return secret_lookup(ctx->acct, SYSCONFDIR "/netrc", 1, buf,
-		    bufsz, e);
-	return 0;
+	return secret_get(ctx->acct, SYSCONFDIR "/netrc", 1, buf, bufsz, e);
 }
 
 /* The EHLO argument: the domain key, else this host's FQDN. */

@@ -2,8 +2,8 @@
  * Unit tests for src/conf.c: every key, every error with its line, the
  * defaults section and inheritance, quoting and comments, msmtp's old keys,
  * % patterns, account choice by envelope sender, the permission checks of
- * conf_load, passwordeval, the default path, the pre-use checks and the
- * printed settings.
+ * conf_load, the default path, the pre-use checks and the printed
+ * settings.  Running passwordeval is tested with secret.c.
  */
 #include "config.h"
 
@@ -1173,120 +1173,6 @@ START_TEST(test_load_missing)
 }
 END_TEST
 
-static struct conf *
-eval_conf(const char *cmd)
-{
-	char text[512];
-
-	snprintf(text, sizeof(text), "account a\nhost h\npasswordeval %s\n",
-	    cmd);
-	return parse_ok(text);
-}
-
-static const struct {
-	const char *cmd;
-	int	 rc;
-	const char *out;	/* the password, or the error message */
-} eval_cases[] = {
-	{ "echo s3cret", 1, "s3cret" },
-	{ "printf 'first\\nsecond\\n'", 1, "first" },
-	{ "printf 'crlf\\r\\n'", 1, "crlf" },
-	{ "printf 'no newline'", 1, "no newline" },
-	{ "echo \"  spaced  \"", 1, "  spaced  " },
-	{ "read x; echo \"in[$x]\"", 1, "in[]" },
-	{ "echo pw; echo noise >&2", 1, "pw" },
-	{ "echo \"${POSTIE_SECRET_TEST:-unset}\"", 1, "unset" },
-	{ "echo \"$HOME\"", 1, "/home/evaltest" },
-	{ "echo \"$LC_CTYPE\"", 1, "C.UTF-8" },
-	{ "echo pw; yes", 1, "pw" },
-	{ "exit 3", -1, "account a: passwordeval failed: exit status 3" },
-	{ "echo topsecret; exit 3", -1,
-	    "account a: passwordeval failed: exit status 3" },
-	{ "true", -1,
-	    "account a: passwordeval failed: it printed no password" },
-	{ "echo", -1,
-	    "account a: passwordeval failed: it printed no password" },
-	{ "echo topsecret; kill -9 $$", -1,
-	    "account a: passwordeval failed: killed by signal 9" },
-	{ "head -c 20000 /dev/zero | tr '\\0' a", -1,
-	    "account a: passwordeval failed: output longer than 16384 bytes" },
-	{ "/nonexistent/command", -1,
-	    "account a: passwordeval failed: exit status 127" },
-};
-
-START_TEST(test_passwordeval)
-{
-	struct postie_err e = { 0, "" };
-	struct conf *c;
-	char buf[256];
-	int rc;
-
-	setenv("POSTIE_SECRET_TEST", "leaked", 1);
-	setenv("HOME", "/home/evaltest", 1);
-	setenv("LC_CTYPE", "C.UTF-8", 1);
-	c = eval_conf(eval_cases[_i].cmd);
-	memset(buf, 'z', sizeof(buf));
-	rc = conf_password(account_of(c, "a"), buf, sizeof(buf), &e);
-	ck_assert_int_eq(rc, eval_cases[_i].rc);
-	if (rc == 1)
-		ck_assert_str_eq(buf, eval_cases[_i].out);
-	else {
-		ck_assert_int_eq(e.ex, EX_CONFIG);
-		ck_assert_str_eq(e.msg, eval_cases[_i].out);
-		ck_assert_ptr_null(strstr(e.msg, "topsecret"));
-	}
-	conf_free(c);
-}
-END_TEST
-
-/* The command sees none of our descriptors beyond 0, 1 and 2. */
-START_TEST(test_passwordeval_fds)
-{
-	struct postie_err e = { 0, "" };
-	struct conf *c;
-	char buf[64];
-	int fd = open("/dev/null", O_RDONLY);
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(dup2(fd, 9), 9);
-	c = eval_conf("if true <&9; then echo open; else echo closed; fi "
-	    "2>/dev/null");
-	ck_assert_int_eq(conf_password(account_of(c, "a"), buf, sizeof(buf),
-	    &e), 1);
-	ck_assert_str_eq(buf, "closed");
-	conf_free(c);
-	close(9);
-	close(fd);
-}
-END_TEST
-
-START_TEST(test_password_key)
-{
-	struct postie_err e = { 0, "" };
-	struct conf *c;
-	char buf[16], small[4];
-
-	c = parse_ok("account a\nhost h\npassword pw\npasswordeval exit 1\n"
-	    "account none\nhost h\n"
-	    "account long\nhost h\npassword longer-than-small\n"
-	    "account evlong\nhost h\npasswordeval echo longer-than-small\n");
-	ck_assert_int_eq(conf_password(account_of(c, "a"), buf, sizeof(buf),
-	    &e), 1);
-	ck_assert_str_eq(buf, "pw");
-	ck_assert_int_eq(conf_password(account_of(c, "none"), buf,
-	    sizeof(buf), &e), 0);
-	ck_assert_int_eq(conf_password(account_of(c, "long"), small,
-	    sizeof(small), &e), -1);
-	ck_assert_int_eq(e.ex, EX_CONFIG);
-	ck_assert_str_eq(e.msg, "account long: password too long");
-	ck_assert_int_eq(conf_password(account_of(c, "evlong"), small,
-	    sizeof(small), &e), -1);
-	ck_assert_str_eq(e.msg,
-	    "account evlong: passwordeval failed: password too long");
-	conf_free(c);
-}
-END_TEST
-
 START_TEST(test_default_path)
 {
 	char buf[256], want[256], sys[128], msg[512];
@@ -1502,10 +1388,6 @@ conf_suite(void)
 	tcase_add_test(tf, test_load_permissions);
 	tcase_add_test(tf, test_load_owner);
 	tcase_add_test(tf, test_load_missing);
-	tcase_add_loop_test(tf, test_passwordeval, 0,
-	    sizeof(eval_cases) / sizeof(eval_cases[0]));
-	tcase_add_test(tf, test_passwordeval_fds);
-	tcase_add_test(tf, test_password_key);
 	tcase_add_test(tf, test_default_path);
 	tcase_set_timeout(tf, 30);
 	suite_add_tcase(s, tf);
