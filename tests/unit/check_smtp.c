@@ -865,7 +865,7 @@ START_TEST(auth_no_hook)
 	    "221 bye\r\n", AUTH_ON);
 	r.acct.password = (char *)PASSWORD;
 	r.p.get_password = NULL;
-	run_submit(&r);
+	run_send(&r);
 	ck_assert_int_eq(r.rv, -1);
 	ck_assert_int_eq(r.err.ex, EX_SOFTWARE);
 	ck_has(r.err.msg, "at AUTH PLAIN: no password source for account "
