@@ -757,6 +757,32 @@ queue_env_readfd(int fd, const char *id, struct queue_env *env,
 	return rv;
 }
 
+/*
+ * Open a file of the queue for reading (or writing): never through a
+ * symbolic link, never blocking on a FIFO, a regular file only, and in
+ * another user's queue (root delivering a drop queue) one of theirs with
+ * a single link, so that it cannot stand for a file they could not read.
+ */
+static int
+queue_openat(const struct queue *q, int dirfd, const char *name, int flags)
+{
+	struct stat st;
+	int fd;
+
+	if ((fd = openat(dirfd, name, flags | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (q->owner != geteuid() && (st.st_uid != q->owner ||
+	    st.st_nlink != 1)) ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == -1) {
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	return fd;
+}
+
 int
 queue_env_read(struct queue *q, int failed, const char *id,
     struct queue_env *env, struct postie_err *e)
@@ -769,8 +795,8 @@ queue_env_read(struct queue *q, int failed, const char *id,
 		return -1;
 	}
 	snprintf(name, sizeof(name), "%s.env", id);
-	if ((fd = openat(failed ? q->failedfd : q->dirfd, name,
-	    O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+	if ((fd = queue_openat(q, failed ? q->failedfd : q->dirfd, name,
+	    O_RDONLY)) == -1) {
 		err_set(e, errno == ENOENT ? EX_NOINPUT : EX_OSERR,
 		    "queue: %s%s", failed ? "failed/" : "", id);
 		return -1;
@@ -794,8 +820,7 @@ queue_take(struct queue *q, const char *id, struct queue_item **itp,
 		return -1;
 	}
 	snprintf(name, sizeof(name), "%s.env", id);
-	if ((fd = openat(q->dirfd, name, O_RDWR | O_CLOEXEC |
-	    O_NOFOLLOW)) == -1) {
+	if ((fd = queue_openat(q, q->dirfd, name, O_RDWR)) == -1) {
 		if (errno == ENOENT)
 			return 0;
 		err_set(e, EX_OSERR, "queue: open %s", name);
@@ -844,8 +869,7 @@ queue_item_msgfd(struct queue_item *it, struct postie_err *e)
 	int fd;
 
 	snprintf(name, sizeof(name), "%s.msg", it->env.id);
-	if ((fd = openat(it->q->dirfd, name, O_RDONLY | O_CLOEXEC |
-	    O_NOFOLLOW)) == -1)
+	if ((fd = queue_openat(it->q, it->q->dirfd, name, O_RDONLY)) == -1)
 		err_set(e, EX_NOINPUT, "queue: open %s", name);
 	return fd;
 }
