@@ -53,6 +53,19 @@ deliver_say(const struct deliver_ctx *ctx, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Put rec and msg in q (failed/ when failed); its id out. */
+static int
+deliver_store(struct queue *q, int failed, struct queue_env *rec,
+    struct msg *msg, const char *why, char *id, size_t idsz,
+    struct postie_err *e)
+{
+	if ((failed ? queue_put_failed(q, rec, msg, why, e) :
+	    queue_put(q, rec, msg, e)) == -1)
+		return -1;
+	strlcpy(id, rec->id, idsz);
+	return 0;
+}
+
 /*
  * Store msg in q (failed/ when failed) for the recipients of env that sel
  * selects (NULL: all), recorded with config and account; id out.
@@ -79,11 +92,7 @@ deliver_keep(struct queue *q, int failed, const struct queue_env *from,
 	    envelope_set(&rec.last_error, why, e) == -1)
 		goto out;
 	rec.fault = fault;
-	if ((failed ? queue_put_failed(q, &rec, msg, why, e) :
-	    queue_put(q, &rec, msg, e)) == -1)
-		goto out;
-	strlcpy(id, rec.id, idsz);
-	rv = 0;
+	rv = deliver_store(q, failed, &rec, msg, why, id, idsz, e);
 out:
 	queue_env_free(&rec);
 	return rv;
@@ -117,11 +126,7 @@ deliver_keep_raw(struct queue *q, int failed, const struct opts *o,
 	for (i = 0; i < o->nrcpts; i++)
 		if (envelope_add_rcpt(&rec.env, o->rcpts[i], e) == -1)
 			goto out;
-	if ((failed ? queue_put_failed(q, &rec, job->msg, why, e) :
-	    queue_put(q, &rec, job->msg, e)) == -1)
-		goto out;
-	strlcpy(id, rec.id, idsz);
-	rv = 0;
+	rv = deliver_store(q, failed, &rec, job->msg, why, id, idsz, e);
 out:
 	queue_env_free(&rec);
 	return rv;
@@ -188,7 +193,6 @@ deliver_attempt(struct deliver_conn *c, const struct deliver_ctx *ctx,
     int last, struct policy_outcome *o, struct postie_err *e)
 {
 	struct smtp_result res;
-	struct log_attempt la;
 	enum smtp_stage stage;
 	int rv;
 
@@ -206,13 +210,7 @@ deliver_attempt(struct deliver_conn *c, const struct deliver_ctx *ctx,
 			c->stop = 1;
 			c->stop_err = *e;
 			c->stop_stage = stage;
-			memset(&la, 0, sizeof(la));
-			la.acct = a;
-			la.env = env;
-			la.size = msg_size(msg);
-			la.ex = e->ex;
-			la.errmsg = e->msg;
-			log_submission(&la);
+			submit_log(a, env, msg, NULL, e->ex, e->msg);
 		}
 		c->ntx = 0;
 	}

@@ -227,6 +227,27 @@ submit_session_open(struct submit_session **ssp, const struct account *a,
 	return 0;
 }
 
+void
+submit_log(const struct account *a, const struct envelope *env,
+    struct msg *msg, const struct smtp_result *res, int ex,
+    const char *errmsg)
+{
+	struct log_attempt la;
+
+	memset(&la, 0, sizeof(la));
+	la.acct = a;
+	la.env = env;
+	la.size = msg != NULL ? (long long)msg_size(msg) : -1;
+	if (res != NULL) {
+		la.auth_mech = res->auth_mech;
+		la.final_code = res->final_code;
+		la.final_reply = res->final_reply;
+	}
+	la.ex = ex;
+	la.errmsg = errmsg;
+	log_submission(&la);
+}
+
 int
 submit_session_send(struct submit_session *ss, struct envelope *env,
     struct msg *msg, int last, struct smtp_result *res,
@@ -234,7 +255,6 @@ submit_session_send(struct submit_session *ss, struct envelope *env,
 {
 	const struct account *a = ss->ctx.acct;
 	struct smtp_txn t;
-	struct log_attempt la;
 	size_t i;
 	int rv;
 
@@ -250,16 +270,8 @@ submit_session_send(struct submit_session *ss, struct envelope *env,
 			    res->fails[i].reply);
 		err_prefix(e, "%s:%d: ", a->host, a->port);
 	}
-	memset(&la, 0, sizeof(la));
-	la.acct = a;
-	la.env = env;
-	la.size = msg_size(msg);
-	la.auth_mech = res->auth_mech;
-	la.final_code = res->final_code;
-	la.final_reply = res->final_reply;
-	la.ex = rv == 0 ? 0 : e->ex;
-	la.errmsg = rv == 0 ? NULL : e->msg;
-	log_submission(&la);
+	submit_log(a, env, msg, res, rv == 0 ? 0 : e->ex, rv == 0 ? NULL :
+	    e->msg);
 	return rv;
 }
 

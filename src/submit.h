@@ -47,6 +47,13 @@ int	 submit_session_open(struct submit_session **, const struct account *,
 int	 submit_session_send(struct submit_session *, struct envelope *,
 	    struct msg *, int last, struct smtp_result *res,
 	    struct postie_err *);
+/*
+ * The log record of one attempt (log_submission): res NULL when no
+ * session was opened, ex 0 and errmsg NULL on success.
+ */
+void	 submit_log(const struct account *, const struct envelope *,
+	    struct msg *, const struct smtp_result *res, int ex,
+	    const char *errmsg);
 /* 1 while the connection can take another message. */
 int	 submit_session_usable(const struct submit_session *);
 /* QUIT when possible, close, free.  NULL is ignored. */
