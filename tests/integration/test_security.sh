@@ -126,7 +126,7 @@ set --
 
 # --- 2. Config file permissions.  A config that is refused is not read;
 # the message is not lost either: it is held in the queue (exit 0) until
-# the config is fixed (postie(1), DELIVERY POLICY), and nothing is sent.
+# the config is fixed (postie(1), QUEUE, "Delivery policy"), and nothing is sent.
 server_start_tls good --starttls --auth "$USER:$PASS"
 write_config "$CRED" "$CRED_PW"
 for mode in 640 604 660 620; do
