@@ -834,6 +834,15 @@ deliver_flush(struct queue *q, const struct deliver_ctx *ctx,
 			f->skipped++;
 			continue;
 		}
+		/* On hold (postie --hold): not even with -qI. */
+		if (queue_item_env(it)->held) {
+			if (ctx->verbose)
+				deliver_say(ctx, "%s: on hold, not sent",
+				    ids[i]);
+			queue_item_release(it);
+			f->skipped++;
+			continue;
+		}
 		if (f->due_only &&
 		    queue_item_env(it)->next_try > time(NULL)) {
 			queue_item_release(it);

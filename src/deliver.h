@@ -68,7 +68,8 @@ struct deliver_flush {
  * message kept before it was prepared is prepared first.  Each outcome
  * is settled by policy.h's table, as for a direct send.  One line on
  * ctx->tr for each message that needs attention, for every message when
- * verbose.  Fails only when the queue cannot be read.
+ * verbose.  A message on hold (queue_hold) is skipped.  Fails only when
+ * the queue cannot be read.
  */
 int	 deliver_flush(struct queue *, const struct deliver_ctx *,
 	    struct deliver_flush *, struct postie_err *);

@@ -382,6 +382,8 @@ queue_env_format(const struct queue_env *env, size_t *lenp)
 	if (env->fault != QUEUE_FAULT_NONE)
 		fprintf(fp, "fault %s\n", queue_fault_names[env->fault]);
 	bad |= queue_env_kv(fp, "last_error", env->last_error);
+	if (env->held)
+		fputs("held 1\n", fp);
 	if (fclose(fp) != 0 || bad) {
 		free(buf);
 		return NULL;
@@ -707,6 +709,8 @@ queue_env_parse(char *text, const char *id, struct queue_env *env,
 			env->size = (off_t)strtoll(val, NULL, 10);
 		else if (strcmp(line, "last_error") == 0)
 			r |= queue_setstr(&env->last_error, val);
+		else if (strcmp(line, "held") == 0)
+			env->held = strcmp(val, "1") == 0;
 	}
 	if (r != 0) {
 		queue_env_free(env);
@@ -1001,6 +1005,76 @@ queue_requeue(struct queue *q, const char *id, struct postie_err *e)
 	return rv;
 }
 
+/*
+ * Take id for a change that is not a delivery: 1 when taken, else -1
+ * with the reason (gone, or locked by a delivery).
+ */
+static int
+queue_take_for(struct queue *q, const char *id, const char *what,
+    struct queue_item **itp, struct postie_err *e)
+{
+	char name[QUEUE_ID_LEN + 8];
+	int r;
+
+	if ((r = queue_take(q, id, itp, e)) != 0)
+		return r;
+	snprintf(name, sizeof(name), "%s.env", id);
+	if (faccessat(q->dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		err_setx(e, EX_TEMPFAIL, "queue: %s is being delivered now; "
+		    "%s it later", id, what);
+	else
+		err_setx(e, EX_NOINPUT, "queue: no message %s in %s", id,
+		    q->dir);
+	return -1;
+}
+
+int
+queue_hold(struct queue *q, const char *id, int hold, struct postie_err *e)
+{
+	struct queue_item *it;
+	int rv;
+
+	if (queue_take_for(q, id, hold ? "hold" : "release", &it, e) == -1)
+		return -1;
+	it->env.held = hold;
+	if (!hold)
+		it->env.next_try = time(NULL);
+	rv = queue_write_env(q->dirfd, q->owner, &it->env, e);
+	queue_item_release(it);
+	return rv;
+}
+
+int
+queue_delete(struct queue *q, int failed, const char *id,
+    struct postie_err *e)
+{
+	char name[QUEUE_ID_LEN + 8];
+	struct queue_item *it;
+
+	if (!failed) {
+		if (queue_take_for(q, id, "delete", &it, e) == -1)
+			return -1;
+		return queue_item_done(it, e);
+	}
+	if (!queue_id_valid(id)) {
+		err_setx(e, EX_USAGE, "queue: bad message id");
+		return -1;
+	}
+	snprintf(name, sizeof(name), "%s.env", id);
+	if (unlinkat(q->failedfd, name, 0) == -1) {
+		if (errno == ENOENT)
+			err_setx(e, EX_NOINPUT, "queue: no message %s in %s",
+			    id, q->faileddir);
+		else
+			err_set(e, EX_IOERR, "queue: remove failed/%s", name);
+		return -1;
+	}
+	snprintf(name, sizeof(name), "%s.msg", id);
+	unlinkat(q->failedfd, name, 0);
+	fsync(q->failedfd);
+	return 0;
+}
+
 static void
 queue_age(char *buf, size_t bufsz, time_t secs)
 {
@@ -1060,6 +1134,9 @@ queue_print_dir(struct queue *q, int failed, FILE *out, struct postie_err *e)
 				    env.env.rcpts.v[j].spec);
 			fputc('\n', out);
 		}
+		if (!failed && env.held)
+			fprintf(out, "    on hold: no flush sends it until "
+			    "'postie --release %s'\n", env.id);
 		if (!failed && env.fault == QUEUE_FAULT_ACCOUNT)
 			fprintf(out, "    held: the account or its config "
 			    "needs fixing (account %s)\n", env.account !=

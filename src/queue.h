@@ -50,6 +50,7 @@ struct queue_env {
 	enum queue_fault fault;
 	char	*last_error;		/* sanitized, or NULL */
 	off_t	 size;			/* bytes of ID.msg */
+	int	 held;			/* on hold: no flush sends it */
 };
 
 /* Append a copy of arg to env->argv.  Errors: EX_OSERR. */
@@ -150,6 +151,24 @@ time_t	 queue_backoff(int attempts);
  * EX_NOINPUT when there is no such failed message.
  */
 int	 queue_requeue(struct queue *, const char *id, struct postie_err *);
+
+/*
+ * Put the queued message id on hold (hold 1: no flush sends it until it
+ * is released) or release it (hold 0: due at once).  Errors: EX_USAGE
+ * (a bad id), EX_NOINPUT (no such message in the queue), EX_TEMPFAIL
+ * (being delivered now), EX_CANTCREAT, EX_IOERR.
+ */
+int	 queue_hold(struct queue *, const char *id, int hold,
+	    struct postie_err *);
+
+/*
+ * Remove the message id, both its files, from the queue (failed 0: once
+ * its lock is taken, so never while it is being delivered) or from
+ * failed/ (failed 1).  Errors: EX_USAGE (a bad id), EX_NOINPUT (no such
+ * message there), EX_TEMPFAIL (being delivered now), EX_IOERR.
+ */
+int	 queue_delete(struct queue *, int failed, const char *id,
+	    struct postie_err *);
 
 /* Print the queue and failed/ as mailq does. */
 int	 queue_print(struct queue *, FILE *, struct postie_err *);

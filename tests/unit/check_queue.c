@@ -681,6 +681,117 @@ START_TEST(test_print_config_held)
 }
 END_TEST
 
+/* A message on hold stays, is shown as such, and is released due now. */
+START_TEST(test_hold_release)
+{
+	struct postie_err e;
+	struct queue_item *it;
+	struct queue_env env;
+	char id[QUEUE_ID_LEN], *out = NULL, want[128];
+	size_t len = 0;
+	FILE *fp;
+
+	put_one(id, sizeof(id));
+	ck_assert_int_eq(queue_take(q, id, &it, &e), 1);
+	ck_assert_int_eq(queue_item_retry(it, NULL, "451 later",
+	    QUEUE_FAULT_TEMP, &e), 0);
+	ck_assert_msg(queue_hold(q, id, 1, &e) == 0, "%s", e.msg);
+	ck_assert_int_eq(queue_env_read(q, 0, id, &env, &e), 0);
+	ck_assert_int_eq(env.held, 1);
+	/* Nothing else changes. */
+	ck_assert_int_eq(env.attempts, 1);
+	ck_assert_str_eq(env.last_error, "451 later");
+	ck_assert(env.next_try > time(NULL));
+	queue_env_free(&env);
+
+	ck_assert_ptr_nonnull(fp = open_memstream(&out, &len));
+	ck_assert_int_eq(queue_print(q, fp, &e), 0);
+	fclose(fp);
+	snprintf(want, sizeof(want), "    on hold: no flush sends it until "
+	    "'postie --release %s'\n", id);
+	ck_assert_msg(strstr(out, want) != NULL, "%s", out);
+	free(out);
+
+	ck_assert_int_eq(queue_hold(q, id, 0, &e), 0);
+	ck_assert_int_eq(queue_env_read(q, 0, id, &env, &e), 0);
+	ck_assert_int_eq(env.held, 0);
+	ck_assert(env.next_try <= time(NULL));
+	ck_assert_int_eq(env.attempts, 1);
+	queue_env_free(&env);
+}
+END_TEST
+
+/* Hold, release and delete say why they cannot. */
+START_TEST(test_hold_delete_refused)
+{
+	struct postie_err e;
+	struct queue_item *it;
+	char id[QUEUE_ID_LEN];
+
+	ck_assert_int_eq(queue_hold(q, "20260101T000000-00000000", 1, &e), -1);
+	ck_assert_int_eq(e.ex, EX_NOINPUT);
+	ck_assert_int_eq(queue_delete(q, 0, "20260101T000000-00000000", &e),
+	    -1);
+	ck_assert_int_eq(e.ex, EX_NOINPUT);
+	ck_assert_int_eq(queue_delete(q, 1, "20260101T000000-00000000", &e),
+	    -1);
+	ck_assert_int_eq(e.ex, EX_NOINPUT);
+	ck_assert_int_eq(queue_hold(q, "../x", 1, &e), -1);
+	ck_assert_int_eq(e.ex, EX_USAGE);
+	ck_assert_int_eq(queue_delete(q, 1, "../x", &e), -1);
+	ck_assert_int_eq(e.ex, EX_USAGE);
+
+	/* Being delivered: neither held nor deleted meanwhile. */
+	put_one(id, sizeof(id));
+	ck_assert_int_eq(queue_take(q, id, &it, &e), 1);
+	ck_assert_int_eq(queue_hold(q, id, 1, &e), -1);
+	ck_assert_int_eq(e.ex, EX_TEMPFAIL);
+	ck_assert_ptr_nonnull(strstr(e.msg, "being delivered"));
+	ck_assert_int_eq(queue_delete(q, 0, id, &e), -1);
+	ck_assert_int_eq(e.ex, EX_TEMPFAIL);
+	queue_item_release(it);
+}
+END_TEST
+
+/* Delete removes both files, from the queue or from failed/ only. */
+START_TEST(test_delete)
+{
+	struct postie_err e;
+	struct queue_item *it;
+	char id[QUEUE_ID_LEN], fid[QUEUE_ID_LEN], path[256], **ids;
+	size_t n;
+
+	put_one(fid, sizeof(fid));
+	ck_assert_int_eq(queue_take(q, fid, &it, &e), 1);
+	ck_assert_int_eq(queue_item_fail(it, "550 no", &e), 0);
+	put_one(id, sizeof(id));
+
+	/* Each where it is, not elsewhere. */
+	ck_assert_int_eq(queue_delete(q, 1, id, &e), -1);
+	ck_assert_int_eq(e.ex, EX_NOINPUT);
+	ck_assert_int_eq(queue_delete(q, 0, fid, &e), -1);
+	ck_assert_int_eq(e.ex, EX_NOINPUT);
+
+	ck_assert_msg(queue_delete(q, 0, id, &e) == 0, "%s", e.msg);
+	snprintf(path, sizeof(path), "%s/%s.msg", queue_dir(q), id);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	snprintf(path, sizeof(path), "%s/%s.env", queue_dir(q), id);
+	ck_assert_int_eq(access(path, F_OK), -1);
+
+	ck_assert_msg(queue_delete(q, 1, fid, &e) == 0, "%s", e.msg);
+	snprintf(path, sizeof(path), "%s/failed/%s.msg", queue_dir(q), fid);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	snprintf(path, sizeof(path), "%s/failed/%s.env", queue_dir(q), fid);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	ck_assert_int_eq(queue_ids(q, 0, &ids, &n, &e), 0);
+	ck_assert_uint_eq(n, 0);
+	queue_ids_free(ids, n);
+	ck_assert_int_eq(queue_ids(q, 1, &ids, &n, &e), 0);
+	ck_assert_uint_eq(n, 0);
+	queue_ids_free(ids, n);
+}
+END_TEST
+
 START_TEST(test_default_dir)
 {
 	struct postie_err e;
@@ -914,6 +1025,40 @@ START_TEST(test_flush_account_gone)
 }
 END_TEST
 
+/* A flush, even of that id only, skips a message on hold. */
+START_TEST(test_flush_skips_held)
+{
+	struct deliver_ctx ctx;
+	struct deliver_flush f;
+	struct postie_err e;
+	struct queue_env env;
+	char id[QUEUE_ID_LEN], path[256];
+	int lfd, port;
+
+	conf_path(path, sizeof(path));
+	put_one_conf(id, sizeof(id), path);
+	ck_assert_int_eq(queue_hold(q, id, 1, &e), 0);
+	lfd = listener(&port, 0);
+	close(lfd);
+	flush_conf(port);
+	memset(&ctx, 0, sizeof(ctx));
+	memset(&f, 0, sizeof(f));
+	f.only_id = id;
+	ck_assert_int_eq(deliver_flush(q, &ctx, &f, &e), 0);
+	ck_assert_uint_eq(f.skipped, 1);
+	ck_assert_uint_eq(f.retry + f.sent + f.failed, 0);
+	ck_assert_int_eq(queue_env_read(q, 0, id, &env, &e), 0);
+	ck_assert_int_eq(env.attempts, 0);
+	ck_assert_int_eq(env.held, 1);
+	queue_env_free(&env);
+	/* Released: tried (the port is closed: kept for later). */
+	ck_assert_int_eq(queue_hold(q, id, 0, &e), 0);
+	memset(&f, 0, sizeof(f));
+	ck_assert_int_eq(deliver_flush(q, &ctx, &f, &e), 0);
+	ck_assert_uint_eq(f.retry, 1);
+}
+END_TEST
+
 static Suite *
 queue_suite(void)
 {
@@ -940,6 +1085,9 @@ queue_suite(void)
 	tcase_add_test(tc, test_relative_config_damaged);
 	tcase_add_test(tc, test_retry_keep);
 	tcase_add_test(tc, test_print_config_held);
+	tcase_add_test(tc, test_hold_release);
+	tcase_add_test(tc, test_hold_delete_refused);
+	tcase_add_test(tc, test_delete);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("flush");
@@ -947,6 +1095,7 @@ queue_suite(void)
 	tcase_add_loop_test(tc, test_flush_policy, 0,
 	    sizeof(scripts) / sizeof(scripts[0]));
 	tcase_add_test(tc, test_flush_account_gone);
+	tcase_add_test(tc, test_flush_skips_held);
 	suite_add_tcase(s, tc);
 	return s;
 }
