@@ -68,13 +68,15 @@ deliver_store(struct queue *q, int failed, struct queue_env *rec,
 
 /*
  * Store msg in q (failed/ when failed) for the recipients of env that sel
- * selects (NULL: all), recorded with config and account; id out.
+ * selects (NULL: all), each with its own error of verdict v (NULL:
+ * none), recorded with config and account; id out.
  */
 static int
 deliver_keep(struct queue *q, int failed, const struct queue_env *from,
     const char *config, const char *account, const struct envelope *env,
-    const unsigned char *sel, struct msg *msg, const char *why,
-    enum queue_fault fault, char *id, size_t idsz, struct postie_err *e)
+    const unsigned char *sel, const struct policy_verdict *v,
+    struct msg *msg, const char *why, enum queue_fault fault, char *id,
+    size_t idsz, struct postie_err *e)
 {
 	struct queue_env rec;
 	int rv = -1;
@@ -89,7 +91,9 @@ deliver_keep(struct queue *q, int failed, const struct queue_env *from,
 		return -1;
 	if (envelope_set(&rec.config, config, e) == -1 ||
 	    envelope_set(&rec.account, account, e) == -1 ||
-	    envelope_set(&rec.last_error, why, e) == -1)
+	    envelope_set(&rec.last_error, why, e) == -1 ||
+	    (v != NULL && queue_env_set_rcpt_errors(&rec, v->own, v->n, sel,
+	    e) == -1))
 		goto out;
 	rec.fault = fault;
 	rv = deliver_store(q, failed, &rec, msg, why, id, idsz, e);
@@ -333,7 +337,8 @@ deliver_send(const struct opts *o, int stdin_fd,
 	if (v.nfailed > 0) {
 		if ((sel = policy_select(&v, FATE_FAILED)) == NULL ||
 		    deliver_keep(q, 1, NULL, job->config_arg, job->acct->name,
-		    &job->env, sel, job->msg, v.failed_why, QUEUE_FAULT_NONE,
+		    &job->env, sel, &v, job->msg, v.failed_why,
+		    QUEUE_FAULT_NONE,
 		    id, sizeof(id), &qe) == -1) {
 			snprintf(line, sizeof(line), "%.300s; and the message "
 			    "could not be kept: %.150s", why, sel == NULL ?
@@ -349,7 +354,7 @@ deliver_send(const struct opts *o, int stdin_fd,
 	if (v.nkept > 0) {
 		if ((sel = policy_select(&v, FATE_KEPT)) == NULL ||
 		    deliver_keep(q, 0, NULL, job->config_arg, job->acct->name,
-		    &job->env, sel, job->msg, v.kept_why,
+		    &job->env, sel, &v, job->msg, v.kept_why,
 		    v.kept_class == POLICY_ACCOUNT ? QUEUE_FAULT_ACCOUNT :
 		    QUEUE_FAULT_TEMP, id, sizeof(id), &qe) == -1) {
 			kept = 0;
@@ -432,18 +437,37 @@ deliver_confs_free(struct deliver_confs *cs)
 	free(cs->v);
 }
 
-/* Keep item it for later (its recipients keep when not NULL). */
+/*
+ * Keep item it for later: the recipients v kept, each with its own error,
+ * or, v NULL (no attempt), every recipient with none.
+ */
 static void
 deliver_item_retry(struct queue_item *it, const struct account *a,
     const struct deliver_ctx *ctx, struct deliver_flush *f,
-    const struct envelope *keep, const char *why, enum policy_class c,
+    const struct policy_verdict *v, const char *why, enum policy_class c,
     int ex)
 {
 	struct queue_env *rec = queue_item_env(it);
+	struct envelope keep;
+	unsigned char *sel = NULL;
 	char id[QUEUE_ID_LEN];
 	struct postie_err e;
+	int some;
 
 	strlcpy(id, rec->id, sizeof(id));
+	some = v != NULL && v->nkept < v->n;
+	memset(&keep, 0, sizeof(keep));
+	if ((v != NULL && (sel = policy_select(v, FATE_KEPT)) == NULL) ||
+	    queue_env_set_rcpt_errors(rec, v != NULL ? v->own : NULL,
+	    v != NULL ? v->n : 0, sel, &e) == -1 ||
+	    (some && envelope_copy(&keep, &rec->env, sel, &e) == -1)) {
+		/* Left as it was, to be tried again. */
+		deliver_say(ctx, "%s: out of memory", id);
+		free(sel);
+		queue_item_release(it);
+		return;
+	}
+	free(sel);
 	/* Only what needs attention is said, unless -v. */
 	if (c == POLICY_ACCOUNT || ctx->verbose)
 		deliver_say(ctx, "%s: kept in the queue: %s", id, why);
@@ -451,9 +475,11 @@ deliver_item_retry(struct queue_item *it, const struct account *a,
 		f->ex = ex;
 	log_note(log_facility(a), c == POLICY_ACCOUNT ? LOG_ERR : LOG_NOTICE,
 	    "%s: kept in the queue: %s", id, why);
-	if (queue_item_retry(it, keep, why, c == POLICY_ACCOUNT ?
-	    QUEUE_FAULT_ACCOUNT : QUEUE_FAULT_TEMP, &e) == -1)
+	if (queue_item_retry(it, some ? &keep : NULL, why,
+	    c == POLICY_ACCOUNT ? QUEUE_FAULT_ACCOUNT : QUEUE_FAULT_TEMP,
+	    &e) == -1)
 		deliver_say(ctx, "%s: %s", id, e.msg);
+	envelope_free(&keep);
 	f->retry++;
 }
 
@@ -486,7 +512,6 @@ deliver_item_settle(struct queue *q, struct queue_item *it,
     struct deliver_flush *f)
 {
 	struct queue_env *rec = queue_item_env(it);
-	struct envelope keep;
 	struct postie_err e;
 	unsigned char *sel;
 	char id[QUEUE_ID_LEN], nid[QUEUE_ID_LEN];
@@ -499,8 +524,8 @@ deliver_item_settle(struct queue *q, struct queue_item *it,
 	if (v->nfailed > 0) {
 		if ((sel = policy_select(v, FATE_FAILED)) == NULL ||
 		    deliver_keep(q, 1, rec, rec->config, rec->account,
-		    &rec->env, sel, msg, v->failed_why, QUEUE_FAULT_NONE, nid,
-		    sizeof(nid), &e) == -1) {
+		    &rec->env, sel, v, msg, v->failed_why, QUEUE_FAULT_NONE,
+		    nid, sizeof(nid), &e) == -1) {
 			/* Keep the whole message rather than lose some. */
 			deliver_say(ctx, "%s: %s", id, sel == NULL ?
 			    "out of memory" : e.msg);
@@ -519,21 +544,8 @@ deliver_item_settle(struct queue *q, struct queue_item *it,
 		f->failed++;
 	}
 	if (v->nkept > 0) {
-		if (v->nkept == v->n) {
-			deliver_item_retry(it, a, ctx, f, NULL, v->kept_why,
-			    v->kept_class, v->kept_ex);
-			return;
-		}
-		if ((sel = policy_select(v, FATE_KEPT)) == NULL ||
-		    envelope_copy(&keep, &rec->env, sel, &e) == -1) {
-			free(sel);
-			queue_item_release(it);
-			return;
-		}
-		free(sel);
-		deliver_item_retry(it, a, ctx, f, &keep, v->kept_why,
+		deliver_item_retry(it, a, ctx, f, v, v->kept_why,
 		    v->kept_class, v->kept_ex);
-		envelope_free(&keep);
 		return;
 	}
 	log_note(log_facility(a), LOG_INFO, "%s: delivered from the queue",
@@ -595,7 +607,7 @@ deliver_item_prepare(struct queue *q, struct queue_item *it,
 		goto out;
 	}
 	if (deliver_keep(q, 0, rec, rec->config, job.acct->name, &job.env,
-	    NULL, job.msg, rec->last_error, QUEUE_FAULT_NONE, nid, nidsz,
+	    NULL, NULL, job.msg, rec->last_error, QUEUE_FAULT_NONE, nid, nidsz,
 	    &pe) == -1) {
 		deliver_item_retry(it, NULL, ctx, f, NULL, pe.msg, POLICY_TEMP,
 		    pe.ex);

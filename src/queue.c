@@ -252,7 +252,61 @@ queue_env_free(struct queue_env *env)
 		free(env->argv[i]);
 	free(env->argv);
 	free(env->last_error);
+	queue_env_set_rcpt_errors(env, NULL, 0, NULL, NULL);
 	memset(env, 0, sizeof(*env));
+}
+
+int
+queue_env_set_rcpt_errors(struct queue_env *env, char *const *errs,
+    size_t n, const unsigned char *sel, struct postie_err *e)
+{
+	char **v = NULL;
+	size_t i, k = 0;
+
+	if (errs != NULL && n > 0 &&
+	    (v = calloc(n, sizeof(*v))) == NULL)
+		goto oom;
+	for (i = 0; v != NULL && i < n; i++) {
+		if (sel != NULL && !sel[i])
+			continue;
+		if (errs[i] != NULL && (v[k] = strdup(errs[i])) == NULL)
+			goto oom;
+		k++;
+	}
+	for (i = 0; i < env->nrcpt_error; i++)
+		free(env->rcpt_error[i]);
+	free(env->rcpt_error);
+	env->rcpt_error = v;
+	env->nrcpt_error = k;
+	return 0;
+oom:
+	for (i = 0; v != NULL && i < n; i++)
+		free(v[i]);
+	free(v);
+	err_set(e, EX_OSERR, "queue");
+	return -1;
+}
+
+/* Record that the last recipient added to env has error text. */
+static int
+queue_env_rcpt_error(struct queue_env *env, const char *text)
+{
+	size_t n = env->env.rcpts.n, i;
+	char **v;
+
+	if (n == 0)
+		return 0;
+	if (env->nrcpt_error < n) {
+		if ((v = reallocarray(env->rcpt_error, n, sizeof(*v))) ==
+		    NULL)
+			return -1;
+		for (i = env->nrcpt_error; i < n; i++)
+			v[i] = NULL;
+		env->rcpt_error = v;
+		env->nrcpt_error = n;
+	}
+	free(env->rcpt_error[n - 1]);
+	return (env->rcpt_error[n - 1] = strdup(text)) == NULL ? -1 : 0;
 }
 
 int
@@ -370,8 +424,15 @@ queue_env_format(const struct queue_env *env, size_t *lenp)
 		bad |= queue_env_kv(fp, "from", env->env.from == NULL ||
 		    env->env.from[0] == '\0' ? "<>" : env->env.from);
 	}
-	for (i = 0; i < env->env.rcpts.n; i++)
+	for (i = 0; i < env->env.rcpts.n; i++) {
 		bad |= queue_env_kv(fp, "rcpt", env->env.rcpts.v[i].spec);
+		/* Its own error, when not the message's: the line after. */
+		if (i < env->nrcpt_error && env->rcpt_error[i] != NULL &&
+		    (env->last_error == NULL ||
+		    strcmp(env->rcpt_error[i], env->last_error) != 0))
+			bad |= queue_env_kv(fp, "rcpt_error",
+			    env->rcpt_error[i]);
+	}
 	bad |= queue_env_kv(fp, "dsn_notify", env->env.dsn_notify);
 	bad |= queue_env_kv(fp, "dsn_return", env->env.dsn_return);
 	bad |= queue_env_kv(fp, "dsn_envid", env->env.dsn_envid);
@@ -687,6 +748,8 @@ queue_env_parse(char *text, const char *id, struct queue_env *env,
 			    strcmp(val, "<>") == 0 ? "" : val);
 		else if (strcmp(line, "rcpt") == 0)
 			r |= envelope_add_rcpt(&env->env, val, e);
+		else if (strcmp(line, "rcpt_error") == 0)
+			r |= queue_env_rcpt_error(env, val);
 		else if (strcmp(line, "dsn_notify") == 0)
 			r |= queue_setstr(&env->env.dsn_notify, val);
 		else if (strcmp(line, "dsn_return") == 0)
@@ -931,6 +994,9 @@ queue_item_retry(struct queue_item *it, const struct envelope *keep,
 		}
 		envelope_free(&it->env.env);
 		it->env.env = copy;
+		if (it->env.nrcpt_error != copy.rcpts.n)
+			queue_env_set_rcpt_errors(&it->env, NULL, 0, NULL,
+			    NULL);
 	}
 	it->env.fault = fault;
 	it->env.attempts++;
@@ -1134,6 +1200,10 @@ queue_print_dir(struct queue *q, int failed, FILE *out, struct postie_err *e)
 				    env.env.rcpts.v[j].spec);
 			fputc('\n', out);
 		}
+		for (j = 0; j < env.nrcpt_error && j < env.env.rcpts.n; j++)
+			if (env.rcpt_error[j] != NULL)
+				fprintf(out, "    <%s>: %s\n",
+				    env.env.rcpts.v[j].spec, env.rcpt_error[j]);
 		if (!failed && env.held)
 			fprintf(out, "    on hold: no flush sends it until "
 			    "'postie --release %s'\n", env.id);

@@ -51,7 +51,22 @@ struct queue_env {
 	char	*last_error;		/* sanitized, or NULL */
 	off_t	 size;			/* bytes of ID.msg */
 	int	 held;			/* on hold: no flush sends it */
+	/*
+	 * The last error of env.rcpts.v[i] when it had one of its own (a
+	 * refusal at RCPT TO), for i < nrcpt_error; NULL: last_error.
+	 */
+	char	**rcpt_error;
+	size_t	 nrcpt_error;
 };
+
+/*
+ * Set the recipients' own errors of env to errs[i] for each i < n that
+ * sel selects (NULL: every one), in order: errs is aligned with an
+ * envelope src, env's recipients with envelope_copy(..., src, sel).
+ * errs NULL: none.  Errors: EX_OSERR.
+ */
+int	 queue_env_set_rcpt_errors(struct queue_env *, char *const *errs,
+	    size_t n, const unsigned char *sel, struct postie_err *);
 
 /* Append a copy of arg to env->argv.  Errors: EX_OSERR. */
 int	 queue_env_add_arg(struct queue_env *, const char *arg,
@@ -132,8 +147,10 @@ int	 queue_item_done(struct queue_item *, struct postie_err *);
 /*
  * Failed for now: attempts + 1, next try after the backoff, the error
  * and fault kept; when keep is not NULL the record's recipients become
- * keep's (those delivered or failed meanwhile are dropped).  Then
- * release.
+ * keep's (those delivered or failed meanwhile are dropped).  The
+ * recipients' own errors are written as the item's record holds them
+ * (queue_env_set_rcpt_errors on queue_item_env, aligned with keep's
+ * recipients); when their number is not keep's, none.  Then release.
  */
 int	 queue_item_retry(struct queue_item *, const struct envelope *keep,
 	    const char *error, enum queue_fault, struct postie_err *);

@@ -792,6 +792,79 @@ START_TEST(test_delete)
 }
 END_TEST
 
+/*
+ * Each recipient's own error: written after its rcpt line when it is not
+ * the message's, read back, shown by mailq, dropped when a retry leaves
+ * other recipients than the errors were set for.
+ */
+START_TEST(test_rcpt_errors)
+{
+	struct postie_err e;
+	struct queue_env env, back;
+	struct queue_item *it;
+	struct envelope keep;
+	struct msg *m = make_msg("Subject: x\n\nx\n");
+	char *errs[3] = { NULL, "at RCPT TO <b@example.net>: 450 busy",
+	    "451 later" };
+	const unsigned char sel[] = { 0, 1, 1 }, one[] = { 0, 1, 0 };
+	char path[256], *out = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	make_env(&env);
+	ck_assert_int_eq(envelope_add_rcpt(&env.env, "c@example.com", &e), 0);
+	env.last_error = strdup("451 later");
+	ck_assert_int_eq(queue_env_set_rcpt_errors(&env, errs, 3, NULL, &e),
+	    0);
+	ck_assert_uint_eq(env.nrcpt_error, 3);
+	ck_assert_int_eq(queue_put(q, &env, m, &e), 0);
+	snprintf(path, sizeof(path), "%s/%s.env", queue_dir(q), env.id);
+	/* The one like last_error is not repeated. */
+	ck_assert_ptr_nonnull(strstr(slurp(path), "rcpt a@example.org\n"
+	    "rcpt b@example.net\n"
+	    "rcpt_error at RCPT TO <b@example.net>: 450 busy\n"
+	    "rcpt c@example.com\n"));
+	ck_assert_int_eq(queue_env_read(q, 0, env.id, &back, &e), 0);
+	ck_assert_uint_ge(back.nrcpt_error, 2);
+	ck_assert_ptr_null(back.rcpt_error[0]);
+	ck_assert_str_eq(back.rcpt_error[1], errs[1]);
+	ck_assert(back.nrcpt_error < 3 || back.rcpt_error[2] == NULL);
+	queue_env_free(&back);
+
+	ck_assert_ptr_nonnull(fp = open_memstream(&out, &len));
+	ck_assert_int_eq(queue_print(q, fp, &e), 0);
+	fclose(fp);
+	ck_assert_msg(strstr(out, "    <b@example.net>: at RCPT TO "
+	    "<b@example.net>: 450 busy\n") != NULL, "%s", out);
+	free(out);
+
+	/* Selected: aligned with envelope_copy(..., sel). */
+	ck_assert_int_eq(queue_env_set_rcpt_errors(&env, errs, 3, sel, &e), 0);
+	ck_assert_uint_eq(env.nrcpt_error, 2);
+	ck_assert_str_eq(env.rcpt_error[0], errs[1]);
+	ck_assert_str_eq(env.rcpt_error[1], errs[2]);
+	ck_assert_int_eq(queue_env_set_rcpt_errors(&env, NULL, 0, NULL, &e),
+	    0);
+	ck_assert_uint_eq(env.nrcpt_error, 0);
+	ck_assert_ptr_null(env.rcpt_error);
+
+	/* A retry to other recipients than the errors': none kept. */
+	ck_assert_int_eq(queue_take(q, env.id, &it, &e), 1);
+	ck_assert_uint_eq(queue_item_env(it)->env.rcpts.n, 3);
+	ck_assert_int_eq(envelope_copy(&keep, &queue_item_env(it)->env, one,
+	    &e), 0);
+	ck_assert_int_eq(queue_item_retry(it, &keep, "452 full",
+	    QUEUE_FAULT_TEMP, &e), 0);
+	envelope_free(&keep);
+	ck_assert_int_eq(queue_env_read(q, 0, env.id, &back, &e), 0);
+	ck_assert_uint_eq(back.env.rcpts.n, 1);
+	ck_assert_uint_eq(back.nrcpt_error, 0);
+	queue_env_free(&back);
+	queue_env_free(&env);
+	msg_free(m);
+}
+END_TEST
+
 START_TEST(test_default_dir)
 {
 	struct postie_err e;
@@ -1088,6 +1161,7 @@ queue_suite(void)
 	tcase_add_test(tc, test_hold_release);
 	tcase_add_test(tc, test_hold_delete_refused);
 	tcase_add_test(tc, test_delete);
+	tcase_add_test(tc, test_rcpt_errors);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("flush");
