@@ -31,6 +31,7 @@
 
 struct queue {
 	uid_t	 owner;			/* whose queue it is */
+	int	 readonly;		/* listed only: nothing swept */
 	char	*dir;
 	char	*faileddir;
 	int	 dirfd;
@@ -153,14 +154,16 @@ queue_mkdirs(const char *path, struct postie_err *e)
 }
 
 static int
-queue_opendir(const char *path, uid_t owner, struct postie_err *e)
+queue_opendir(const char *path, uid_t owner, int readonly,
+    struct postie_err *e)
 {
 	struct stat st;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
 	    O_NOFOLLOW)) == -1) {
-		err_set(e, EX_CANTCREAT, "queue: open %s", path);
+		err_set(e, errno == ENOENT && readonly ? EX_NOINPUT :
+		    EX_CANTCREAT, "queue: open %s", path);
 		return -1;
 	}
 	if (fstat(fd, &st) == -1 || st.st_uid != owner) {
@@ -169,7 +172,7 @@ queue_opendir(const char *path, uid_t owner, struct postie_err *e)
 		close(fd);
 		return -1;
 	}
-	if ((st.st_mode & 077) != 0 && fchmod(fd, 0700) == -1) {
+	if (!readonly && (st.st_mode & 077) != 0 && fchmod(fd, 0700) == -1) {
 		err_set(e, EX_CANTCREAT, "queue: chmod 700 %s", path);
 		close(fd);
 		return -1;
@@ -204,15 +207,47 @@ queue_open_owned(struct queue **qp, const char *dir, uid_t owner,
 	/* Another user's queue is never created here, only opened. */
 	if (owner == geteuid() && queue_mkdirs(q->faileddir, e) == -1)
 		goto fail;
-	if ((q->dirfd = queue_opendir(q->dir, owner, e)) == -1)
+	if ((q->dirfd = queue_opendir(q->dir, owner, 0, e)) == -1)
 		goto fail;
-	if ((q->failedfd = queue_opendir(q->faileddir, owner, e)) == -1) {
+	if ((q->failedfd = queue_opendir(q->faileddir, owner, 0, e)) == -1) {
 		if (owner == geteuid() || errno != ENOENT ||
 		    mkdirat(q->dirfd, "failed", 0700) == -1 ||
-		    (q->failedfd = queue_opendir(q->faileddir, geteuid(),
+		    (q->failedfd = queue_opendir(q->faileddir, geteuid(), 0,
 		    e)) == -1 || fchown(q->failedfd, owner, (gid_t)-1) == -1)
 			goto fail;
 	}
+	*qp = q;
+	return 0;
+fail:
+	queue_close(q);
+	return -1;
+}
+
+int
+queue_open_readonly(struct queue **qp, const char *dir, uid_t owner,
+    struct postie_err *e)
+{
+	struct queue *q;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL) {
+		err_set(e, EX_OSERR, "queue");
+		return -1;
+	}
+	q->owner = owner;
+	q->readonly = 1;
+	q->dirfd = q->failedfd = -1;
+	if ((q->dir = strdup(dir)) == NULL ||
+	    asprintf(&q->faileddir, "%s/failed", dir) == -1) {
+		q->faileddir = NULL;
+		err_set(e, EX_OSERR, "queue");
+		goto fail;
+	}
+	if ((q->dirfd = queue_opendir(q->dir, owner, 1, e)) == -1)
+		goto fail;
+	/* No failed/ yet: nothing ever failed there. */
+	if ((q->failedfd = queue_opendir(q->faileddir, owner, 1, e)) == -1 &&
+	    e->ex != EX_NOINPUT)
+		goto fail;
 	*qp = q;
 	return 0;
 fail:
@@ -660,6 +695,11 @@ queue_ids(struct queue *q, int failed, char ***idsp, size_t *np,
 	struct dirent *de;
 	DIR *d;
 
+	if (dirfd == -1 && q->readonly) {
+		*idsp = NULL;
+		*np = 0;
+		return 0;
+	}
 	if ((fd = dup(dirfd)) == -1 || (d = fdopendir(fd)) == NULL) {
 		if (fd != -1)
 			close(fd);
@@ -672,7 +712,8 @@ queue_ids(struct queue *q, int failed, char ***idsp, size_t *np,
 		len = strlen(de->d_name);
 		if (len <= 4 || strcmp(de->d_name + len - 4, ".env") != 0 ||
 		    strncmp(de->d_name, "tmp.", 4) == 0) {
-			queue_sweep(dirfd, de->d_name);
+			if (!q->readonly)
+				queue_sweep(dirfd, de->d_name);
 			continue;
 		}
 		if (len - 4 >= sizeof(id))

@@ -97,6 +97,15 @@ int	 queue_open_owned(struct queue **, const char *dir, uid_t owner,
 	    struct postie_err *);
 
 /*
+ * Open the queue at dir of user owner to read it only (monitoring):
+ * nothing is created, set or swept.  A missing failed/ is an empty one.
+ * Errors: EX_NOINPUT (dir does not exist), EX_CANTCREAT (it cannot be
+ * opened or is not owner's), EX_OSERR.
+ */
+int	 queue_open_readonly(struct queue **, const char *dir, uid_t owner,
+	    struct postie_err *);
+
+/*
  * The drop spool: $POSTIE_DROP_DIR when absolute, else
  * LOCALSTATEDIR/spool/postie-users (mode 1733, made by make install and
  * by root's flush).  It holds, as UID/, the queue of each user whose home

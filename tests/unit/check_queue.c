@@ -865,6 +865,59 @@ START_TEST(test_rcpt_errors)
 }
 END_TEST
 
+/*
+ * A queue opened to be read only: a missing one is said (EX_NOINPUT) and
+ * not made, a missing failed/ is empty, a mode others may read stays and
+ * an old stray file is not swept.
+ */
+START_TEST(test_open_readonly)
+{
+	struct postie_err e;
+	struct queue *rq;
+	struct timespec old[2];
+	struct stat st;
+	char dir[256], path[256], id[QUEUE_ID_LEN], **ids;
+	size_t n;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s/none", tmpdir);
+	ck_assert_int_eq(queue_open_readonly(&rq, dir, geteuid(), &e), -1);
+	ck_assert_int_eq(e.ex, EX_NOINPUT);
+	ck_assert_int_eq(access(dir, F_OK), -1);
+
+	put_one(id, sizeof(id));
+	snprintf(path, sizeof(path), "%s/tmp.x.msg", queue_dir(q));
+	ck_assert_int_ne(fd = open(path, O_CREAT | O_WRONLY, 0600), -1);
+	close(fd);
+	old[0].tv_sec = old[1].tv_sec = time(NULL) - 7200;
+	old[0].tv_nsec = old[1].tv_nsec = 0;
+	ck_assert_int_eq(utimensat(AT_FDCWD, path, old, 0), 0);
+	snprintf(dir, sizeof(dir), "%s/failed", queue_dir(q));
+	ck_assert_int_eq(rmdir(dir), 0);
+	ck_assert_int_eq(chmod(queue_dir(q), 0755), 0);
+
+	ck_assert_msg(queue_open_readonly(&rq, queue_dir(q), geteuid(), &e) ==
+	    0, "%s", e.msg);
+	ck_assert_int_eq(queue_ids(rq, 0, &ids, &n, &e), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(ids[0], id);
+	queue_ids_free(ids, n);
+	ck_assert_int_eq(queue_ids(rq, 1, &ids, &n, &e), 0);
+	ck_assert_uint_eq(n, 0);
+	queue_ids_free(ids, n);
+	queue_close(rq);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	ck_assert_int_eq(access(dir, F_OK), -1);
+	ck_assert_int_eq(stat(queue_dir(q), &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0755);
+
+	/* Another user's: refused. */
+	ck_assert_int_eq(queue_open_readonly(&rq, queue_dir(q), geteuid() + 1,
+	    &e), -1);
+	ck_assert_int_eq(e.ex, EX_CANTCREAT);
+}
+END_TEST
+
 START_TEST(test_default_dir)
 {
 	struct postie_err e;
@@ -1162,6 +1215,7 @@ queue_suite(void)
 	tcase_add_test(tc, test_hold_delete_refused);
 	tcase_add_test(tc, test_delete);
 	tcase_add_test(tc, test_rcpt_errors);
+	tcase_add_test(tc, test_open_readonly);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("flush");
