@@ -879,8 +879,8 @@ deliver_flush_drops(const struct deliver_ctx *ctx, struct deliver_flush *f,
 	struct queue *q;
 	struct dirent *de;
 	struct stat st;
-	char drop[4096], path[4096 + 256 + 2], *end;
-	unsigned long uid;
+	char drop[4096], path[4096 + 256 + 2];
+	uid_t uid;
 	DIR *d;
 	int fd;
 
@@ -899,16 +899,10 @@ deliver_flush_drops(const struct deliver_ctx *ctx, struct deliver_flush *f,
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
-		errno = 0;
-		uid = strtoul(de->d_name, &end, 10);
-		if (de->d_name[0] < '0' || de->d_name[0] > '9' ||
-		    *end != '\0' || errno != 0 || uid == 0 ||
-		    uid > (unsigned long)(uid_t)-1 || fstatat(dirfd(d),
-		    de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
-		    !S_ISDIR(st.st_mode) || st.st_uid != (uid_t)uid)
+		if (!queue_drop_entry(dirfd(d), de->d_name, &uid))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", drop, de->d_name);
-		if (queue_open_owned(&q, path, (uid_t)uid, &qe) == -1) {
+		if (queue_open_owned(&q, path, uid, &qe) == -1) {
 			deliver_say(ctx, "%s", qe.msg);
 			continue;
 		}

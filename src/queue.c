@@ -62,6 +62,24 @@ queue_drop_dir(char *buf, size_t bufsz, struct postie_err *e)
 	return 0;
 }
 
+int
+queue_drop_entry(int spoolfd, const char *name, uid_t *uidp)
+{
+	unsigned long uid;
+	struct stat st;
+	char *end;
+
+	errno = 0;
+	uid = strtoul(name, &end, 10);
+	if (name[0] < '0' || name[0] > '9' || *end != '\0' || errno != 0 ||
+	    uid == 0 || uid > (unsigned long)(uid_t)-1 || fstatat(spoolfd,
+	    name, &st, AT_SYMLINK_NOFOLLOW) == -1 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != (uid_t)uid)
+		return 0;
+	*uidp = (uid_t)uid;
+	return 1;
+}
+
 /* 1 when path is a directory of ours that we may write in. */
 static int
 queue_dir_ours(const char *path)

@@ -112,6 +112,12 @@ int	 queue_open_readonly(struct queue **, const char *dir, uid_t owner,
  * is not theirs or not writable.
  */
 int	 queue_drop_dir(char *buf, size_t bufsz, struct postie_err *);
+/*
+ * 1 when name, in the drop spool open at spoolfd, is a user's queue: a
+ * directory, not a symbolic link, named after a uid other than 0 and
+ * owned by it (*uidp); else 0.
+ */
+int	 queue_drop_entry(int spoolfd, const char *name, uid_t *uidp);
 const char *queue_dir(const struct queue *);
 void	 queue_close(struct queue *);
 
