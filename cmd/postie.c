@@ -28,6 +28,7 @@
 #include "err.h"
 #include "job.h"
 #include "log.h"
+#include "monitor.h"
 #include "opts.h"
 #include "queue.h"
 
@@ -206,17 +207,110 @@ send_mail(const struct opts *o, struct postie_err *e)
 	return ex;
 }
 
-/* mailq, -bp, -q, --requeue. */
+/* mailq --json: the queue read only; no queue yet, no line. */
+static int
+queue_json(struct postie_err *e)
+{
+	struct queue *q;
+	char dir[4096];
+	int rc;
+
+	if (queue_default_dir(dir, sizeof(dir), e) == -1)
+		return fail(e, log_facility(NULL));
+	if (queue_open_readonly(&q, dir, geteuid(), e) == -1)
+		return e->ex == EX_NOINPUT ? finish_stdout() :
+		    fail(e, log_facility(NULL));
+	rc = monitor_json(q, stdout, e);
+	queue_close(q);
+	return rc == -1 ? fail(e, log_facility(NULL)) : finish_stdout();
+}
+
+/*
+ * --health: the user's queue, and for root every drop queue too; the
+ * plugin's line and exit code (3 when the queue cannot be read).
+ */
+static int
+health(const struct opts *o)
+{
+	struct monitor_health h;
+	struct postie_err e;
+	char dir[4096], drop[4096], line[2048];
+	time_t now = time(NULL);
+	long warn, crit;
+	int st;
+
+	if (monitor_thresholds(o->warn_age, o->crit_age, &warn, &crit,
+	    &e) == -1 || queue_default_dir(dir, sizeof(dir), &e) == -1 ||
+	    (geteuid() == 0 && queue_drop_dir(drop, sizeof(drop), &e) == -1) ||
+	    monitor_health_read(&h, dir, geteuid() == 0 ? drop : NULL,
+	    &e) == -1) {
+		monitor_unknown_line(line, sizeof(line), e.msg);
+		st = MONITOR_UNKNOWN;
+	} else {
+		monitor_health_line(line, sizeof(line), &h, now, warn, crit);
+		st = monitor_health_status(&h, now, warn, crit);
+	}
+	printf("%s\n", line);
+	return finish_stdout() == EX_OK ? st : MONITOR_UNKNOWN;
+}
+
+/* Say and log what --delete, --hold or --release did to id. */
+static void
+queue_said(const char *id, const char *what, const char *hint)
+{
+	printf("%s: %s%s\n", id, what, hint);
+	log_note(log_facility(NULL), LOG_NOTICE, "%s: %s by uid %u", id, what,
+	    (unsigned)getuid());
+}
+
+/* --delete ID (from the queue, else from failed/), --delete failed. */
+static int
+queue_delete_mode(struct queue *q, const char *id, struct postie_err *e)
+{
+	char **ids;
+	size_t n, i;
+	int rc = 0;
+
+	if (strcmp(id, "failed") == 0) {
+		if (queue_ids(q, 1, &ids, &n, e) == -1)
+			return -1;
+		for (i = 0; i < n && rc == 0; i++)
+			if ((rc = queue_delete(q, 1, ids[i], e)) == 0)
+				queue_said(ids[i], "deleted from failed/", "");
+		queue_ids_free(ids, n);
+		if (n == 0)
+			printf("no failed message to delete\n");
+		return rc;
+	}
+	if (queue_delete(q, 0, id, e) == 0) {
+		queue_said(id, "deleted from the queue", "");
+		return 0;
+	}
+	if (e->ex != EX_NOINPUT)
+		return -1;
+	if (queue_delete(q, 1, id, e) == 0) {
+		queue_said(id, "deleted from failed/", "");
+		return 0;
+	}
+	if (e->ex == EX_NOINPUT)
+		err_setx(e, EX_NOINPUT, "queue: no message %s in %s or its "
+		    "failed/", id, queue_dir(q));
+	return -1;
+}
+
+/* mailq, -bp, -q, --requeue, --delete, --hold, --release. */
 static int
 queue_mode(const struct opts *o, struct postie_err *e)
 {
 	struct deliver_flush f;
 	struct deliver_ctx ctx;
 	struct queue *q = NULL;
-	char *only = NULL;
+	char *only = NULL, hint[128];
 	int rc = -1;
 
 	memset(&f, 0, sizeof(f));
+	if (o->mode == OPTS_QUEUE_LIST && o->json)
+		return queue_json(e);
 	if (deliver_open_queue(&q, e) == -1)
 		goto done;
 	switch (o->mode) {
@@ -227,6 +321,20 @@ queue_mode(const struct opts *o, struct postie_err *e)
 		if ((rc = queue_requeue(q, o->queue_id, e)) == 0)
 			printf("%s: back in the queue; 'postie -q' delivers "
 			    "it\n", o->queue_id);
+		break;
+	case OPTS_QUEUE_DELETE:
+		rc = queue_delete_mode(q, o->queue_id, e);
+		break;
+	case OPTS_QUEUE_HOLD:
+		snprintf(hint, sizeof(hint), "; 'postie --release %s' lets a "
+		    "flush send it", o->queue_id);
+		if ((rc = queue_hold(q, o->queue_id, 1, e)) == 0)
+			queue_said(o->queue_id, "put on hold", hint);
+		break;
+	case OPTS_QUEUE_RELEASE:
+		if ((rc = queue_hold(q, o->queue_id, 0, e)) == 0)
+			queue_said(o->queue_id, "released", "; 'postie -q' "
+			    "delivers it");
 		break;
 	default:
 		/* -C X -q: only X's messages; -q: each through its own. */
@@ -300,7 +408,13 @@ main(int argc, char **argv)
 	case OPTS_QUEUE_LIST:
 	case OPTS_QUEUE_FLUSH:
 	case OPTS_QUEUE_REQUEUE:
+	case OPTS_QUEUE_DELETE:
+	case OPTS_QUEUE_HOLD:
+	case OPTS_QUEUE_RELEASE:
 		ex = queue_mode(&o, &e);
+		break;
+	case OPTS_QUEUE_HEALTH:
+		ex = health(&o);
 		break;
 	default:
 		ex = send_mail(&o, &e);

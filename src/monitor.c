@@ -229,6 +229,22 @@ monitor_health_status(const struct monitor_health *h, time_t now, long warn,
 	return MONITOR_OK;
 }
 
+int
+monitor_thresholds(long warn_given, long crit_given, long *warn, long *crit,
+    struct postie_err *e)
+{
+	if (warn_given != 0 && crit_given != 0 && warn_given > crit_given) {
+		err_setx(e, EX_USAGE, "--warn-age (%lds) is longer than "
+		    "--crit-age (%lds)", warn_given, crit_given);
+		return -1;
+	}
+	*warn = warn_given != 0 ? warn_given : crit_given != 0 &&
+	    crit_given < MONITOR_WARN_AGE ? crit_given : MONITOR_WARN_AGE;
+	*crit = crit_given != 0 ? crit_given : warn_given > MONITOR_CRIT_AGE ?
+	    warn_given : MONITOR_CRIT_AGE;
+	return 0;
+}
+
 const char *
 monitor_status_name(enum monitor_status s)
 {
@@ -265,6 +281,23 @@ monitor_age(char *buf, size_t bufsz, long secs)
 		    units[i + 1].unit);
 }
 
+/* The text ends at the first '|': the perfdata follow it. */
+static void
+monitor_unbar(char *text)
+{
+	char *p;
+
+	for (p = text; (p = strchr(p, '|')) != NULL; p++)
+		*p = '/';
+}
+
+void
+monitor_unknown_line(char *buf, size_t bufsz, const char *why)
+{
+	snprintf(buf, bufsz, "POSTIE UNKNOWN - %s", why);
+	monitor_unbar(buf);
+}
+
 void
 monitor_health_line(char *buf, size_t bufsz, const struct monitor_health *h,
     time_t now, long warn, long crit)
@@ -272,7 +305,7 @@ monitor_health_line(char *buf, size_t bufsz, const struct monitor_health *h,
 	enum monitor_status st = monitor_health_status(h, now, warn, crit);
 	long age = h->oldest != 0 && now > h->oldest ?
 	    (long)(now - h->oldest) : 0;
-	char text[1024], part[512], a[32], t[32], *p;
+	char text[1024], part[512], a[32], t[32];
 
 	snprintf(text, sizeof(text), "%zu queued, %zu failed", h->queued,
 	    h->failed);
@@ -290,8 +323,8 @@ monitor_health_line(char *buf, size_t bufsz, const struct monitor_health *h,
 		strlcat(text, part, sizeof(text));
 	}
 	if (h->account > 0) {
-		snprintf(part, sizeof(part), "; %zu held for the account or "
-		    "its config, %s: %.200s", h->account, h->account_id,
+		snprintf(part, sizeof(part), "; %zu kept for its account or "
+		    "config, %s: %.200s", h->account, h->account_id,
 		    h->account_error);
 		strlcat(text, part, sizeof(text));
 	}
@@ -300,9 +333,7 @@ monitor_health_line(char *buf, size_t bufsz, const struct monitor_health *h,
 		    h->unreadable);
 		strlcat(text, part, sizeof(text));
 	}
-	/* The text ends at the first '|': the perfdata follow it. */
-	for (p = text; (p = strchr(p, '|')) != NULL; p++)
-		*p = '/';
+	monitor_unbar(text);
 	snprintf(buf, bufsz, "POSTIE %s - %s | queued=%zu held=%zu failed=%zu "
 	    "account=%zu unreadable=%zu oldest=%lds;%ld;%ld;0",
 	    monitor_status_name(st), text, h->queued, h->held, h->failed,

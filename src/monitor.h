@@ -89,6 +89,15 @@ int	 monitor_health_read(struct monitor_health *, const char *dir,
 enum monitor_status monitor_health_status(const struct monitor_health *,
 	    time_t now, long warn, long crit);
 
+/*
+ * The thresholds from --warn-age and --crit-age (0: not given): a
+ * default yields to the other threshold given (--crit-age 30m alone
+ * warns at 30m too).  Errors: EX_USAGE when both are given and warn is
+ * the longer.
+ */
+int	 monitor_thresholds(long warn_given, long crit_given, long *warn,
+	    long *crit, struct postie_err *);
+
 /* "OK", "WARNING", "CRITICAL", "UNKNOWN". */
 const char *monitor_status_name(enum monitor_status);
 
@@ -100,5 +109,8 @@ const char *monitor_status_name(enum monitor_status);
  */
 void	 monitor_health_line(char *buf, size_t bufsz,
 	    const struct monitor_health *, time_t now, long warn, long crit);
+
+/* The UNKNOWN line: "POSTIE UNKNOWN - why", '|' in why made '/'. */
+void	 monitor_unknown_line(char *buf, size_t bufsz, const char *why);
 
 #endif

@@ -69,7 +69,7 @@ static const struct health_case {
 	    H, D, MONITOR_WARNING, NULL, NULL },
 	{ "account fault", { { 'q', QUEUE_FAULT_ACCOUNT, 60 } }, H, D,
 	    MONITOR_CRITICAL, "POSTIE CRITICAL - 1 queued, 0 failed, oldest "
-	    "1m; 1 held for the account or its config, 20260101T000000-"
+	    "1m; 1 kept for its account or config, 20260101T000000-"
 	    "00000000: at AUTH PLAIN: 535 5.7.8 no / really",
 	    "queued=1 held=0 failed=0 account=1 unreadable=0 oldest=60s;3600;"
 	    "86400;0" },
@@ -146,6 +146,50 @@ START_TEST(test_status_names)
 	ck_assert_int_eq(MONITOR_UNKNOWN, 3);
 	ck_assert_str_eq(monitor_status_name(MONITOR_CRITICAL), "CRITICAL");
 	ck_assert_str_eq(monitor_status_name(MONITOR_UNKNOWN), "UNKNOWN");
+}
+END_TEST
+
+static const struct threshold_case {
+	long	 warn_given, crit_given, warn, crit;	/* warn -1: refused */
+} thresholds[] = {
+	{ 0, 0, H, D },
+	{ 1800, 0, 1800, D },
+	{ 0, 2 * D, H, 2 * D },
+	{ 600, 1200, 600, 1200 },
+	{ 600, 600, 600, 600 },
+	/* A default yields to the threshold given. */
+	{ 0, 1800, 1800, 1800 },
+	{ 3 * D, 0, 3 * D, 3 * D },
+	{ 7200, 3600, -1, 0 },
+};
+
+START_TEST(test_thresholds)
+{
+	const struct threshold_case *c = &thresholds[_i];
+	struct postie_err e;
+	long warn = 0, crit = 0;
+
+	if (c->warn == -1) {
+		ck_assert_int_eq(monitor_thresholds(c->warn_given,
+		    c->crit_given, &warn, &crit, &e), -1);
+		ck_assert_int_eq(e.ex, EX_USAGE);
+		ck_assert_str_eq(e.msg, "--warn-age (7200s) is longer than "
+		    "--crit-age (3600s)");
+		return;
+	}
+	ck_assert_int_eq(monitor_thresholds(c->warn_given, c->crit_given,
+	    &warn, &crit, &e), 0);
+	ck_assert_int_eq(warn, c->warn);
+	ck_assert_int_eq(crit, c->crit);
+}
+END_TEST
+
+START_TEST(test_unknown_line)
+{
+	char line[128];
+
+	monitor_unknown_line(line, sizeof(line), "queue: open /a|b: denied");
+	ck_assert_str_eq(line, "POSTIE UNKNOWN - queue: open /a/b: denied");
 }
 END_TEST
 
@@ -394,6 +438,9 @@ monitor_suite(void)
 	tcase_add_loop_test(tc, test_health, 0,
 	    sizeof(cases) / sizeof(cases[0]));
 	tcase_add_test(tc, test_status_names);
+	tcase_add_loop_test(tc, test_thresholds, 0,
+	    sizeof(thresholds) / sizeof(thresholds[0]));
+	tcase_add_test(tc, test_unknown_line);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("queue");
 	tcase_add_checked_fixture(tc, setup, teardown);
