@@ -1,8 +1,9 @@
 /*
  * Unit tests for src/queue.c: storing, listing, locking, retry, failure,
- * the record's fields (config, account, fault, raw command lines) and
- * records as older versions wrote them; and deliver_flush against a real
- * server on 127.0.0.1.
+ * the record's fields (config, account, fault, raw command lines, each
+ * recipient's own error) and records as older versions wrote them; hold,
+ * release and delete; opening a queue to read it only; and deliver_flush
+ * against a real server on 127.0.0.1, which skips a message on hold.
  */
 #include "config.h"
 
