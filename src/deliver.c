@@ -205,8 +205,8 @@ deliver_attempt(struct deliver_conn *c, const struct deliver_ctx *ctx,
 		c->acct = a;
 	}
 	if (!c->stop && c->ss == NULL) {
-		if (submit_session_open(&c->ss, a, ctx->conn, ctx->verbose,
-		    c->warn, &stage, e) == -1) {
+		if (submit_session_open(&c->ss, a, ctx->sys, ctx->conn,
+		    ctx->verbose, c->warn, &stage, e) == -1) {
 			c->stop = 1;
 			c->stop_err = *e;
 			c->stop_stage = stage;
@@ -300,7 +300,7 @@ deliver_send(const struct opts *o, int stdin_fd,
 	int ex, kept = 1;
 
 	*sentp = 0;
-	if (job_prepare(job, o, stdin_fd, e) == -1)
+	if (job_prepare(job, o, ctx->sys, stdin_fd, e) == -1)
 		return e->ex = deliver_unprepared(o, job, e);
 	memset(&c, 0, sizeof(c));
 	c.warn = ctx->tr;
@@ -416,7 +416,7 @@ deliver_conf_get(struct deliver_confs *cs, const char *path,
 	memset(&o, 0, sizeof(o));
 	o.config = path;
 	o.verbose = ctx->verbose;
-	c->ok = job_load_conf(&c->job, &o, &c->err) == 0;
+	c->ok = job_load_conf(&c->job, &o, ctx->sys, &c->err) == 0;
 	return c;
 }
 
@@ -586,7 +586,7 @@ deliver_item_prepare(struct queue *q, struct queue_item *it,
 		    e.ex);
 		goto out;
 	}
-	if (job_prepare(&job, &o, fd, &e) == -1) {
+	if (job_prepare(&job, &o, ctx->sys, fd, &e) == -1) {
 		c = policy_classify(e.ex, SMTP_NONE);
 		if (c == POLICY_MESSAGE)
 			deliver_item_fail(it, NULL, ctx, f, e.msg, e.ex);

@@ -16,9 +16,11 @@
 #include "opts.h"
 #include "queue.h"
 #include "submit.h"
+#include "sysenv.h"
 
 /* What both paths are given. */
 struct deliver_ctx {
+	struct sysenv *sys;		/* the process's surroundings */
 	const struct submit_connector *conn;	/* NULL: the network */
 	int	 verbose;
 	FILE	*tr;		/* warnings, transcript, one line a message */

@@ -26,6 +26,7 @@
 #include "deliver.h"
 #include "msg.h"
 #include "queue.h"
+#include "sysenv.h"
 
 static char tmpdir[64];
 static struct queue *q;
@@ -866,8 +867,10 @@ START_TEST(test_flush_policy)
 	close(lfd);
 	flush_conf(port);
 	memset(&ctx, 0, sizeof(ctx));
+	ck_assert_int_eq(sysenv_load_from(&ctx.sys, NULL, geteuid(), &e), 0);
 	memset(&f, 0, sizeof(f));
 	ck_assert_int_eq(deliver_flush(q, &ctx, &f, &e), 0);
+	sysenv_free(ctx.sys);
 	if (pid != -1) {
 		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -898,8 +901,10 @@ START_TEST(test_flush_account_gone)
 	age_message(id, 30 * 86400);
 	write_conf("account other\nhost 127.0.0.1\n");
 	memset(&ctx, 0, sizeof(ctx));
+	ck_assert_int_eq(sysenv_load_from(&ctx.sys, NULL, geteuid(), &e), 0);
 	memset(&f, 0, sizeof(f));
 	ck_assert_int_eq(deliver_flush(q, &ctx, &f, &e), 0);
+	sysenv_free(ctx.sys);
 	/* Kept, however old: the lifetime is the account's. */
 	ck_assert_uint_eq(f.retry, 1);
 	ck_assert_int_eq(f.ex, EX_CONFIG);
