@@ -141,7 +141,7 @@ load_conf(struct job *job, const struct opts *o, struct postie_err *e)
 			return -1;
 	} else {
 		if (conf_default_path(path, sizeof(path),
-		    SYSCONFDIR "/postie.conf", e) == -1)
+		    SYSCONFDIR "/postie.conf", job->sys, e) == -1)
 			return -1;
 		job->config_path = xstrdup(path, e);
 	}
@@ -151,7 +151,7 @@ load_conf(struct job *job, const struct opts *o, struct postie_err *e)
 	 * config_path stays in job (job_free frees it); the analyzer forgets
 	 * it when &job->conf goes to a function it does not see.
 	 * NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
-	return conf_load(&job->conf, job->config_path, e);
+	return conf_load(&job->conf, job->config_path, job->sys, e);
 }
 
 /* -a NAME, else the account whose from matches hint, else "default". */
