@@ -165,7 +165,7 @@ flush_after_send(const struct job *job, const struct deliver_ctx *ctx)
 	char dir[4096];
 
 	if (!job->acct->queue || !job->acct->queue_flush ||
-	    queue_default_dir(dir, sizeof(dir), &e) == -1 ||
+	    queue_default_dir(dir, sizeof(dir), ctx->sys, &e) == -1 ||
 	    stat(dir, &st) == -1 || queue_open(&q, dir, &e) == -1)
 		return;
 	memset(&f, 0, sizeof(f));
@@ -220,7 +220,7 @@ queue_mode(const struct opts *o, struct sysenv *sys, struct postie_err *e)
 	int rc = -1;
 
 	memset(&f, 0, sizeof(f));
-	if (deliver_open_queue(&q, e) == -1)
+	if (deliver_open_queue(&q, sys, e) == -1)
 		goto done;
 	switch (o->mode) {
 	case OPTS_QUEUE_LIST:

@@ -26,11 +26,12 @@
 #include "smtp.h"
 
 int
-deliver_open_queue(struct queue **qp, struct postie_err *e)
+deliver_open_queue(struct queue **qp, const struct sysenv *sys,
+    struct postie_err *e)
 {
 	char dir[4096];
 
-	if (queue_default_dir(dir, sizeof(dir), e) == -1)
+	if (queue_default_dir(dir, sizeof(dir), sys, e) == -1)
 		return -1;
 	return queue_open(qp, dir, e);
 }
@@ -258,7 +259,7 @@ deliver_unprepared(const struct opts *o, struct job *job,
 	}
 	c = policy_classify(ex, SMTP_NONE);
 	strlcpy(why, e->msg, sizeof(why));
-	if (deliver_open_queue(&q, &qe) == -1 ||
+	if (deliver_open_queue(&q, job->sys, &qe) == -1 ||
 	    deliver_keep_raw(q, c == POLICY_MESSAGE, o, job, why,
 	    c == POLICY_ACCOUNT ? QUEUE_FAULT_ACCOUNT : QUEUE_FAULT_TEMP, id,
 	    sizeof(id), &qe) == -1) {
@@ -324,7 +325,7 @@ deliver_send(const struct opts *o, int stdin_fd,
 		goto done;
 	}
 	line[0] = '\0';
-	if (deliver_open_queue(&q, &qe) == -1) {
+	if (deliver_open_queue(&q, ctx->sys, &qe) == -1) {
 		kept = 0;
 		snprintf(line, sizeof(line), "%.300s; and the message could "
 		    "not be kept: %.150s", why, qe.msg);
@@ -863,7 +864,7 @@ deliver_flush_drops(const struct deliver_ctx *ctx, struct deliver_flush *f,
 	DIR *d;
 	int fd;
 
-	if (queue_drop_dir(drop, sizeof(drop), e) == -1)
+	if (queue_drop_dir(drop, sizeof(drop), ctx->sys, e) == -1)
 		return -1;
 	if (mkdir(drop, 01733) == 0)
 		(void)chmod(drop, 01733);	/* past the umask */
