@@ -695,7 +695,7 @@ deliver_item(struct queue *q, struct deliver_confs *cs,
 		return;
 	}
 	if ((fd = queue_item_msgfd(it, &e)) == -1 ||
-	    msg_read(&msg, fd, 0, &e) == -1) {
+	    msg_read(&msg, fd, 0, sysenv_tmpdir(ctx->sys), &e) == -1) {
 		if (fd != -1)
 			close(fd);
 		deliver_item_fail(it, a, ctx, f, e.msg, e.ex);

@@ -810,8 +810,8 @@ job_prepare(struct job *job, const struct opts *o, struct sysenv *sys,
 
 	job_init(job, o, sys);
 	/* The message first: a config mistake must cost no mail. */
-	if (msg_read_keep(&job->msg, &kept, stdin_fd,
-	    isatty(stdin_fd) && !o->ignore_dots, e) == -1) {
+	if (msg_read_keep(&job->msg, &kept, stdin_fd, isatty(stdin_fd) &&
+	    !o->ignore_dots, sysenv_tmpdir(sys), e) == -1) {
 		err_prefix(e, "reading the message: ");
 		job->msg = kept;
 		/* For the caller who keeps it: the account, when known. */

@@ -189,7 +189,8 @@ make_msg(const char *text)
 	unlink(path);
 	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
-	ck_assert_msg(msg_read(&m, fd, 0, &e) == 0, "%s", e.msg);
+	ck_assert_msg(msg_read(&m, fd, 0, "/tmp", &e) == 0, "%s",
+	    e.msg);
 	close(fd);
 	return m;
 }
