@@ -89,7 +89,8 @@ submit_password(void *arg, char *buf, size_t bufsz, struct postie_err *e)
 {
 	struct submit_ctx *ctx = arg;
 
-	return secret_get(ctx->acct, SYSCONFDIR "/netrc", 1, buf, bufsz, e);
+	return secret_get(ctx->acct, sysenv_home(ctx->sys), SYSCONFDIR "/netrc",
+	    1, buf, bufsz, e);
 }
 
 /* The EHLO argument: the domain key, else this host's FQDN. */
