@@ -135,7 +135,7 @@ submit_open(struct submit_ctx *ctx, const struct submit_connector *conn,
 			fprintf(ctx->warn, "postie: warning: account %s: "
 			    "tls_certcheck is off: the server's identity is "
 			    "not verified\n", a->name);
-		if (tls_client_new(&ctx->tls, a, e) == -1)
+		if (tls_client_new(&ctx->tls, a, ctx->sys, e) == -1)
 			return -1;
 	}
 	if ((fd = net_connect(a->host, a->port, a->source_ip, a->timeout,
