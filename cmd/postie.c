@@ -1,8 +1,9 @@
 /*
- * postie's main: hardens the process, parses the command line, prepares
- * the job and hands it to deliver (or prints it for --pretend).  Prints the
- * one error line and exits with its sysexits(3) code.  Everything that
- * does work lives in src/.
+ * postie's main: hardens the process, reads its surroundings once
+ * (sysenv), parses the command line, prepares the job and hands it to
+ * deliver (or prints it for --pretend).  Prints the one error line and
+ * exits with its sysexits(3) code.  Everything that does work lives in
+ * src/.
  */
 #include "config.h"
 
@@ -31,6 +32,7 @@
 #include "monitor.h"
 #include "opts.h"
 #include "queue.h"
+#include "sysenv.h"
 
 static const char *
 exit_msg(const struct postie_err *e)
@@ -110,12 +112,12 @@ print_notes(const struct job *job)
 }
 
 static int
-serverinfo(const struct opts *o, struct postie_err *e)
+serverinfo(const struct opts *o, struct sysenv *sys, struct postie_err *e)
 {
 	struct job job;
 	int facility, rc;
 
-	rc = job_load_account(&job, o, e);
+	rc = job_load_account(&job, o, sys, e);
 	print_notes(&job);
 	if (rc == 0 && o->mode == OPTS_CHECK_AUTH &&
 	    job.acct->auth == AUTH_OFF) {
@@ -126,7 +128,7 @@ serverinfo(const struct opts *o, struct postie_err *e)
 		rc = -1;
 	}
 	if (rc == 0)
-		rc = submit_serverinfo(job.acct, o->verbose,
+		rc = submit_serverinfo(job.acct, sys, o->verbose,
 		    o->mode == OPTS_CHECK_AUTH, stdout, e);
 	facility = log_facility(job.acct);
 	job_free(&job);
@@ -137,11 +139,11 @@ serverinfo(const struct opts *o, struct postie_err *e)
 
 /* --config-check: 0 when the config is usable, else EX_CONFIG. */
 static int
-config_check(const struct opts *o, struct postie_err *e)
+config_check(const struct opts *o, struct sysenv *sys, struct postie_err *e)
 {
 	size_t n;
 
-	if (job_config_check(o, stdout, &n, e) == -1)
+	if (job_config_check(o, sys, stdout, &n, e) == -1)
 		return fail(e, log_facility(NULL));
 	return n == 0 ? EX_OK : EX_CONFIG;
 }
@@ -164,7 +166,7 @@ flush_after_send(const struct job *job, const struct deliver_ctx *ctx)
 	char dir[4096];
 
 	if (!job->acct->queue || !job->acct->queue_flush ||
-	    queue_default_dir(dir, sizeof(dir), &e) == -1 ||
+	    queue_default_dir(dir, sizeof(dir), ctx->sys, &e) == -1 ||
 	    stat(dir, &st) == -1 || queue_open(&q, dir, &e) == -1)
 		return;
 	memset(&f, 0, sizeof(f));
@@ -176,14 +178,14 @@ flush_after_send(const struct job *job, const struct deliver_ctx *ctx)
 }
 
 static int
-send_mail(const struct opts *o, struct postie_err *e)
+send_mail(const struct opts *o, struct sysenv *sys, struct postie_err *e)
 {
 	struct deliver_ctx ctx;
 	struct job job;
 	int ex, sent, facility;
 
 	if (o->pretend) {
-		ex = job_prepare(&job, o, STDIN_FILENO, e);
+		ex = job_prepare(&job, o, sys, STDIN_FILENO, e);
 		print_notes(&job);
 		if (ex == 0)
 			ex = job_print(&job, stdout, e);
@@ -192,6 +194,7 @@ send_mail(const struct opts *o, struct postie_err *e)
 		return ex == -1 ? fail(e, facility) : finish_stdout();
 	}
 	memset(&ctx, 0, sizeof(ctx));
+	ctx.sys = sys;
 	ctx.verbose = o->verbose;
 	ctx.tr = stderr;
 	/* deliver_send logs its line itself, with the account's facility. */
@@ -209,13 +212,13 @@ send_mail(const struct opts *o, struct postie_err *e)
 
 /* mailq --json: the queue read only; no queue yet, no line. */
 static int
-queue_json(struct postie_err *e)
+queue_json(const struct sysenv *sys, struct postie_err *e)
 {
 	struct queue *q;
 	char dir[4096];
 	int rc;
 
-	if (queue_default_dir(dir, sizeof(dir), e) == -1)
+	if (queue_default_dir(dir, sizeof(dir), sys, e) == -1)
 		return fail(e, log_facility(NULL));
 	if (queue_open_readonly(&q, dir, geteuid(), e) == -1)
 		return e->ex == EX_NOINPUT ? finish_stdout() :
@@ -230,7 +233,7 @@ queue_json(struct postie_err *e)
  * plugin's line and exit code (3 when the queue cannot be read).
  */
 static int
-health(const struct opts *o)
+health(const struct opts *o, const struct sysenv *sys)
 {
 	struct monitor_health h;
 	struct postie_err e;
@@ -240,8 +243,9 @@ health(const struct opts *o)
 	int st;
 
 	if (monitor_thresholds(o->warn_age, o->crit_age, &warn, &crit,
-	    &e) == -1 || queue_default_dir(dir, sizeof(dir), &e) == -1 ||
-	    (geteuid() == 0 && queue_drop_dir(drop, sizeof(drop), &e) == -1) ||
+	    &e) == -1 || queue_default_dir(dir, sizeof(dir), sys, &e) == -1 ||
+	    (geteuid() == 0 && queue_drop_dir(drop, sizeof(drop), sys,
+	    &e) == -1) ||
 	    monitor_health_read(&h, dir, geteuid() == 0 ? drop : NULL,
 	    &e) == -1) {
 		monitor_unknown_line(line, sizeof(line), e.msg);
@@ -300,7 +304,7 @@ queue_delete_mode(struct queue *q, const char *id, struct postie_err *e)
 
 /* mailq, -bp, -q, --requeue, --delete, --hold, --release. */
 static int
-queue_mode(const struct opts *o, struct postie_err *e)
+queue_mode(const struct opts *o, struct sysenv *sys, struct postie_err *e)
 {
 	struct deliver_flush f;
 	struct deliver_ctx ctx;
@@ -310,8 +314,8 @@ queue_mode(const struct opts *o, struct postie_err *e)
 
 	memset(&f, 0, sizeof(f));
 	if (o->mode == OPTS_QUEUE_LIST && o->json)
-		return queue_json(e);
-	if (deliver_open_queue(&q, e) == -1)
+		return queue_json(sys, e);
+	if (deliver_open_queue(&q, sys, e) == -1)
 		goto done;
 	switch (o->mode) {
 	case OPTS_QUEUE_LIST:
@@ -342,6 +346,7 @@ queue_mode(const struct opts *o, struct postie_err *e)
 		    job_config_arg(o->config, &only, e) == -1)
 			break;
 		memset(&ctx, 0, sizeof(ctx));
+		ctx.sys = sys;
 		ctx.verbose = o->verbose;
 		ctx.tr = stderr;
 		f.only_id = o->queue_id;
@@ -351,7 +356,7 @@ queue_mode(const struct opts *o, struct postie_err *e)
 		 * Root's flush also delivers the drop spool, with the system
 		 * config only (or the one -C names).
 		 */
-		if (rc == 0 && geteuid() == 0 && o->queue_id == NULL)
+		if (rc == 0 && sysenv_euid(sys) == 0 && o->queue_id == NULL)
 			rc = deliver_flush_drops(&ctx, &f, only != NULL ?
 			    only : SYSCONFDIR "/postie.conf", e);
 		/* Quiet unless -v or something needs attention (cron). */
@@ -376,14 +381,20 @@ int
 main(int argc, char **argv)
 {
 	struct postie_err e = { 0, "" };
+	struct sysenv *sys;
 	struct opts o;
 	int ex;
 
 	if (harden() == -1)
 		return EX_OSERR;
-	openlog("postie", LOG_PID, LOG_MAIL);
-	if (opts_parse(&o, argc, argv, &e) == -1)
+	/* The environment is read here, once, and passed down. */
+	if (sysenv_load(&sys, &e) == -1)
 		return fail(&e, log_facility(NULL));
+	openlog("postie", LOG_PID, LOG_MAIL);
+	if (opts_parse(&o, argc, argv, &e) == -1) {
+		sysenv_free(sys);
+		return fail(&e, log_facility(NULL));
+	}
 	switch (o.mode) {
 	case OPTS_HELP:
 		opts_usage(stdout);
@@ -400,10 +411,10 @@ main(int argc, char **argv)
 		break;
 	case OPTS_SERVERINFO:
 	case OPTS_CHECK_AUTH:
-		ex = serverinfo(&o, &e);
+		ex = serverinfo(&o, sys, &e);
 		break;
 	case OPTS_CONFIG_CHECK:
-		ex = config_check(&o, &e);
+		ex = config_check(&o, sys, &e);
 		break;
 	case OPTS_QUEUE_LIST:
 	case OPTS_QUEUE_FLUSH:
@@ -411,16 +422,17 @@ main(int argc, char **argv)
 	case OPTS_QUEUE_DELETE:
 	case OPTS_QUEUE_HOLD:
 	case OPTS_QUEUE_RELEASE:
-		ex = queue_mode(&o, &e);
+		ex = queue_mode(&o, sys, &e);
 		break;
 	case OPTS_QUEUE_HEALTH:
-		ex = health(&o);
+		ex = health(&o, sys);
 		break;
 	default:
-		ex = send_mail(&o, &e);
+		ex = send_mail(&o, sys, &e);
 		break;
 	}
 	opts_free(&o);
+	sysenv_free(sys);
 	closelog();
 	return ex;
 }

@@ -1,9 +1,10 @@
 /*
  * The configuration: msmtprc-compatible files read into accounts, with the
  * defaults section, inheritance, derived defaults, ~ in file names and the
- * % patterns of from and domain resolved; the permission checks on the
- * file.  Does not open connections, read messages, choose the account a
- * job uses or look passwords up (secret.c does, passwordeval too).
+ * % patterns of from and domain resolved (home, login and host names from
+ * sysenv); the permission checks on the file.  Does not open connections,
+ * read messages, choose the account a job uses or look passwords up
+ * (secret.c does, passwordeval too).
  */
 #include "config.h"
 
@@ -17,8 +18,6 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
-#include <netdb.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,6 +34,7 @@
 #include "bounds.h"
 #include "conf.h"
 #include "err.h"
+#include "sysenv.h"
 
 /* One account (or the defaults) while parsing: values and what was set. */
 struct node {
@@ -132,6 +132,7 @@ struct parser {
 	struct conf *conf;
 	struct node *cur;	/* NULL before the first section */
 	int	 line;
+	struct sysenv *sys;
 	struct postie_err *err;
 };
 
@@ -147,10 +148,9 @@ struct keydef {
 
 /* What the % patterns expand to, looked up once per parse. */
 struct expand_ctx {
-	char	*user;
-	char	*host;
-	char	*canon;
-	char	*mailname;
+	struct sysenv *sys;	/* %U, %H, %C */
+	int	 mailname_read;
+	char	*mailname;	/* %M: /etc/mailname, NULL when none */
 };
 
 #define MAILNAME_FILE	"/etc/mailname"
@@ -223,20 +223,6 @@ pwarn(struct parser *p, const char *fmt, ...)
 	c->warn = nw;
 	c->warn[c->nwarn++] = w;
 	return 0;
-}
-
-static const char *
-home_dir(void)
-{
-	const char *h = getenv("HOME");
-	struct passwd *pw;
-
-	if (h != NULL && *h != '\0')
-		return h;
-	if ((pw = getpwuid(getuid())) != NULL && pw->pw_dir != NULL &&
-	    *pw->pw_dir != '\0')
-		return pw->pw_dir;
-	return NULL;
 }
 
 static void
@@ -450,7 +436,7 @@ h_path(struct parser *p, struct node *n, const struct keydef *kd,
 	if (val[1] != '\0' && val[1] != '/')
 		return perr(p, "'%s': ~user is not supported in file names; "
 		    "write the full path", kd->name);
-	if ((home = home_dir()) == NULL)
+	if ((home = sysenv_home(p->sys)) == NULL)
 		return perr(p, "'%s': cannot expand ~: no home directory",
 		    kd->name);
 	if (asprintf(&path, "%s%s", home, val + 1) == -1)
@@ -1241,53 +1227,6 @@ parse_line(struct parser *p, char *line)
 	return 0;
 }
 
-static char *
-lookup_user(void)
-{
-	const char *u;
-	struct passwd *pw;
-
-	if ((u = getenv("USER")) != NULL && *u != '\0')
-		return strdup(u);
-	if ((u = getenv("LOGNAME")) != NULL && *u != '\0')
-		return strdup(u);
-	if ((pw = getpwuid(getuid())) != NULL && pw->pw_name != NULL)
-		return strdup(pw->pw_name);
-	errno = ENOENT;
-	return NULL;
-}
-
-static char *
-lookup_host(void)
-{
-	char h[256];
-
-	if (gethostname(h, sizeof(h)) == -1)
-		return NULL;
-	h[sizeof(h) - 1] = '\0';
-	return strdup(h);
-}
-
-static char *
-lookup_canon(const char *host)
-{
-	struct addrinfo hints, *res;
-	char *c;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_CANONNAME;
-	if (getaddrinfo(host, NULL, &hints, &res) != 0)
-		return strdup(host);
-	if (res->ai_canonname != NULL && *res->ai_canonname != '\0')
-		c = strdup(res->ai_canonname);
-	else
-		c = strdup(host);
-	freeaddrinfo(res);
-	return c;
-}
-
 /* The first line of /etc/mailname, trimmed; NULL when absent or empty. */
 static char *
 lookup_mailname(void)
@@ -1306,30 +1245,36 @@ lookup_mailname(void)
 	return *s != '\0' ? strdup(s) : NULL;
 }
 
-/* The value of one pattern letter, looked up on first use. */
+/*
+ * The value of one pattern letter, looked up on first use (the host's
+ * names once per run, by sysenv); NULL with why filled when there is
+ * none.
+ */
 static const char *
-expand_one(struct expand_ctx *x, int letter)
+expand_one(struct expand_ctx *x, int letter, struct postie_err *why)
 {
+	const char *v;
+
 	switch (letter) {
 	case 'U':
-		if (x->user == NULL)
-			x->user = lookup_user();
-		return x->user;
+		if ((v = sysenv_login(x->sys)) == NULL)
+			err_setx(why, EX_OSERR, "no user name for uid %lu",
+			    (unsigned long)sysenv_euid(x->sys));
+		return v;
 	case 'H':
-		if (x->host == NULL)
-			x->host = lookup_host();
-		return x->host;
+		return sysenv_hostname(x->sys, why);
 	case 'C':
-		if (x->canon == NULL && expand_one(x, 'H') != NULL)
-			x->canon = lookup_canon(x->host);
-		return x->canon;
+		return sysenv_fqdn(x->sys, why);
 	case 'M':
-		if (x->mailname == NULL)
+		if (!x->mailname_read) {
+			x->mailname_read = 1;
 			x->mailname = lookup_mailname();
-		if (x->mailname == NULL && expand_one(x, 'C') != NULL)
-			x->mailname = strdup(x->canon);
-		return x->mailname;
+		}
+		if (x->mailname != NULL)
+			return x->mailname;
+		return sysenv_fqdn(x->sys, why);
 	}
+	err_setx(why, EX_SOFTWARE, "unknown pattern");
 	return NULL;
 }
 
@@ -1338,6 +1283,7 @@ static int
 expand_str(struct expand_ctx *x, const struct account *a, const char *key,
     char **sp, struct postie_err *err)
 {
+	struct postie_err why;
 	char *out = NULL;
 	const char *s, *v;
 	size_t len = 0;
@@ -1357,12 +1303,12 @@ expand_str(struct expand_ctx *x, const struct account *a, const char *key,
 			fputc('%', mf);
 			continue;
 		}
-		if ((v = expand_one(x, *s)) == NULL) {
+		if ((v = expand_one(x, *s, &why)) == NULL) {
 			fclose(mf);
 			free(out);
-			err_set(err, EX_OSERR, "%s:%d: account %s: %s: cannot "
-			    "find the value of %%%c", a->file, a->line,
-			    a->name, key, *s);
+			err_setx(err, EX_OSERR, "%s:%d: account %s: %s: cannot "
+			    "find the value of %%%c: %s", a->file, a->line,
+			    a->name, key, *s, why.msg);
 			return -1;
 		}
 		fputs(v, mf);
@@ -1381,6 +1327,8 @@ static int
 finalize(struct node *n, struct expand_ctx *x, struct postie_err *err)
 {
 	struct account *a = &n->a;
+	struct postie_err why;
+	const char *user, *domain;
 	char *from;
 	int rc;
 
@@ -1393,14 +1341,15 @@ finalize(struct node *n, struct expand_ctx *x, struct postie_err *err)
 		    a->aliases != NULL;
 	if (n->auto_from) {
 		/* msmtp: auto_from wins over from. */
-		if (expand_one(x, 'U') == NULL ||
-		    (a->maildomain == NULL && expand_one(x, 'C') == NULL)) {
-			err_set(err, EX_OSERR, "%s:%d: account %s: auto_from",
-			    a->file, a->line, a->name);
+		domain = a->maildomain;
+		if ((user = expand_one(x, 'U', &why)) == NULL ||
+		    (domain == NULL &&
+		    (domain = expand_one(x, 'C', &why)) == NULL)) {
+			err_setx(err, EX_OSERR, "%s:%d: account %s: auto_from: "
+			    "%s", a->file, a->line, a->name, why.msg);
 			return -1;
 		}
-		if (asprintf(&from, "%s@%s", x->user, a->maildomain != NULL ?
-		    a->maildomain : x->canon) == -1)
+		if (asprintf(&from, "%s@%s", user, domain) == -1)
 			return nomem(err);
 		freestr(&a->from);
 		a->from = from;
@@ -1413,7 +1362,7 @@ finalize(struct node *n, struct expand_ctx *x, struct postie_err *err)
 
 int
 conf_parse(struct conf **confp, FILE *fp, const char *name,
-    struct postie_err *err)
+    struct sysenv *sys, struct postie_err *err)
 {
 	struct conf *c;
 	struct parser p;
@@ -1434,6 +1383,7 @@ conf_parse(struct conf **confp, FILE *fp, const char *name,
 	node_builtin(c->defaults);
 	memset(&p, 0, sizeof(p));
 	p.conf = c;
+	p.sys = sys;
 	p.err = err;
 	while ((len = getline(&line, &cap, fp)) != -1) {
 		p.line++;
@@ -1462,11 +1412,9 @@ conf_parse(struct conf **confp, FILE *fp, const char *name,
 	}
 	if (rc == 0) {
 		memset(&x, 0, sizeof(x));
+		x.sys = sys;
 		for (i = 0; i < c->nacct && rc == 0; i++)
 			rc = finalize(c->accts[i], &x, err);
-		free(x.user);
-		free(x.host);
-		free(x.canon);
 		free(x.mailname);
 	}
 	if (rc == -1) {
@@ -1493,7 +1441,8 @@ open_errno_ex(int e)
 }
 
 int
-conf_load(struct conf **confp, const char *path, struct postie_err *err)
+conf_load(struct conf **confp, const char *path, struct sysenv *sys,
+    struct postie_err *err)
 {
 	struct conf *c;
 	struct stat st;
@@ -1543,7 +1492,7 @@ conf_load(struct conf **confp, const char *path, struct postie_err *err)
 		return -1;
 	}
 	setvbuf(fp, iobuf, _IOFBF, sizeof(iobuf));
-	rc = conf_parse(&c, fp, path, err);
+	rc = conf_parse(&c, fp, path, sys, err);
 	fclose(fp);
 	explicit_bzero(iobuf, sizeof(iobuf));
 	if (rc == -1)
@@ -1571,17 +1520,15 @@ path_exists(const char *path)
 
 int
 conf_default_path(char *buf, size_t bufsz, const char *sysconf_path,
-    struct postie_err *err)
+    const struct sysenv *sys, struct postie_err *err)
 {
 	char user[PATH_MAX];
 	const char *xdg, *home;
 	int n = -1;
 
-	xdg = getenv("XDG_CONFIG_HOME");
-	/* XDG Base Directory: a relative value is to be ignored. */
-	if (xdg != NULL && xdg[0] == '/')
+	if ((xdg = sysenv_xdg_config_home(sys)) != NULL)
 		n = snprintf(user, sizeof(user), "%s/postie/config", xdg);
-	else if ((home = home_dir()) != NULL)
+	else if ((home = sysenv_home(sys)) != NULL)
 		n = snprintf(user, sizeof(user), "%s/.config/postie/config",
 		    home);
 	if (n < 0 || (size_t)n >= sizeof(user))

@@ -26,11 +26,12 @@
 #include "smtp.h"
 
 int
-deliver_open_queue(struct queue **qp, struct postie_err *e)
+deliver_open_queue(struct queue **qp, const struct sysenv *sys,
+    struct postie_err *e)
 {
 	char dir[4096];
 
-	if (queue_default_dir(dir, sizeof(dir), e) == -1)
+	if (queue_default_dir(dir, sizeof(dir), sys, e) == -1)
 		return -1;
 	return queue_open(qp, dir, e);
 }
@@ -209,8 +210,8 @@ deliver_attempt(struct deliver_conn *c, const struct deliver_ctx *ctx,
 		c->acct = a;
 	}
 	if (!c->stop && c->ss == NULL) {
-		if (submit_session_open(&c->ss, a, ctx->conn, ctx->verbose,
-		    c->warn, &stage, e) == -1) {
+		if (submit_session_open(&c->ss, a, ctx->sys, ctx->conn,
+		    ctx->verbose, c->warn, &stage, e) == -1) {
 			c->stop = 1;
 			c->stop_err = *e;
 			c->stop_stage = stage;
@@ -262,7 +263,7 @@ deliver_unprepared(const struct opts *o, struct job *job,
 	}
 	c = policy_classify(ex, SMTP_NONE);
 	strlcpy(why, e->msg, sizeof(why));
-	if (deliver_open_queue(&q, &qe) == -1 ||
+	if (deliver_open_queue(&q, job->sys, &qe) == -1 ||
 	    deliver_keep_raw(q, c == POLICY_MESSAGE, o, job, why,
 	    c == POLICY_ACCOUNT ? QUEUE_FAULT_ACCOUNT : QUEUE_FAULT_TEMP, id,
 	    sizeof(id), &qe) == -1) {
@@ -304,7 +305,7 @@ deliver_send(const struct opts *o, int stdin_fd,
 	int ex, kept = 1;
 
 	*sentp = 0;
-	if (job_prepare(job, o, stdin_fd, e) == -1)
+	if (job_prepare(job, o, ctx->sys, stdin_fd, e) == -1)
 		return e->ex = deliver_unprepared(o, job, e);
 	memset(&c, 0, sizeof(c));
 	c.warn = ctx->tr;
@@ -328,7 +329,7 @@ deliver_send(const struct opts *o, int stdin_fd,
 		goto done;
 	}
 	line[0] = '\0';
-	if (deliver_open_queue(&q, &qe) == -1) {
+	if (deliver_open_queue(&q, ctx->sys, &qe) == -1) {
 		kept = 0;
 		snprintf(line, sizeof(line), "%.300s; and the message could "
 		    "not be kept: %.150s", why, qe.msg);
@@ -421,7 +422,7 @@ deliver_conf_get(struct deliver_confs *cs, const char *path,
 	memset(&o, 0, sizeof(o));
 	o.config = path;
 	o.verbose = ctx->verbose;
-	c->ok = job_load_conf(&c->job, &o, &c->err) == 0;
+	c->ok = job_load_conf(&c->job, &o, ctx->sys, &c->err) == 0;
 	return c;
 }
 
@@ -598,7 +599,7 @@ deliver_item_prepare(struct queue *q, struct queue_item *it,
 		    e.ex);
 		goto out;
 	}
-	if (job_prepare(&job, &o, fd, &e) == -1) {
+	if (job_prepare(&job, &o, ctx->sys, fd, &e) == -1) {
 		c = policy_classify(e.ex, SMTP_NONE);
 		if (c == POLICY_MESSAGE)
 			deliver_item_fail(it, NULL, ctx, f, e.msg, e.ex);
@@ -706,7 +707,7 @@ deliver_item(struct queue *q, struct deliver_confs *cs,
 		return;
 	}
 	if ((fd = queue_item_msgfd(it, &e)) == -1 ||
-	    msg_read(&msg, fd, 0, &e) == -1) {
+	    msg_read(&msg, fd, 0, sysenv_tmpdir(ctx->sys), &e) == -1) {
 		if (fd != -1)
 			close(fd);
 		deliver_item_fail(it, a, ctx, f, e.msg, e.ex);
@@ -884,7 +885,7 @@ deliver_flush_drops(const struct deliver_ctx *ctx, struct deliver_flush *f,
 	DIR *d;
 	int fd;
 
-	if (queue_drop_dir(drop, sizeof(drop), e) == -1)
+	if (queue_drop_dir(drop, sizeof(drop), ctx->sys, e) == -1)
 		return -1;
 	if (mkdir(drop, 01733) == 0)
 		(void)chmod(drop, 01733);	/* past the umask */

@@ -16,9 +16,11 @@
 #include "opts.h"
 #include "queue.h"
 #include "submit.h"
+#include "sysenv.h"
 
 /* What both paths are given. */
 struct deliver_ctx {
+	struct sysenv *sys;		/* the process's surroundings */
 	const struct submit_connector *conn;	/* NULL: the network */
 	int	 verbose;
 	FILE	*tr;		/* warnings, transcript, one line a message */
@@ -84,7 +86,8 @@ int	 deliver_flush(struct queue *, const struct deliver_ctx *,
 int	 deliver_flush_drops(const struct deliver_ctx *, struct deliver_flush *,
 	    const char *system_config, struct postie_err *);
 
-/* The queue for this user (queue_default_dir). */
-int	 deliver_open_queue(struct queue **, struct postie_err *);
+/* The queue for the user sys describes (queue_default_dir). */
+int	 deliver_open_queue(struct queue **, const struct sysenv *sys,
+	    struct postie_err *);
 
 #endif

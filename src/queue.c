@@ -12,7 +12,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 
 #include "err.h"
 #include "queue.h"
+#include "sysenv.h"
 
 #define QUEUE_MAGIC		"postie-queue 1"
 #define QUEUE_ENV_MAX		(4 * 1024 * 1024)
@@ -45,12 +45,13 @@ struct queue_item {
 };
 
 int
-queue_drop_dir(char *buf, size_t bufsz, struct postie_err *e)
+queue_drop_dir(char *buf, size_t bufsz, const struct sysenv *sys,
+    struct postie_err *e)
 {
 	const char *d;
 	int n;
 
-	if ((d = getenv("POSTIE_DROP_DIR")) != NULL && d[0] == '/')
+	if ((d = sysenv_drop_dir(sys)) != NULL)
 		n = snprintf(buf, bufsz, "%s", d);
 	else
 		n = snprintf(buf, bufsz, "%s/spool/postie-users",
@@ -80,42 +81,36 @@ queue_drop_entry(int spoolfd, const char *name, uid_t *uidp)
 	return 1;
 }
 
-/* 1 when path is a directory of ours that we may write in. */
+/* 1 when path is a directory of uid's that we may write in. */
 static int
-queue_dir_ours(const char *path)
+queue_dir_ours(const char *path, uid_t uid)
 {
 	struct stat st;
 
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
-	    st.st_uid == geteuid() && access(path, W_OK | X_OK) == 0;
+	    st.st_uid == uid && access(path, W_OK | X_OK) == 0;
 }
 
 int
-queue_default_dir(char *buf, size_t bufsz, struct postie_err *e)
+queue_default_dir(char *buf, size_t bufsz, const struct sysenv *sys,
+    struct postie_err *e)
 {
 	const char *state, *home;
 	char drop[4096];
-	struct passwd *pw;
+	uid_t uid = sysenv_euid(sys);
 	int n;
 
-	if ((state = getenv("POSTIE_QUEUE_DIR")) != NULL &&
-	    state[0] == '/') {
+	if ((state = sysenv_queue_dir(sys)) != NULL) {
 		n = snprintf(buf, bufsz, "%s", state);
-	} else if (geteuid() == 0) {
+	} else if (uid == 0) {
 		n = snprintf(buf, bufsz, "%s/spool/postie", LOCALSTATEDIR);
-	} else if ((state = getenv("XDG_STATE_HOME")) != NULL &&
-	    state[0] == '/') {
+	} else if ((state = sysenv_xdg_state_home(sys)) != NULL) {
 		n = snprintf(buf, bufsz, "%s/postie/queue", state);
 	} else {
-		home = getenv("HOME");
-		if (home == NULL || home[0] == '\0') {
-			if ((pw = getpwuid(getuid())) == NULL) {
-				err_setx(e, EX_OSERR, "queue: cannot find "
-				    "the home directory of uid %u",
-				    (unsigned)getuid());
-				return -1;
-			}
-			home = pw->pw_dir;
+		if ((home = sysenv_home(sys)) == NULL) {
+			err_setx(e, EX_OSERR, "queue: cannot find the home "
+			    "directory of uid %u", (unsigned)uid);
+			return -1;
 		}
 		n = snprintf(buf, bufsz, "%s/.local/state/postie/queue", home);
 		/*
@@ -124,12 +119,11 @@ queue_default_dir(char *buf, size_t bufsz, struct postie_err *e)
 		 * queue is our directory in the drop spool, which root's
 		 * flush delivers with the system config.
 		 */
-		if (n >= 0 && (size_t)n < bufsz && !queue_dir_ours(buf) &&
-		    !queue_dir_ours(home)) {
-			if (queue_drop_dir(drop, sizeof(drop), e) == -1)
+		if (n >= 0 && (size_t)n < bufsz && !queue_dir_ours(buf, uid) &&
+		    !queue_dir_ours(home, uid)) {
+			if (queue_drop_dir(drop, sizeof(drop), sys, e) == -1)
 				return -1;
-			n = snprintf(buf, bufsz, "%s/%u", drop,
-			    (unsigned)geteuid());
+			n = snprintf(buf, bufsz, "%s/%u", drop, (unsigned)uid);
 		}
 	}
 	if (n < 0 || (size_t)n >= bufsz) {

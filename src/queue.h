@@ -19,6 +19,7 @@
 #include "envelope.h"
 #include "err.h"
 #include "msg.h"
+#include "sysenv.h"
 
 #define QUEUE_ID_LEN	32
 
@@ -75,13 +76,16 @@ int	 queue_env_add_arg(struct queue_env *, const char *arg,
 struct queue;
 
 /*
- * The queue directory: $POSTIE_QUEUE_DIR when set to an absolute path;
- * else for root LOCALSTATEDIR/spool/postie, otherwise
- * $XDG_STATE_HOME/postie/queue (default ~/.local/state/postie/queue),
- * but for a user whose home is not theirs or not writable (and has no
- * queue there yet), UID/ in the drop spool (queue_drop_dir).
+ * The queue directory of the user sys describes (sysenv_euid): its
+ * POSTIE_QUEUE_DIR when set to an absolute path; else for root
+ * LOCALSTATEDIR/spool/postie, otherwise $XDG_STATE_HOME/postie/queue
+ * (default ~/.local/state/postie/queue, ~ being sysenv_home), but for a
+ * user whose home is not theirs or not writable (and has no queue there
+ * yet), UID/ in the drop spool (queue_drop_dir).  Errors: EX_OSERR (no
+ * home directory, a name too long for buf).
  */
-int	 queue_default_dir(char *buf, size_t bufsz, struct postie_err *);
+int	 queue_default_dir(char *buf, size_t bufsz, const struct sysenv *sys,
+	    struct postie_err *);
 
 /*
  * Open (creating with mode 0700, with failed/ inside) the queue at dir.
@@ -106,12 +110,13 @@ int	 queue_open_readonly(struct queue **, const char *dir, uid_t owner,
 	    struct postie_err *);
 
 /*
- * The drop spool: $POSTIE_DROP_DIR when absolute, else
+ * The drop spool: sys's POSTIE_DROP_DIR when absolute, else
  * LOCALSTATEDIR/spool/postie-users (mode 1733, made by make install and
  * by root's flush).  It holds, as UID/, the queue of each user whose home
- * is not theirs or not writable.
+ * is not theirs or not writable.  Errors: EX_OSERR (name too long).
  */
-int	 queue_drop_dir(char *buf, size_t bufsz, struct postie_err *);
+int	 queue_drop_dir(char *buf, size_t bufsz, const struct sysenv *sys,
+	    struct postie_err *);
 /*
  * 1 when name, in the drop spool open at spoolfd, is a user's queue: a
  * directory, not a symbolic link, named after a uid other than 0 and

@@ -16,7 +16,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <pwd.h>
 #include <readpassphrase.h>
 #include <signal.h>
 #include <stdio.h>
@@ -616,17 +615,10 @@ out:
 }
 
 static int
-home_netrc(char *path, size_t pathsz)
+home_netrc(const char *home, char *path, size_t pathsz)
 {
-	const char *home = getenv("HOME");
-	struct passwd *pw;
-
-	if (home == NULL || home[0] == '\0') {
-		if ((pw = getpwuid(getuid())) == NULL)
-			return -1;
-		home = pw->pw_dir;
-	}
-	if ((size_t)snprintf(path, pathsz, "%s/.netrc", home) >= pathsz)
+	if (home == NULL ||
+	    (size_t)snprintf(path, pathsz, "%s/.netrc", home) >= pathsz)
 		return -1;
 	return 0;
 }
@@ -660,15 +652,16 @@ secret_prompt(const struct account *a, char *buf, size_t bufsz,
 
 /* ~/.netrc, the system netrc, then the terminal. */
 static int
-secret_lookup(const struct account *a, const char *sys_netrc, int prompt,
-    char *buf, size_t bufsz, struct postie_err *err)
+secret_lookup(const struct account *a, const char *home,
+    const char *sys_netrc, int prompt, char *buf, size_t bufsz,
+    struct postie_err *err)
 {
 	char path[4096];
 	int r;
 
 	buf[0] = '\0';
 	if (a->user != NULL && a->host != NULL) {
-		if (home_netrc(path, sizeof(path)) == 0 &&
+		if (home_netrc(home, path, sizeof(path)) == 0 &&
 		    (r = secret_netrc_file(path, 1, a->host, a->user, buf,
 		    bufsz, err)) != 0)
 			goto done;
@@ -695,8 +688,8 @@ done:
 }
 
 int
-secret_get(const struct account *a, const char *sys_netrc, int prompt,
-    char *buf, size_t bufsz, struct postie_err *err)
+secret_get(const struct account *a, const char *home, const char *sys_netrc,
+    int prompt, char *buf, size_t bufsz, struct postie_err *err)
 {
 	if (bufsz == 0) {
 		err_setx(err, EX_SOFTWARE, "account %s: no room for a password",
@@ -717,5 +710,5 @@ secret_get(const struct account *a, const char *sys_netrc, int prompt,
 	}
 	if (a->passwordeval != NULL)
 		return secret_eval(a, buf, bufsz, err);
-	return secret_lookup(a, sys_netrc, prompt, buf, bufsz, err);
+	return secret_lookup(a, home, sys_netrc, prompt, buf, bufsz, err);
 }

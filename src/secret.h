@@ -49,8 +49,8 @@ int	 secret_netrc_file(const char *path, int private, const char *host,
  *     (its exit status then counts: not 0 is an error), else its process
  *     group is killed, which is no error.  The line must come within
  *     the account's timeout, else the group is killed;
- *  3. ~/.netrc ($HOME, else the password database), then sys_netrc (may
- *     be NULL), by host and user;
+ *  3. home/.netrc (home is the user's directory, sysenv_home; NULL:
+ *     none), then sys_netrc (may be NULL), by host and user;
  *  4. when prompt is set and the process has a controlling terminal,
  *     readpassphrase(3) on /dev/tty ("password for USER@HOST (account
  *     NAME): ", no echo).
@@ -69,7 +69,8 @@ int	 secret_netrc_file(const char *path, int private, const char *host,
  *   EX_IOERR, EX_OSERR.
  * No message holds the secret.  The caller explicit_bzero()s buf.
  */
-int	 secret_get(const struct account *, const char *sys_netrc,
-	    int prompt, char *buf, size_t bufsz, struct postie_err *);
+int	 secret_get(const struct account *, const char *home,
+	    const char *sys_netrc, int prompt, char *buf, size_t bufsz,
+	    struct postie_err *);
 
 #endif

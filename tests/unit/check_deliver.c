@@ -21,6 +21,7 @@
 #include "msg.h"
 #include "queue.h"
 #include "submit.h"
+#include "sysenv.h"
 
 #define GREET		"220 mx.example.org ESMTP\r\n"
 #define EHLO_PLAIN	"250-mx.example.org\r\n250 HELP\r\n"
@@ -188,7 +189,8 @@ make_msg(const char *text)
 	unlink(path);
 	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
-	ck_assert_msg(msg_read(&m, fd, 0, &e) == 0, "%s", e.msg);
+	ck_assert_msg(msg_read(&m, fd, 0, "/tmp", &e) == 0, "%s",
+	    e.msg);
 	close(fd);
 	return m;
 }
@@ -233,11 +235,13 @@ flush(struct fake_net *net, struct deliver_flush *f, char **trp)
 	conn.arg = net;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.conn = &conn;
+	ck_assert_int_eq(sysenv_load_from(&ctx.sys, NULL, geteuid(), &e), 0);
 	*trp = NULL;
 	ck_assert_ptr_nonnull(ctx.tr = open_memstream(trp, &len));
 	memset(f, 0, sizeof(*f));
 	ck_assert_msg(deliver_flush(q, &ctx, f, &e) == 0, "%s", e.msg);
 	fclose(ctx.tr);
+	sysenv_free(ctx.sys);
 }
 
 /* A small file's content. */

@@ -222,7 +222,7 @@ make_msg(void)
 	fputs("Subject: x\n\nx\n", fp);
 	fflush(fp);
 	ck_assert_int_eq(fseek(fp, 0, SEEK_SET), 0);
-	ck_assert_msg(msg_read(&m, fileno(fp), 0, &e) == 0, "%s", e.msg);
+	ck_assert_msg(msg_read(&m, fileno(fp), 0, "/tmp", &e) == 0, "%s", e.msg);
 	fclose(fp);
 	return m;
 }

@@ -15,6 +15,7 @@
 
 #include <check.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include "deliver.h"
 #include "msg.h"
 #include "queue.h"
+#include "sysenv.h"
 
 static char tmpdir[64];
 static struct queue *q;
@@ -73,7 +75,8 @@ make_msg(const char *text)
 	unlink(path);
 	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
-	ck_assert_msg(msg_read(&m, fd, 0, &e) == 0, "%s", e.msg);
+	ck_assert_msg(msg_read(&m, fd, 0, "/tmp", &e) == 0, "%s",
+	    e.msg);
 	close(fd);
 	return m;
 }
@@ -919,27 +922,71 @@ START_TEST(test_open_readonly)
 }
 END_TEST
 
+/* The queue directory of the user a sysenv of vars and uid describes. */
+static const char *
+default_dir(const char *const *vars, uid_t uid, struct postie_err *e)
+{
+	static char buf[256];
+	struct sysenv *sys;
+	int rc;
+
+	ck_assert_int_eq(sysenv_load_from(&sys, vars, uid, e), 0);
+	rc = queue_default_dir(buf, sizeof(buf), sys, e);
+	sysenv_free(sys);
+	return rc == 0 ? buf : NULL;
+}
+
 START_TEST(test_default_dir)
 {
+	static const char *const qdir[] = { "POSTIE_QUEUE_DIR=/q/dir",
+	    "XDG_STATE_HOME=/x/state", "HOME=/home/u", NULL };
+	static const char *const state[] = { "POSTIE_QUEUE_DIR=q/dir",
+	    "XDG_STATE_HOME=/x/state", "HOME=/home/u", NULL };
+	static const char *const away[] = { "HOME=/nonexistent/u",
+	    "POSTIE_DROP_DIR=/drop", NULL };
+	const char *home[] = { NULL, NULL };
+	char var[128], want[256];
 	struct postie_err e;
-	char buf[256];
+	uid_t user = geteuid() != 0 ? geteuid() : 12345;
 
-	setenv("POSTIE_QUEUE_DIR", "/q/dir", 1);
-	ck_assert_int_eq(queue_default_dir(buf, sizeof(buf), &e), 0);
-	ck_assert_str_eq(buf, "/q/dir");
-	unsetenv("POSTIE_QUEUE_DIR");
-	if (geteuid() == 0) {
-		ck_assert_int_eq(queue_default_dir(buf, sizeof(buf), &e), 0);
-		ck_assert_str_eq(buf, LOCALSTATEDIR "/spool/postie");
-		return;
-	}
-	setenv("XDG_STATE_HOME", "/x/state", 1);
-	ck_assert_int_eq(queue_default_dir(buf, sizeof(buf), &e), 0);
-	ck_assert_str_eq(buf, "/x/state/postie/queue");
-	unsetenv("XDG_STATE_HOME");
-	setenv("HOME", "/home/u", 1);
-	ck_assert_int_eq(queue_default_dir(buf, sizeof(buf), &e), 0);
-	ck_assert_str_eq(buf, "/home/u/.local/state/postie/queue");
+	/* POSTIE_QUEUE_DIR when absolute, for root too. */
+	ck_assert_str_eq(default_dir(qdir, 0, &e), "/q/dir");
+	ck_assert_str_eq(default_dir(qdir, user, &e), "/q/dir");
+	/* Else root's is the system's. */
+	ck_assert_str_eq(default_dir(state, 0, &e),
+	    LOCALSTATEDIR "/spool/postie");
+	/* Others: XDG_STATE_HOME. */
+	ck_assert_str_eq(default_dir(state, user, &e),
+	    "/x/state/postie/queue");
+	/* Else under a home of the user's own. */
+	snprintf(var, sizeof(var), "HOME=%s", tmpdir);
+	home[0] = var;
+	if (geteuid() == 0)
+		ck_assert_int_eq(chown(tmpdir, user, (gid_t)-1), 0);
+	snprintf(want, sizeof(want), "%s/.local/state/postie/queue", tmpdir);
+	ck_assert_str_eq(default_dir(home, user, &e), want);
+	/* A home not the user's: the user's directory in the drop spool. */
+	snprintf(want, sizeof(want), "/drop/%u", (unsigned)user);
+	ck_assert_str_eq(default_dir(away, user, &e), want);
+	if (geteuid() == 0)
+		ck_assert_int_eq(chown(tmpdir, 0, (gid_t)-1), 0);
+}
+END_TEST
+
+/* No home at all: an error naming the uid. */
+START_TEST(test_default_dir_no_home)
+{
+	struct postie_err e;
+	char want[128];
+	uid_t u;
+
+	for (u = 2000000000; getpwuid(u) != NULL; u++)
+		;
+	ck_assert_ptr_null(default_dir(NULL, u, &e));
+	ck_assert_int_eq(e.ex, EX_OSERR);
+	snprintf(want, sizeof(want), "queue: cannot find the home directory "
+	    "of uid %u", (unsigned)u);
+	ck_assert_str_eq(e.msg, want);
 }
 END_TEST
 
@@ -1104,8 +1151,10 @@ START_TEST(test_flush_policy)
 	close(lfd);
 	flush_conf(port);
 	memset(&ctx, 0, sizeof(ctx));
+	ck_assert_int_eq(sysenv_load_from(&ctx.sys, NULL, geteuid(), &e), 0);
 	memset(&f, 0, sizeof(f));
 	ck_assert_int_eq(deliver_flush(q, &ctx, &f, &e), 0);
+	sysenv_free(ctx.sys);
 	if (pid != -1) {
 		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -1136,8 +1185,10 @@ START_TEST(test_flush_account_gone)
 	age_message(id, 30 * 86400);
 	write_conf("account other\nhost 127.0.0.1\n");
 	memset(&ctx, 0, sizeof(ctx));
+	ck_assert_int_eq(sysenv_load_from(&ctx.sys, NULL, geteuid(), &e), 0);
 	memset(&f, 0, sizeof(f));
 	ck_assert_int_eq(deliver_flush(q, &ctx, &f, &e), 0);
+	sysenv_free(ctx.sys);
 	/* Kept, however old: the lifetime is the account's. */
 	ck_assert_uint_eq(f.retry, 1);
 	ck_assert_int_eq(f.ex, EX_CONFIG);
@@ -1169,6 +1220,7 @@ START_TEST(test_flush_skips_held)
 	close(lfd);
 	flush_conf(port);
 	memset(&ctx, 0, sizeof(ctx));
+	ck_assert_int_eq(sysenv_load_from(&ctx.sys, NULL, geteuid(), &e), 0);
 	memset(&f, 0, sizeof(f));
 	f.only_id = id;
 	ck_assert_int_eq(deliver_flush(q, &ctx, &f, &e), 0);
@@ -1183,6 +1235,7 @@ START_TEST(test_flush_skips_held)
 	memset(&f, 0, sizeof(f));
 	ck_assert_int_eq(deliver_flush(q, &ctx, &f, &e), 0);
 	ck_assert_uint_eq(f.retry, 1);
+	sysenv_free(ctx.sys);
 }
 END_TEST
 
@@ -1206,6 +1259,7 @@ queue_suite(void)
 	tcase_add_test(tc, test_sweep_orphans);
 	tcase_add_test(tc, test_order_and_print);
 	tcase_add_test(tc, test_default_dir);
+	tcase_add_test(tc, test_default_dir_no_home);
 	tcase_add_test(tc, test_config_fault_roundtrip);
 	tcase_add_test(tc, test_raw_roundtrip);
 	tcase_add_test(tc, test_record_without_config);

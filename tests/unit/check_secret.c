@@ -161,20 +161,19 @@ START_TEST(lookup_order)
 	    "home\n", 0600);
 	sys = write_tmp(dir, "sysnetrc", "machine mx login tim password sys\n"
 	    "machine mx login tom password tomsys\n", 0644);
-	setenv("HOME", dir, 1);
 	memset(&a, 0, sizeof(a));
 	a.name = "work";
 	a.host = "mx";
 	a.user = "tim";
-	ck_assert_int_eq(secret_get(&a, sys, 0, buf, sizeof(buf), &err),
+	ck_assert_int_eq(secret_get(&a, dir, sys, 0, buf, sizeof(buf), &err),
 	    0);
 	ck_assert_str_eq(buf, "home");
 	a.user = "tom";
-	ck_assert_int_eq(secret_get(&a, sys, 0, buf, sizeof(buf), &err),
+	ck_assert_int_eq(secret_get(&a, dir, sys, 0, buf, sizeof(buf), &err),
 	    0);
 	ck_assert_str_eq(buf, "tomsys");
 	a.user = "tina";
-	ck_assert_int_eq(secret_get(&a, sys, 0, buf, sizeof(buf), &err),
+	ck_assert_int_eq(secret_get(&a, dir, sys, 0, buf, sizeof(buf), &err),
 	    -1);
 	ck_assert_int_eq(err.ex, EX_CONFIG);
 	ck_assert_str_eq(err.msg, "account work: no password for tina@mx: "
@@ -184,7 +183,7 @@ START_TEST(lookup_order)
 	/* A ~/.netrc others can read stops the lookup. */
 	ck_assert_int_eq(chmod(home, 0640), 0);
 	a.user = "tim";
-	ck_assert_int_eq(secret_get(&a, sys, 0, buf, sizeof(buf), &err),
+	ck_assert_int_eq(secret_get(&a, dir, sys, 0, buf, sizeof(buf), &err),
 	    -1);
 	ck_assert_int_eq(err.ex, EX_CONFIG);
 	ck_assert_ptr_nonnull(strstr(err.msg, "account work: "));
@@ -196,6 +195,14 @@ START_TEST(lookup_order)
 	free(sys);
 }
 END_TEST
+
+/* secret_get with neither a home nor a system netrc, and no prompt. */
+static int
+get_pw(const struct account *a, char *buf, size_t bufsz,
+    struct postie_err *err)
+{
+	return secret_get(a, NULL, NULL, 0, buf, bufsz, err);
+}
 
 /* An account "a" defined at test.conf:3 whose password comes from cmd. */
 static void
@@ -263,7 +270,7 @@ START_TEST(eval_table)
 	setenv("LC_CTYPE", "C.UTF-8", 1);
 	eval_account(&a, evals[_i].cmd, 10);
 	memset(buf, 'z', sizeof(buf));
-	rv = secret_get(&a, NULL, 0, buf, sizeof(buf), &err);
+	rv = get_pw(&a, buf, sizeof(buf), &err);
 	ck_assert_msg(rv == evals[_i].rv, "rv %d (%s)", rv, err.msg);
 	if (rv == 0)
 		ck_assert_str_eq(buf, evals[_i].out);
@@ -288,7 +295,7 @@ START_TEST(eval_fds)
 	ck_assert_int_eq(dup2(fd, 9), 9);
 	eval_account(&a, "if true <&9; then echo open; else echo closed; fi "
 	    "2>/dev/null", 10);
-	ck_assert_int_eq(secret_get(&a, NULL, 0, buf, sizeof(buf), &err), 0);
+	ck_assert_int_eq(get_pw(&a, buf, sizeof(buf), &err), 0);
 	ck_assert_str_eq(buf, "closed");
 	close(9);
 	close(fd);
@@ -304,18 +311,18 @@ START_TEST(password_key)
 
 	eval_account(&a, "exit 1", 10);
 	a.password = "pw";
-	ck_assert_int_eq(secret_get(&a, NULL, 0, buf, sizeof(buf), &err), 0);
+	ck_assert_int_eq(get_pw(&a, buf, sizeof(buf), &err), 0);
 	ck_assert_str_eq(buf, "pw");
 	a.password = "longer-than-small";
-	ck_assert_int_eq(secret_get(&a, NULL, 0, small, sizeof(small), &err),
+	ck_assert_int_eq(get_pw(&a, small, sizeof(small), &err),
 	    -1);
 	ck_assert_int_eq(err.ex, EX_CONFIG);
 	ck_assert_str_eq(err.msg, "account a (test.conf:3): password longer "
 	    "than 3 bytes");
 	ck_assert_int_eq(small[0], '\0');
 	eval_account(&a, NULL, 10);
-	setenv("HOME", "/nonexistent", 1);
-	ck_assert_int_eq(secret_get(&a, NULL, 0, buf, sizeof(buf), &err), -1);
+	ck_assert_int_eq(secret_get(&a, "/nonexistent", NULL, 0, buf,
+	    sizeof(buf), &err), -1);
 	ck_assert_int_eq(err.ex, EX_CONFIG);
 	ck_assert_ptr_nonnull(strstr(err.msg, "account a: no password for "
 	    "tim@mx"));
@@ -333,23 +340,23 @@ START_TEST(eval_overlong)
 	char buf[8];
 
 	eval_account(&a, "echo 1234567", 10);
-	ck_assert_int_eq(secret_get(&a, NULL, 0, buf, sizeof(buf), &err), 0);
+	ck_assert_int_eq(get_pw(&a, buf, sizeof(buf), &err), 0);
 	ck_assert_str_eq(buf, "1234567");
 	eval_account(&a, "printf '1234567\\r\\n'", 10);
-	ck_assert_int_eq(secret_get(&a, NULL, 0, buf, sizeof(buf), &err), 0);
+	ck_assert_int_eq(get_pw(&a, buf, sizeof(buf), &err), 0);
 	ck_assert_str_eq(buf, "1234567");
 	eval_account(&a, "echo 12345678", 10);
 	memset(buf, 'z', sizeof(buf));
-	ck_assert_int_eq(secret_get(&a, NULL, 0, buf, sizeof(buf), &err), -1);
+	ck_assert_int_eq(get_pw(&a, buf, sizeof(buf), &err), -1);
 	ck_assert_int_eq(err.ex, EX_CONFIG);
 	ck_assert_str_eq(err.msg, EVAL " printed a line longer than 7 bytes");
 	ck_assert_mem_eq(buf, "\0\0\0\0\0\0\0\0", sizeof(buf));
 	eval_account(&a, "printf 12345678", 10);
-	ck_assert_int_eq(secret_get(&a, NULL, 0, buf, sizeof(buf), &err), -1);
+	ck_assert_int_eq(get_pw(&a, buf, sizeof(buf), &err), -1);
 	ck_assert_str_eq(err.msg, EVAL " printed a line longer than 7 bytes");
 	/* Endless output without a newline: refused at once. */
 	eval_account(&a, "yes | tr -d '\\n'", 10);
-	ck_assert_int_eq(secret_get(&a, NULL, 0, buf, sizeof(buf), &err), -1);
+	ck_assert_int_eq(get_pw(&a, buf, sizeof(buf), &err), -1);
 	ck_assert_str_eq(err.msg, EVAL " printed a line longer than 7 bytes");
 }
 END_TEST
@@ -412,7 +419,7 @@ START_TEST(eval_deadline)
 	    pidf);
 	eval_account(&a, cmd, 2);
 	t0 = now_s();
-	ck_assert_int_eq(secret_get(&a, NULL, 0, buf, sizeof(buf), &err), -1);
+	ck_assert_int_eq(get_pw(&a, buf, sizeof(buf), &err), -1);
 	took = now_s() - t0;
 	ck_assert_msg(took >= 1.9 && took < 3.0, "took %.2f s", took);
 	ck_assert_int_eq(err.ex, EX_TEMPFAIL);
@@ -443,7 +450,7 @@ START_TEST(eval_first_line_only)
 	snprintf(pidf, sizeof(pidf), "%s/pid", dir);
 	eval_account(&a, "echo pw; sleep 20", 30);
 	t0 = now_s();
-	ck_assert_msg(secret_get(&a, NULL, 0, buf, sizeof(buf), &err) == 0,
+	ck_assert_msg(get_pw(&a, buf, sizeof(buf), &err) == 0,
 	    "%s", err.msg);
 	took = now_s() - t0;
 	ck_assert_str_eq(buf, "pw");
@@ -452,7 +459,7 @@ START_TEST(eval_first_line_only)
 	snprintf(cmd, sizeof(cmd), "echo pw; sleep 20 & echo $! >%s; wait",
 	    pidf);
 	eval_account(&a, cmd, 30);
-	ck_assert_int_eq(secret_get(&a, NULL, 0, buf, sizeof(buf), &err), 0);
+	ck_assert_int_eq(get_pw(&a, buf, sizeof(buf), &err), 0);
 	ck_assert_str_eq(buf, "pw");
 	pid = read_pid(pidf);
 	ck_assert_int_gt(pid, 0);
@@ -475,11 +482,11 @@ START_TEST(eval_sigchld_ignored)
 
 	ck_assert(signal(SIGCHLD, SIG_IGN) != SIG_ERR);
 	eval_account(&a, "echo pw", 10);
-	ck_assert_msg(secret_get(&a, NULL, 0, buf, sizeof(buf), &err) == 0,
+	ck_assert_msg(get_pw(&a, buf, sizeof(buf), &err) == 0,
 	    "%s", err.msg);
 	ck_assert_str_eq(buf, "pw");
 	eval_account(&a, "echo pw; exit 3", 10);
-	ck_assert_int_eq(secret_get(&a, NULL, 0, buf, sizeof(buf), &err), -1);
+	ck_assert_int_eq(get_pw(&a, buf, sizeof(buf), &err), -1);
 	ck_assert_str_eq(err.msg, EVAL " failed: exit status 3");
 	ck_assert_int_eq(sigaction(SIGCHLD, NULL, &sa), 0);
 	ck_assert(sa.sa_handler == SIG_IGN);
@@ -504,7 +511,7 @@ START_TEST(eval_environment)
 	setenv("MY_VAULT_PROFILE", "work", 1);
 	eval_account(&a, "echo \"$GNUPGHOME $PASSWORD_STORE_DIR "
 	    "$DBUS_SESSION_BUS_ADDRESS $GPG_TTY $MY_VAULT_PROFILE\"", 10);
-	ck_assert_msg(secret_get(&a, NULL, 0, buf, sizeof(buf), &err) == 0,
+	ck_assert_msg(get_pw(&a, buf, sizeof(buf), &err) == 0,
 	    "%s", err.msg);
 	ck_assert_str_eq(buf, "/home/tim/.gnupg-mail /home/tim/.pw "
 	    "unix:path=/run/user/1/bus /dev/pts/7 work");
