@@ -387,6 +387,100 @@ done:
 	return ex;
 }
 
+int
+deliver_accept(const struct opts *o, int fd, const struct deliver_ctx *ctx,
+    struct deliver_accepted *a, struct postie_err *e)
+{
+	struct deliver_conn c;
+	struct policy_outcome out;
+	struct policy_verdict v;
+	struct postie_err ae, qe;
+	struct queue *q = NULL;
+	struct job job;
+	char why[POSTIE_ERR_MSG], line[POSTIE_ERR_MSG];
+	size_t i;
+	int ex, rv = -1;
+
+	memset(a, 0, sizeof(*a));
+	memset(&v, 0, sizeof(v));
+	if (job_prepare(&job, o, ctx->sys, fd, e) == -1) {
+		ex = e->ex != 0 ? e->ex : EX_TEMPFAIL;
+		a->class = policy_classify(ex, SMTP_NONE);
+		if (a->class == POLICY_MESSAGE || job.msg == NULL ||
+		    (job.acct != NULL && !job.acct->queue))
+			goto out;
+		strlcpy(why, e->msg, sizeof(why));
+		if (deliver_open_queue(&q, ctx->sys, &qe) == -1 ||
+		    deliver_keep_raw(q, 0, o, &job, why, a->class ==
+		    POLICY_ACCOUNT ? QUEUE_FAULT_ACCOUNT : QUEUE_FAULT_TEMP,
+		    a->id, sizeof(a->id), &qe) == -1) {
+			err_setx(e, ex, "%s; and the message could not be "
+			    "kept: %s", why, qe.msg);
+			a->id[0] = '\0';
+			goto out;
+		}
+		a->held = 1;
+		deliver_kept_line(line, sizeof(line), a->class, a->id, 0, why);
+		err_setx(e, 0, "%s", line);
+		log_note(log_facility(job.acct), a->class == POLICY_ACCOUNT ?
+		    LOG_ERR : LOG_NOTICE, "%s", e->msg);
+		rv = 0;
+		goto out;
+	}
+	if (job.acct->queue) {
+		if (deliver_open_queue(&q, ctx->sys, &qe) == -1 ||
+		    deliver_keep(q, 0, NULL, job.config_arg, job.acct->name,
+		    &job.env, NULL, NULL, job.msg, NULL, QUEUE_FAULT_NONE,
+		    a->id, sizeof(a->id), &qe) == -1) {
+			*e = qe;
+			err_prefix(e, "the message could not be queued: ");
+			a->class = POLICY_TEMP;
+			a->id[0] = '\0';
+			goto out;
+		}
+		err_setx(e, 0, "queued as %s", a->id);
+		log_note(log_facility(job.acct), LOG_INFO, "%s: queued from "
+		    "an SMTP session (-bs)", a->id);
+		rv = 0;
+		goto out;
+	}
+	memset(&c, 0, sizeof(c));
+	c.warn = ctx->tr;
+	deliver_attempt(&c, ctx, job.acct, &job.env, job.msg, 1, &out, &ae);
+	deliver_conn_end(&c);
+	if (out.ex == 0) {
+		err_setx(e, 0, "accepted by %s", job.acct->host);
+		rv = 0;
+		goto out;
+	}
+	strlcpy(why, ae.msg, sizeof(why));
+	out.msg = why;
+	if (policy_settle(&job.env, &out, &v, e) == -1) {
+		a->class = POLICY_TEMP;
+		goto out;
+	}
+	/* The queue is off: nothing is kept, the reply says what failed. */
+	a->class = v.nfailed > 0 ? POLICY_MESSAGE : v.kept_class;
+	for (i = 0; i < v.n && i < job.env.nstatus && a->code == 0; i++)
+		if (v.fate[i] != FATE_DELIVERED &&
+		    job.env.status[i].state == RCPT_REFUSED &&
+		    job.env.status[i].code / 100 == (a->class ==
+		    POLICY_MESSAGE ? 5 : 4))
+			a->code = job.env.status[i].code;
+	if (a->code == 0 && out.final_code >= 400)
+		a->code = out.final_code;
+	err_setx(e, v.nfailed > 0 ? v.failed_ex : v.kept_ex, "%s", why);
+	if (v.ndelivered > 0)
+		err_append(e, "the %zu other recipient%s got it",
+		    v.ndelivered, v.ndelivered == 1 ? "" : "s");
+	log_note(log_facility(job.acct), LOG_ERR, "%s", e->msg);
+out:
+	policy_verdict_free(&v);
+	queue_close(q);
+	job_free(&job);
+	return rv;
+}
+
 /* The configs a flush reads, each once. */
 struct deliver_confs {
 	struct deliver_conf {
@@ -738,6 +832,18 @@ deliver_key(const struct queue_env *rec)
 	return k;
 }
 
+/* 1 when id is one of f->only_ids. */
+static int
+deliver_listed(const struct deliver_flush *f, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < f->n_only_ids; i++)
+		if (strcmp(f->only_ids[i], id) == 0)
+			return 1;
+	return 0;
+}
+
 /* 1 when rec belongs to this flush. */
 static int
 deliver_wanted(const struct deliver_flush *f, const struct queue_env *rec)
@@ -774,7 +880,9 @@ deliver_order(struct queue *q, char *const *ids, size_t n,
 		goto done;
 	}
 	for (i = 0; i < n; i++) {
-		if (f->only_id != NULL && strstr(ids[i], f->only_id) == NULL) {
+		if ((f->only_id != NULL && strstr(ids[i], f->only_id) ==
+		    NULL) || (f->only_ids != NULL &&
+		    !deliver_listed(f, ids[i]))) {
 			placed[i] = 1;
 			continue;
 		}
