@@ -32,6 +32,7 @@
 #include "monitor.h"
 #include "opts.h"
 #include "queue.h"
+#include "serve.h"
 #include "sysenv.h"
 
 static const char *
@@ -302,6 +303,24 @@ queue_delete_mode(struct queue *q, const char *id, struct postie_err *e)
 	return -1;
 }
 
+/*
+ * -bs: SMTP on stdin and stdout.  Quiet on stderr but for -v and the
+ * one error line (a PHP caller may never read its stderr pipe).
+ */
+static int
+serve_mode(const struct opts *o, struct sysenv *sys, struct postie_err *e)
+{
+	struct deliver_ctx ctx;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.sys = sys;
+	ctx.verbose = o->verbose;
+	ctx.tr = o->verbose ? stderr : NULL;
+	if (serve_smtp(o, STDIN_FILENO, STDOUT_FILENO, &ctx, e) != 0)
+		return fail(e, log_facility(NULL));
+	return EX_OK;
+}
+
 /* mailq, -bp, -q, --requeue, --delete, --hold, --release. */
 static int
 queue_mode(const struct opts *o, struct sysenv *sys, struct postie_err *e)
@@ -426,6 +445,9 @@ main(int argc, char **argv)
 		break;
 	case OPTS_QUEUE_HEALTH:
 		ex = health(&o, sys);
+		break;
+	case OPTS_SERVE_SMTP:
+		ex = serve_mode(&o, sys, &e);
 		break;
 	default:
 		ex = send_mail(&o, sys, &e);

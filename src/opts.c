@@ -58,7 +58,8 @@ static const char *const usage_lines[] = {
 	"  --warn-age=AGE      with --health: warn when a message has been",
 	"                      queued longer than AGE (30m, 1h, 2d; 1h)",
 	"  --crit-age=AGE      the same for CRITICAL (1d)",
-	"  not supported: -bs, -bv, -bt, -bd, -qTIME",
+	"  -bs                 speak SMTP on standard input and output",
+	"  not supported: -bv, -bt, -bd, -qTIME",
 	"  newaliases, -bi, -I: nothing to do (the aliases file is read as is)",
 	NULL
 };
@@ -262,8 +263,9 @@ set_b(struct opts *o, const char *val, struct postie_err *e)
 	}
 	if (strcmp(val, "p") == 0)
 		return set_mode(o, OPTS_QUEUE_LIST);
-	if (strcmp(val, "s") == 0 ||
-	    strcmp(val, "v") == 0 || strcmp(val, "t") == 0) {
+	if (strcmp(val, "s") == 0)
+		return set_mode(o, OPTS_SERVE_SMTP);
+	if (strcmp(val, "v") == 0 || strcmp(val, "t") == 0) {
 		snprintf(opt, sizeof(opt), "-b%s", val);
 		return not_supported(opt, e);
 	}
@@ -613,6 +615,14 @@ opts_parse(struct opts *o, int argc, char **argv, struct postie_err *e)
 	    o->mode != OPTS_VERSION) {
 		err_setx(e, EX_USAGE, "options --warn-age and --crit-age go "
 		    "with --health" SEE_HELP);
+		goto fail;
+	}
+	/* -bs: the client gives the recipients, and a message is sent. */
+	if (o->mode == OPTS_SERVE_SMTP && (o->nrcpts > 0 || o->pretend)) {
+		err_setx(e, EX_USAGE, "option -bs takes %s" SEE_HELP,
+		    o->pretend ? "no -P: it sends what the client gives" :
+		    "no recipient arguments: the client gives them in RCPT "
+		    "TO");
 		goto fail;
 	}
 	if (o->mode == OPTS_SEND && !o->read_rcpts && o->nrcpts == 0) {

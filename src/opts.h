@@ -12,6 +12,7 @@
 
 enum opts_mode {
 	OPTS_SEND = 0,		/* sendmail, postie: read a message, submit */
+	OPTS_SERVE_SMTP,	/* -bs: SMTP on standard input and output */
 	OPTS_HELP,		/* --help */
 	OPTS_VERSION,		/* --version */
 	OPTS_NEWALIASES,	/* newaliases, -bi: nothing to build */
@@ -71,10 +72,11 @@ struct opts {
  * that make no sense for postie (-oXXX except -oi, -eX, -bm, -L, -U,
  * -h, -n, -m, -s, -X, -G, -A, -O, -p) are accepted and ignored.
  * Errors: EX_USAGE for an unknown option, a missing or bad value, CR or
- * LF in -f, -F, -a, -V or a recipient, and the reserved modes (-bs,
- * -bv, -bt, -bd, -q with an interval) that postie does not support;
- * --json without mailq or -bp, --warn-age or --crit-age without --health
- * or with a value that is not a positive NUMBER[s|m|h|d].
+ * LF in -f, -F, -a, -V or a recipient, recipients or -P with -bs, and
+ * the reserved modes (-bv, -bt, -bd, -q with an interval) that postie
+ * does not support; --json without mailq or -bp, --warn-age or
+ * --crit-age without --health or with a value that is not a positive
+ * NUMBER[s|m|h|d].
  * Never prints; o is zeroed first.  On success the caller calls
  * opts_free(); on failure nothing is left to free.
  */
