@@ -844,6 +844,23 @@ deliver_listed(const struct deliver_flush *f, const char *id)
 	return 0;
 }
 
+/* The ids of f->only_ids first, in that order (a session's order). */
+static void
+deliver_list_order(char **ids, size_t n, const struct deliver_flush *f)
+{
+	size_t i, j, k = 0;
+	char *t;
+
+	for (j = 0; j < f->n_only_ids; j++)
+		for (i = k; i < n; i++)
+			if (strcmp(ids[i], f->only_ids[j]) == 0) {
+				t = ids[k];
+				ids[k++] = ids[i];
+				ids[i] = t;
+				break;
+			}
+}
+
 /* 1 when rec belongs to this flush. */
 static int
 deliver_wanted(const struct deliver_flush *f, const struct queue_env *rec)
@@ -935,6 +952,8 @@ deliver_flush(struct queue *q, const struct deliver_ctx *ctx,
 
 	if (queue_ids(q, 0, &ids, &n, e) == -1)
 		return -1;
+	if (f->only_ids != NULL)
+		deliver_list_order(ids, n, f);
 	if (deliver_order(q, ids, n, f, &order, &norder, e) == -1) {
 		queue_ids_free(ids, n);
 		return -1;

@@ -76,7 +76,7 @@ int	 deliver_accept(const struct opts *, int fd, const struct deliver_ctx *,
 struct deliver_flush {
 	const char *only_id;	/* flush only ids containing this, or NULL */
 	char *const *only_ids;	/* when not NULL: only these n_only_ids */
-	size_t	 n_only_ids;	/*   ids, compared whole */
+	size_t	 n_only_ids;	/*   ids, compared whole, in this order */
 	const char *only_config; /* only messages of this config; "" is the
 				   default lookup; NULL: every config */
 	const char *system_config; /* a drop queue: every message through

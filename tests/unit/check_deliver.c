@@ -471,6 +471,21 @@ START_TEST(flush_only_ids)
 	ck_assert_uint_eq(nqueued(0), 2);
 	free(tr);
 	fake_net_free(&net);
+
+	/* In the order given, whatever the ids' order. */
+	fake_net_init(&net, GREET EHLO_PLAIN TXN_OK TXN_OK "221 bye\r\n");
+	only[0] = id3;
+	only[1] = id1;
+	memset(&f, 0, sizeof(f));
+	f.only_ids = only;
+	f.n_only_ids = 2;
+	flush_with(&net, &f, &tr);
+	ck_assert_uint_eq(f.sent, 2);
+	ck_str(net.out[0], EHLO_SENT TXN_SENT("three") TXN_SENT("one")
+	    "QUIT\r\n");
+	ck_assert_uint_eq(nqueued(0), 0);
+	free(tr);
+	fake_net_free(&net);
 }
 END_TEST
 
