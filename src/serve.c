@@ -14,6 +14,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "bounds.h"
 #include "deliver.h"
@@ -270,6 +271,7 @@ serve_smtp(const struct opts *o, int rfd, int wfd,
 		host = "localhost";
 	p.hostname = host;
 	p.tmpdir = sysenv_tmpdir(ctx->sys);
+	p.lf_ends = isatty(rfd);
 	if ((io = net_pair_io_new(rfd, wfd, BOUND_SMTPD_TIMEOUT)) == NULL) {
 		err_set(e, EX_OSERR, "-bs");
 		return EX_OSERR;

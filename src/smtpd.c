@@ -685,8 +685,8 @@ smtpd_spool_put(struct smtpd *s, int fd, const char *p, size_t n,
 
 /*
  * Read the data up to the line holding a single dot (RFC 5321 4.5.2):
- * lines end in CR LF, and only a line that starts after CR LF can end
- * the data or lose its first dot.  What would pass max_size is not
+ * lines end in CR LF (or LF with lf_ends), and only a line that starts
+ * after such an end can end the data or lose its first dot.  What would pass max_size is not
  * written (*overp set) but still read.  On failure to write the spool,
  * *spoolerr is set and the data is read to its end all the same.
  * Returns -1 when the stream fails (s->e set).
@@ -709,12 +709,14 @@ smtpd_data_read(struct smtpd *s, int fd, int *overp, int *spoolerr,
 		p = part;
 		n = len;
 		if (bol && part[0] == '.') {
-			if (r == 1 && len == 3 && part[1] == '\r')
+			if (r == 1 && ((len == 3 && part[1] == '\r') ||
+			    (len == 2 && s->p->lf_ends)))
 				break;
 			p++;
 			n--;
 		}
-		bol = r == 1 && (len >= 2 ? part[len - 2] == '\r' : prev_cr);
+		bol = r == 1 && (s->p->lf_ends ||
+		    (len >= 2 ? part[len - 2] == '\r' : prev_cr));
 		prev_cr = part[len - 1] == '\r';
 		s->txn.received += (long long)n;
 		if (s->p->max_size > 0 && s->txn.received > s->p->max_size)

@@ -77,6 +77,12 @@ struct smtpd_params {
 	const char *hostname;	/* in the greeting and replies */
 	const char *tmpdir;	/* where DATA is spooled; NULL: /tmp */
 	long long max_size;	/* SIZE offered and enforced; <= 0: none */
+	/*
+	 * A LF alone ends a DATA line too (a person at a terminal, whose
+	 * Enter is LF); else only CR LF does, which keeps a message that
+	 * holds "LF . LF" from ending its data early (SMTP smuggling).
+	 */
+	int	 lf_ends;
 	const struct smtpd_sink *sink;
 };
 

@@ -301,7 +301,49 @@ assert_eq "PHP client's message" "$(srv_envelope 1)" \
     "php@example.org symfony@example.net"
 assert_contains "PHP client's dot line" "$SRV_RECORD/1.eml" ".dot"
 
-# 11. Socket activation: a loopback peer is served, another refused.
+# 11. A person at a terminal, whose Enter is LF: the dot line ends DATA.
+cat >"$T_DIR/terminal.py" <<'PY'
+import os, pty, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], "-bs"])
+out = b""
+def drain(secs):
+    global out
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
+        if select.select([fd], [], [], 0.1)[0]:
+            try:
+                data = os.read(fd, 4096)
+            except OSError:
+                return
+            if not data:
+                return
+            out += data
+for line in ["EHLO c", "MAIL FROM:<app@example.org>",
+             "RCPT TO:<tty@example.net>", "DATA", "Subject: typed", "",
+             "..typed dot", ".", "QUIT"]:
+    os.write(fd, line.encode() + b"\n")
+    drain(0.2)
+end = time.monotonic() + 20
+while time.monotonic() < end:
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        drain(0.2)
+        sys.stdout.write(out.decode("utf-8", "replace"))
+        sys.exit(os.waitstatus_to_exitcode(status))
+    drain(0.1)
+os.kill(pid, 9)
+sys.exit(124)
+PY
+"$PYTHON3" "$T_DIR/terminal.py" "$POSTIE" >"$T_DIR/out" 2>&1
+assert_eq "a terminal's session ends" "$?" 0
+assert_contains "a terminal's message queued" "$T_DIR/out" "queued as"
+assert_contains "a terminal's QUIT" "$T_DIR/out" "221 2.0.0"
+assert_eq "a terminal's message delivered" "$(srv_envelope 2)" \
+    "app@example.org tty@example.net"
+
+# 12. Socket activation: a loopback peer is served, another refused.
 # sa_wait: until systemd-socket-activate says it listens (5 s at most).
 sa_wait() {
 	_i=0

@@ -144,7 +144,7 @@ static void
 run_io(struct run *r, struct io *io, struct io_mem *m, long long max)
 {
 	struct smtpd_sink sink = { rec_mail, rec_data, rec_idle, &r->rec };
-	struct smtpd_params p = { HOST, NULL, max, &sink };
+	struct smtpd_params p = { HOST, NULL, max, 0, &sink };
 	const char *out;
 
 	r->end = smtpd_run(io, &p, &r->err);
@@ -349,6 +349,30 @@ START_TEST(dots)
 	ck_assert_uint_eq(r.rec.ndata, 1);
 	ck_assert_str_eq(r.rec.got[0].data, c->want);
 	run_free(&r);
+}
+END_TEST
+
+/* At a terminal, LF ends a line of the data too. */
+START_TEST(terminal)
+{
+	static const char script[] = "EHLO c\n" TXN("a@x.org", "b@y.org")
+	    "DATA\nSubject: typed\n\n..dot\n.\nQUIT\n";
+	struct io_mem *m = io_mem_new(script, sizeof(script) - 1, 0);
+	struct io *io = io_new(&io_mem_ops, m, 0);
+	struct smtpd_sink sink;
+	struct smtpd_params p = { HOST, NULL, MAX, 1, &sink };
+	struct postie_err e;
+	struct rec rc;
+
+	memset(&rc, 0, sizeof(rc));
+	memset(&sink, 0, sizeof(sink));
+	sink.data = rec_data;
+	sink.arg = &rc;
+	ck_assert_int_eq(smtpd_run(io, &p, &e), SMTPD_QUIT);
+	ck_assert_uint_eq(rc.ndata, 1);
+	ck_assert_str_eq(rc.got[0].data, "Subject: typed\n\n.dot\n");
+	rec_free(&rc);
+	io_free(io);
 }
 END_TEST
 
@@ -864,7 +888,7 @@ START_TEST(refuse)
 {
 	struct io_mem *m = io_mem_new("", 0, 0);
 	struct io *io = io_new(&io_mem_ops, m, 0);
-	struct smtpd_params p = { HOST, NULL, MAX, NULL };
+	struct smtpd_params p = { HOST, NULL, MAX, 0, NULL };
 	struct postie_err e;
 	const char *out;
 	size_t len;
@@ -891,6 +915,7 @@ smtpd_suite(void)
 	tcase_add_test(tc, byte_reads);
 	tcase_add_loop_test(tc, dots, 0,
 	    sizeof(dot_cases) / sizeof(dot_cases[0]));
+	tcase_add_test(tc, terminal);
 	tcase_add_test(tc, long_lines);
 	tcase_add_test(tc, lockstep);
 	tcase_add_test(tc, pipelined);
