@@ -69,19 +69,27 @@ smtpd_reply_set(struct smtpd_reply *r, int code, const char *enh,
 }
 
 /*
- * One reply line: "code[-| ]enh text".  The text is printable ASCII on
- * the wire (anything else becomes '?'), cut to fit RFC 5321's 512.
+ * Reply text as it goes on the wire: printable ASCII (anything else
+ * becomes '?'), cut to fit RFC 5321's 512 octets a line.
  */
+static void
+smtpd_safe(char safe[SMTPD_TEXT + 1], const char *text)
+{
+	size_t i, len = strnlen(text, SMTPD_TEXT);
+
+	for (i = 0; i < len; i++)
+		safe[i] = text[i] >= 0x20 && text[i] < 0x7f ? text[i] : '?';
+	safe[len] = '\0';
+}
+
+/* One reply line: "code[-| ]enh text". */
 static int
 smtpd_line(struct smtpd *s, int code, int more, const char *enh,
     const char *text)
 {
 	char safe[SMTPD_TEXT + 1];
-	size_t i;
 
-	for (i = 0; text[i] != '\0' && i < SMTPD_TEXT; i++)
-		safe[i] = text[i] >= 0x20 && text[i] < 0x7f ? text[i] : '?';
-	safe[i] = '\0';
+	smtpd_safe(safe, text);
 	if (enh != NULL && enh[0] != '\0')
 		return io_printf(s->io, s->e, "%03d%c%s %s\r\n", code,
 		    more ? '-' : ' ', enh, safe);
@@ -394,12 +402,11 @@ smtpd_mail_params(struct smtpd *s, char *params, int *replied)
 					return smtpd_fail(s, 501, "5.5.4",
 					    "bad ENVID: printable ASCII "
 					    "without spaces only");
-			if ((s->txn.envid = strdup(envid)) == NULL)
-				return smtpd_fail(s, 451, "4.3.0", "out of "
-				    "memory");
 			break;
 		}
 	}
+	if ((seen & 16) && (s->txn.envid = strdup(envid)) == NULL)
+		return smtpd_say(s, 451, "4.3.0", "out of memory");
 	*replied = 0;
 	return 0;
 }
@@ -948,11 +955,8 @@ smtpd_refuse(struct io *io, const struct smtpd_params *p, const char *why,
     struct postie_err *e)
 {
 	char safe[SMTPD_TEXT + 1];
-	size_t i;
 
-	for (i = 0; why[i] != '\0' && i < SMTPD_TEXT; i++)
-		safe[i] = why[i] >= 0x20 && why[i] < 0x7f ? why[i] : '?';
-	safe[i] = '\0';
+	smtpd_safe(safe, why);
 	if (io_printf(io, e, "421 4.7.0 %s %s\r\n", p->hostname, safe) == -1)
 		return -1;
 	return io_flush(io, e);
