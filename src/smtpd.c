@@ -36,6 +36,7 @@ struct smtpd {
 	const struct smtpd_sink *sink;
 	struct postie_err *e;
 	struct smtpd_txn txn;
+	size_t	 rcptcap;	/* room in txn.rcpts */
 	int	 greeted;	/* HELO or EHLO seen */
 	int	 esmtp;		/* EHLO: parameters may follow MAIL, RCPT */
 	int	 in_txn;	/* MAIL accepted */
@@ -171,6 +172,7 @@ smtpd_txn_reset(struct smtpd *s)
 	free(s->txn.rcpts);
 	free(s->txn.envid);
 	memset(&s->txn, 0, sizeof(s->txn));
+	s->rcptcap = 0;
 	s->txn.size = -1;
 	s->in_txn = 0;
 }
@@ -611,10 +613,14 @@ cmd_rcpt(struct smtpd *s, const char *args)
 	if (s->txn.nrcpts >= BOUND_RECIPIENTS)
 		return smtpd_fail(s, 452, "4.5.3", "too many recipients: at "
 		    "most %d", BOUND_RECIPIENTS);
-	if ((v = reallocarray(s->txn.rcpts, s->txn.nrcpts + 1,
-	    sizeof(*v))) == NULL)
-		return smtpd_say(s, 451, "4.3.0", "out of memory");
-	s->txn.rcpts = v;
+	if (s->txn.nrcpts == s->rcptcap) {
+		if ((v = reallocarray(s->txn.rcpts, s->rcptcap > 0 ?
+		    s->rcptcap * 2 : 16, sizeof(*v))) == NULL)
+			return smtpd_say(s, 451, "4.3.0", "out of memory");
+		s->txn.rcpts = v;
+		s->rcptcap = s->rcptcap > 0 ? s->rcptcap * 2 : 16;
+	}
+	v = s->txn.rcpts;
 	if ((v[s->txn.nrcpts] = strdup(addr)) == NULL)
 		return smtpd_say(s, 451, "4.3.0", "out of memory");
 	s->txn.nrcpts++;

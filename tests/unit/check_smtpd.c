@@ -76,14 +76,16 @@ rec_data(void *arg, const struct smtpd_txn *t, int fd, struct smtpd_reply *r)
 	ck_assert_uint_lt(rc->ndata, MAXMSG);
 	g = &rc->got[rc->ndata++];
 	g->from = strdup(t->from);
-	g->rcpts = calloc(1, 1);
+	for (i = 0; i < t->nrcpts; i++)
+		cap += strlen(t->rcpts[i]) + 1;
+	g->rcpts = calloc(1, cap + 1);
 	for (i = 0; i < t->nrcpts; i++) {
-		size_t len = strlen(g->rcpts);
-
-		g->rcpts = realloc(g->rcpts, len + strlen(t->rcpts[i]) + 2);
-		snprintf(g->rcpts + len, strlen(t->rcpts[i]) + 2, "%s%s",
-		    i > 0 ? " " : "", t->rcpts[i]);
+		if (i > 0)
+			g->rcpts[off++] = ' ';
+		memcpy(g->rcpts + off, t->rcpts[i], strlen(t->rcpts[i]));
+		off += strlen(t->rcpts[i]);
 	}
+	off = cap = 0;
 	g->data = NULL;
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
 		if (off + (size_t)n + 1 > cap) {
