@@ -114,13 +114,14 @@ assert_eq "queue empty" "$(nqueued)" 0
 	echo "< 220"
 	echo "> EHLO c"
 	echo "< 250"
-	echo "raw MAIL FROM:<app@example.org>\\r\\nRCPT TO:<a@example.net>\\r\\nRCPT TO:<bad address>\\r\\nRCPT TO:<b@example.net>\\r\\nDATA\\r\\n"
+	# printf, not echo: a shell's echo may read the backslashes.
+	printf '%s\n' 'raw MAIL FROM:<app@example.org>\r\nRCPT TO:<a@example.net>\r\nRCPT TO:<bad address>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n'
 	echo "< 250"
 	echo "< 250"
 	echo "< 553"
 	echo "< 250"
 	echo "< 354"
-	echo "raw Subject: piped\\r\\n\\r\\nbody\\r\\n.\\r\\nQUIT\\r\\n"
+	printf '%s\n' 'raw Subject: piped\r\n\r\nbody\r\n.\r\nQUIT\r\n'
 	echo "< 250 queued as"
 	echo "< 221"
 } >"$S"
