@@ -5,7 +5,8 @@
 # on (queued, then delivered by the same process, once) and off
 # (relayed live, the smarthost's refusal passed back), two messages in
 # one session, pipelining, the server down (250, queued, delivered by a
-# later flush), a config that cannot be read (held), the end of the
+# later flush), a config that cannot be read (held, then sent once it is
+# fixed), the DSN parameters passed on, the end of the
 # input in DATA (nothing kept) and after a message (delivered), a PHP
 # client that drives the pipes as Symfony's ProcessStream does, and the
 # loopback-only rule under systemd-socket-activate.
@@ -251,6 +252,46 @@ assert_run "mailq shows the held message" 0 "held@example.net"
 run_postie -C "$T_DIR/nonexistent" -q
 run_postie -q
 assert_eq "the default config's flush leaves it" "$(nqueued)" 1
+# The config is fixed: the held message is prepared from the command
+# line the session recorded for it, and sent.
+cp "$CONFIG" "$T_DIR/nonexistent"
+run_postie -q
+assert_run "the flush after the fix" 0
+assert_eq "the held message sent once fixed" "$(srv_envelope 2)" \
+    "app@example.org held@example.net"
+assert_contains "with its header edits" "$SRV_RECORD/2.eml" \
+    "Message-ID: "
+assert_eq "nothing held any more" "$(nqueued)" 0
+
+# DSN parameters are kept: RET, ENVID, NOTIFY reach the smarthost.
+server_stop
+server_start_tls good --starttls --dsn
+write_config "maildomain host.example.org" "queue on"
+{
+	echo "< 220"
+	echo "> EHLO c"
+	echo "< 250 SMTPUTF8"
+	echo "> MAIL FROM:<app@example.org> RET=HDRS ENVID=id+2B42 BODY=8BITMIME"
+	echo "< 250"
+	echo "> RCPT TO:<dsn@example.net> NOTIFY=FAILURE,DELAY ORCPT=rfc822;dsn@example.net"
+	echo "< 250"
+	echo "> DATA"
+	echo "< 354"
+	echo "> Subject: dsn"
+	echo ">"
+	echo "> x"
+	echo "> ."
+	echo "< 250 queued as"
+	echo "> QUIT"
+	echo "< 221"
+} >"$S"
+bs "DSN parameters" --exit 0 -- "$POSTIE" -bs
+assert_matches "RET and ENVID passed on" "$SRV_TRANSCRIPT" \
+    "^C: MAIL FROM:<app@example.org> .*RET=HDRS ENVID=id\\+2B42"
+assert_matches "BODY passed on" "$SRV_TRANSCRIPT" \
+    "^C: MAIL FROM:<app@example.org> .*BODY=8BITMIME"
+assert_contains "NOTIFY passed on" "$SRV_TRANSCRIPT" \
+    "C: RCPT TO:<dsn@example.net> NOTIFY=FAILURE,DELAY"
 
 # 10. PHP, as Symfony's ProcessStream and SmtpTransport drive it: three
 # pipes, stderr read once right after the start (anything there is an
