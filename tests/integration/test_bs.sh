@@ -39,6 +39,29 @@ bs() {
 	fi
 }
 
+# The client itself fails when it should: a wrong code, words missing,
+# a silent peer (the timeout, not a hang), output where it should end.
+bsclient_fails() {
+	_name=$1
+	shift
+	if timeout 30 "$PYTHON3" "$BSC" --timeout 1 "$S" "$@" \
+	    >"$T_DIR/out" 2>"$T_DIR/bserr"; then
+		t_fail "$_name" "bsclient passed: $(cat "$T_DIR/out")"
+	else
+		t_pass "$_name"
+	fi
+}
+printf '< 250\n' >"$S"
+bsclient_fails "bsclient: a wrong code fails" -- "$POSTIE" -bs
+printf '< 220 no such words\n' >"$S"
+bsclient_fails "bsclient: missing words fail" -- "$POSTIE" -bs
+printf '< 220\n' >"$S"
+bsclient_fails "bsclient: a silent peer fails" -- sleep 20
+printf '< 220\neof\n' >"$S"
+bsclient_fails "bsclient: more output than expected fails" -- printf \
+    '220 a\r\n221 b\r\n'
+assert_contains "bsclient says why" "$T_DIR/bserr" "more output"
+
 # A message's dialogue, one command and its reply at a time.
 msg_script() {
 	cat <<EOF
