@@ -435,21 +435,41 @@ sa_wait
 bs "socket activation on 127.0.0.1" --connect "127.0.0.1:$port"
 kill "$sa" 2>/dev/null
 wait "$sa" 2>/dev/null
-addr=$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -v '^127\.' |
-    grep -E '^[0-9]+(\.[0-9]+){3}$' | sed -n 1p)
-[ -n "$addr" ] ||
-    t_hard_error "no IPv4 address but loopback to test the refusal from"
-systemd-socket-activate --inetd -a -l "$addr:$port" \
-    "$POSTIE" -bs >"$T_DIR/sa.log" 2>&1 &
-sa=$!
-sa_wait
+# The peer off the loopback lives in a network namespace of the test's
+# own, on a veth interface (192.0.2.2, TEST-NET-1): never the host's
+# network.
+command -v ip >/dev/null || t_hard_error "ip (iproute2) is not installed"
+unshare -rn true 2>/dev/null ||
+    t_hard_error "unshare -rn: no network namespace for the refusal test"
 {
 	echo "< 421 4.7.0"
 	echo "eof"
 } >"$S"
-bs "a peer off the loopback is refused" --connect "$addr:$port"
-kill "$sa" 2>/dev/null
-wait "$sa" 2>/dev/null
+unshare -rn sh -c '
+	ip link set lo up && ip link add v0 type veth peer name v1 &&
+	    ip addr add 192.0.2.2/24 dev v0 && ip link set v0 up &&
+	    ip link set v1 up || exit 98
+	systemd-socket-activate --inetd -a -l "192.0.2.2:$2" "$1" -bs \
+	    >"$3/sa.log" 2>&1 &
+	sa=$!
+	i=0
+	until grep -q "Listening on" "$3/sa.log" 2>/dev/null; do
+		i=$((i + 1))
+		[ "$i" -le 100 ] || exit 97
+		sleep 0.05
+	done
+	"$4" "$5" --stderr "$3/err" "$6" --connect "192.0.2.2:$2" \
+	    >"$3/out" 2>"$3/bserr"
+	rc=$?
+	kill "$sa" 2>/dev/null
+	wait "$sa" 2>/dev/null
+	exit "$rc"
+' sh "$POSTIE" "$port" "$T_DIR" "$PYTHON3" "$BSC" "$S"
+_rc=$?
+[ "$_rc" -ne 98 ] || t_hard_error "cannot make a veth interface"
+[ "$_rc" -ne 97 ] ||
+    t_hard_error "systemd-socket-activate: $(cat "$T_DIR/sa.log")"
+assert_eq "a peer off the loopback is refused" "$_rc" 0
 assert_contains "the refusal says why" "$T_DIR/sa.log" \
     "is not on the loopback interface"
 
