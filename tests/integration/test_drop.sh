@@ -109,8 +109,7 @@ assert_eq "another root config named: still kept" \
 # edited by nobody to forge the sender.
 rm -rf "$DROP/65534"
 server_stop
-server_start
-server_stop
+server_down
 sed -i "s/^port .*/port $SRV_PORT/" "$SYS"
 printf 'allow_from_override off\n' >>"$SYS"
 as_nobody -C "$SYS" -i rcpt@example.org

@@ -22,8 +22,7 @@ printf 'From: sender@example.org\nSubject: ops\n\nbody\n' >"$T_DIR/in.eml"
 # go_down CONFIG-LINES...: the smarthost is down (nothing listens on the
 # port the config names).
 go_down() {
-	server_start
-	server_stop
+	server_down
 	write_config "tls off" "queue on" "$@"
 }
 

@@ -34,8 +34,7 @@ delivered() {
 }
 
 go_down() {
-	server_start
-	server_stop
+	server_down
 }
 
 # fault NAME: start the server of fault NAME and write its config (queue
