@@ -381,31 +381,31 @@ END_TEST
 /* Lines longer than a read block: the dot rule holds across blocks. */
 START_TEST(long_lines)
 {
-	size_t n = 20000, len;
+	size_t n = 20000, sz = 3 * 20000 + 200, len;
 	char *script, *want;
 	struct run r;
 
-	script = malloc(3 * n + 200);
-	want = malloc(3 * n + 200);
-	len = (size_t)sprintf(script, "EHLO c\r\n" TXN("a@x.org", "b@y.org")
+	script = malloc(sz);
+	want = malloc(sz);
+	len = (size_t)snprintf(script, sz, "EHLO c\r\n" TXN("a@x.org", "b@y.org")
 	    "DATA\r\n.");
 	memset(script + len, 'x', n);
 	len += n;
 	/* CR at the end of one block of 8192, LF at the start of the next. */
-	len += (size_t)sprintf(script + len, "\r\n");
+	len += (size_t)snprintf(script + len, sz - len, "\r\n");
 	memset(script + len, 'y', 8192 - 1);
 	len += 8192 - 1;
-	len += (size_t)sprintf(script + len, "\r\n.\r\nQUIT\r\n");
+	len += (size_t)snprintf(script + len, sz - len, "\r\n.\r\nQUIT\r\n");
 	memset(&r, 0, sizeof(r));
 	run_len(&r, script, len, 0);
 	ck_assert_int_eq(r.end, SMTPD_QUIT);
 	ck_assert_uint_eq(r.rec.ndata, 1);
 	memset(want, 'x', n);
 	len = n;
-	len += (size_t)sprintf(want + len, "\r\n");
+	len += (size_t)snprintf(want + len, sz - len, "\r\n");
 	memset(want + len, 'y', 8192 - 1);
 	len += 8192 - 1;
-	len += (size_t)sprintf(want + len, "\r\n");
+	len += (size_t)snprintf(want + len, sz - len, "\r\n");
 	ck_assert_uint_eq(r.rec.got[0].datalen, len);
 	ck_assert_int_eq(memcmp(r.rec.got[0].data, want, len), 0);
 	run_free(&r);
@@ -666,13 +666,15 @@ START_TEST(overlong_line)
 	struct run r;
 	size_t len;
 
-	len = (size_t)sprintf(script, "EHLO c\r\nNOOP ");
+	len = (size_t)snprintf(script, sizeof(script), "EHLO c\r\nNOOP ");
 	memset(script + len, 'x', 998 - 5);
 	len += 998 - 5;
-	len += (size_t)sprintf(script + len, "\r\nNOOP ");
+	len += (size_t)snprintf(script + len,
+	    sizeof(script) - len, "\r\nNOOP ");
 	memset(script + len, 'x', 999 - 5);
 	len += 999 - 5;
-	len += (size_t)sprintf(script + len, "\r\nNOOP\r\nQUIT\r\n");
+	len += (size_t)snprintf(script + len,
+	    sizeof(script) - len, "\r\nNOOP\r\nQUIT\r\n");
 	memset(&r, 0, sizeof(r));
 	run_len(&r, script, len, 0);
 	ck_assert_str_eq(r.out, GREETING EHLO_REPLY "250 2.0.0 ok\r\n"
@@ -776,9 +778,10 @@ START_TEST(too_many_errors)
 	size_t len = 0;
 	int i;
 
-	len += (size_t)sprintf(script, "EHLO c\r\n");
+	len += (size_t)snprintf(script, sizeof(script), "EHLO c\r\n");
 	for (i = 0; i < BOUND_SMTPD_ERRORS + 5; i++)
-		len += (size_t)sprintf(script + len, "FROB\r\n");
+		len += (size_t)snprintf(script + len,
+		    sizeof(script) - len, "FROB\r\n");
 	memset(&r, 0, sizeof(r));
 	run_len(&r, script, len, 0);
 	ck_assert_int_eq(r.end, SMTPD_ABORT);
