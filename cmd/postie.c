@@ -1,8 +1,9 @@
 /*
- * postie's main: hardens the process, parses the command line, prepares
- * the job and hands it to deliver (or prints it for --pretend).  Prints the
- * one error line and exits with its sysexits(3) code.  Everything that
- * does work lives in src/.
+ * postie's main: hardens the process, reads its surroundings once
+ * (sysenv), parses the command line, prepares the job and hands it to
+ * deliver (or prints it for --pretend).  Prints the one error line and
+ * exits with its sysexits(3) code.  Everything that does work lives in
+ * src/.
  */
 #include "config.h"
 
@@ -28,8 +29,11 @@
 #include "err.h"
 #include "job.h"
 #include "log.h"
+#include "monitor.h"
 #include "opts.h"
 #include "queue.h"
+#include "serve.h"
+#include "sysenv.h"
 
 static const char *
 exit_msg(const struct postie_err *e)
@@ -52,7 +56,8 @@ fail(const struct postie_err *e, int facility)
 /*
  * Before anything else: fds 0-2 open (so that no file we open becomes
  * someone's stdout), nothing inherited beyond them, no core dumps and no
- * ptrace by other users (passwords live in memory), private files.
+ * ptrace by other users (passwords live in memory), private files; the
+ * default SIGCHLD even when the caller ignored it (passwordeval's status).
  */
 static int
 harden(void)
@@ -75,7 +80,8 @@ harden(void)
 		return -1;
 #endif
 	umask(077);
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
+	    signal(SIGCHLD, SIG_DFL) == SIG_ERR)
 		return -1;
 	return 0;
 }
@@ -107,12 +113,12 @@ print_notes(const struct job *job)
 }
 
 static int
-serverinfo(const struct opts *o, struct postie_err *e)
+serverinfo(const struct opts *o, struct sysenv *sys, struct postie_err *e)
 {
 	struct job job;
 	int facility, rc;
 
-	rc = job_load_account(&job, o, e);
+	rc = job_load_account(&job, o, sys, e);
 	print_notes(&job);
 	if (rc == 0 && o->mode == OPTS_CHECK_AUTH &&
 	    job.acct->auth == AUTH_OFF) {
@@ -123,7 +129,7 @@ serverinfo(const struct opts *o, struct postie_err *e)
 		rc = -1;
 	}
 	if (rc == 0)
-		rc = submit_serverinfo(job.acct, o->verbose,
+		rc = submit_serverinfo(job.acct, sys, o->verbose,
 		    o->mode == OPTS_CHECK_AUTH, stdout, e);
 	facility = log_facility(job.acct);
 	job_free(&job);
@@ -134,11 +140,11 @@ serverinfo(const struct opts *o, struct postie_err *e)
 
 /* --config-check: 0 when the config is usable, else EX_CONFIG. */
 static int
-config_check(const struct opts *o, struct postie_err *e)
+config_check(const struct opts *o, struct sysenv *sys, struct postie_err *e)
 {
 	size_t n;
 
-	if (job_config_check(o, stdout, &n, e) == -1)
+	if (job_config_check(o, sys, stdout, &n, e) == -1)
 		return fail(e, log_facility(NULL));
 	return n == 0 ? EX_OK : EX_CONFIG;
 }
@@ -161,7 +167,7 @@ flush_after_send(const struct job *job, const struct deliver_ctx *ctx)
 	char dir[4096];
 
 	if (!job->acct->queue || !job->acct->queue_flush ||
-	    queue_default_dir(dir, sizeof(dir), &e) == -1 ||
+	    queue_default_dir(dir, sizeof(dir), ctx->sys, &e) == -1 ||
 	    stat(dir, &st) == -1 || queue_open(&q, dir, &e) == -1)
 		return;
 	memset(&f, 0, sizeof(f));
@@ -173,14 +179,14 @@ flush_after_send(const struct job *job, const struct deliver_ctx *ctx)
 }
 
 static int
-send_mail(const struct opts *o, struct postie_err *e)
+send_mail(const struct opts *o, struct sysenv *sys, struct postie_err *e)
 {
 	struct deliver_ctx ctx;
 	struct job job;
 	int ex, sent, facility;
 
 	if (o->pretend) {
-		ex = job_prepare(&job, o, STDIN_FILENO, e);
+		ex = job_prepare(&job, o, sys, STDIN_FILENO, e);
 		print_notes(&job);
 		if (ex == 0)
 			ex = job_print(&job, stdout, e);
@@ -189,6 +195,7 @@ send_mail(const struct opts *o, struct postie_err *e)
 		return ex == -1 ? fail(e, facility) : finish_stdout();
 	}
 	memset(&ctx, 0, sizeof(ctx));
+	ctx.sys = sys;
 	ctx.verbose = o->verbose;
 	ctx.tr = stderr;
 	/* deliver_send logs its line itself, with the account's facility. */
@@ -204,18 +211,130 @@ send_mail(const struct opts *o, struct postie_err *e)
 	return ex;
 }
 
-/* mailq, -bp, -q, --requeue. */
+/* mailq --json: the queue read only; no queue yet, no line. */
 static int
-queue_mode(const struct opts *o, struct postie_err *e)
+queue_json(const struct sysenv *sys, struct postie_err *e)
+{
+	struct queue *q;
+	char dir[4096];
+	int rc;
+
+	if (queue_default_dir(dir, sizeof(dir), sys, e) == -1)
+		return fail(e, log_facility(NULL));
+	if (queue_open_readonly(&q, dir, geteuid(), e) == -1)
+		return e->ex == EX_NOINPUT ? finish_stdout() :
+		    fail(e, log_facility(NULL));
+	rc = monitor_json(q, stdout, e);
+	queue_close(q);
+	return rc == -1 ? fail(e, log_facility(NULL)) : finish_stdout();
+}
+
+/*
+ * --health: the user's queue, and for root every drop queue too; the
+ * plugin's line and exit code (3 when the queue cannot be read).
+ */
+static int
+health(const struct opts *o, const struct sysenv *sys)
+{
+	struct monitor_health h;
+	struct postie_err e;
+	char dir[4096], drop[4096], line[2048];
+	time_t now = time(NULL);
+	long warn, crit;
+	int st;
+
+	if (monitor_thresholds(o->warn_age, o->crit_age, &warn, &crit,
+	    &e) == -1 || queue_default_dir(dir, sizeof(dir), sys, &e) == -1 ||
+	    (geteuid() == 0 && queue_drop_dir(drop, sizeof(drop), sys,
+	    &e) == -1) ||
+	    monitor_health_read(&h, dir, geteuid() == 0 ? drop : NULL,
+	    &e) == -1) {
+		monitor_unknown_line(line, sizeof(line), e.msg);
+		st = MONITOR_UNKNOWN;
+	} else {
+		monitor_health_line(line, sizeof(line), &h, now, warn, crit);
+		st = monitor_health_status(&h, now, warn, crit);
+	}
+	printf("%s\n", line);
+	return finish_stdout() == EX_OK ? st : MONITOR_UNKNOWN;
+}
+
+/* Say and log what --delete, --hold or --release did to id. */
+static void
+queue_said(const char *id, const char *what, const char *hint)
+{
+	printf("%s: %s%s\n", id, what, hint);
+	log_note(log_facility(NULL), LOG_NOTICE, "%s: %s by uid %u", id, what,
+	    (unsigned)getuid());
+}
+
+/* --delete ID (from the queue, else from failed/), --delete failed. */
+static int
+queue_delete_mode(struct queue *q, const char *id, struct postie_err *e)
+{
+	char **ids;
+	size_t n, i;
+	int rc = 0;
+
+	if (strcmp(id, "failed") == 0) {
+		if (queue_ids(q, 1, &ids, &n, e) == -1)
+			return -1;
+		for (i = 0; i < n && rc == 0; i++)
+			if ((rc = queue_delete(q, 1, ids[i], e)) == 0)
+				queue_said(ids[i], "deleted from failed/", "");
+		queue_ids_free(ids, n);
+		if (n == 0)
+			printf("no failed message to delete\n");
+		return rc;
+	}
+	if (queue_delete(q, 0, id, e) == 0) {
+		queue_said(id, "deleted from the queue", "");
+		return 0;
+	}
+	if (e->ex != EX_NOINPUT)
+		return -1;
+	if (queue_delete(q, 1, id, e) == 0) {
+		queue_said(id, "deleted from failed/", "");
+		return 0;
+	}
+	if (e->ex == EX_NOINPUT)
+		err_setx(e, EX_NOINPUT, "queue: no message %s in %s or its "
+		    "failed/", id, queue_dir(q));
+	return -1;
+}
+
+/*
+ * -bs: SMTP on stdin and stdout.  Quiet on stderr but for -v and the
+ * one error line (a PHP caller may never read its stderr pipe).
+ */
+static int
+serve_mode(const struct opts *o, struct sysenv *sys, struct postie_err *e)
+{
+	struct deliver_ctx ctx;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.sys = sys;
+	ctx.verbose = o->verbose;
+	ctx.tr = o->verbose ? stderr : NULL;
+	if (serve_smtp(o, STDIN_FILENO, STDOUT_FILENO, &ctx, e) != 0)
+		return fail(e, log_facility(NULL));
+	return EX_OK;
+}
+
+/* mailq, -bp, -q, --requeue, --delete, --hold, --release. */
+static int
+queue_mode(const struct opts *o, struct sysenv *sys, struct postie_err *e)
 {
 	struct deliver_flush f;
 	struct deliver_ctx ctx;
 	struct queue *q = NULL;
-	char *only = NULL;
+	char *only = NULL, hint[128];
 	int rc = -1;
 
 	memset(&f, 0, sizeof(f));
-	if (deliver_open_queue(&q, e) == -1)
+	if (o->mode == OPTS_QUEUE_LIST && o->json)
+		return queue_json(sys, e);
+	if (deliver_open_queue(&q, sys, e) == -1)
 		goto done;
 	switch (o->mode) {
 	case OPTS_QUEUE_LIST:
@@ -226,12 +345,27 @@ queue_mode(const struct opts *o, struct postie_err *e)
 			printf("%s: back in the queue; 'postie -q' delivers "
 			    "it\n", o->queue_id);
 		break;
+	case OPTS_QUEUE_DELETE:
+		rc = queue_delete_mode(q, o->queue_id, e);
+		break;
+	case OPTS_QUEUE_HOLD:
+		snprintf(hint, sizeof(hint), "; 'postie --release %s' lets a "
+		    "flush send it", o->queue_id);
+		if ((rc = queue_hold(q, o->queue_id, 1, e)) == 0)
+			queue_said(o->queue_id, "put on hold", hint);
+		break;
+	case OPTS_QUEUE_RELEASE:
+		if ((rc = queue_hold(q, o->queue_id, 0, e)) == 0)
+			queue_said(o->queue_id, "released", "; 'postie -q' "
+			    "delivers it");
+		break;
 	default:
 		/* -C X -q: only X's messages; -q: each through its own. */
 		if (o->config != NULL &&
 		    job_config_arg(o->config, &only, e) == -1)
 			break;
 		memset(&ctx, 0, sizeof(ctx));
+		ctx.sys = sys;
 		ctx.verbose = o->verbose;
 		ctx.tr = stderr;
 		f.only_id = o->queue_id;
@@ -241,7 +375,7 @@ queue_mode(const struct opts *o, struct postie_err *e)
 		 * Root's flush also delivers the drop spool, with the system
 		 * config only (or the one -C names).
 		 */
-		if (rc == 0 && geteuid() == 0 && o->queue_id == NULL)
+		if (rc == 0 && sysenv_euid(sys) == 0 && o->queue_id == NULL)
 			rc = deliver_flush_drops(&ctx, &f, only != NULL ?
 			    only : SYSCONFDIR "/postie.conf", e);
 		/* Quiet unless -v or something needs attention (cron). */
@@ -266,14 +400,20 @@ int
 main(int argc, char **argv)
 {
 	struct postie_err e = { 0, "" };
+	struct sysenv *sys;
 	struct opts o;
 	int ex;
 
 	if (harden() == -1)
 		return EX_OSERR;
-	openlog("postie", LOG_PID, LOG_MAIL);
-	if (opts_parse(&o, argc, argv, &e) == -1)
+	/* The environment is read here, once, and passed down. */
+	if (sysenv_load(&sys, &e) == -1)
 		return fail(&e, log_facility(NULL));
+	openlog("postie", LOG_PID, LOG_MAIL);
+	if (opts_parse(&o, argc, argv, &e) == -1) {
+		sysenv_free(sys);
+		return fail(&e, log_facility(NULL));
+	}
 	switch (o.mode) {
 	case OPTS_HELP:
 		opts_usage(stdout);
@@ -290,21 +430,31 @@ main(int argc, char **argv)
 		break;
 	case OPTS_SERVERINFO:
 	case OPTS_CHECK_AUTH:
-		ex = serverinfo(&o, &e);
+		ex = serverinfo(&o, sys, &e);
 		break;
 	case OPTS_CONFIG_CHECK:
-		ex = config_check(&o, &e);
+		ex = config_check(&o, sys, &e);
 		break;
 	case OPTS_QUEUE_LIST:
 	case OPTS_QUEUE_FLUSH:
 	case OPTS_QUEUE_REQUEUE:
-		ex = queue_mode(&o, &e);
+	case OPTS_QUEUE_DELETE:
+	case OPTS_QUEUE_HOLD:
+	case OPTS_QUEUE_RELEASE:
+		ex = queue_mode(&o, sys, &e);
+		break;
+	case OPTS_QUEUE_HEALTH:
+		ex = health(&o, sys);
+		break;
+	case OPTS_SERVE_SMTP:
+		ex = serve_mode(&o, sys, &e);
 		break;
 	default:
-		ex = send_mail(&o, &e);
+		ex = send_mail(&o, sys, &e);
 		break;
 	}
 	opts_free(&o);
+	sysenv_free(sys);
 	closelog();
 	return ex;
 }

@@ -56,7 +56,9 @@ _postie()
 	local opts="-t -i -oi -f -r -F -C -a -N -R -V -B -v -d -P -S -q -bp
 		-bi --from= --file= --account= --read-envelope-from
 		--read-recipients --debug --pretend --dry-run --serverinfo
-		--check-auth --config-check --requeue= --help --version"
+		--check-auth --config-check --requeue= --help --version
+		--json --hold= --release= --delete= --health --warn-age=
+		--crit-age="
 
 	case $prev in
 	-C | --file)
@@ -81,7 +83,12 @@ _postie()
 		mapfile -t COMPREPLY < <(compgen -W "7BIT 8BITMIME" -- "$cur")
 		return
 		;;
-	-f | -r | -F | -V | --from | --requeue)
+	--delete)
+		mapfile -t COMPREPLY < <(compgen -W "failed" -- "$cur")
+		return
+		;;
+	-f | -r | -F | -V | --from | --requeue | --hold | --release | \
+	    --warn-age | --crit-age)
 		return
 		;;
 	esac

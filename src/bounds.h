@@ -39,7 +39,10 @@
 #define BOUND_REPLY_LINES	(BOUND_REPLY / 5)
 /* A config file line (OAuth tokens are long; postie's own limit). */
 #define BOUND_CONF_LINE		65536
-/* Output of passwordeval (postie's own limit). */
+/*
+ * A password or token with its NUL; the first line passwordeval prints must
+ * fit (postie's own limit).
+ */
 #define BOUND_SECRET		16384
 /*
  * SCRAM iteration count a server may ask for (RFC 7677 4 asks for at
@@ -56,5 +59,34 @@
  * a ticket lives at most seven days).
  */
 #define BOUND_TLS_SESSION_LIFETIME	(7 * 24 * 60 * 60)
+
+/*
+ * postie -bs, the server side of SMTP on standard input and output.
+ * A command line with its CRLF (RFC 5321 4.5.3.1.4 allows 512 octets
+ * and more with extensions; 4.5.3.1.6's 1000 for a text line is taken).
+ */
+#define BOUND_SMTPD_LINE	1000
+/*
+ * A longer command line is answered 500 and read up to its LF, up to
+ * this many octets; past that the session ends (postie's own limit).
+ */
+#define BOUND_SMTPD_JUNK	(64 * 1024)
+/*
+ * Seconds to wait for a command or a block of DATA (RFC 5321 4.5.3.2.7:
+ * a server should wait at least 5 minutes for the next command).
+ */
+#define BOUND_SMTPD_TIMEOUT	300
+/*
+ * The message size offered in EHLO (SIZE) and enforced on DATA when the
+ * account sets no max_message_size (postie's own limit).
+ */
+#define BOUND_SMTPD_MESSAGE	(64LL * 1024 * 1024)
+/*
+ * Commands (other than accepted recipients) and error replies between two
+ * accepted messages; past them the session ends with 421 (postie's own
+ * limits, against a client that loops).
+ */
+#define BOUND_SMTPD_COMMANDS	1000
+#define BOUND_SMTPD_ERRORS	20
 
 #endif

@@ -1,16 +1,16 @@
 /*
  * The configuration: msmtprc-compatible files read into accounts, with the
  * defaults section, inheritance, derived defaults, ~ in file names and the
- * % patterns of from and domain resolved; the permission checks on the
- * file; the password lookup (password or passwordeval).  Does not open
- * connections, read messages or choose the account a job uses.
+ * % patterns of from and domain resolved (home, login and host names from
+ * sysenv); the permission checks on the file.  Does not open connections,
+ * read messages, choose the account a job uses or look passwords up
+ * (secret.c does, passwordeval too).
  */
 #include "config.h"
 
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -18,9 +18,6 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
-#include <netdb.h>
-#include <pwd.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -37,8 +34,7 @@
 #include "bounds.h"
 #include "conf.h"
 #include "err.h"
-
-extern char **environ;
+#include "sysenv.h"
 
 /* One account (or the defaults) while parsing: values and what was set. */
 struct node {
@@ -136,6 +132,7 @@ struct parser {
 	struct conf *conf;
 	struct node *cur;	/* NULL before the first section */
 	int	 line;
+	struct sysenv *sys;
 	struct postie_err *err;
 };
 
@@ -151,10 +148,9 @@ struct keydef {
 
 /* What the % patterns expand to, looked up once per parse. */
 struct expand_ctx {
-	char	*user;
-	char	*host;
-	char	*canon;
-	char	*mailname;
+	struct sysenv *sys;	/* %U, %H, %C */
+	int	 mailname_read;
+	char	*mailname;	/* %M: /etc/mailname, NULL when none */
 };
 
 #define MAILNAME_FILE	"/etc/mailname"
@@ -227,20 +223,6 @@ pwarn(struct parser *p, const char *fmt, ...)
 	c->warn = nw;
 	c->warn[c->nwarn++] = w;
 	return 0;
-}
-
-static const char *
-home_dir(void)
-{
-	const char *h = getenv("HOME");
-	struct passwd *pw;
-
-	if (h != NULL && *h != '\0')
-		return h;
-	if ((pw = getpwuid(getuid())) != NULL && pw->pw_dir != NULL &&
-	    *pw->pw_dir != '\0')
-		return pw->pw_dir;
-	return NULL;
 }
 
 static void
@@ -454,7 +436,7 @@ h_path(struct parser *p, struct node *n, const struct keydef *kd,
 	if (val[1] != '\0' && val[1] != '/')
 		return perr(p, "'%s': ~user is not supported in file names; "
 		    "write the full path", kd->name);
-	if ((home = home_dir()) == NULL)
+	if ((home = sysenv_home(p->sys)) == NULL)
 		return perr(p, "'%s': cannot expand ~: no home directory",
 		    kd->name);
 	if (asprintf(&path, "%s%s", home, val + 1) == -1)
@@ -1245,53 +1227,6 @@ parse_line(struct parser *p, char *line)
 	return 0;
 }
 
-static char *
-lookup_user(void)
-{
-	const char *u;
-	struct passwd *pw;
-
-	if ((u = getenv("USER")) != NULL && *u != '\0')
-		return strdup(u);
-	if ((u = getenv("LOGNAME")) != NULL && *u != '\0')
-		return strdup(u);
-	if ((pw = getpwuid(getuid())) != NULL && pw->pw_name != NULL)
-		return strdup(pw->pw_name);
-	errno = ENOENT;
-	return NULL;
-}
-
-static char *
-lookup_host(void)
-{
-	char h[256];
-
-	if (gethostname(h, sizeof(h)) == -1)
-		return NULL;
-	h[sizeof(h) - 1] = '\0';
-	return strdup(h);
-}
-
-static char *
-lookup_canon(const char *host)
-{
-	struct addrinfo hints, *res;
-	char *c;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_CANONNAME;
-	if (getaddrinfo(host, NULL, &hints, &res) != 0)
-		return strdup(host);
-	if (res->ai_canonname != NULL && *res->ai_canonname != '\0')
-		c = strdup(res->ai_canonname);
-	else
-		c = strdup(host);
-	freeaddrinfo(res);
-	return c;
-}
-
 /* The first line of /etc/mailname, trimmed; NULL when absent or empty. */
 static char *
 lookup_mailname(void)
@@ -1310,30 +1245,36 @@ lookup_mailname(void)
 	return *s != '\0' ? strdup(s) : NULL;
 }
 
-/* The value of one pattern letter, looked up on first use. */
+/*
+ * The value of one pattern letter, looked up on first use (the host's
+ * names once per run, by sysenv); NULL with why filled when there is
+ * none.
+ */
 static const char *
-expand_one(struct expand_ctx *x, int letter)
+expand_one(struct expand_ctx *x, int letter, struct postie_err *why)
 {
+	const char *v;
+
 	switch (letter) {
 	case 'U':
-		if (x->user == NULL)
-			x->user = lookup_user();
-		return x->user;
+		if ((v = sysenv_login(x->sys)) == NULL)
+			err_setx(why, EX_OSERR, "no user name for uid %lu",
+			    (unsigned long)sysenv_euid(x->sys));
+		return v;
 	case 'H':
-		if (x->host == NULL)
-			x->host = lookup_host();
-		return x->host;
+		return sysenv_hostname(x->sys, why);
 	case 'C':
-		if (x->canon == NULL && expand_one(x, 'H') != NULL)
-			x->canon = lookup_canon(x->host);
-		return x->canon;
+		return sysenv_fqdn(x->sys, why);
 	case 'M':
-		if (x->mailname == NULL)
+		if (!x->mailname_read) {
+			x->mailname_read = 1;
 			x->mailname = lookup_mailname();
-		if (x->mailname == NULL && expand_one(x, 'C') != NULL)
-			x->mailname = strdup(x->canon);
-		return x->mailname;
+		}
+		if (x->mailname != NULL)
+			return x->mailname;
+		return sysenv_fqdn(x->sys, why);
 	}
+	err_setx(why, EX_SOFTWARE, "unknown pattern");
 	return NULL;
 }
 
@@ -1342,6 +1283,7 @@ static int
 expand_str(struct expand_ctx *x, const struct account *a, const char *key,
     char **sp, struct postie_err *err)
 {
+	struct postie_err why;
 	char *out = NULL;
 	const char *s, *v;
 	size_t len = 0;
@@ -1361,12 +1303,12 @@ expand_str(struct expand_ctx *x, const struct account *a, const char *key,
 			fputc('%', mf);
 			continue;
 		}
-		if ((v = expand_one(x, *s)) == NULL) {
+		if ((v = expand_one(x, *s, &why)) == NULL) {
 			fclose(mf);
 			free(out);
-			err_set(err, EX_OSERR, "%s:%d: account %s: %s: cannot "
-			    "find the value of %%%c", a->file, a->line,
-			    a->name, key, *s);
+			err_setx(err, EX_OSERR, "%s:%d: account %s: %s: cannot "
+			    "find the value of %%%c: %s", a->file, a->line,
+			    a->name, key, *s, why.msg);
 			return -1;
 		}
 		fputs(v, mf);
@@ -1385,6 +1327,8 @@ static int
 finalize(struct node *n, struct expand_ctx *x, struct postie_err *err)
 {
 	struct account *a = &n->a;
+	struct postie_err why;
+	const char *user, *domain;
 	char *from;
 	int rc;
 
@@ -1397,14 +1341,15 @@ finalize(struct node *n, struct expand_ctx *x, struct postie_err *err)
 		    a->aliases != NULL;
 	if (n->auto_from) {
 		/* msmtp: auto_from wins over from. */
-		if (expand_one(x, 'U') == NULL ||
-		    (a->maildomain == NULL && expand_one(x, 'C') == NULL)) {
-			err_set(err, EX_OSERR, "%s:%d: account %s: auto_from",
-			    a->file, a->line, a->name);
+		domain = a->maildomain;
+		if ((user = expand_one(x, 'U', &why)) == NULL ||
+		    (domain == NULL &&
+		    (domain = expand_one(x, 'C', &why)) == NULL)) {
+			err_setx(err, EX_OSERR, "%s:%d: account %s: auto_from: "
+			    "%s", a->file, a->line, a->name, why.msg);
 			return -1;
 		}
-		if (asprintf(&from, "%s@%s", x->user, a->maildomain != NULL ?
-		    a->maildomain : x->canon) == -1)
+		if (asprintf(&from, "%s@%s", user, domain) == -1)
 			return nomem(err);
 		freestr(&a->from);
 		a->from = from;
@@ -1417,7 +1362,7 @@ finalize(struct node *n, struct expand_ctx *x, struct postie_err *err)
 
 int
 conf_parse(struct conf **confp, FILE *fp, const char *name,
-    struct postie_err *err)
+    struct sysenv *sys, struct postie_err *err)
 {
 	struct conf *c;
 	struct parser p;
@@ -1438,6 +1383,7 @@ conf_parse(struct conf **confp, FILE *fp, const char *name,
 	node_builtin(c->defaults);
 	memset(&p, 0, sizeof(p));
 	p.conf = c;
+	p.sys = sys;
 	p.err = err;
 	while ((len = getline(&line, &cap, fp)) != -1) {
 		p.line++;
@@ -1466,11 +1412,9 @@ conf_parse(struct conf **confp, FILE *fp, const char *name,
 	}
 	if (rc == 0) {
 		memset(&x, 0, sizeof(x));
+		x.sys = sys;
 		for (i = 0; i < c->nacct && rc == 0; i++)
 			rc = finalize(c->accts[i], &x, err);
-		free(x.user);
-		free(x.host);
-		free(x.canon);
 		free(x.mailname);
 	}
 	if (rc == -1) {
@@ -1497,7 +1441,8 @@ open_errno_ex(int e)
 }
 
 int
-conf_load(struct conf **confp, const char *path, struct postie_err *err)
+conf_load(struct conf **confp, const char *path, struct sysenv *sys,
+    struct postie_err *err)
 {
 	struct conf *c;
 	struct stat st;
@@ -1547,7 +1492,7 @@ conf_load(struct conf **confp, const char *path, struct postie_err *err)
 		return -1;
 	}
 	setvbuf(fp, iobuf, _IOFBF, sizeof(iobuf));
-	rc = conf_parse(&c, fp, path, err);
+	rc = conf_parse(&c, fp, path, sys, err);
 	fclose(fp);
 	explicit_bzero(iobuf, sizeof(iobuf));
 	if (rc == -1)
@@ -1575,17 +1520,15 @@ path_exists(const char *path)
 
 int
 conf_default_path(char *buf, size_t bufsz, const char *sysconf_path,
-    struct postie_err *err)
+    const struct sysenv *sys, struct postie_err *err)
 {
 	char user[PATH_MAX];
 	const char *xdg, *home;
 	int n = -1;
 
-	xdg = getenv("XDG_CONFIG_HOME");
-	/* XDG Base Directory: a relative value is to be ignored. */
-	if (xdg != NULL && xdg[0] == '/')
+	if ((xdg = sysenv_xdg_config_home(sys)) != NULL)
 		n = snprintf(user, sizeof(user), "%s/postie/config", xdg);
-	else if ((home = home_dir()) != NULL)
+	else if ((home = sysenv_home(sys)) != NULL)
 		n = snprintf(user, sizeof(user), "%s/.config/postie/config",
 		    home);
 	if (n < 0 || (size_t)n >= sizeof(user))
@@ -1733,196 +1676,6 @@ conf_check_account(const struct account *a, struct postie_err *err)
 	err_setx(err, EX_CONFIG, "%s:%d: account %s: %s", a->file, a->line,
 	    a->name, what);
 	return -1;
-}
-
-static const char *const env_keep[] = {
-	"PATH", "HOME", "USER", "LOGNAME", "LANG", "TERM", "DISPLAY",
-	"WAYLAND_DISPLAY", "XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS",
-	"GNUPGHOME", "GPG_AGENT_INFO", "SSH_AUTH_SOCK",
-};
-
-static int
-env_kept(const char *var)
-{
-	size_t i, len;
-
-	if (strncmp(var, "LC_", 3) == 0 && strchr(var, '=') != NULL)
-		return 1;
-	for (i = 0; i < sizeof(env_keep) / sizeof(env_keep[0]); i++) {
-		len = strlen(env_keep[i]);
-		if (strncmp(var, env_keep[i], len) == 0 && var[len] == '=')
-			return 1;
-	}
-	return 0;
-}
-
-static int
-eval_fail(const struct account *a, int ex, const char *what,
-    struct postie_err *err)
-{
-	err_setx(err, ex, "account %s: passwordeval failed: %s", a->name,
-	    what);
-	return -1;
-}
-
-/*
- * Read the first line of fd into buf (bufsz bytes, BOUND_SECRET at most).
- * Returns its length, -1 when it does not fit, -2 on a read error.  Sets
- * *closed_early when reading stopped before end of file.
- */
-static ssize_t
-read_first_line(int fd, char *buf, size_t bufsz, int *closed_early)
-{
-	size_t len = 0;
-	ssize_t r;
-	char *nl;
-
-	*closed_early = 0;
-	for (;;) {
-		if (len == bufsz) {
-			if (memchr(buf, '\n', len) == NULL)
-				return -1;
-			*closed_early = 1;
-			break;
-		}
-		r = read(fd, buf + len, bufsz - len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1)
-			return -2;
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	if ((nl = memchr(buf, '\n', len)) != NULL)
-		len = (size_t)(nl - buf);
-	if (len > 0 && buf[len - 1] == '\r')
-		len--;
-	return (ssize_t)len;
-}
-
-static int
-copy_secret(const struct account *a, char *out, size_t outsz,
-    const char *buf, ssize_t len, struct postie_err *err)
-{
-	if (len == 0)
-		return eval_fail(a, EX_CONFIG, "it printed no password", err);
-	if ((size_t)len >= outsz)
-		return eval_fail(a, EX_CONFIG, "password too long", err);
-	memcpy(out, buf, (size_t)len);
-	out[len] = '\0';
-	return 1;
-}
-
-/*
- * The child stops at the first line when it prints more than BOUND_SECRET
- * bytes: dying of SIGPIPE then (or a shell reporting it, 128 + SIGPIPE)
- * is not a failure.
- */
-static int
-run_passwordeval(const struct account *a, char *out, size_t outsz,
-    struct postie_err *err)
-{
-	char *argv[4], **envp = NULL, *buf = NULL, what[64];
-	size_t nenv = 0, i;
-	ssize_t len;
-	pid_t pid;
-	int pfd[2], status, devnull, closed_early, rc = -1;
-
-	for (i = 0; environ != NULL && environ[i] != NULL; i++)
-		nenv++;
-	if ((envp = calloc(nenv + 1, sizeof(*envp))) == NULL ||
-	    (buf = malloc(BOUND_SECRET)) == NULL) {
-		free(envp);
-		return nomem(err);
-	}
-	for (i = 0, nenv = 0; environ != NULL && environ[i] != NULL; i++)
-		if (env_kept(environ[i]))
-			envp[nenv++] = environ[i];
-	argv[0] = (char *)"sh";
-	argv[1] = (char *)"-c";
-	argv[2] = a->passwordeval;
-	argv[3] = NULL;
-
-	if (pipe2(pfd, O_CLOEXEC) == -1) {
-		err_set(err, EX_OSERR, "account %s: passwordeval: pipe",
-		    a->name);
-		goto out;
-	}
-	if ((pid = fork()) == -1) {
-		err_set(err, EX_OSERR, "account %s: passwordeval: fork",
-		    a->name);
-		close(pfd[0]);
-		close(pfd[1]);
-		goto out;
-	}
-	if (pid == 0) {
-		devnull = open("/dev/null", O_RDONLY);
-		if (devnull == -1 || dup2(devnull, STDIN_FILENO) == -1 ||
-		    dup2(pfd[1], STDOUT_FILENO) == -1)
-			_exit(127);
-		closefrom(STDERR_FILENO + 1);
-		signal(SIGPIPE, SIG_DFL);
-		execve("/bin/sh", argv, envp);
-		_exit(127);
-	}
-	close(pfd[1]);
-	len = read_first_line(pfd[0], buf, BOUND_SECRET, &closed_early);
-	close(pfd[0]);
-	if (len < 0)
-		kill(pid, SIGTERM);
-	while (waitpid(pid, &status, 0) == -1)
-		if (errno != EINTR) {
-			err_set(err, EX_OSERR, "account %s: passwordeval: "
-			    "waitpid", a->name);
-			goto out;
-		}
-	if (len == -1) {
-		snprintf(what, sizeof(what), "output longer than %d bytes",
-		    BOUND_SECRET);
-		eval_fail(a, EX_CONFIG, what, err);
-	} else if (len == -2)
-		err_set(err, EX_OSERR, "account %s: passwordeval: read",
-		    a->name);
-	else if (closed_early && ((WIFSIGNALED(status) &&
-	    WTERMSIG(status) == SIGPIPE) || (WIFEXITED(status) &&
-	    WEXITSTATUS(status) == 128 + SIGPIPE)))
-		rc = copy_secret(a, out, outsz, buf, len, err);
-	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
-		snprintf(what, sizeof(what), "exit status %d",
-		    WEXITSTATUS(status));
-		eval_fail(a, EX_CONFIG, what, err);
-	} else if (WIFSIGNALED(status)) {
-		snprintf(what, sizeof(what), "killed by signal %d",
-		    WTERMSIG(status));
-		eval_fail(a, EX_CONFIG, what, err);
-	} else
-		rc = copy_secret(a, out, outsz, buf, len, err);
-out:
-	explicit_bzero(buf, BOUND_SECRET);
-	free(buf);
-	free(envp);
-	return rc;
-}
-
-int
-conf_password(const struct account *a, char *buf, size_t bufsz,
-    struct postie_err *err)
-{
-	if (bufsz > 0)
-		buf[0] = '\0';
-	if (a->password != NULL) {
-		if (strlcpy(buf, a->password, bufsz) >= bufsz) {
-			explicit_bzero(buf, bufsz);
-			err_setx(err, EX_CONFIG, "account %s: password too "
-			    "long", a->name);
-			return -1;
-		}
-		return 1;
-	}
-	if (a->passwordeval == NULL)
-		return 0;
-	return run_passwordeval(a, buf, bufsz, err);
 }
 
 /*

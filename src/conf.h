@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "err.h"
+#include "sysenv.h"
 
 enum conf_auth {
 	AUTH_OFF = 0,
@@ -101,12 +102,15 @@ struct conf;
  * Parse a config from fp; name is used in messages ("name:line: ...").
  * Settings before the first "defaults" or "account" line are an error.
  * Errors: EX_CONFIG with "name:line: what"; EX_IOERR (read error);
- * EX_OSERR.  Does not check permissions.  The % patterns of from and
- * domain are expanded here (%C may look the host name up in the DNS).
- * On success *confp is owned by the caller (conf_free).
+ * EX_OSERR.  Does not check permissions.  sys gives the home directory
+ * for a leading ~ in file names and the values of the % patterns of from
+ * and domain, expanded here: %U the login name, %H the host name, %C
+ * the FQDN (sysenv_fqdn: may ask the DNS, once per sys), %M
+ * /etc/mailname, else the FQDN.  On success *confp is owned by the
+ * caller (conf_free).
  */
 int	 conf_parse(struct conf **confp, FILE *fp, const char *name,
-	    struct postie_err *);
+	    struct sysenv *sys, struct postie_err *);
 
 /*
  * Open and parse path (symbolic links are followed).  The checks are made
@@ -118,17 +122,18 @@ int	 conf_parse(struct conf **confp, FILE *fp, const char *name,
  * Errors: EX_CONFIG (syntax, permissions, missing or unreadable file),
  * EX_IOERR, EX_OSERR.
  */
-int	 conf_load(struct conf **confp, const char *path, struct postie_err *);
+int	 conf_load(struct conf **confp, const char *path, struct sysenv *sys,
+	    struct postie_err *);
 
 /*
  * The file to read when -C is not given: $XDG_CONFIG_HOME/postie/config,
  * or ~/.config/postie/config when XDG_CONFIG_HOME is unset, empty or
- * relative (home from $HOME or the password database), when it exists;
- * else sysconf_path when it exists.  Errors: EX_CONFIG when neither
- * exists, naming both, or when the path does not fit in buf.
+ * relative (sysenv_xdg_config_home, sysenv_home), when it exists; else
+ * sysconf_path when it exists.  Errors: EX_CONFIG when neither exists,
+ * naming both, or when the path does not fit in buf.
  */
 int	 conf_default_path(char *buf, size_t bufsz, const char *sysconf_path,
-	    struct postie_err *);
+	    const struct sysenv *sys, struct postie_err *);
 
 /*
  * Account by name; NULL when there is none.  "account default : NAME"
@@ -158,20 +163,6 @@ void	 conf_free(struct conf *);
  * "FILE:LINE: account NAME: what" (LINE of the account line).
  */
 int	 conf_check_account(const struct account *, struct postie_err *);
-
-/*
- * The password of an account into buf: the password key, else the first
- * line printed by passwordeval (run with /bin/sh -c, stdin from
- * /dev/null, stderr passed through, an environment reduced to PATH, HOME,
- * USER, LOGNAME, LANG, LC_*, TERM, DISPLAY, WAYLAND_DISPLAY,
- * XDG_RUNTIME_DIR, DBUS_SESSION_BUS_ADDRESS, GNUPGHOME, GPG_AGENT_INFO and
- * SSH_AUTH_SOCK; at most BOUND_SECRET bytes; a non-zero exit, a signal or
- * an empty first line is an error).  Returns 1 when found, 0 when the
- * account has neither, -1 on error (EX_CONFIG or EX_OSERR, never
- * containing the secret).  The caller explicit_bzero()s buf.
- */
-int	 conf_password(const struct account *, char *buf, size_t bufsz,
-	    struct postie_err *);
 
 /*
  * Print the effective settings of an account as "key value" lines,

@@ -26,11 +26,12 @@
 #include "smtp.h"
 
 int
-deliver_open_queue(struct queue **qp, struct postie_err *e)
+deliver_open_queue(struct queue **qp, const struct sysenv *sys,
+    struct postie_err *e)
 {
 	char dir[4096];
 
-	if (queue_default_dir(dir, sizeof(dir), e) == -1)
+	if (queue_default_dir(dir, sizeof(dir), sys, e) == -1)
 		return -1;
 	return queue_open(qp, dir, e);
 }
@@ -53,15 +54,30 @@ deliver_say(const struct deliver_ctx *ctx, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Put rec and msg in q (failed/ when failed); its id out. */
+static int
+deliver_store(struct queue *q, int failed, struct queue_env *rec,
+    struct msg *msg, const char *why, char *id, size_t idsz,
+    struct postie_err *e)
+{
+	if ((failed ? queue_put_failed(q, rec, msg, why, e) :
+	    queue_put(q, rec, msg, e)) == -1)
+		return -1;
+	strlcpy(id, rec->id, idsz);
+	return 0;
+}
+
 /*
  * Store msg in q (failed/ when failed) for the recipients of env that sel
- * selects (NULL: all), recorded with config and account; id out.
+ * selects (NULL: all), each with its own error of verdict v (NULL:
+ * none), recorded with config and account; id out.
  */
 static int
 deliver_keep(struct queue *q, int failed, const struct queue_env *from,
     const char *config, const char *account, const struct envelope *env,
-    const unsigned char *sel, struct msg *msg, const char *why,
-    enum queue_fault fault, char *id, size_t idsz, struct postie_err *e)
+    const unsigned char *sel, const struct policy_verdict *v,
+    struct msg *msg, const char *why, enum queue_fault fault, char *id,
+    size_t idsz, struct postie_err *e)
 {
 	struct queue_env rec;
 	int rv = -1;
@@ -76,14 +92,12 @@ deliver_keep(struct queue *q, int failed, const struct queue_env *from,
 		return -1;
 	if (envelope_set(&rec.config, config, e) == -1 ||
 	    envelope_set(&rec.account, account, e) == -1 ||
-	    envelope_set(&rec.last_error, why, e) == -1)
+	    envelope_set(&rec.last_error, why, e) == -1 ||
+	    (v != NULL && queue_env_set_rcpt_errors(&rec, v->own, v->n, sel,
+	    e) == -1))
 		goto out;
 	rec.fault = fault;
-	if ((failed ? queue_put_failed(q, &rec, msg, why, e) :
-	    queue_put(q, &rec, msg, e)) == -1)
-		goto out;
-	strlcpy(id, rec.id, idsz);
-	rv = 0;
+	rv = deliver_store(q, failed, &rec, msg, why, id, idsz, e);
 out:
 	queue_env_free(&rec);
 	return rv;
@@ -117,11 +131,7 @@ deliver_keep_raw(struct queue *q, int failed, const struct opts *o,
 	for (i = 0; i < o->nrcpts; i++)
 		if (envelope_add_rcpt(&rec.env, o->rcpts[i], e) == -1)
 			goto out;
-	if ((failed ? queue_put_failed(q, &rec, job->msg, why, e) :
-	    queue_put(q, &rec, job->msg, e)) == -1)
-		goto out;
-	strlcpy(id, rec.id, idsz);
-	rv = 0;
+	rv = deliver_store(q, failed, &rec, job->msg, why, id, idsz, e);
 out:
 	queue_env_free(&rec);
 	return rv;
@@ -188,7 +198,6 @@ deliver_attempt(struct deliver_conn *c, const struct deliver_ctx *ctx,
     int last, struct policy_outcome *o, struct postie_err *e)
 {
 	struct smtp_result res;
-	struct log_attempt la;
 	enum smtp_stage stage;
 	int rv;
 
@@ -201,18 +210,12 @@ deliver_attempt(struct deliver_conn *c, const struct deliver_ctx *ctx,
 		c->acct = a;
 	}
 	if (!c->stop && c->ss == NULL) {
-		if (submit_session_open(&c->ss, a, ctx->conn, ctx->verbose,
-		    c->warn, &stage, e) == -1) {
+		if (submit_session_open(&c->ss, a, ctx->sys, ctx->conn,
+		    ctx->verbose, c->warn, &stage, e) == -1) {
 			c->stop = 1;
 			c->stop_err = *e;
 			c->stop_stage = stage;
-			memset(&la, 0, sizeof(la));
-			la.acct = a;
-			la.env = env;
-			la.size = msg_size(msg);
-			la.ex = e->ex;
-			la.errmsg = e->msg;
-			log_submission(&la);
+			submit_log(a, env, msg, NULL, e->ex, e->msg);
 		}
 		c->ntx = 0;
 	}
@@ -260,7 +263,7 @@ deliver_unprepared(const struct opts *o, struct job *job,
 	}
 	c = policy_classify(ex, SMTP_NONE);
 	strlcpy(why, e->msg, sizeof(why));
-	if (deliver_open_queue(&q, &qe) == -1 ||
+	if (deliver_open_queue(&q, job->sys, &qe) == -1 ||
 	    deliver_keep_raw(q, c == POLICY_MESSAGE, o, job, why,
 	    c == POLICY_ACCOUNT ? QUEUE_FAULT_ACCOUNT : QUEUE_FAULT_TEMP, id,
 	    sizeof(id), &qe) == -1) {
@@ -302,7 +305,7 @@ deliver_send(const struct opts *o, int stdin_fd,
 	int ex, kept = 1;
 
 	*sentp = 0;
-	if (job_prepare(job, o, stdin_fd, e) == -1)
+	if (job_prepare(job, o, ctx->sys, stdin_fd, e) == -1)
 		return e->ex = deliver_unprepared(o, job, e);
 	memset(&c, 0, sizeof(c));
 	c.warn = ctx->tr;
@@ -326,7 +329,7 @@ deliver_send(const struct opts *o, int stdin_fd,
 		goto done;
 	}
 	line[0] = '\0';
-	if (deliver_open_queue(&q, &qe) == -1) {
+	if (deliver_open_queue(&q, ctx->sys, &qe) == -1) {
 		kept = 0;
 		snprintf(line, sizeof(line), "%.300s; and the message could "
 		    "not be kept: %.150s", why, qe.msg);
@@ -335,7 +338,8 @@ deliver_send(const struct opts *o, int stdin_fd,
 	if (v.nfailed > 0) {
 		if ((sel = policy_select(&v, FATE_FAILED)) == NULL ||
 		    deliver_keep(q, 1, NULL, job->config_arg, job->acct->name,
-		    &job->env, sel, job->msg, v.failed_why, QUEUE_FAULT_NONE,
+		    &job->env, sel, &v, job->msg, v.failed_why,
+		    QUEUE_FAULT_NONE,
 		    id, sizeof(id), &qe) == -1) {
 			snprintf(line, sizeof(line), "%.300s; and the message "
 			    "could not be kept: %.150s", why, sel == NULL ?
@@ -351,7 +355,7 @@ deliver_send(const struct opts *o, int stdin_fd,
 	if (v.nkept > 0) {
 		if ((sel = policy_select(&v, FATE_KEPT)) == NULL ||
 		    deliver_keep(q, 0, NULL, job->config_arg, job->acct->name,
-		    &job->env, sel, job->msg, v.kept_why,
+		    &job->env, sel, &v, job->msg, v.kept_why,
 		    v.kept_class == POLICY_ACCOUNT ? QUEUE_FAULT_ACCOUNT :
 		    QUEUE_FAULT_TEMP, id, sizeof(id), &qe) == -1) {
 			kept = 0;
@@ -381,6 +385,100 @@ done:
 	queue_close(q);
 	policy_verdict_free(&v);
 	return ex;
+}
+
+int
+deliver_accept(const struct opts *o, int fd, const struct deliver_ctx *ctx,
+    struct deliver_accepted *a, struct postie_err *e)
+{
+	struct deliver_conn c;
+	struct policy_outcome out;
+	struct policy_verdict v;
+	struct postie_err ae, qe;
+	struct queue *q = NULL;
+	struct job job;
+	char why[POSTIE_ERR_MSG], line[POSTIE_ERR_MSG];
+	size_t i;
+	int ex, rv = -1;
+
+	memset(a, 0, sizeof(*a));
+	memset(&v, 0, sizeof(v));
+	if (job_prepare(&job, o, ctx->sys, fd, e) == -1) {
+		ex = e->ex != 0 ? e->ex : EX_TEMPFAIL;
+		a->class = policy_classify(ex, SMTP_NONE);
+		if (a->class == POLICY_MESSAGE || job.msg == NULL ||
+		    (job.acct != NULL && !job.acct->queue))
+			goto out;
+		strlcpy(why, e->msg, sizeof(why));
+		if (deliver_open_queue(&q, ctx->sys, &qe) == -1 ||
+		    deliver_keep_raw(q, 0, o, &job, why, a->class ==
+		    POLICY_ACCOUNT ? QUEUE_FAULT_ACCOUNT : QUEUE_FAULT_TEMP,
+		    a->id, sizeof(a->id), &qe) == -1) {
+			err_setx(e, ex, "%s; and the message could not be "
+			    "kept: %s", why, qe.msg);
+			a->id[0] = '\0';
+			goto out;
+		}
+		a->held = 1;
+		deliver_kept_line(line, sizeof(line), a->class, a->id, 0, why);
+		err_setx(e, 0, "%s", line);
+		log_note(log_facility(job.acct), a->class == POLICY_ACCOUNT ?
+		    LOG_ERR : LOG_NOTICE, "%s", e->msg);
+		rv = 0;
+		goto out;
+	}
+	if (job.acct->queue) {
+		if (deliver_open_queue(&q, ctx->sys, &qe) == -1 ||
+		    deliver_keep(q, 0, NULL, job.config_arg, job.acct->name,
+		    &job.env, NULL, NULL, job.msg, NULL, QUEUE_FAULT_NONE,
+		    a->id, sizeof(a->id), &qe) == -1) {
+			*e = qe;
+			err_prefix(e, "the message could not be queued: ");
+			a->class = POLICY_TEMP;
+			a->id[0] = '\0';
+			goto out;
+		}
+		err_setx(e, 0, "queued as %s", a->id);
+		log_note(log_facility(job.acct), LOG_INFO, "%s: queued from "
+		    "an SMTP session (-bs)", a->id);
+		rv = 0;
+		goto out;
+	}
+	memset(&c, 0, sizeof(c));
+	c.warn = ctx->tr;
+	deliver_attempt(&c, ctx, job.acct, &job.env, job.msg, 1, &out, &ae);
+	deliver_conn_end(&c);
+	if (out.ex == 0) {
+		err_setx(e, 0, "accepted by %s", job.acct->host);
+		rv = 0;
+		goto out;
+	}
+	strlcpy(why, ae.msg, sizeof(why));
+	out.msg = why;
+	if (policy_settle(&job.env, &out, &v, e) == -1) {
+		a->class = POLICY_TEMP;
+		goto out;
+	}
+	/* The queue is off: nothing is kept, the reply says what failed. */
+	a->class = v.nfailed > 0 ? POLICY_MESSAGE : v.kept_class;
+	for (i = 0; i < v.n && i < job.env.nstatus && a->code == 0; i++)
+		if (v.fate[i] != FATE_DELIVERED &&
+		    job.env.status[i].state == RCPT_REFUSED &&
+		    job.env.status[i].code / 100 == (a->class ==
+		    POLICY_MESSAGE ? 5 : 4))
+			a->code = job.env.status[i].code;
+	if (a->code == 0 && out.final_code >= 400)
+		a->code = out.final_code;
+	err_setx(e, v.nfailed > 0 ? v.failed_ex : v.kept_ex, "%s", why);
+	if (v.ndelivered > 0)
+		err_append(e, "the %zu other recipient%s got it",
+		    v.ndelivered, v.ndelivered == 1 ? "" : "s");
+	log_note(log_facility(job.acct), LOG_ERR, "%s", e->msg);
+out:
+	policy_verdict_free(&v);
+	queue_close(q);
+	job_free(&job);
+	return rv;
 }
 
 /* The configs a flush reads, each once. */
@@ -418,7 +516,7 @@ deliver_conf_get(struct deliver_confs *cs, const char *path,
 	memset(&o, 0, sizeof(o));
 	o.config = path;
 	o.verbose = ctx->verbose;
-	c->ok = job_load_conf(&c->job, &o, &c->err) == 0;
+	c->ok = job_load_conf(&c->job, &o, ctx->sys, &c->err) == 0;
 	return c;
 }
 
@@ -434,18 +532,37 @@ deliver_confs_free(struct deliver_confs *cs)
 	free(cs->v);
 }
 
-/* Keep item it for later (its recipients keep when not NULL). */
+/*
+ * Keep item it for later: the recipients v kept, each with its own error,
+ * or, v NULL (no attempt), every recipient with none.
+ */
 static void
 deliver_item_retry(struct queue_item *it, const struct account *a,
     const struct deliver_ctx *ctx, struct deliver_flush *f,
-    const struct envelope *keep, const char *why, enum policy_class c,
+    const struct policy_verdict *v, const char *why, enum policy_class c,
     int ex)
 {
 	struct queue_env *rec = queue_item_env(it);
+	struct envelope keep;
+	unsigned char *sel = NULL;
 	char id[QUEUE_ID_LEN];
 	struct postie_err e;
+	int some;
 
 	strlcpy(id, rec->id, sizeof(id));
+	some = v != NULL && v->nkept < v->n;
+	memset(&keep, 0, sizeof(keep));
+	if ((v != NULL && (sel = policy_select(v, FATE_KEPT)) == NULL) ||
+	    queue_env_set_rcpt_errors(rec, v != NULL ? v->own : NULL,
+	    v != NULL ? v->n : 0, sel, &e) == -1 ||
+	    (some && envelope_copy(&keep, &rec->env, sel, &e) == -1)) {
+		/* Left as it was, to be tried again. */
+		deliver_say(ctx, "%s: out of memory", id);
+		free(sel);
+		queue_item_release(it);
+		return;
+	}
+	free(sel);
 	/* Only what needs attention is said, unless -v. */
 	if (c == POLICY_ACCOUNT || ctx->verbose)
 		deliver_say(ctx, "%s: kept in the queue: %s", id, why);
@@ -453,9 +570,11 @@ deliver_item_retry(struct queue_item *it, const struct account *a,
 		f->ex = ex;
 	log_note(log_facility(a), c == POLICY_ACCOUNT ? LOG_ERR : LOG_NOTICE,
 	    "%s: kept in the queue: %s", id, why);
-	if (queue_item_retry(it, keep, why, c == POLICY_ACCOUNT ?
-	    QUEUE_FAULT_ACCOUNT : QUEUE_FAULT_TEMP, &e) == -1)
+	if (queue_item_retry(it, some ? &keep : NULL, why,
+	    c == POLICY_ACCOUNT ? QUEUE_FAULT_ACCOUNT : QUEUE_FAULT_TEMP,
+	    &e) == -1)
 		deliver_say(ctx, "%s: %s", id, e.msg);
+	envelope_free(&keep);
 	f->retry++;
 }
 
@@ -488,7 +607,6 @@ deliver_item_settle(struct queue *q, struct queue_item *it,
     struct deliver_flush *f)
 {
 	struct queue_env *rec = queue_item_env(it);
-	struct envelope keep;
 	struct postie_err e;
 	unsigned char *sel;
 	char id[QUEUE_ID_LEN], nid[QUEUE_ID_LEN];
@@ -501,8 +619,8 @@ deliver_item_settle(struct queue *q, struct queue_item *it,
 	if (v->nfailed > 0) {
 		if ((sel = policy_select(v, FATE_FAILED)) == NULL ||
 		    deliver_keep(q, 1, rec, rec->config, rec->account,
-		    &rec->env, sel, msg, v->failed_why, QUEUE_FAULT_NONE, nid,
-		    sizeof(nid), &e) == -1) {
+		    &rec->env, sel, v, msg, v->failed_why, QUEUE_FAULT_NONE,
+		    nid, sizeof(nid), &e) == -1) {
 			/* Keep the whole message rather than lose some. */
 			deliver_say(ctx, "%s: %s", id, sel == NULL ?
 			    "out of memory" : e.msg);
@@ -521,21 +639,8 @@ deliver_item_settle(struct queue *q, struct queue_item *it,
 		f->failed++;
 	}
 	if (v->nkept > 0) {
-		if (v->nkept == v->n) {
-			deliver_item_retry(it, a, ctx, f, NULL, v->kept_why,
-			    v->kept_class, v->kept_ex);
-			return;
-		}
-		if ((sel = policy_select(v, FATE_KEPT)) == NULL ||
-		    envelope_copy(&keep, &rec->env, sel, &e) == -1) {
-			free(sel);
-			queue_item_release(it);
-			return;
-		}
-		free(sel);
-		deliver_item_retry(it, a, ctx, f, &keep, v->kept_why,
+		deliver_item_retry(it, a, ctx, f, v, v->kept_why,
 		    v->kept_class, v->kept_ex);
-		envelope_free(&keep);
 		return;
 	}
 	log_note(log_facility(a), LOG_INFO, "%s: delivered from the queue",
@@ -588,7 +693,7 @@ deliver_item_prepare(struct queue *q, struct queue_item *it,
 		    e.ex);
 		goto out;
 	}
-	if (job_prepare(&job, &o, fd, &e) == -1) {
+	if (job_prepare(&job, &o, ctx->sys, fd, &e) == -1) {
 		c = policy_classify(e.ex, SMTP_NONE);
 		if (c == POLICY_MESSAGE)
 			deliver_item_fail(it, NULL, ctx, f, e.msg, e.ex);
@@ -597,7 +702,7 @@ deliver_item_prepare(struct queue *q, struct queue_item *it,
 		goto out;
 	}
 	if (deliver_keep(q, 0, rec, rec->config, job.acct->name, &job.env,
-	    NULL, job.msg, rec->last_error, QUEUE_FAULT_NONE, nid, nidsz,
+	    NULL, NULL, job.msg, rec->last_error, QUEUE_FAULT_NONE, nid, nidsz,
 	    &pe) == -1) {
 		deliver_item_retry(it, NULL, ctx, f, NULL, pe.msg, POLICY_TEMP,
 		    pe.ex);
@@ -696,7 +801,7 @@ deliver_item(struct queue *q, struct deliver_confs *cs,
 		return;
 	}
 	if ((fd = queue_item_msgfd(it, &e)) == -1 ||
-	    msg_read(&msg, fd, 0, &e) == -1) {
+	    msg_read(&msg, fd, 0, sysenv_tmpdir(ctx->sys), &e) == -1) {
 		if (fd != -1)
 			close(fd);
 		deliver_item_fail(it, a, ctx, f, e.msg, e.ex);
@@ -725,6 +830,35 @@ deliver_key(const struct queue_env *rec)
 	    rec->account != NULL ? rec->account : "") == -1)
 		return NULL;
 	return k;
+}
+
+/* 1 when id is one of f->only_ids. */
+static int
+deliver_listed(const struct deliver_flush *f, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < f->n_only_ids; i++)
+		if (strcmp(f->only_ids[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+/* The ids of f->only_ids first, in that order (a session's order). */
+static void
+deliver_list_order(char **ids, size_t n, const struct deliver_flush *f)
+{
+	size_t i, j, k = 0;
+	char *t;
+
+	for (j = 0; j < f->n_only_ids; j++)
+		for (i = k; i < n; i++)
+			if (strcmp(ids[i], f->only_ids[j]) == 0) {
+				t = ids[k];
+				ids[k++] = ids[i];
+				ids[i] = t;
+				break;
+			}
 }
 
 /* 1 when rec belongs to this flush. */
@@ -763,7 +897,9 @@ deliver_order(struct queue *q, char *const *ids, size_t n,
 		goto done;
 	}
 	for (i = 0; i < n; i++) {
-		if (f->only_id != NULL && strstr(ids[i], f->only_id) == NULL) {
+		if ((f->only_id != NULL && strstr(ids[i], f->only_id) ==
+		    NULL) || (f->only_ids != NULL &&
+		    !deliver_listed(f, ids[i]))) {
 			placed[i] = 1;
 			continue;
 		}
@@ -816,6 +952,8 @@ deliver_flush(struct queue *q, const struct deliver_ctx *ctx,
 
 	if (queue_ids(q, 0, &ids, &n, e) == -1)
 		return -1;
+	if (f->only_ids != NULL)
+		deliver_list_order(ids, n, f);
 	if (deliver_order(q, ids, n, f, &order, &norder, e) == -1) {
 		queue_ids_free(ids, n);
 		return -1;
@@ -833,6 +971,15 @@ deliver_flush(struct queue *q, const struct deliver_ctx *ctx,
 				deliver_say(ctx, "%s: %s", ids[i], te.msg);
 				f->ex = te.ex;
 			}
+			f->skipped++;
+			continue;
+		}
+		/* On hold (postie --hold): not even with -qI. */
+		if (queue_item_env(it)->held) {
+			if (ctx->verbose)
+				deliver_say(ctx, "%s: on hold, not sent",
+				    ids[i]);
+			queue_item_release(it);
 			f->skipped++;
 			continue;
 		}
@@ -860,12 +1007,12 @@ deliver_flush_drops(const struct deliver_ctx *ctx, struct deliver_flush *f,
 	struct queue *q;
 	struct dirent *de;
 	struct stat st;
-	char drop[4096], path[4096 + 256 + 2], *end;
-	unsigned long uid;
+	char drop[4096], path[4096 + 256 + 2];
+	uid_t uid;
 	DIR *d;
 	int fd;
 
-	if (queue_drop_dir(drop, sizeof(drop), e) == -1)
+	if (queue_drop_dir(drop, sizeof(drop), ctx->sys, e) == -1)
 		return -1;
 	if (mkdir(drop, 01733) == 0)
 		(void)chmod(drop, 01733);	/* past the umask */
@@ -880,16 +1027,10 @@ deliver_flush_drops(const struct deliver_ctx *ctx, struct deliver_flush *f,
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
-		errno = 0;
-		uid = strtoul(de->d_name, &end, 10);
-		if (de->d_name[0] < '0' || de->d_name[0] > '9' ||
-		    *end != '\0' || errno != 0 || uid == 0 ||
-		    uid > (unsigned long)(uid_t)-1 || fstatat(dirfd(d),
-		    de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
-		    !S_ISDIR(st.st_mode) || st.st_uid != (uid_t)uid)
+		if (!queue_drop_entry(dirfd(d), de->d_name, &uid))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", drop, de->d_name);
-		if (queue_open_owned(&q, path, (uid_t)uid, &qe) == -1) {
+		if (queue_open_owned(&q, path, uid, &qe) == -1) {
 			deliver_say(ctx, "%s", qe.msg);
 			continue;
 		}

@@ -14,11 +14,14 @@
 #include "err.h"
 #include "job.h"
 #include "opts.h"
+#include "policy.h"
 #include "queue.h"
 #include "submit.h"
+#include "sysenv.h"
 
 /* What both paths are given. */
 struct deliver_ctx {
+	struct sysenv *sys;		/* the process's surroundings */
 	const struct submit_connector *conn;	/* NULL: the network */
 	int	 verbose;
 	FILE	*tr;		/* warnings, transcript, one line a message */
@@ -42,8 +45,38 @@ int	 deliver_send(const struct opts *, int stdin_fd,
 	    const struct deliver_ctx *, struct job *, int *sentp,
 	    struct postie_err *);
 
+/* What became of a message given to deliver_accept. */
+struct deliver_accepted {
+	char	 id[QUEUE_ID_LEN];	/* its queue id, "" when not queued */
+	int	 held;			/* queued unprepared: config, system */
+	enum policy_class class;	/* of the failure, when it failed */
+	int	 code;			/* the smarthost's refusal, 0: none */
+};
+
+/*
+ * A message received over SMTP (postie -bs): prepared by job_prepare
+ * from o (whose argv is the command line that prepares it again: the
+ * queue records it when the message is held) and the message on fd.
+ * With its account's queue on it is stored in the queue, prepared and
+ * due now, a->id set, for a flush to send (deliver_flush only_ids); with
+ * the queue off it is sent now over one session.  A message that cannot
+ * be prepared for a reason that is not its own (the config cannot be
+ * read, the account is missing, the system) is kept as deliver_send
+ * keeps it, held in the queue (a->held) unless the account has the queue
+ * off.  Returns 0 when the message is in the queue or the smarthost
+ * accepted it for every recipient, e->msg saying which; -1 when it is
+ * refused, and then nothing is kept: e says why, a->class is the
+ * failure's policy class (MESSAGE for a permanent refusal) and a->code
+ * the smarthost's reply code when it gave one (a refused recipient's
+ * first, or the final dot's), 0 otherwise.
+ */
+int	 deliver_accept(const struct opts *, int fd, const struct deliver_ctx *,
+	    struct deliver_accepted *a, struct postie_err *);
+
 struct deliver_flush {
 	const char *only_id;	/* flush only ids containing this, or NULL */
+	char *const *only_ids;	/* when not NULL: only these n_only_ids */
+	size_t	 n_only_ids;	/*   ids, compared whole, in this order */
 	const char *only_config; /* only messages of this config; "" is the
 				   default lookup; NULL: every config */
 	const char *system_config; /* a drop queue: every message through
@@ -68,7 +101,8 @@ struct deliver_flush {
  * message kept before it was prepared is prepared first.  Each outcome
  * is settled by policy.h's table, as for a direct send.  One line on
  * ctx->tr for each message that needs attention, for every message when
- * verbose.  Fails only when the queue cannot be read.
+ * verbose.  A message on hold (queue_hold) is skipped.  Fails only when
+ * the queue cannot be read.
  */
 int	 deliver_flush(struct queue *, const struct deliver_ctx *,
 	    struct deliver_flush *, struct postie_err *);
@@ -83,7 +117,8 @@ int	 deliver_flush(struct queue *, const struct deliver_ctx *,
 int	 deliver_flush_drops(const struct deliver_ctx *, struct deliver_flush *,
 	    const char *system_config, struct postie_err *);
 
-/* The queue for this user (queue_default_dir). */
-int	 deliver_open_queue(struct queue **, struct postie_err *);
+/* The queue for the user sys describes (queue_default_dir). */
+int	 deliver_open_queue(struct queue **, const struct sysenv *sys,
+	    struct postie_err *);
 
 #endif

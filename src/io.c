@@ -32,6 +32,7 @@ struct io {
 	size_t	 wipe_hi;	/*   sending (io_commit's are not) */
 	int	(*cbind)(void *, char *, size_t, unsigned char *, size_t,
 		    size_t *);
+	int	 eof;		/* a read found the end of the stream */
 };
 
 struct io *
@@ -113,6 +114,7 @@ io_fill(struct io *io, struct postie_err *err)
 	if (n < 0)
 		return -1;
 	if (n == 0) {
+		io->eof = 1;
 		err_setx(err, EX_TEMPFAIL, "connection closed by server");
 		return -1;
 	}
@@ -200,10 +202,44 @@ io_readline_cut(struct io *io, char *buf, size_t bufsz, size_t max,
 	return io_getline(io, buf, bufsz, 1, max, lenp, rawp, err);
 }
 
+int
+io_readpart(struct io *io, char *buf, size_t bufsz, size_t *lenp,
+    struct postie_err *err)
+{
+	const char *start, *lf;
+	size_t len = 0, n;
+
+	while (len < bufsz) {
+		if (io->rpos == io->rlen && io_fill(io, err) == -1)
+			return -1;
+		start = io->rbuf + io->rpos;
+		n = io->rlen - io->rpos;
+		if ((lf = memchr(start, '\n', n)) != NULL)
+			n = (size_t)(lf - start) + 1;
+		if (n > bufsz - len)
+			n = bufsz - len;
+		memcpy(buf + len, start, n);
+		len += n;
+		io->rpos += n;
+		if (buf[len - 1] == '\n') {
+			*lenp = len;
+			return 1;
+		}
+	}
+	*lenp = len;
+	return 0;
+}
+
 size_t
 io_pending(const struct io *io)
 {
 	return io->rlen - io->rpos;
+}
+
+int
+io_eof(const struct io *io)
+{
+	return io->eof;
 }
 
 int

@@ -73,8 +73,19 @@ int	 io_readline(struct io *, char *buf, size_t bufsz, size_t *lenp,
  */
 int	 io_readline_cut(struct io *, char *buf, size_t bufsz, size_t max,
 	    size_t *lenp, size_t *rawp, struct postie_err *);
+/*
+ * Read bytes as they come up to and including the first LF, at most
+ * bufsz (> 0) of them, into buf (not NUL-terminated; CR LF kept), their
+ * count in *lenp: a stream with lines of any length, a block at a time
+ * (SMTP DATA).  Returns 1 when they end with LF, 0 when bufsz bytes came
+ * without one, -1 on the errors of io_readline.
+ */
+int	 io_readpart(struct io *, char *buf, size_t bufsz, size_t *lenp,
+	    struct postie_err *);
 /* Bytes received and not yet consumed (STARTTLS injection check). */
 size_t	 io_pending(const struct io *);
+/* 1 once a read found the end of the stream (not a timeout or error). */
+int	 io_eof(const struct io *);
 
 /* Queue bytes for sending; writes through when the buffer fills. */
 int	 io_write(struct io *, const void *buf, size_t len,

@@ -8,14 +8,11 @@
  */
 #include "config.h"
 
-#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
-#include <netdb.h>
-#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,13 +32,10 @@
 #include "job.h"
 #include "msg.h"
 #include "opts.h"
+#include "sysenv.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR	"/etc"
-#endif
-
-#ifndef HOST_NAME_MAX
-#define HOST_NAME_MAX	255
 #endif
 
 /* Bytes of randomness in a generated Message-ID. */
@@ -94,42 +88,13 @@ xstrdup(const char *s, struct postie_err *e)
 	return p;
 }
 
-int
-job_fqdn(char *buf, size_t bufsz, struct postie_err *e)
-{
-	char host[HOST_NAME_MAX + 1];
-	struct addrinfo hints, *res = NULL;
-
-	if (gethostname(host, sizeof(host)) == -1) {
-		err_set(e, EX_OSERR, "gethostname");
-		return -1;
-	}
-	host[sizeof(host) - 1] = '\0';
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_flags = AI_CANONNAME;
-	if (strchr(host, '.') == NULL &&
-	    getaddrinfo(host, NULL, &hints, &res) == 0 && res != NULL &&
-	    res->ai_canonname != NULL && strchr(res->ai_canonname, '.'))
-		strlcpy(host, res->ai_canonname, sizeof(host));
-	if (res != NULL)
-		freeaddrinfo(res);
-	if (host[0] == '\0') {
-		err_setx(e, EX_OSERR, "this host has no name");
-		return -1;
-	}
-	if (strlcpy(buf, host, bufsz) >= bufsz) {
-		err_setx(e, EX_OSERR, "host name too long");
-		return -1;
-	}
-	return 0;
-}
-
 /* The domain for unqualified names: maildomain, else this host's FQDN. */
 static int
 job_domain(const struct job *job, char *buf, size_t bufsz,
     struct postie_err *e)
 {
+	const char *fqdn;
+
 	if (job->acct->maildomain != NULL && job->acct->maildomain[0]) {
 		if (strlcpy(buf, job->acct->maildomain, bufsz) >= bufsz) {
 			err_setx(e, EX_CONFIG, "maildomain too long");
@@ -137,7 +102,13 @@ job_domain(const struct job *job, char *buf, size_t bufsz,
 		}
 		return 0;
 	}
-	return job_fqdn(buf, bufsz, e);
+	if ((fqdn = sysenv_fqdn(job->sys, e)) == NULL)
+		return -1;
+	if (strlcpy(buf, fqdn, bufsz) >= bufsz) {
+		err_setx(e, EX_OSERR, "host name too long");
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -170,7 +141,7 @@ load_conf(struct job *job, const struct opts *o, struct postie_err *e)
 			return -1;
 	} else {
 		if (conf_default_path(path, sizeof(path),
-		    SYSCONFDIR "/postie.conf", e) == -1)
+		    SYSCONFDIR "/postie.conf", job->sys, e) == -1)
 			return -1;
 		job->config_path = xstrdup(path, e);
 	}
@@ -180,7 +151,7 @@ load_conf(struct job *job, const struct opts *o, struct postie_err *e)
 	 * config_path stays in job (job_free frees it); the analyzer forgets
 	 * it when &job->conf goes to a function it does not see.
 	 * NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
-	return conf_load(&job->conf, job->config_path, e);
+	return conf_load(&job->conf, job->config_path, job->sys, e);
 }
 
 /* -a NAME, else the account whose from matches hint, else "default". */
@@ -225,19 +196,28 @@ pick_account(struct job *job, const struct opts *o, const char *hint,
 	return 0;
 }
 
-int
-job_load_conf(struct job *job, const struct opts *o, struct postie_err *e)
+/* Zero job, for o, with sys. */
+static void
+job_init(struct job *job, const struct opts *o, struct sysenv *sys)
 {
 	memset(job, 0, sizeof(*job));
 	job->verbose = o->verbose;
+	job->sys = sys;
+}
+
+int
+job_load_conf(struct job *job, const struct opts *o, struct sysenv *sys,
+    struct postie_err *e)
+{
+	job_init(job, o, sys);
 	return load_conf(job, o, e);
 }
 
 int
-job_load_account(struct job *job, const struct opts *o, struct postie_err *e)
+job_load_account(struct job *job, const struct opts *o, struct sysenv *sys,
+    struct postie_err *e)
 {
-	memset(job, 0, sizeof(*job));
-	job->verbose = o->verbose;
+	job_init(job, o, sys);
 	if (load_conf(job, o, e) == -1)
 		return -1;
 	return pick_account(job, o, o->from, e);
@@ -275,18 +255,14 @@ header_from(const struct msg *m, char **out, struct postie_err *e)
 }
 
 static int
-login_name(char *buf, size_t bufsz, struct postie_err *e)
+login_name(const struct sysenv *sys, char *buf, size_t bufsz,
+    struct postie_err *e)
 {
-	struct passwd *pw;
-	const char *name = NULL;
+	const char *name;
 
-	if ((pw = getpwuid(geteuid())) != NULL)
-		name = pw->pw_name;
-	else if ((name = getenv("LOGNAME")) == NULL || *name == '\0')
-		name = getenv("USER");
-	if (name == NULL || *name == '\0') {
+	if ((name = sysenv_login(sys)) == NULL) {
 		err_setx(e, EX_OSERR, "no user name for uid %lu: set from in "
-		    "the account", (unsigned long)geteuid());
+		    "the account", (unsigned long)sysenv_euid(sys));
 		return -1;
 	}
 	if (strlcpy(buf, name, bufsz) >= bufsz) {
@@ -398,7 +374,7 @@ choose_sender(struct job *job, const struct opts *o, const char *hdr_from,
 	} else if (a->from != NULL && a->from[0] != '\0' &&
 	    !has_wildcard(a->from))
 		return set_sender(job, a->from, FROM_CONFIG, e);
-	if (login_name(login, sizeof(login), e) == -1)
+	if (login_name(job->sys, login, sizeof(login), e) == -1)
 		return -1;
 	return set_sender(job, login, FROM_SYSTEM, e);
 }
@@ -823,8 +799,8 @@ check_size(const struct job *job, struct postie_err *e)
 }
 
 int
-job_prepare(struct job *job, const struct opts *o, int stdin_fd,
-    struct postie_err *e)
+job_prepare(struct job *job, const struct opts *o, struct sysenv *sys,
+    int stdin_fd, struct postie_err *e)
 {
 	struct addr_list args = { NULL, 0, 0 };
 	struct postie_err ign;
@@ -832,11 +808,10 @@ job_prepare(struct job *job, const struct opts *o, int stdin_fd,
 	char *hdr_from = NULL;
 	int from_header_picks, rc = -1;
 
-	memset(job, 0, sizeof(*job));
-	job->verbose = o->verbose;
+	job_init(job, o, sys);
 	/* The message first: a config mistake must cost no mail. */
-	if (msg_read_keep(&job->msg, &kept, stdin_fd,
-	    isatty(stdin_fd) && !o->ignore_dots, e) == -1) {
+	if (msg_read_keep(&job->msg, &kept, stdin_fd, isatty(stdin_fd) &&
+	    !o->ignore_dots, sysenv_tmpdir(sys), e) == -1) {
 		err_prefix(e, "reading the message: ");
 		job->msg = kept;
 		/* For the caller who keeps it: the account, when known. */
@@ -926,11 +901,11 @@ check_file(FILE *fp, const char *key, const char *path, size_t *n)
 
 /* Print the settings of a and the problems found in it. */
 static void
-check_one(FILE *fp, const struct account *a, size_t *n)
+check_one(FILE *fp, const struct account *a, struct sysenv *sys, size_t *n)
 {
 	struct addr_list none = { NULL, 0, 0 };
 	struct postie_err e;
-	char host[HOST_NAME_MAX + 1];
+	const char *host;
 
 	fputc('\n', fp);
 	conf_print_account(a, fp);
@@ -945,8 +920,8 @@ check_one(FILE *fp, const struct account *a, size_t *n)
 	addr_list_free(&none);
 	if ((a->maildomain == NULL || a->maildomain[0] == '\0') &&
 	    a->aliases == NULL) {
-		if (job_fqdn(host, sizeof(host), &e) == -1)
-			strlcpy(host, "(unknown)", sizeof(host));
+		if ((host = sysenv_fqdn(sys, &e)) == NULL)
+			host = "(unknown)";
 		fprintf(fp, "warning: neither maildomain nor aliases is set: "
 		    "a bare name such as root is sent to root@%s%s\n", host,
 		    strchr(host, '.') == NULL ? ", a name without a dot" :
@@ -960,8 +935,8 @@ check_one(FILE *fp, const struct account *a, size_t *n)
 }
 
 int
-job_config_check(const struct opts *o, FILE *fp, size_t *nproblems,
-    struct postie_err *e)
+job_config_check(const struct opts *o, struct sysenv *sys, FILE *fp,
+    size_t *nproblems, struct postie_err *e)
 {
 	struct job job;
 	const struct account *a;
@@ -971,14 +946,14 @@ job_config_check(const struct opts *o, FILE *fp, size_t *nproblems,
 	int rc = -1;
 
 	*nproblems = 0;
-	if (job_load_conf(&job, o, e) == -1)
+	if (job_load_conf(&job, o, sys, e) == -1)
 		goto out;
 	fprintf(fp, "config file: %s\n", job.config_path);
 	for (i = 0; (w = conf_warning(job.conf, i)) != NULL; i++)
 		fprintf(fp, "warning: %s\n", w);
 	if (o->account != NULL) {
 		if ((a = conf_account(job.conf, o->account)) != NULL)
-			check_one(fp, a, &n);
+			check_one(fp, a, sys, &n);
 		else {
 			err_sanitize(safe, sizeof(safe), o->account,
 			    strlen(o->account));
@@ -988,7 +963,8 @@ job_config_check(const struct opts *o, FILE *fp, size_t *nproblems,
 		}
 	} else {
 		for (i = 0; i < conf_naccounts(job.conf); i++)
-			check_one(fp, conf_account_at(job.conf, i), &n);
+			check_one(fp, conf_account_at(job.conf, i), sys,
+			    &n);
 		fputc('\n', fp);
 		if (conf_naccounts(job.conf) == 0) {
 			fprintf(fp, "problem: no account in %s\n",

@@ -12,6 +12,7 @@
 #include "envelope.h"
 #include "err.h"
 #include "msg.h"
+#include "sysenv.h"
 
 struct opts;
 
@@ -24,20 +25,23 @@ struct job {
 	struct envelope env;		/* sender, recipients, DSN, BODY */
 	int	 verbose;
 	char	 note[POSTIE_ERR_MSG];	/* for -v: what was ignored, or "" */
+	struct sysenv *sys;		/* the process's surroundings, not
+					   owned */
 };
+
+/*
+ * Each function that fills a job takes sys, the process's surroundings
+ * (home, login name, this host's name...), and keeps it in job->sys; sys
+ * must outlive the job.
+ */
 
 /*
  * Read the config (-C or the default path) into job->conf, choosing no
  * account: for a queue flush, which uses each message's own account.
  * Errors: those of conf_load.
  */
-int	 job_load_conf(struct job *, const struct opts *, struct postie_err *);
-
-/*
- * This host's fully qualified name (gethostname, then the resolver's
- * canonical name when the host name has no dot).  Errors: EX_OSERR.
- */
-int	 job_fqdn(char *buf, size_t bufsz, struct postie_err *);
+int	 job_load_conf(struct job *, const struct opts *, struct sysenv *sys,
+	    struct postie_err *);
 
 /*
  * Load the config (-C, else conf_default_path with SYSCONFDIR
@@ -49,7 +53,7 @@ int	 job_fqdn(char *buf, size_t bufsz, struct postie_err *);
  * chosen), EX_OSERR.
  */
 int	 job_load_account(struct job *, const struct opts *,
-	    struct postie_err *);
+	    struct sysenv *sys, struct postie_err *);
 
 /*
  * Everything before the network.  The message is read first, from
@@ -69,8 +73,8 @@ int	 job_load_account(struct job *, const struct opts *,
  * many), EX_DATAERR (bad message or header address), EX_CONFIG,
  * EX_IOERR, EX_CANTCREAT, EX_OSERR.
  */
-int	 job_prepare(struct job *, const struct opts *, int stdin_fd,
-	    struct postie_err *);
+int	 job_prepare(struct job *, const struct opts *, struct sysenv *sys,
+	    int stdin_fd, struct postie_err *);
 
 /*
  * --pretend: the config file, the account settings (secrets hidden), one
@@ -95,8 +99,8 @@ int	 job_print(const struct job *, FILE *, struct postie_err *);
  * number of problems.  Errors (the config cannot be read at all): those
  * of conf_load; EX_IOERR when writing to fp fails.
  */
-int	 job_config_check(const struct opts *, FILE *, size_t *nproblems,
-	    struct postie_err *);
+int	 job_config_check(const struct opts *, struct sysenv *sys, FILE *,
+	    size_t *nproblems, struct postie_err *);
 
 /*
  * The -C path as the queue records it: made absolute against the working

@@ -169,15 +169,11 @@ write_all(int fd, const char *p, size_t n, struct postie_err *e)
 }
 
 static int
-spool_open(struct msg *m, struct postie_err *e)
+spool_open(struct msg *m, const char *dir, struct postie_err *e)
 {
 	char path[1024];
-	const char *dir;
 	int n;
 
-	dir = getenv("TMPDIR");
-	if (dir == NULL || *dir == '\0')
-		dir = "/tmp";
 	n = snprintf(path, sizeof(path), "%s/postie.XXXXXXXXXX", dir);
 	if (n < 0 || (size_t)n >= sizeof(path)) {
 		err_setx(e, EX_CANTCREAT, "cannot create spool file in %s: "
@@ -682,14 +678,15 @@ rd_keep(struct rd *r, int fd, char *buf, struct postie_err *e)
 }
 
 int
-msg_read(struct msg **mp, int fd, int dot_ends, struct postie_err *e)
+msg_read(struct msg **mp, int fd, int dot_ends, const char *spool_dir,
+    struct postie_err *e)
 {
-	return msg_read_keep(mp, NULL, fd, dot_ends, e);
+	return msg_read_keep(mp, NULL, fd, dot_ends, spool_dir, e);
 }
 
 int
 msg_read_keep(struct msg **mp, struct msg **keptp, int fd, int dot_ends,
-    struct postie_err *e)
+    const char *spool_dir, struct postie_err *e)
 {
 	struct postie_err ke;
 	struct msg *m;
@@ -716,7 +713,7 @@ msg_read_keep(struct msg **mp, struct msg **keptp, int fd, int dot_ends,
 	r->dot_ends = dot_ends;
 	r->first = 1;
 	r->last = '\n';
-	if (spool_open(m, e) == -1)
+	if (spool_open(m, spool_dir, e) == -1)
 		goto fail;
 	while (!r->done) {
 		n = read(fd, buf, MSG_BLOCK);

@@ -16,8 +16,8 @@
 struct msg;
 
 /*
- * Read a message from fd to EOF into a 0600 spool file in $TMPDIR
- * (default /tmp), unlinked at once.  Line endings may be LF or CRLF; a
+ * Read a message from fd to EOF into a 0600 spool file in spool_dir (the
+ * caller's temporary directory: sysenv_tmpdir), unlinked at once.  Line endings may be LF or CRLF; a
  * CR not followed by LF is no line end: in a header field (value or
  * continuation) it becomes a space, so that no CR reaches the wire
  * inside the header section; in the body it is kept.  A line that is
@@ -38,7 +38,8 @@ struct msg;
  * writing the spool), EX_CANTCREAT or EX_OSERR (spool).  On success *mp
  * is owned by the caller (msg_free).
  */
-int	 msg_read(struct msg **mp, int fd, int dot_ends, struct postie_err *);
+int	 msg_read(struct msg **mp, int fd, int dot_ends, const char *spool_dir,
+	    struct postie_err *);
 
 /*
  * msg_read, but when the input is refused for its content (EX_DATAERR),
@@ -50,7 +51,7 @@ int	 msg_read(struct msg **mp, int fd, int dot_ends, struct postie_err *);
  * caller (msg_free).
  */
 int	 msg_read_keep(struct msg **mp, struct msg **keptp, int fd,
-	    int dot_ends, struct postie_err *);
+	    int dot_ends, const char *spool_dir, struct postie_err *);
 
 /* Number of header fields, and field i's name and unfolded value. */
 size_t	 msg_nheaders(const struct msg *);

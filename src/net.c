@@ -10,11 +10,13 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <limits.h>
 #include <netdb.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -399,4 +401,139 @@ net_connect(const char *host, int port, const char *source_ip,
 		return -1;
 	}
 	return fd < 0 ? -1 : fd;
+}
+
+/*
+ * The descriptor pair transport (postie -bs): reads from one descriptor,
+ * writes to another, both left blocking as the caller gave them (they
+ * are shared with the parent): each read and write waits with poll(2)
+ * first, and a write takes at most PIPE_BUF bytes at a time, which a
+ * pipe reported writable takes without blocking.  Closing frees the
+ * context and leaves the descriptors open.
+ */
+struct net_pair {
+	int	rfd;
+	int	wfd;
+};
+
+static ssize_t
+net_pair_read(void *vctx, void *buf, size_t len, int timeout_ms,
+    struct postie_err *err)
+{
+	struct net_pair *p = vctx;
+	long long deadline = net_deadline(timeout_ms);
+	ssize_t n;
+
+	for (;;) {
+		if (net_wait(p->rfd, POLLIN, deadline, timeout_ms, err) == -1)
+			return -1;
+		if ((n = read(p->rfd, buf, len)) >= 0)
+			return n;
+		if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+			continue;
+		net_io_error(err, "read");
+		return -1;
+	}
+}
+
+static int
+net_pair_write(void *vctx, const void *buf, size_t len, int timeout_ms,
+    struct postie_err *err)
+{
+	struct net_pair *p = vctx;
+	long long deadline = net_deadline(timeout_ms);
+	const char *b = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		if (net_wait(p->wfd, POLLOUT, deadline, timeout_ms, err) == -1)
+			return -1;
+		n = write(p->wfd, b, len < PIPE_BUF ? len : PIPE_BUF);
+		if (n >= 0) {
+			b += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+			continue;
+		net_io_error(err, "write");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+net_pair_close(void *vctx)
+{
+	free(vctx);
+}
+
+static const struct io_ops net_pair_ops = {
+	"fd",
+	net_pair_read,
+	net_pair_write,
+	net_pair_close
+};
+
+struct io *
+net_pair_io_new(int rfd, int wfd, int timeout_s)
+{
+	struct net_pair *p;
+	struct io *io;
+
+	if ((p = malloc(sizeof(*p))) == NULL)
+		return NULL;
+	p->rfd = rfd;
+	p->wfd = wfd;
+	if ((io = io_new(&net_pair_ops, p, timeout_s)) == NULL)
+		free(p);
+	return io;
+}
+
+int
+net_fd_local(int fd, char *why, size_t whysz)
+{
+	struct sockaddr_storage ss;
+	const struct sockaddr_in *in4;
+	const struct sockaddr_in6 *in6;
+	socklen_t len = sizeof(ss);
+	char host[INET6_ADDRSTRLEN] = "?";
+	int local;
+
+	memset(&ss, 0, sizeof(ss));
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1) {
+		if (errno == ENOTSOCK)
+			return 1;
+		snprintf(why, whysz, "cannot tell what the socket is: %s",
+		    strerror(errno));
+		return 0;
+	}
+	if (ss.ss_family == AF_UNIX)
+		return 1;
+	if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) {
+		snprintf(why, whysz, "a socket of address family %d",
+		    (int)ss.ss_family);
+		return 0;
+	}
+	len = sizeof(ss);
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1) {
+		snprintf(why, whysz, "a socket with no peer: %s",
+		    strerror(errno));
+		return 0;
+	}
+	if (ss.ss_family == AF_INET) {
+		in4 = (const struct sockaddr_in *)&ss;
+		local = (ntohl(in4->sin_addr.s_addr) >> 24) == 127;
+		inet_ntop(AF_INET, &in4->sin_addr, host, sizeof(host));
+	} else {
+		in6 = (const struct sockaddr_in6 *)&ss;
+		local = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
+		    (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) &&
+		    in6->sin6_addr.s6_addr[12] == 127);
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+	}
+	if (!local)
+		snprintf(why, whysz, "the peer %s is not on the loopback "
+		    "interface", host);
+	return local;
 }

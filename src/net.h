@@ -46,6 +46,25 @@ int	 net_ctx_fd(void *ctx);
 void	 net_ctx_release(void *ctx);
 
 /*
+ * A struct io reading from rfd and writing to wfd (standard input and
+ * output for postie -bs: pipes, a terminal, a file or a socket), which
+ * stay blocking and are not closed by io_free.  Reads and writes wait
+ * with poll(2) up to the timeout (EX_TEMPFAIL "timed out after N s");
+ * a broken pipe is EX_TEMPFAIL "connection lost: why" (the caller
+ * ignores SIGPIPE, as cmd/ does).  NULL when out of memory.
+ */
+struct io *net_pair_io_new(int rfd, int wfd, int timeout_s);
+
+/*
+ * 1 when fd is not a socket (a pipe, a terminal, a file), is a Unix
+ * socket, or is a TCP socket whose peer is on the loopback interface
+ * (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104); else 0 with the reason in
+ * why ("the peer 192.0.2.1 is not on the loopback interface", a socket
+ * with no peer, another address family).
+ */
+int	 net_fd_local(int fd, char *why, size_t whysz);
+
+/*
  * Deadlines for transports built on a descriptor (tls.c): net_deadline
  * turns timeout_ms (<= 0: the default timeout) into an absolute monotonic
  * time in ms; net_wait polls fd for events (POLLIN, POLLOUT) until then.

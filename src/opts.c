@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,8 +47,19 @@ static const char *const usage_lines[] = {
 	"  -bp                 list the queue and failed messages (as mailq)",
 	"  -q, -qIID           deliver the queued messages now (those whose",
 	"                      id contains ID)",
+	"  --json              with mailq or -bp: one JSON object a message",
 	"  --requeue=ID        move a failed message back into the queue",
-	"  not supported: -bs, -bv, -bt, -bd, -qTIME",
+	"  --hold=ID           keep a queued message from being sent",
+	"  --release=ID        let a held message be sent again, due now",
+	"  --delete=ID         remove a queued or failed message",
+	"  --delete=failed     remove every failed message",
+	"  --health            check the queue, as a monitoring plugin: exit",
+	"                      0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN",
+	"  --warn-age=AGE      with --health: warn when a message has been",
+	"                      queued longer than AGE (30m, 1h, 2d; 1h)",
+	"  --crit-age=AGE      the same for CRITICAL (1d)",
+	"  -bs                 speak SMTP on standard input and output",
+	"  not supported: -bv, -bt, -bd, -qTIME",
 	"  newaliases, -bi, -I: nothing to do (the aliases file is read as is)",
 	NULL
 };
@@ -251,8 +263,9 @@ set_b(struct opts *o, const char *val, struct postie_err *e)
 	}
 	if (strcmp(val, "p") == 0)
 		return set_mode(o, OPTS_QUEUE_LIST);
-	if (strcmp(val, "s") == 0 ||
-	    strcmp(val, "v") == 0 || strcmp(val, "t") == 0) {
+	if (strcmp(val, "s") == 0)
+		return set_mode(o, OPTS_SERVE_SMTP);
+	if (strcmp(val, "v") == 0 || strcmp(val, "t") == 0) {
 		snprintf(opt, sizeof(opt), "-b%s", val);
 		return not_supported(opt, e);
 	}
@@ -369,6 +382,54 @@ parse_short(struct opts *o, int argc, char **argv, int *ip,
 	return 0;
 }
 
+/*
+ * A duration: a positive NUMBER of seconds, or of minutes, hours or days
+ * with m, h or d after it (as queue_lifetime in the config).
+ */
+static int
+parse_age(const char *name, const char *val, long *secsp,
+    struct postie_err *e)
+{
+	unsigned long long v = 0, mult = 1;
+	const char *p = val;
+	char safe[64];
+
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (unsigned long long)LONG_MAX / 10)
+			goto bad;
+		v = v * 10 + (unsigned long long)(*p - '0');
+	}
+	if (p == val)
+		goto bad;
+	switch (*p) {
+	case '\0':
+	case 's':
+		break;
+	case 'm':
+		mult = 60;
+		break;
+	case 'h':
+		mult = 60 * 60;
+		break;
+	case 'd':
+		mult = 24 * 60 * 60;
+		break;
+	default:
+		goto bad;
+	}
+	if ((*p != '\0' && p[1] != '\0') || v == 0 ||
+	    v > (unsigned long long)LONG_MAX / mult)
+		goto bad;
+	*secsp = (long)(v * mult);
+	return 0;
+bad:
+	err_sanitize(safe, sizeof(safe), val, strlen(val));
+	err_setx(e, EX_USAGE, "option %s: bad value '%s': use a positive "
+	    "number of seconds, or of minutes, hours or days followed by m, "
+	    "h or d", name, safe);
+	return -1;
+}
+
 struct longopt {
 	const char *name;
 	int	 has_value;
@@ -377,7 +438,9 @@ struct longopt {
 
 enum {
 	L_HELP = -1, L_VERSION = -2, L_READ_ENV_FROM = -3, L_CHECK_AUTH = -4,
-	L_REQUEUE = -5, L_CONFIG_CHECK = -6
+	L_REQUEUE = -5, L_CONFIG_CHECK = -6, L_JSON = -7, L_HEALTH = -8,
+	L_WARN_AGE = -9, L_CRIT_AGE = -10, L_DELETE = -11, L_HOLD = -12,
+	L_RELEASE = -13
 };
 
 static const struct longopt longopts[] = {
@@ -395,6 +458,13 @@ static const struct longopt longopts[] = {
 	{ "file",		1, 'C' },
 	{ "from",		1, 'f' },
 	{ "requeue",		1, L_REQUEUE },
+	{ "json",		0, L_JSON },
+	{ "health",		0, L_HEALTH },
+	{ "warn-age",		1, L_WARN_AGE },
+	{ "crit-age",		1, L_CRIT_AGE },
+	{ "delete",		1, L_DELETE },
+	{ "hold",		1, L_HOLD },
+	{ "release",		1, L_RELEASE },
 	{ NULL,			0, 0 }
 };
 
@@ -429,9 +499,20 @@ parse_long(struct opts *o, int argc, char **argv, int *ip,
 			    SEE_HELP, name);
 			return -1;
 		}
-		if (l->code == L_REQUEUE) {
+		switch (l->code) {
+		case L_REQUEUE:
+		case L_DELETE:
+		case L_HOLD:
+		case L_RELEASE:
 			o->queue_id = val;
-			return set_mode(o, OPTS_QUEUE_REQUEUE);
+			return set_mode(o, l->code == L_REQUEUE ?
+			    OPTS_QUEUE_REQUEUE : l->code == L_DELETE ?
+			    OPTS_QUEUE_DELETE : l->code == L_HOLD ?
+			    OPTS_QUEUE_HOLD : OPTS_QUEUE_RELEASE);
+		case L_WARN_AGE:
+			return parse_age(name, val, &o->warn_age, e);
+		case L_CRIT_AGE:
+			return parse_age(name, val, &o->crit_age, e);
 		}
 		return set_value(o, l->code, val, e);
 	}
@@ -450,6 +531,11 @@ parse_long(struct opts *o, int argc, char **argv, int *ip,
 		return set_mode(o, OPTS_CHECK_AUTH);
 	case L_CONFIG_CHECK:
 		return set_mode(o, OPTS_CONFIG_CHECK);
+	case L_JSON:
+		o->json = 1;
+		return 0;
+	case L_HEALTH:
+		return set_mode(o, OPTS_QUEUE_HEALTH);
 	case 'P':
 		o->pretend = 1;
 		return 0;
@@ -517,6 +603,27 @@ opts_parse(struct opts *o, int argc, char **argv, struct postie_err *e)
 			goto fail;
 		} else if (parse_short(o, argc, argv, &i, e) == -1)
 			goto fail;
+	}
+	if (o->json && o->mode != OPTS_QUEUE_LIST && o->mode != OPTS_HELP &&
+	    o->mode != OPTS_VERSION) {
+		err_setx(e, EX_USAGE, "option --json goes with mailq or -bp"
+		    SEE_HELP);
+		goto fail;
+	}
+	if ((o->warn_age != 0 || o->crit_age != 0) &&
+	    o->mode != OPTS_QUEUE_HEALTH && o->mode != OPTS_HELP &&
+	    o->mode != OPTS_VERSION) {
+		err_setx(e, EX_USAGE, "options --warn-age and --crit-age go "
+		    "with --health" SEE_HELP);
+		goto fail;
+	}
+	/* -bs: the client gives the recipients, and a message is sent. */
+	if (o->mode == OPTS_SERVE_SMTP && (o->nrcpts > 0 || o->pretend)) {
+		err_setx(e, EX_USAGE, "option -bs takes %s" SEE_HELP,
+		    o->pretend ? "no -P: it sends what the client gives" :
+		    "no recipient arguments: the client gives them in RCPT "
+		    "TO");
+		goto fail;
 	}
 	if (o->mode == OPTS_SEND && !o->read_rcpts && o->nrcpts == 0) {
 		err_setx(e, EX_USAGE, "no recipients: give them as arguments "

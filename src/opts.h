@@ -12,6 +12,7 @@
 
 enum opts_mode {
 	OPTS_SEND = 0,		/* sendmail, postie: read a message, submit */
+	OPTS_SERVE_SMTP,	/* -bs: SMTP on standard input and output */
 	OPTS_HELP,		/* --help */
 	OPTS_VERSION,		/* --version */
 	OPTS_NEWALIASES,	/* newaliases, -bi: nothing to build */
@@ -20,7 +21,11 @@ enum opts_mode {
 	OPTS_QUEUE_LIST,	/* mailq, -bp */
 	OPTS_QUEUE_FLUSH,	/* -q, -qIID */
 	OPTS_QUEUE_REQUEUE,	/* --requeue ID */
-	OPTS_CONFIG_CHECK	/* --config-check */
+	OPTS_CONFIG_CHECK,	/* --config-check */
+	OPTS_QUEUE_HEALTH,	/* --health */
+	OPTS_QUEUE_DELETE,	/* --delete ID, --delete failed */
+	OPTS_QUEUE_HOLD,	/* --hold ID */
+	OPTS_QUEUE_RELEASE	/* --release ID */
 };
 
 /* "SUCCESS,FAILURE,DELAY" at most, or "NEVER". */
@@ -45,7 +50,11 @@ struct opts {
 	const char *dsn_return;		/* -R: "FULL" or "HDRS" */
 	const char *dsn_envid;		/* -V */
 	const char *body_type;		/* -B: "7BIT" or "8BITMIME" */
-	const char *queue_id;		/* -qIID, --requeue ID */
+	const char *queue_id;		/* -qIID, --requeue, --delete, --hold,
+					   --release ID */
+	int	 json;			/* --json (with mailq, -bp) */
+	long	 warn_age;		/* --warn-age, seconds; 0: not given */
+	long	 crit_age;		/* --crit-age, seconds; 0: not given */
 	char	 dsn_notify_buf[OPTS_DSN_NOTIFY_MAX];
 	const char *dsn_notify;		/* -N, upper case, or NULL */
 	char	**rcpts;		/* recipient arguments, as given */
@@ -63,8 +72,11 @@ struct opts {
  * that make no sense for postie (-oXXX except -oi, -eX, -bm, -L, -U,
  * -h, -n, -m, -s, -X, -G, -A, -O, -p) are accepted and ignored.
  * Errors: EX_USAGE for an unknown option, a missing or bad value, CR or
- * LF in -f, -F, -a, -V or a recipient, and the reserved modes (-bs,
- * -bv, -bt, -bd, -q with an interval) that postie does not support.
+ * LF in -f, -F, -a, -V or a recipient, recipients or -P with -bs, and
+ * the reserved modes (-bv, -bt, -bd, -q with an interval) that postie
+ * does not support; --json without mailq or -bp, --warn-age or
+ * --crit-age without --health or with a value that is not a positive
+ * NUMBER[s|m|h|d].
  * Never prints; o is zeroed first.  On success the caller calls
  * opts_free(); on failure nothing is left to free.
  */

@@ -110,7 +110,9 @@ policy_settle(const struct envelope *env, const struct policy_outcome *o,
 
 	memset(v, 0, sizeof(*v));
 	v->n = env->rcpts.n;
-	if ((v->fate = calloc(v->n + 1, 1)) == NULL) {
+	if ((v->fate = calloc(v->n + 1, 1)) == NULL ||
+	    (v->own = calloc(v->n + 1, sizeof(*v->own))) == NULL) {
+		policy_verdict_free(v);
 		err_set(e, EX_OSERR, "out of memory");
 		return -1;
 	}
@@ -123,6 +125,11 @@ policy_settle(const struct envelope *env, const struct policy_outcome *o,
 			snprintf(own, sizeof(own), "at RCPT TO <%.256s>: %s",
 			    env->rcpts.v[i].spec, st->reply != NULL ?
 			    st->reply : "refused");
+			if ((v->own[i] = strdup(own)) == NULL) {
+				policy_verdict_free(v);
+				err_set(e, EX_OSERR, "out of memory");
+				return -1;
+			}
 			policy_add(v, i, c, ex, own);
 			continue;
 		} else if (st != NULL && st->state == RCPT_ACCEPTED &&
@@ -176,6 +183,11 @@ policy_select(const struct policy_verdict *v, enum policy_fate f)
 void
 policy_verdict_free(struct policy_verdict *v)
 {
+	size_t i;
+
+	for (i = 0; v->own != NULL && i < v->n; i++)
+		free(v->own[i]);
+	free(v->own);
 	free(v->fate);
 	memset(v, 0, sizeof(*v));
 }

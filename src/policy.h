@@ -59,6 +59,9 @@ struct policy_outcome {
 /* The verdict on one attempt; free with policy_verdict_free. */
 struct policy_verdict {
 	unsigned char *fate;		/* enum policy_fate per recipient */
+	char	**own;			/* per recipient: its own reason (a
+					   refusal at RCPT TO), or NULL:
+					   the transaction's */
 	size_t	 n, ndelivered, nkept, nfailed;
 	enum policy_class kept_class;	/* TEMP or ACCOUNT when nkept */
 	int	 kept_ex;

@@ -12,7 +12,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 
 #include "err.h"
 #include "queue.h"
+#include "sysenv.h"
 
 #define QUEUE_MAGIC		"postie-queue 1"
 #define QUEUE_ENV_MAX		(4 * 1024 * 1024)
@@ -31,6 +31,7 @@
 
 struct queue {
 	uid_t	 owner;			/* whose queue it is */
+	int	 readonly;		/* listed only: nothing swept */
 	char	*dir;
 	char	*faileddir;
 	int	 dirfd;
@@ -44,12 +45,13 @@ struct queue_item {
 };
 
 int
-queue_drop_dir(char *buf, size_t bufsz, struct postie_err *e)
+queue_drop_dir(char *buf, size_t bufsz, const struct sysenv *sys,
+    struct postie_err *e)
 {
 	const char *d;
 	int n;
 
-	if ((d = getenv("POSTIE_DROP_DIR")) != NULL && d[0] == '/')
+	if ((d = sysenv_drop_dir(sys)) != NULL)
 		n = snprintf(buf, bufsz, "%s", d);
 	else
 		n = snprintf(buf, bufsz, "%s/spool/postie-users",
@@ -61,42 +63,54 @@ queue_drop_dir(char *buf, size_t bufsz, struct postie_err *e)
 	return 0;
 }
 
-/* 1 when path is a directory of ours that we may write in. */
+int
+queue_drop_entry(int spoolfd, const char *name, uid_t *uidp)
+{
+	unsigned long uid;
+	struct stat st;
+	char *end;
+
+	errno = 0;
+	uid = strtoul(name, &end, 10);
+	if (name[0] < '0' || name[0] > '9' || *end != '\0' || errno != 0 ||
+	    uid == 0 || uid > (unsigned long)(uid_t)-1 || fstatat(spoolfd,
+	    name, &st, AT_SYMLINK_NOFOLLOW) == -1 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != (uid_t)uid)
+		return 0;
+	*uidp = (uid_t)uid;
+	return 1;
+}
+
+/* 1 when path is a directory of uid's that we may write in. */
 static int
-queue_dir_ours(const char *path)
+queue_dir_ours(const char *path, uid_t uid)
 {
 	struct stat st;
 
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
-	    st.st_uid == geteuid() && access(path, W_OK | X_OK) == 0;
+	    st.st_uid == uid && access(path, W_OK | X_OK) == 0;
 }
 
 int
-queue_default_dir(char *buf, size_t bufsz, struct postie_err *e)
+queue_default_dir(char *buf, size_t bufsz, const struct sysenv *sys,
+    struct postie_err *e)
 {
 	const char *state, *home;
 	char drop[4096];
-	struct passwd *pw;
+	uid_t uid = sysenv_euid(sys);
 	int n;
 
-	if ((state = getenv("POSTIE_QUEUE_DIR")) != NULL &&
-	    state[0] == '/') {
+	if ((state = sysenv_queue_dir(sys)) != NULL) {
 		n = snprintf(buf, bufsz, "%s", state);
-	} else if (geteuid() == 0) {
+	} else if (uid == 0) {
 		n = snprintf(buf, bufsz, "%s/spool/postie", LOCALSTATEDIR);
-	} else if ((state = getenv("XDG_STATE_HOME")) != NULL &&
-	    state[0] == '/') {
+	} else if ((state = sysenv_xdg_state_home(sys)) != NULL) {
 		n = snprintf(buf, bufsz, "%s/postie/queue", state);
 	} else {
-		home = getenv("HOME");
-		if (home == NULL || home[0] == '\0') {
-			if ((pw = getpwuid(getuid())) == NULL) {
-				err_setx(e, EX_OSERR, "queue: cannot find "
-				    "the home directory of uid %u",
-				    (unsigned)getuid());
-				return -1;
-			}
-			home = pw->pw_dir;
+		if ((home = sysenv_home(sys)) == NULL) {
+			err_setx(e, EX_OSERR, "queue: cannot find the home "
+			    "directory of uid %u", (unsigned)uid);
+			return -1;
 		}
 		n = snprintf(buf, bufsz, "%s/.local/state/postie/queue", home);
 		/*
@@ -105,12 +119,11 @@ queue_default_dir(char *buf, size_t bufsz, struct postie_err *e)
 		 * queue is our directory in the drop spool, which root's
 		 * flush delivers with the system config.
 		 */
-		if (n >= 0 && (size_t)n < bufsz && !queue_dir_ours(buf) &&
-		    !queue_dir_ours(home)) {
-			if (queue_drop_dir(drop, sizeof(drop), e) == -1)
+		if (n >= 0 && (size_t)n < bufsz && !queue_dir_ours(buf, uid) &&
+		    !queue_dir_ours(home, uid)) {
+			if (queue_drop_dir(drop, sizeof(drop), sys, e) == -1)
 				return -1;
-			n = snprintf(buf, bufsz, "%s/%u", drop,
-			    (unsigned)geteuid());
+			n = snprintf(buf, bufsz, "%s/%u", drop, (unsigned)uid);
 		}
 	}
 	if (n < 0 || (size_t)n >= bufsz) {
@@ -153,14 +166,16 @@ queue_mkdirs(const char *path, struct postie_err *e)
 }
 
 static int
-queue_opendir(const char *path, uid_t owner, struct postie_err *e)
+queue_opendir(const char *path, uid_t owner, int readonly,
+    struct postie_err *e)
 {
 	struct stat st;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
 	    O_NOFOLLOW)) == -1) {
-		err_set(e, EX_CANTCREAT, "queue: open %s", path);
+		err_set(e, errno == ENOENT && readonly ? EX_NOINPUT :
+		    EX_CANTCREAT, "queue: open %s", path);
 		return -1;
 	}
 	if (fstat(fd, &st) == -1 || st.st_uid != owner) {
@@ -169,7 +184,7 @@ queue_opendir(const char *path, uid_t owner, struct postie_err *e)
 		close(fd);
 		return -1;
 	}
-	if ((st.st_mode & 077) != 0 && fchmod(fd, 0700) == -1) {
+	if (!readonly && (st.st_mode & 077) != 0 && fchmod(fd, 0700) == -1) {
 		err_set(e, EX_CANTCREAT, "queue: chmod 700 %s", path);
 		close(fd);
 		return -1;
@@ -204,15 +219,47 @@ queue_open_owned(struct queue **qp, const char *dir, uid_t owner,
 	/* Another user's queue is never created here, only opened. */
 	if (owner == geteuid() && queue_mkdirs(q->faileddir, e) == -1)
 		goto fail;
-	if ((q->dirfd = queue_opendir(q->dir, owner, e)) == -1)
+	if ((q->dirfd = queue_opendir(q->dir, owner, 0, e)) == -1)
 		goto fail;
-	if ((q->failedfd = queue_opendir(q->faileddir, owner, e)) == -1) {
+	if ((q->failedfd = queue_opendir(q->faileddir, owner, 0, e)) == -1) {
 		if (owner == geteuid() || errno != ENOENT ||
 		    mkdirat(q->dirfd, "failed", 0700) == -1 ||
-		    (q->failedfd = queue_opendir(q->faileddir, geteuid(),
+		    (q->failedfd = queue_opendir(q->faileddir, geteuid(), 0,
 		    e)) == -1 || fchown(q->failedfd, owner, (gid_t)-1) == -1)
 			goto fail;
 	}
+	*qp = q;
+	return 0;
+fail:
+	queue_close(q);
+	return -1;
+}
+
+int
+queue_open_readonly(struct queue **qp, const char *dir, uid_t owner,
+    struct postie_err *e)
+{
+	struct queue *q;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL) {
+		err_set(e, EX_OSERR, "queue");
+		return -1;
+	}
+	q->owner = owner;
+	q->readonly = 1;
+	q->dirfd = q->failedfd = -1;
+	if ((q->dir = strdup(dir)) == NULL ||
+	    asprintf(&q->faileddir, "%s/failed", dir) == -1) {
+		q->faileddir = NULL;
+		err_set(e, EX_OSERR, "queue");
+		goto fail;
+	}
+	if ((q->dirfd = queue_opendir(q->dir, owner, 1, e)) == -1)
+		goto fail;
+	/* No failed/ yet: nothing ever failed there. */
+	if ((q->failedfd = queue_opendir(q->faileddir, owner, 1, e)) == -1 &&
+	    e->ex != EX_NOINPUT)
+		goto fail;
 	*qp = q;
 	return 0;
 fail:
@@ -252,7 +299,61 @@ queue_env_free(struct queue_env *env)
 		free(env->argv[i]);
 	free(env->argv);
 	free(env->last_error);
+	queue_env_set_rcpt_errors(env, NULL, 0, NULL, NULL);
 	memset(env, 0, sizeof(*env));
+}
+
+int
+queue_env_set_rcpt_errors(struct queue_env *env, char *const *errs,
+    size_t n, const unsigned char *sel, struct postie_err *e)
+{
+	char **v = NULL;
+	size_t i, k = 0;
+
+	if (errs != NULL && n > 0 &&
+	    (v = calloc(n, sizeof(*v))) == NULL)
+		goto oom;
+	for (i = 0; v != NULL && i < n; i++) {
+		if (sel != NULL && !sel[i])
+			continue;
+		if (errs[i] != NULL && (v[k] = strdup(errs[i])) == NULL)
+			goto oom;
+		k++;
+	}
+	for (i = 0; i < env->nrcpt_error; i++)
+		free(env->rcpt_error[i]);
+	free(env->rcpt_error);
+	env->rcpt_error = v;
+	env->nrcpt_error = k;
+	return 0;
+oom:
+	for (i = 0; v != NULL && i < n; i++)
+		free(v[i]);
+	free(v);
+	err_set(e, EX_OSERR, "queue");
+	return -1;
+}
+
+/* Record that the last recipient added to env has error text. */
+static int
+queue_env_rcpt_error(struct queue_env *env, const char *text)
+{
+	size_t n = env->env.rcpts.n, i;
+	char **v;
+
+	if (n == 0)
+		return 0;
+	if (env->nrcpt_error < n) {
+		if ((v = reallocarray(env->rcpt_error, n, sizeof(*v))) ==
+		    NULL)
+			return -1;
+		for (i = env->nrcpt_error; i < n; i++)
+			v[i] = NULL;
+		env->rcpt_error = v;
+		env->nrcpt_error = n;
+	}
+	free(env->rcpt_error[n - 1]);
+	return (env->rcpt_error[n - 1] = strdup(text)) == NULL ? -1 : 0;
 }
 
 int
@@ -370,8 +471,15 @@ queue_env_format(const struct queue_env *env, size_t *lenp)
 		bad |= queue_env_kv(fp, "from", env->env.from == NULL ||
 		    env->env.from[0] == '\0' ? "<>" : env->env.from);
 	}
-	for (i = 0; i < env->env.rcpts.n; i++)
+	for (i = 0; i < env->env.rcpts.n; i++) {
 		bad |= queue_env_kv(fp, "rcpt", env->env.rcpts.v[i].spec);
+		/* Its own error, when not the message's: the line after. */
+		if (i < env->nrcpt_error && env->rcpt_error[i] != NULL &&
+		    (env->last_error == NULL ||
+		    strcmp(env->rcpt_error[i], env->last_error) != 0))
+			bad |= queue_env_kv(fp, "rcpt_error",
+			    env->rcpt_error[i]);
+	}
 	bad |= queue_env_kv(fp, "dsn_notify", env->env.dsn_notify);
 	bad |= queue_env_kv(fp, "dsn_return", env->env.dsn_return);
 	bad |= queue_env_kv(fp, "dsn_envid", env->env.dsn_envid);
@@ -382,6 +490,8 @@ queue_env_format(const struct queue_env *env, size_t *lenp)
 	if (env->fault != QUEUE_FAULT_NONE)
 		fprintf(fp, "fault %s\n", queue_fault_names[env->fault]);
 	bad |= queue_env_kv(fp, "last_error", env->last_error);
+	if (env->held)
+		fputs("held 1\n", fp);
 	if (fclose(fp) != 0 || bad) {
 		free(buf);
 		return NULL;
@@ -597,6 +707,11 @@ queue_ids(struct queue *q, int failed, char ***idsp, size_t *np,
 	struct dirent *de;
 	DIR *d;
 
+	if (dirfd == -1 && q->readonly) {
+		*idsp = NULL;
+		*np = 0;
+		return 0;
+	}
 	if ((fd = dup(dirfd)) == -1 || (d = fdopendir(fd)) == NULL) {
 		if (fd != -1)
 			close(fd);
@@ -609,7 +724,8 @@ queue_ids(struct queue *q, int failed, char ***idsp, size_t *np,
 		len = strlen(de->d_name);
 		if (len <= 4 || strcmp(de->d_name + len - 4, ".env") != 0 ||
 		    strncmp(de->d_name, "tmp.", 4) == 0) {
-			queue_sweep(dirfd, de->d_name);
+			if (!q->readonly)
+				queue_sweep(dirfd, de->d_name);
 			continue;
 		}
 		if (len - 4 >= sizeof(id))
@@ -685,6 +801,8 @@ queue_env_parse(char *text, const char *id, struct queue_env *env,
 			    strcmp(val, "<>") == 0 ? "" : val);
 		else if (strcmp(line, "rcpt") == 0)
 			r |= envelope_add_rcpt(&env->env, val, e);
+		else if (strcmp(line, "rcpt_error") == 0)
+			r |= queue_env_rcpt_error(env, val);
 		else if (strcmp(line, "dsn_notify") == 0)
 			r |= queue_setstr(&env->env.dsn_notify, val);
 		else if (strcmp(line, "dsn_return") == 0)
@@ -707,6 +825,8 @@ queue_env_parse(char *text, const char *id, struct queue_env *env,
 			env->size = (off_t)strtoll(val, NULL, 10);
 		else if (strcmp(line, "last_error") == 0)
 			r |= queue_setstr(&env->last_error, val);
+		else if (strcmp(line, "held") == 0)
+			env->held = strcmp(val, "1") == 0;
 	}
 	if (r != 0) {
 		queue_env_free(env);
@@ -757,6 +877,32 @@ queue_env_readfd(int fd, const char *id, struct queue_env *env,
 	return rv;
 }
 
+/*
+ * Open a file of the queue for reading (or writing): never through a
+ * symbolic link, never blocking on a FIFO, a regular file only, and in
+ * another user's queue (root delivering a drop queue) one of theirs with
+ * a single link, so that it cannot stand for a file they could not read.
+ */
+static int
+queue_openat(const struct queue *q, int dirfd, const char *name, int flags)
+{
+	struct stat st;
+	int fd;
+
+	if ((fd = openat(dirfd, name, flags | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (q->owner != geteuid() && (st.st_uid != q->owner ||
+	    st.st_nlink != 1)) ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == -1) {
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	return fd;
+}
+
 int
 queue_env_read(struct queue *q, int failed, const char *id,
     struct queue_env *env, struct postie_err *e)
@@ -769,8 +915,8 @@ queue_env_read(struct queue *q, int failed, const char *id,
 		return -1;
 	}
 	snprintf(name, sizeof(name), "%s.env", id);
-	if ((fd = openat(failed ? q->failedfd : q->dirfd, name,
-	    O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+	if ((fd = queue_openat(q, failed ? q->failedfd : q->dirfd, name,
+	    O_RDONLY)) == -1) {
 		err_set(e, errno == ENOENT ? EX_NOINPUT : EX_OSERR,
 		    "queue: %s%s", failed ? "failed/" : "", id);
 		return -1;
@@ -794,8 +940,7 @@ queue_take(struct queue *q, const char *id, struct queue_item **itp,
 		return -1;
 	}
 	snprintf(name, sizeof(name), "%s.env", id);
-	if ((fd = openat(q->dirfd, name, O_RDWR | O_CLOEXEC |
-	    O_NOFOLLOW)) == -1) {
+	if ((fd = queue_openat(q, q->dirfd, name, O_RDWR)) == -1) {
 		if (errno == ENOENT)
 			return 0;
 		err_set(e, EX_OSERR, "queue: open %s", name);
@@ -844,8 +989,7 @@ queue_item_msgfd(struct queue_item *it, struct postie_err *e)
 	int fd;
 
 	snprintf(name, sizeof(name), "%s.msg", it->env.id);
-	if ((fd = openat(it->q->dirfd, name, O_RDONLY | O_CLOEXEC |
-	    O_NOFOLLOW)) == -1)
+	if ((fd = queue_openat(it->q, it->q->dirfd, name, O_RDONLY)) == -1)
 		err_set(e, EX_NOINPUT, "queue: open %s", name);
 	return fd;
 }
@@ -903,6 +1047,9 @@ queue_item_retry(struct queue_item *it, const struct envelope *keep,
 		}
 		envelope_free(&it->env.env);
 		it->env.env = copy;
+		if (it->env.nrcpt_error != copy.rcpts.n)
+			queue_env_set_rcpt_errors(&it->env, NULL, 0, NULL,
+			    NULL);
 	}
 	it->env.fault = fault;
 	it->env.attempts++;
@@ -977,6 +1124,76 @@ queue_requeue(struct queue *q, const char *id, struct postie_err *e)
 	return rv;
 }
 
+/*
+ * Take id for a change that is not a delivery: 1 when taken, else -1
+ * with the reason (gone, or locked by a delivery).
+ */
+static int
+queue_take_for(struct queue *q, const char *id, const char *what,
+    struct queue_item **itp, struct postie_err *e)
+{
+	char name[QUEUE_ID_LEN + 8];
+	int r;
+
+	if ((r = queue_take(q, id, itp, e)) != 0)
+		return r;
+	snprintf(name, sizeof(name), "%s.env", id);
+	if (faccessat(q->dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		err_setx(e, EX_TEMPFAIL, "queue: %s is being delivered now; "
+		    "%s it later", id, what);
+	else
+		err_setx(e, EX_NOINPUT, "queue: no message %s in %s", id,
+		    q->dir);
+	return -1;
+}
+
+int
+queue_hold(struct queue *q, const char *id, int hold, struct postie_err *e)
+{
+	struct queue_item *it;
+	int rv;
+
+	if (queue_take_for(q, id, hold ? "hold" : "release", &it, e) == -1)
+		return -1;
+	it->env.held = hold;
+	if (!hold)
+		it->env.next_try = time(NULL);
+	rv = queue_write_env(q->dirfd, q->owner, &it->env, e);
+	queue_item_release(it);
+	return rv;
+}
+
+int
+queue_delete(struct queue *q, int failed, const char *id,
+    struct postie_err *e)
+{
+	char name[QUEUE_ID_LEN + 8];
+	struct queue_item *it;
+
+	if (!failed) {
+		if (queue_take_for(q, id, "delete", &it, e) == -1)
+			return -1;
+		return queue_item_done(it, e);
+	}
+	if (!queue_id_valid(id)) {
+		err_setx(e, EX_USAGE, "queue: bad message id");
+		return -1;
+	}
+	snprintf(name, sizeof(name), "%s.env", id);
+	if (unlinkat(q->failedfd, name, 0) == -1) {
+		if (errno == ENOENT)
+			err_setx(e, EX_NOINPUT, "queue: no message %s in %s",
+			    id, q->faileddir);
+		else
+			err_set(e, EX_IOERR, "queue: remove failed/%s", name);
+		return -1;
+	}
+	snprintf(name, sizeof(name), "%s.msg", id);
+	unlinkat(q->failedfd, name, 0);
+	fsync(q->failedfd);
+	return 0;
+}
+
 static void
 queue_age(char *buf, size_t bufsz, time_t secs)
 {
@@ -1036,6 +1253,13 @@ queue_print_dir(struct queue *q, int failed, FILE *out, struct postie_err *e)
 				    env.env.rcpts.v[j].spec);
 			fputc('\n', out);
 		}
+		for (j = 0; j < env.nrcpt_error && j < env.env.rcpts.n; j++)
+			if (env.rcpt_error[j] != NULL)
+				fprintf(out, "    <%s>: %s\n",
+				    env.env.rcpts.v[j].spec, env.rcpt_error[j]);
+		if (!failed && env.held)
+			fprintf(out, "    on hold: no flush sends it until "
+			    "'postie --release %s'\n", env.id);
 		if (!failed && env.fault == QUEUE_FAULT_ACCOUNT)
 			fprintf(out, "    held: the account or its config "
 			    "needs fixing (account %s)\n", env.account !=

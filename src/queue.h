@@ -19,6 +19,7 @@
 #include "envelope.h"
 #include "err.h"
 #include "msg.h"
+#include "sysenv.h"
 
 #define QUEUE_ID_LEN	32
 
@@ -50,7 +51,23 @@ struct queue_env {
 	enum queue_fault fault;
 	char	*last_error;		/* sanitized, or NULL */
 	off_t	 size;			/* bytes of ID.msg */
+	int	 held;			/* on hold: no flush sends it */
+	/*
+	 * The last error of env.rcpts.v[i] when it had one of its own (a
+	 * refusal at RCPT TO), for i < nrcpt_error; NULL: last_error.
+	 */
+	char	**rcpt_error;
+	size_t	 nrcpt_error;
 };
+
+/*
+ * Set the recipients' own errors of env to errs[i] for each i < n that
+ * sel selects (NULL: every one), in order: errs is aligned with an
+ * envelope src, env's recipients with envelope_copy(..., src, sel).
+ * errs NULL: none.  Errors: EX_OSERR.
+ */
+int	 queue_env_set_rcpt_errors(struct queue_env *, char *const *errs,
+	    size_t n, const unsigned char *sel, struct postie_err *);
 
 /* Append a copy of arg to env->argv.  Errors: EX_OSERR. */
 int	 queue_env_add_arg(struct queue_env *, const char *arg,
@@ -59,13 +76,16 @@ int	 queue_env_add_arg(struct queue_env *, const char *arg,
 struct queue;
 
 /*
- * The queue directory: $POSTIE_QUEUE_DIR when set to an absolute path;
- * else for root LOCALSTATEDIR/spool/postie, otherwise
- * $XDG_STATE_HOME/postie/queue (default ~/.local/state/postie/queue),
- * but for a user whose home is not theirs or not writable (and has no
- * queue there yet), UID/ in the drop spool (queue_drop_dir).
+ * The queue directory of the user sys describes (sysenv_euid): its
+ * POSTIE_QUEUE_DIR when set to an absolute path; else for root
+ * LOCALSTATEDIR/spool/postie, otherwise $XDG_STATE_HOME/postie/queue
+ * (default ~/.local/state/postie/queue, ~ being sysenv_home), but for a
+ * user whose home is not theirs or not writable (and has no queue there
+ * yet), UID/ in the drop spool (queue_drop_dir).  Errors: EX_OSERR (no
+ * home directory, a name too long for buf).
  */
-int	 queue_default_dir(char *buf, size_t bufsz, struct postie_err *);
+int	 queue_default_dir(char *buf, size_t bufsz, const struct sysenv *sys,
+	    struct postie_err *);
 
 /*
  * Open (creating with mode 0700, with failed/ inside) the queue at dir.
@@ -81,12 +101,28 @@ int	 queue_open_owned(struct queue **, const char *dir, uid_t owner,
 	    struct postie_err *);
 
 /*
- * The drop spool: $POSTIE_DROP_DIR when absolute, else
+ * Open the queue at dir of user owner to read it only (monitoring):
+ * nothing is created, set or swept.  A missing failed/ is an empty one.
+ * Errors: EX_NOINPUT (dir does not exist), EX_CANTCREAT (it cannot be
+ * opened or is not owner's), EX_OSERR.
+ */
+int	 queue_open_readonly(struct queue **, const char *dir, uid_t owner,
+	    struct postie_err *);
+
+/*
+ * The drop spool: sys's POSTIE_DROP_DIR when absolute, else
  * LOCALSTATEDIR/spool/postie-users (mode 1733, made by make install and
  * by root's flush).  It holds, as UID/, the queue of each user whose home
- * is not theirs or not writable.
+ * is not theirs or not writable.  Errors: EX_OSERR (name too long).
  */
-int	 queue_drop_dir(char *buf, size_t bufsz, struct postie_err *);
+int	 queue_drop_dir(char *buf, size_t bufsz, const struct sysenv *sys,
+	    struct postie_err *);
+/*
+ * 1 when name, in the drop spool open at spoolfd, is a user's queue: a
+ * directory, not a symbolic link, named after a uid other than 0 and
+ * owned by it (*uidp); else 0.
+ */
+int	 queue_drop_entry(int spoolfd, const char *name, uid_t *uidp);
 const char *queue_dir(const struct queue *);
 void	 queue_close(struct queue *);
 
@@ -131,8 +167,10 @@ int	 queue_item_done(struct queue_item *, struct postie_err *);
 /*
  * Failed for now: attempts + 1, next try after the backoff, the error
  * and fault kept; when keep is not NULL the record's recipients become
- * keep's (those delivered or failed meanwhile are dropped).  Then
- * release.
+ * keep's (those delivered or failed meanwhile are dropped).  The
+ * recipients' own errors are written as the item's record holds them
+ * (queue_env_set_rcpt_errors on queue_item_env, aligned with keep's
+ * recipients); when their number is not keep's, none.  Then release.
  */
 int	 queue_item_retry(struct queue_item *, const struct envelope *keep,
 	    const char *error, enum queue_fault, struct postie_err *);
@@ -150,6 +188,24 @@ time_t	 queue_backoff(int attempts);
  * EX_NOINPUT when there is no such failed message.
  */
 int	 queue_requeue(struct queue *, const char *id, struct postie_err *);
+
+/*
+ * Put the queued message id on hold (hold 1: no flush sends it until it
+ * is released) or release it (hold 0: due at once).  Errors: EX_USAGE
+ * (a bad id), EX_NOINPUT (no such message in the queue), EX_TEMPFAIL
+ * (being delivered now), EX_CANTCREAT, EX_IOERR.
+ */
+int	 queue_hold(struct queue *, const char *id, int hold,
+	    struct postie_err *);
+
+/*
+ * Remove the message id, both its files, from the queue (failed 0: once
+ * its lock is taken, so never while it is being delivered) or from
+ * failed/ (failed 1).  Errors: EX_USAGE (a bad id), EX_NOINPUT (no such
+ * message there), EX_TEMPFAIL (being delivered now), EX_IOERR.
+ */
+int	 queue_delete(struct queue *, int failed, const char *id,
+	    struct postie_err *);
 
 /* Print the queue and failed/ as mailq does. */
 int	 queue_print(struct queue *, FILE *, struct postie_err *);

@@ -421,32 +421,24 @@ stage_starttls(struct session *s, struct postie_err *err)
 	return stage_ehlo(s, SMTP_EHLO_TLS, err);
 }
 
+/* The secret comes from the hook, the one way in (secret_get()). */
 static int
 get_secret(struct session *s, char *buf, size_t bufsz, struct postie_err *err)
 {
-	const struct account *acct = s->p->acct;
-
 	buf[0] = '\0';
-	if (s->p->get_password != NULL) {
-		if (s->p->get_password(s->p->get_password_arg, buf, bufsz,
-		    err) == -1) {
-			explicit_bzero(buf, bufsz);
-			err_prefix(err, "at %s: ", s->where);
-			return -1;
-		}
-		buf[bufsz - 1] = '\0';
-		return 0;
-	}
-	if (acct->password == NULL) {
-		err_setx(err, EX_CONFIG, "at %s: no password for account %s",
-		    s->where, acct->name != NULL ? acct->name : "default");
+	if (s->p->get_password == NULL) {
+		err_setx(err, EX_SOFTWARE, "at %s: no password source for "
+		    "account %s", s->where, s->p->acct->name != NULL ?
+		    s->p->acct->name : "default");
 		return -1;
 	}
-	if (strlcpy(buf, acct->password, bufsz) >= bufsz) {
+	if (s->p->get_password(s->p->get_password_arg, buf, bufsz,
+	    err) == -1) {
 		explicit_bzero(buf, bufsz);
-		err_setx(err, EX_CONFIG, "at %s: password too long", s->where);
+		err_prefix(err, "at %s: ", s->where);
 		return -1;
 	}
+	buf[bufsz - 1] = '\0';
 	return 0;
 }
 

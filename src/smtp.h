@@ -34,10 +34,11 @@ struct smtp_params {
 	int	(*starttls)(void *arg, struct io *, struct postie_err *);
 	void	*starttls_arg;
 	/*
-	 * Fetch the secret only when AUTH needs it (see conf_password):
-	 * -1 on error (passed up), else the secret is in buf (0 or 1 as
-	 * conf_password returns).  The session wipes buf right after use.
-	 * NULL: the account's password key is used.
+	 * Fetch the secret only when AUTH needs it (see secret_get): -1 on
+	 * error (passed up with the stage), else the secret is in buf.  The
+	 * session wipes buf right after use.  The only way the session gets
+	 * a password: it never reads the account's password key.  NULL: AUTH
+	 * other than EXTERNAL fails (EX_SOFTWARE).
 	 */
 	int	(*get_password)(void *arg, char *buf, size_t bufsz,
 		    struct postie_err *);

@@ -15,16 +15,17 @@
 #include "conf.h"
 #include "err.h"
 #include "io.h"
-#include "job.h"
 #include "log.h"
 #include "net.h"
 #include "secret.h"
 #include "smtp.h"
 #include "submit.h"
+#include "sysenv.h"
 #include "tls.h"
 
 struct submit_ctx {
 	const struct account *acct;
+	struct sysenv *sys;
 	struct tls_client *tls;
 	FILE	*tr;			/* transcript, or NULL */
 	FILE	*warn;			/* warnings, or NULL */
@@ -87,25 +88,22 @@ static int
 submit_password(void *arg, char *buf, size_t bufsz, struct postie_err *e)
 {
 	struct submit_ctx *ctx = arg;
-	int r;
 
-	if ((r = conf_password(ctx->acct, buf, bufsz, e)) == -1)
-		return -1;
-	if (r == 0)
-		return secret_lookup(ctx->acct, SYSCONFDIR "/netrc", 1, buf,
-		    bufsz, e);
-	return 0;
+	return secret_get(ctx->acct, sysenv_home(ctx->sys), SYSCONFDIR "/netrc",
+	    1, buf, bufsz, e);
 }
 
 /* The EHLO argument: the domain key, else this host's FQDN. */
 static void
-submit_helo_domain(const struct account *a, char *buf, size_t bufsz)
+submit_helo_domain(struct submit_ctx *ctx, char *buf, size_t bufsz)
 {
 	struct postie_err e;
+	const char *fqdn;
 
-	if (a->domain != NULL)
-		strlcpy(buf, a->domain, bufsz);
-	else if (job_fqdn(buf, bufsz, &e) == -1)
+	if (ctx->acct->domain != NULL)
+		strlcpy(buf, ctx->acct->domain, bufsz);
+	else if ((fqdn = sysenv_fqdn(ctx->sys, &e)) == NULL ||
+	    strlcpy(buf, fqdn, bufsz) >= bufsz)
 		strlcpy(buf, "localhost", bufsz);
 }
 
@@ -137,7 +135,7 @@ submit_open(struct submit_ctx *ctx, const struct submit_connector *conn,
 			fprintf(ctx->warn, "postie: warning: account %s: "
 			    "tls_certcheck is off: the server's identity is "
 			    "not verified\n", a->name);
-		if (tls_client_new(&ctx->tls, a, e) == -1)
+		if (tls_client_new(&ctx->tls, a, ctx->sys, e) == -1)
 			return -1;
 	}
 	if ((fd = net_connect(a->host, a->port, a->source_ip, a->timeout,
@@ -168,7 +166,7 @@ submit_params(struct submit_ctx *ctx, struct smtp_params *p,
 	const struct account *a = ctx->acct;
 
 	memset(p, 0, sizeof(*p));
-	submit_helo_domain(a, helo, helosz);
+	submit_helo_domain(ctx, helo, helosz);
 	p->acct = a;
 	p->helo_domain = helo;
 	p->tls_active = a->tls && !a->tls_starttls;
@@ -205,8 +203,8 @@ submit_session_close(struct submit_session *ss)
 
 int
 submit_session_open(struct submit_session **ssp, const struct account *a,
-    const struct submit_connector *conn, int verbose, FILE *tr,
-    enum smtp_stage *stagep, struct postie_err *e)
+    struct sysenv *sys, const struct submit_connector *conn, int verbose,
+    FILE *tr, enum smtp_stage *stagep, struct postie_err *e)
 {
 	struct submit_session *ss;
 
@@ -217,6 +215,7 @@ submit_session_open(struct submit_session **ssp, const struct account *a,
 		return -1;
 	}
 	ss->ctx.acct = a;
+	ss->ctx.sys = sys;
 	ss->ctx.tr = verbose ? tr : NULL;
 	ss->ctx.warn = tr;
 	if (submit_open(&ss->ctx, conn, &ss->io, stagep, e) == -1) {
@@ -233,6 +232,27 @@ submit_session_open(struct submit_session **ssp, const struct account *a,
 	return 0;
 }
 
+void
+submit_log(const struct account *a, const struct envelope *env,
+    struct msg *msg, const struct smtp_result *res, int ex,
+    const char *errmsg)
+{
+	struct log_attempt la;
+
+	memset(&la, 0, sizeof(la));
+	la.acct = a;
+	la.env = env;
+	la.size = msg != NULL ? (long long)msg_size(msg) : -1;
+	if (res != NULL) {
+		la.auth_mech = res->auth_mech;
+		la.final_code = res->final_code;
+		la.final_reply = res->final_reply;
+	}
+	la.ex = ex;
+	la.errmsg = errmsg;
+	log_submission(&la);
+}
+
 int
 submit_session_send(struct submit_session *ss, struct envelope *env,
     struct msg *msg, int last, struct smtp_result *res,
@@ -240,7 +260,6 @@ submit_session_send(struct submit_session *ss, struct envelope *env,
 {
 	const struct account *a = ss->ctx.acct;
 	struct smtp_txn t;
-	struct log_attempt la;
 	size_t i;
 	int rv;
 
@@ -256,16 +275,8 @@ submit_session_send(struct submit_session *ss, struct envelope *env,
 			    res->fails[i].reply);
 		err_prefix(e, "%s:%d: ", a->host, a->port);
 	}
-	memset(&la, 0, sizeof(la));
-	la.acct = a;
-	la.env = env;
-	la.size = msg_size(msg);
-	la.auth_mech = res->auth_mech;
-	la.final_code = res->final_code;
-	la.final_reply = res->final_reply;
-	la.ex = rv == 0 ? 0 : e->ex;
-	la.errmsg = rv == 0 ? NULL : e->msg;
-	log_submission(&la);
+	submit_log(a, env, msg, res, rv == 0 ? 0 : e->ex, rv == 0 ? NULL :
+	    e->msg);
 	return rv;
 }
 
@@ -276,8 +287,8 @@ submit_session_usable(const struct submit_session *ss)
 }
 
 int
-submit_serverinfo(const struct account *a, int verbose, int do_auth,
-    FILE *out, struct postie_err *e)
+submit_serverinfo(const struct account *a, struct sysenv *sys, int verbose,
+    int do_auth, FILE *out, struct postie_err *e)
 {
 	struct submit_ctx ctx;
 	struct smtp_params p;
@@ -288,6 +299,7 @@ submit_serverinfo(const struct account *a, int verbose, int do_auth,
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.acct = a;
+	ctx.sys = sys;
 	ctx.tr = verbose ? stderr : NULL;
 	ctx.warn = stderr;
 	if (submit_open(&ctx, NULL, &io, &stage, e) == -1)

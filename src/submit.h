@@ -14,6 +14,7 @@
 #include "io.h"
 #include "msg.h"
 #include "smtp.h"
+#include "sysenv.h"
 
 /*
  * The seam below the policy: what opens a transport to an account's
@@ -34,12 +35,14 @@ struct submit_connector {
  * failure nothing is left open, *stagep says where it failed and the
  * error names host and port (codes: smtp_session_open's, net_connect's,
  * tls_start's).  Warnings (tls_certcheck off, each rejected recipient)
- * go to tr, and with verbose the transcript.
+ * go to tr, and with verbose the transcript.  sys (which must outlive
+ * the session) gives the EHLO name when the account sets no domain:
+ * this host's FQDN, else "localhost".
  */
 struct submit_session;
 int	 submit_session_open(struct submit_session **, const struct account *,
-	    const struct submit_connector *, int verbose, FILE *tr,
-	    enum smtp_stage *stagep, struct postie_err *);
+	    struct sysenv *sys, const struct submit_connector *, int verbose,
+	    FILE *tr, enum smtp_stage *stagep, struct postie_err *);
 /*
  * One message (smtp_session_send, res->stage says where it failed) and
  * its log record.  Check submit_session_usable afterwards.
@@ -47,6 +50,13 @@ int	 submit_session_open(struct submit_session **, const struct account *,
 int	 submit_session_send(struct submit_session *, struct envelope *,
 	    struct msg *, int last, struct smtp_result *res,
 	    struct postie_err *);
+/*
+ * The log record of one attempt (log_submission): res NULL when no
+ * session was opened, ex 0 and errmsg NULL on success.
+ */
+void	 submit_log(const struct account *, const struct envelope *,
+	    struct msg *, const struct smtp_result *res, int ex,
+	    const char *errmsg);
 /* 1 while the connection can take another message. */
 int	 submit_session_usable(const struct submit_session *);
 /* QUIT when possible, close, free.  NULL is ignored. */
@@ -56,7 +66,7 @@ void	 submit_session_close(struct submit_session *);
  * --serverinfo: connect, TLS, EHLO (and authenticate when do_auth) and
  * print what the server offers to out.
  */
-int	 submit_serverinfo(const struct account *, int verbose, int do_auth,
-	    FILE *out, struct postie_err *);
+int	 submit_serverinfo(const struct account *, struct sysenv *sys,
+	    int verbose, int do_auth, FILE *out, struct postie_err *);
 
 #endif

@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +37,7 @@
 #include "err.h"
 #include "io.h"
 #include "net.h"
+#include "sysenv.h"
 #include "tls.h"
 
 #if OPENSSL_VERSION_NUMBER < 0x30000000L
@@ -58,6 +58,7 @@ struct tls_client {
 	/* The session cache (tls_session_cache). */
 	int		 cache;
 	unsigned char	 settings[TLS_SHA256_LEN];	/* what keys it */
+	char		 cache_dir[4000];
 	char		 cache_path[4096];	/* "" until a handshake */
 	unsigned char	 cache_key[TLS_SHA256_LEN];	/* with the host */
 	SSL		*trusted;	/* verified (and pin checked) */
@@ -300,30 +301,67 @@ tls_dir_hashed(const char *dirs)
 }
 
 /*
+ * SSL_CTX_set_default_verify_dir and _file with the directory list or
+ * file named: OpenSSL would read its variables itself, these take them
+ * from the sysenv.  As there, a directory or file that cannot be read is
+ * no error (verification fails later, saying so).
+ */
+static int
+tls_add_dir(SSL_CTX *ctx, const char *dirs)
+{
+	X509_LOOKUP *l;
+
+	if ((l = X509_STORE_add_lookup(SSL_CTX_get_cert_store(ctx),
+	    X509_LOOKUP_hash_dir())) == NULL)
+		return -1;
+	ERR_set_mark();
+	(void)X509_LOOKUP_add_dir(l, dirs, X509_FILETYPE_PEM);
+	ERR_pop_to_mark();
+	return 0;
+}
+
+static int
+tls_add_file(SSL_CTX *ctx, const char *file)
+{
+	X509_LOOKUP *l;
+
+	if ((l = X509_STORE_add_lookup(SSL_CTX_get_cert_store(ctx),
+	    X509_LOOKUP_file())) == NULL)
+		return -1;
+	ERR_set_mark();
+	(void)X509_LOOKUP_load_file(l, file, X509_FILETYPE_PEM);
+	ERR_pop_to_mark();
+	return 0;
+}
+
+/*
  * The system store.  The hashed directory (OpenSSL's default cert dir,
- * or $SSL_CERT_DIR) is looked up lazily: only the certificates a chain
+ * or SSL_CERT_DIR) is looked up lazily: only the certificates a chain
  * needs are read, where the bundle file would be parsed whole on every
  * run.  Where the directory is not hashed (some distributions ship only
- * the bundle), or $SSL_CERT_FILE names a file, the file is loaded too, as
+ * the bundle), or SSL_CERT_FILE names a file, the file (OpenSSL's
+ * default, or SSL_CERT_FILE) is loaded too, as
  * SSL_CTX_set_default_verify_paths would.
  */
 static int
-tls_load_system_trust(SSL_CTX *ctx, struct postie_err *err)
+tls_load_system_trust(SSL_CTX *ctx, const struct sysenv *sys,
+    struct postie_err *err)
 {
-	const char *dir;
+	const char *dir, *file;
 	int hashed;
 
-	if ((dir = getenv(X509_get_default_cert_dir_env())) == NULL)
+	if ((dir = sysenv_cert_dir(sys)) == NULL)
 		dir = X509_get_default_cert_dir();
+	if ((file = sysenv_cert_file(sys)) == NULL)
+		file = X509_get_default_cert_file();
 	hashed = tls_dir_hashed(dir);
-	if (hashed && SSL_CTX_set_default_verify_dir(ctx) != 1) {
+	if (hashed && tls_add_dir(ctx, dir) == -1) {
 		tls_config_error("system certificate directory", dir, err);
 		return -1;
 	}
-	if ((!hashed || getenv(X509_get_default_cert_file_env()) != NULL) &&
-	    SSL_CTX_set_default_verify_file(ctx) != 1) {
-		tls_config_error("system certificate file",
-		    X509_get_default_cert_file(), err);
+	if ((!hashed || sysenv_cert_file(sys) != NULL) &&
+	    tls_add_file(ctx, file) == -1) {
+		tls_config_error("system certificate file", file, err);
 		return -1;
 	}
 	return 0;
@@ -372,7 +410,8 @@ tls_digest_file(EVP_MD_CTX *md, const char *label, const char *path)
 }
 
 static int
-tls_cache_settings(struct tls_client *tc, const struct account *acct)
+tls_cache_settings(struct tls_client *tc, const struct account *acct,
+    const struct sysenv *sys)
 {
 	char num[64], hex[TLS_HEX_LEN];
 	unsigned int len = 0;
@@ -393,10 +432,8 @@ tls_cache_settings(struct tls_client *tc, const struct account *acct)
 		tls_digest_add(md, "pin", tc->pin ? hex : NULL);
 		tls_digest_file(md, "trust", acct->tls_trust_file);
 		if (acct->tls_trust_file == NULL) {
-			tls_digest_add(md, "certdir",
-			    getenv(X509_get_default_cert_dir_env()));
-			tls_digest_add(md, "certfile",
-			    getenv(X509_get_default_cert_file_env()));
+			tls_digest_add(md, "certdir", sysenv_cert_dir(sys));
+			tls_digest_add(md, "certfile", sysenv_cert_file(sys));
 		}
 		tls_digest_file(md, "cert", acct->tls_cert_file);
 		tls_digest_file(md, "key", acct->tls_key_file);
@@ -407,26 +444,19 @@ tls_cache_settings(struct tls_client *tc, const struct account *acct)
 	return ok ? 0 : -1;
 }
 
-/* $XDG_CACHE_HOME/postie, else ~/.cache/postie. */
+/* $XDG_CACHE_HOME/postie, else ~/.cache/postie (an absolute home). */
 static int
-tls_cache_dir(char *buf, size_t bufsz)
+tls_cache_dir(const struct sysenv *sys, char *buf, size_t bufsz)
 {
 	const char *base, *home;
-	struct passwd *pw;
 	int n;
 
-	base = getenv("XDG_CACHE_HOME");
-	if (base != NULL && base[0] == '/')
+	if ((base = sysenv_xdg_cache_home(sys)) != NULL)
 		n = snprintf(buf, bufsz, "%s/postie", base);
-	else {
-		home = getenv("HOME");
-		if ((home == NULL || home[0] != '/') &&
-		    (pw = getpwuid(getuid())) != NULL)
-			home = pw->pw_dir;
-		if (home == NULL || home[0] != '/')
-			return -1;
+	else if ((home = sysenv_home(sys)) != NULL && home[0] == '/')
 		n = snprintf(buf, bufsz, "%s/.cache/postie", home);
-	}
+	else
+		return -1;
 	return n < 0 || (size_t)n >= bufsz ? -1 : 0;
 }
 
@@ -434,15 +464,14 @@ tls_cache_dir(char *buf, size_t bufsz)
 static int
 tls_cache_name(struct tls_client *tc, const char *host)
 {
-	char dir[4000], hex[TLS_SHA256_LEN * 2 + 1];
+	char hex[TLS_SHA256_LEN * 2 + 1];
 	unsigned int len = 0;
 	EVP_MD_CTX *md;
 	size_t i;
 	int ok, n;
 
 	tc->cache_path[0] = '\0';
-	if (tls_cache_dir(dir, sizeof(dir)) == -1 ||
-	    (md = EVP_MD_CTX_new()) == NULL)
+	if ((md = EVP_MD_CTX_new()) == NULL)
 		return -1;
 	ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
 	    EVP_DigestUpdate(md, tc->settings, sizeof(tc->settings)) == 1 &&
@@ -455,7 +484,7 @@ tls_cache_name(struct tls_client *tc, const char *host)
 	for (i = 0; i < sizeof(tc->cache_key); i++)
 		snprintf(hex + 2 * i, 3, "%02x", tc->cache_key[i]);
 	n = snprintf(tc->cache_path, sizeof(tc->cache_path), "%s/tls-%s",
-	    dir, hex);
+	    tc->cache_dir, hex);
 	if (n < 0 || (size_t)n >= sizeof(tc->cache_path)) {
 		tc->cache_path[0] = '\0';
 		return -1;
@@ -581,7 +610,7 @@ tls_new_session(SSL *ssl, SSL_SESSION *sess)
  */
 static int
 tls_ctx_build(struct tls_client *tc, const struct account *acct,
-    struct postie_err *err)
+    const struct sysenv *sys, struct postie_err *err)
 {
 	char why[256];
 	int min;
@@ -627,7 +656,7 @@ tls_ctx_build(struct tls_client *tc, const struct account *acct,
 			    acct->tls_trust_file, err);
 			return -1;
 		}
-	} else if (tls_load_system_trust(tc->ctx, err) == -1)
+	} else if (tls_load_system_trust(tc->ctx, sys, err) == -1)
 		return -1;
 	SSL_CTX_set_verify(tc->ctx, SSL_VERIFY_PEER, NULL);
 	return 0;
@@ -635,7 +664,7 @@ tls_ctx_build(struct tls_client *tc, const struct account *acct,
 
 int
 tls_client_new(struct tls_client **tcp, const struct account *acct,
-    struct postie_err *err)
+    const struct sysenv *sys, struct postie_err *err)
 {
 	struct tls_client *tc;
 
@@ -651,8 +680,9 @@ tls_client_new(struct tls_client **tcp, const struct account *acct,
 	memcpy(tc->fingerprint, acct->tls_fingerprint,
 	    sizeof(tc->fingerprint));
 	tc->cache = acct->tls_session_cache &&
-	    tls_cache_settings(tc, acct) == 0;
-	if (tls_ctx_build(tc, acct, err) == -1) {
+	    tls_cache_dir(sys, tc->cache_dir, sizeof(tc->cache_dir)) == 0 &&
+	    tls_cache_settings(tc, acct, sys) == 0;
+	if (tls_ctx_build(tc, acct, sys, err) == -1) {
 		tls_client_free(tc);
 		return -1;
 	}

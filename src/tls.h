@@ -12,20 +12,24 @@
 #include "conf.h"
 #include "err.h"
 #include "io.h"
+#include "sysenv.h"
 
 struct tls_client;
 
 /*
  * Build the context from acct.  Trust: tls_trust_file when set, else the
  * system store (its hashed certificate directory, read lazily, when there
- * is one; else its bundle file).  No trust is loaded when a pin is set or
- * tls_certcheck is off.  Errors: EX_CONFIG naming the file or key
- * (unreadable or unusable tls_trust_file, tls_cert_file or tls_key_file,
- * key not matching the certificate, passphrase-protected key, only one of
- * tls_cert_file and tls_key_file, bad tls_min_version), EX_SOFTWARE.
+ * is one; else its bundle file; SSL_CERT_DIR and SSL_CERT_FILE as sys
+ * read them).  No trust is loaded when a pin is set or tls_certcheck is
+ * off.  The session cache (tls_session_cache) is kept under sys's
+ * XDG_CACHE_HOME/postie, else HOME/.cache/postie; none without either.
+ * Errors: EX_CONFIG naming the file or key (unreadable or unusable
+ * tls_trust_file, tls_cert_file or tls_key_file, key not matching the
+ * certificate, passphrase-protected key, only one of tls_cert_file and
+ * tls_key_file, bad tls_min_version), EX_SOFTWARE.
  */
 int	 tls_client_new(struct tls_client **, const struct account *,
-	    struct postie_err *);
+	    const struct sysenv *sys, struct postie_err *);
 void	 tls_client_free(struct tls_client *);
 
 /*

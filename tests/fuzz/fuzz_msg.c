@@ -64,7 +64,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dot = data[0] & 1;
 	if ((fd = memfile(data + 1, size - 1)) == -1)
 		return 0;
-	if (msg_read_keep(&m, &kept, fd, dot, &e) == 0) {
+	if (msg_read_keep(&m, &kept, fd, dot, "/tmp", &e) == 0) {
 		for (i = 0; i < msg_nheaders(m); i++) {
 			(void)msg_header_name(m, i);
 			(void)msg_header_value(m, i);

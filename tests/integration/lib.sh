@@ -224,6 +224,36 @@ server_start_tls() {
 	server_start --cert "$T_CERTS/$_c.pem" --key "$T_CERTS/$_c.key" "$@"
 }
 
+# server_down: SRV_PORT becomes a port of 127.0.0.1 where nothing listens
+# and that no other test can take meanwhile: a socket bound to it, never
+# listening (a connection is refused), held until the test ends.  (A port
+# freed by stopping a server may be given to a parallel test's server.)
+server_down() {
+	SRV_N=$((SRV_N + 1))
+	_sd=$T_DIR/server$SRV_N
+	mkdir -p "$_sd"
+	"$PYTHON3" -c 'import os, socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(str(s.getsockname()[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(3600)' "$_sd/port" >"$_sd/log" 2>&1 &
+	SRV_PID=$!
+	SRV_PIDS="$SRV_PIDS $SRV_PID"
+	trap 'server_stop_all; rm -rf "$T_DIR"' EXIT
+	_i=0
+	while [ ! -s "$_sd/port" ]; do
+		kill -0 "$SRV_PID" 2>/dev/null ||
+		    t_hard_error "server_down: $(cat "$_sd/log")"
+		_i=$((_i + 1))
+		[ "$_i" -le 200 ] || t_hard_error "server_down: no port after 10 s"
+		sleep 0.05
+	done
+	SRV_PORT=$(cat "$_sd/port")
+	SRV_RECORD=$_sd/record
+}
+
 # server_stop: stop the last server started.
 server_stop() {
 	kill "$SRV_PID" 2>/dev/null

@@ -376,12 +376,14 @@ run_postie --version
 assert_run "--version" 0 "postie "
 run_postie -x r@example.com
 assert_run "unknown option" 64 "unknown option -x"
-for o in -bs -bv -qRx; do
+for o in -bv -qRx; do
 	run_postie "$o" r@example.com </dev/null
 	assert_run "$o refused" 64 "not supported yet"
 done
 run_postie -q1h </dev/null
 assert_run "-q1h refused" 64 "never runs as a daemon"
+run_postie -bs r@example.com </dev/null
+assert_run "-bs with a recipient refused" 64 "takes no recipient arguments"
 
 ln -s "$POSTIE" "$T_DIR/newaliases"
 "$T_DIR/newaliases" >"$OUT" 2>"$ERR"

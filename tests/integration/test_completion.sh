@@ -35,6 +35,11 @@ assert_eq "accounts after --account=" \
 assert_eq "accounts of the default config" \
     "$(complete_words postie -a '')" "mine "
 assert_eq "options" "$(complete_words mailq --conf)" "--config-check "
+assert_eq "queue options" "$(complete_words mailq --j)" "--json "
+assert_eq "--health and --help" "$(complete_words postie --he)" \
+    "--health --help "
+assert_eq "--delete failed" "$(complete_words postie --delete = f)" \
+    "failed "
 assert_eq "-B values" "$(complete_words newaliases -B 8)" "8BITMIME "
 assert_eq "registered names" "$(bash -c '. "$1"; complete -p |
     sed -n "s/^complete -F _postie //p" | sort | tr "\n" " "' sh \

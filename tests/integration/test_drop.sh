@@ -109,8 +109,7 @@ assert_eq "another root config named: still kept" \
 # edited by nobody to forge the sender.
 rm -rf "$DROP/65534"
 server_stop
-server_start
-server_stop
+server_down
 sed -i "s/^port .*/port $SRV_PORT/" "$SYS"
 printf 'allow_from_override off\n' >>"$SYS"
 as_nobody -C "$SYS" -i rcpt@example.org
@@ -133,6 +132,29 @@ assert_contains "forged sender: says why" "$T_DIR/err" \
     "must have account default's from as its sender"
 assert_eq "forged sender: in failed/" \
     "$(ls "$DROP/65534/failed" | grep -c '\.env$')" 1
+server_stop
+
+# Files nobody plants in its drop directory: a message that is a link
+# to a file only root may read is not sent; a FIFO does not hang root.
+rm -rf "$DROP/65534"
+server_start
+sed -i "s/^port .*/port $SRV_PORT/" "$SYS"
+printf 'TOPSECRET\n' >"$D/secret"
+chmod 600 "$D/secret"
+as_nobody -C "$SYS" -i rcpt@example.org
+ID=$(ls "$DROP/65534" | sed -n 's/\.env$//p')
+setpriv --reuid=65534 --regid=65534 --clear-groups sh -c '
+	rm -f "$1/$2.msg" && ln -s "$3" "$1/$2.msg" &&
+	mkfifo "$1/20200101T000000-0badf1f0.env" &&
+	mkfifo "$1/20200101T000000-0badf1f1.msg" &&
+	printf "postie-queue 1\nraw 1\n" >"$1/20200101T000000-0badf1f1.env"
+' sh "$DROP/65534" "$ID" "$D/secret"
+POSTIE_DROP_DIR=$DROP run_postie_within 30 -C "$SYS" -q
+assert_eq "planted files: root's flush ends" \
+    "$(test "$(cat "$T_DIR/rc")" -ne 124 && echo ended)" ended
+assert_eq "planted files: nothing sent" "$(srv_nmessages)" 0
+assert_not_contains "planted files: the secret is not read" \
+    "$SRV_TRANSCRIPT" "TOPSECRET"
 server_stop
 
 # A squatter: a directory named after another uid is skipped.

@@ -44,8 +44,7 @@ ncmd() { grep -c "^C: $1" "$SRV_TRANSCRIPT"; }
 # listens), the config says so.
 go_down() {
 	rm -rf "$QDIR"
-	server_start
-	server_stop
+	server_down
 	write_config "$@"
 }
 

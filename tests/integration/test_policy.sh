@@ -1,5 +1,5 @@
 #!/bin/sh
-# The delivery policy (postie(1), DELIVERY POLICY), the same on both
+# The delivery policy (postie(1), QUEUE, "Delivery policy"), the same on both
 # paths: each fault once on a direct send and once at a flush of a
 # message already queued.  An account or connection fault keeps the
 # message in the queue (exit 0 on a send, the fault's code at a flush),
@@ -34,8 +34,7 @@ delivered() {
 }
 
 go_down() {
-	server_start
-	server_stop
+	server_down
 }
 
 # fault NAME: start the server of fault NAME and write its config (queue

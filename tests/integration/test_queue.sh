@@ -53,8 +53,7 @@ stderr_lines() {
 # go_down: SRV_PORT becomes a port where nothing listens (that of a
 # server that has exited): connections are refused.
 go_down() {
-	server_start
-	server_stop
+	server_down
 }
 
 # queue_one TAG [RCPT]: with the smarthost down, send TAG's message to

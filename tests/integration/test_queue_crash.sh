@@ -88,8 +88,7 @@ secs() {
 
 # go_down: SRV_PORT becomes a port where nothing listens.
 go_down() {
-	server_start
-	server_stop
+	server_down
 }
 
 # leftovers: the queue's files that are not a complete message (a

@@ -76,8 +76,7 @@ heal() {
 
 # go_down: SRV_PORT becomes a port where nothing listens.
 go_down() {
-	server_start
-	server_stop
+	server_down
 }
 
 # --- Temporary faults: queued (exit 0), listed with the error; after the

@@ -126,7 +126,7 @@ set --
 
 # --- 2. Config file permissions.  A config that is refused is not read;
 # the message is not lost either: it is held in the queue (exit 0) until
-# the config is fixed (postie(1), DELIVERY POLICY), and nothing is sent.
+# the config is fixed (postie(1), QUEUE, "Delivery policy"), and nothing is sent.
 server_start_tls good --starttls --auth "$USER:$PASS"
 write_config "$CRED" "$CRED_PW"
 for mode in 640 604 660 620; do
@@ -201,9 +201,13 @@ else
 	chmod 644 "$T_DIR/aliases"
 fi
 
-# --- 3. passwordeval: a reduced environment without the caller's
-# secrets, stderr passed through, the password in no child's argv or
-# environment.
+# --- 3. passwordeval: the caller's environment as it is (as msmtp gives
+# it: pass needs PASSWORD_STORE_DIR and GNUPGHOME, secret-tool
+# DBUS_SESSION_BUS_ADDRESS, pinentry DISPLAY or GPG_TTY; the helper is
+# the user's own command, run as the user, so a variable of the caller is
+# no secret from it), postie's own secrets not added (the password is in
+# no child's argv or environment; postie keeps none in its environment),
+# stderr passed through.
 cat >"$T_DIR/eval.sh" <<EOF
 #!/bin/sh
 env >"$T_DIR/eval.env"
@@ -214,14 +218,16 @@ chmod 700 "$T_DIR/eval.sh"
 server_stop
 server_start_tls good --starttls --auth "$USER:$PASS"
 write_config "$CRED" "passwordeval $T_DIR/eval.sh"
-POSTIE_TEST_TOKEN=caller-secret-token sec_run -i r@example.org
+POSTIE_TEST_TOKEN=caller-token GNUPGHOME=$T_DIR/gnupg sec_run -i r@example.org
 assert_run "passwordeval: exit 0" 0
 assert_contains "passwordeval: stderr passed through" "$T_DIR/err" \
     "eval-stderr-marker"
 assert_eq "passwordeval: it ran" "$(test -s "$T_DIR/eval.env" && echo yes)" \
     yes
-assert_not_contains "passwordeval: caller's variables not passed" \
-    "$T_DIR/eval.env" "caller-secret-token"
+assert_line "passwordeval: caller's variables passed" "$T_DIR/eval.env" \
+    "POSTIE_TEST_TOKEN=caller-token"
+assert_line "passwordeval: GNUPGHOME passed" "$T_DIR/eval.env" \
+    "GNUPGHOME=$T_DIR/gnupg"
 assert_contains "passwordeval: PATH passed" "$T_DIR/eval.env" "PATH="
 assert_not_contains "passwordeval: no password in its environment" \
     "$T_DIR/eval.env" "$PASS"

@@ -116,9 +116,8 @@ server_stop
 fault "malformed greeting" 76 "malformed" --malformed-greeting
 server_stop
 
-# A port nobody listens on: the one of a server that has exited.
-server_start
-server_stop
+# A port nobody listens on (server_down).
+server_down
 write_config "tls off"
 run_postie_within 30 -i rcpt@example.org <"$T_DIR/in.eml"
 assert_run "connection refused: exit 75" 75

@@ -434,7 +434,9 @@ assert_run "setting before the first account: exit 78" 78 \
 server_start_tls good --starttls --auth "$USER:$PASS"
 write_config "auth plain" "user $USER" "passwordeval echo $PASS; exit 3"
 run_postie_within 30 -i rcpt@example.org <"$T_DIR/in.eml"
-assert_run "passwordeval exit 3: exit 78" 78 "passwordeval failed: exit status 3"
+assert_run "passwordeval exit 3: exit 78" 78 \
+    "passwordeval of account default ($CONFIG:$(grep -n '^account default' \
+    "$CONFIG" | cut -d: -f1)) failed: exit status 3"
 assert_not_contains "passwordeval exit 3: output not shown" "$T_DIR/err" \
     "$PASS"
 assert_not_matches "passwordeval exit 3: no AUTH" "$SRV_TRANSCRIPT" \

@@ -183,6 +183,20 @@ assert_matches "queued: the note at mail.notice" "$T_DIR/got" \
 assert_matches "queued: the record of the failed attempt" "$T_DIR/got" \
     'exitcode=EX_TEMPFAIL'
 
+# 5b. --hold, --release and --delete of that message: each logged at
+# mail.notice with the id and the uid that asked (0 in the user
+# namespace of a run as uid 65534).
+QID=$(qids | head -n 1)
+for _act in hold release delete; do
+	mark
+	run_logged --$_act "$QID"
+	assert_run "--$_act: exit 0" 0 "$QID: "
+	new_lines >"$T_DIR/got"
+	assert_matches "--$_act: logged at mail.notice, with the uid" \
+	    "$T_DIR/got" "^<21>.*postie\[[0-9]+\]: $QID: .* by uid [0-9]+\$"
+done
+assert_eq "--delete: the message is gone" "$(nqueued)" 0
+
 # 6. The password is in no line logged by any run.
 assert_not_contains "no password in syslog" "$SYSLOG" "$PASS"
 

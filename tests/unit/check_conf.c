@@ -2,8 +2,8 @@
  * Unit tests for src/conf.c: every key, every error with its line, the
  * defaults section and inheritance, quoting and comments, msmtp's old keys,
  * % patterns, account choice by envelope sender, the permission checks of
- * conf_load, passwordeval, the default path, the pre-use checks and the
- * printed settings.
+ * conf_load, the default path, the pre-use checks and the printed
+ * settings.  Running passwordeval is tested with secret.c.
  */
 #include "config.h"
 
@@ -27,10 +27,49 @@
 
 #include "bounds.h"
 #include "conf.h"
+#include "sysenv.h"
 
 _Static_assert(sizeof(enum conf_auth) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum conf_set_from) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum conf_set_to) == sizeof(int), "enum size");
+
+/*
+ * The surroundings the config is read in: each test starts with HOME
+ * /home/tester and the process's euid; senv_use gives others.
+ */
+static struct sysenv *senv;
+
+static void
+senv_use_uid(const char *const *vars, uid_t euid)
+{
+	struct postie_err e = { 0, "" };
+
+	sysenv_free(senv);
+	senv = NULL;
+	ck_assert_msg(sysenv_load_from(&senv, vars, euid, &e) == 0, "%s",
+	    e.msg);
+}
+
+static void
+senv_use(const char *const *vars)
+{
+	senv_use_uid(vars, geteuid());
+}
+
+static void
+senv_setup(void)
+{
+	static const char *const vars[] = { "HOME=/home/tester", NULL };
+
+	senv_use(vars);
+}
+
+static void
+senv_teardown(void)
+{
+	sysenv_free(senv);
+	senv = NULL;
+}
 
 static struct conf *
 parse_len(const char *text, size_t len, struct postie_err *e)
@@ -41,7 +80,7 @@ parse_len(const char *text, size_t len, struct postie_err *e)
 
 	fp = fmemopen((void *)(uintptr_t)text, len, "r");
 	ck_assert_ptr_nonnull(fp);
-	rc = conf_parse(&c, fp, "t", e);
+	rc = conf_parse(&c, fp, "t", senv, e);
 	fclose(fp);
 	if (rc == -1)
 		ck_assert_ptr_null(c);
@@ -237,7 +276,6 @@ START_TEST(test_key)
 	char text[512];
 	const char *base;
 
-	setenv("HOME", "/home/tester", 1);
 	snprintf(text, sizeof(text), "account a\nhost h\n%s\n", k->line);
 	c = parse_ok(text);
 	ck_assert_uint_eq(conf_naccounts(c), 1);
@@ -837,7 +875,11 @@ START_TEST(test_warnings)
 }
 END_TEST
 
-/* What %C turns into, computed the way the manual describes it. */
+/*
+ * What %C turns into, computed the way the manual describes it: the host
+ * name when it holds a dot, else its canonical name when that holds one,
+ * else the host name.
+ */
 static char *
 canon_name(void)
 {
@@ -845,24 +887,44 @@ canon_name(void)
 	char host[256], *c;
 
 	ck_assert_int_eq(gethostname(host, sizeof(host)), 0);
+	if (strchr(host, '.') != NULL)
+		return strdup(host);
 	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_CANONNAME;
 	if (getaddrinfo(host, NULL, &hints, &res) != 0)
 		return strdup(host);
-	c = strdup(res->ai_canonname != NULL && *res->ai_canonname != '\0' ?
-	    res->ai_canonname : host);
+	c = strdup(res->ai_canonname != NULL &&
+	    strchr(res->ai_canonname, '.') != NULL ? res->ai_canonname : host);
 	freeaddrinfo(res);
 	return c;
 }
 
+/* A uid the password database does not know. */
+static uid_t
+unknown_uid(void)
+{
+	uid_t u;
+
+	for (u = 2000000000; getpwuid(u) != NULL; u++)
+		;
+	return u;
+}
+
 START_TEST(test_from_patterns)
 {
+	static const char *const vars[] = { "USER=tester", "LOGNAME=logger",
+	    NULL };
+	struct postie_err e = { 0, "" };
+	struct passwd *pw;
 	struct conf *c;
-	char host[256], want[600], line[300], *canon;
+	char host[256], want[600], line[300], login[256], *canon;
 	FILE *mf;
+	uid_t nobody;
 
-	setenv("USER", "tester", 1);
+	/* %U is the login name: the password database's, before USER. */
+	senv_use(vars);
+	ck_assert_ptr_nonnull(pw = getpwuid(geteuid()));
+	strlcpy(login, pw->pw_name, sizeof(login));
 	ck_assert_int_eq(gethostname(host, sizeof(host)), 0);
 	canon = canon_name();
 	c = parse_ok(
@@ -877,8 +939,9 @@ START_TEST(test_from_patterns)
 	    "account autoc\nhost h\nauto_from\n"
 	    "account autooff\nhost h\nauto_from off\nfrom f@example.org\n"
 	    "account hdr\nhost h\nfrom %F\n");
-	ck_assert_str_eq(account_of(c, "u")->from, "tester@example.org");
-	snprintf(want, sizeof(want), "tester@%s", host);
+	snprintf(want, sizeof(want), "%s@example.org", login);
+	ck_assert_str_eq(account_of(c, "u")->from, want);
+	snprintf(want, sizeof(want), "%s@%s", login, host);
 	ck_assert_str_eq(account_of(c, "h")->from, want);
 	snprintf(want, sizeof(want), "x@%s", canon);
 	ck_assert_str_eq(account_of(c, "c")->from, want);
@@ -890,32 +953,55 @@ START_TEST(test_from_patterns)
 		line[strcspn(line, "\r\n")] = '\0';
 		fclose(mf);
 	}
-	snprintf(want, sizeof(want), "tester@%s", line[0] != '\0' ? line :
+	snprintf(want, sizeof(want), "%s@%s", login, line[0] != '\0' ? line :
 	    canon);
 	ck_assert_str_eq(account_of(c, "m")->from, want);
 	ck_assert_str_eq(account_of(c, "pct")->from, "100%@example.org");
 	ck_assert_str_eq(account_of(c, "dom")->domain, host);
-	ck_assert_str_eq(account_of(c, "auto")->from, "tester@example.net");
-	snprintf(want, sizeof(want), "tester@%s", canon);
+	snprintf(want, sizeof(want), "%s@example.net", login);
+	ck_assert_str_eq(account_of(c, "auto")->from, want);
+	snprintf(want, sizeof(want), "%s@%s", login, canon);
 	ck_assert_str_eq(account_of(c, "autoc")->from, want);
 	/* %F stays for the message's From header (job.c). */
 	ck_assert_str_eq(account_of(c, "hdr")->from, "%F");
 	ck_assert_str_eq(account_of(c, "autooff")->from, "f@example.org");
 	conf_free(c);
 
-	/* USER first, then LOGNAME, then the password database. */
-	unsetenv("USER");
-	setenv("LOGNAME", "logger", 1);
+	/* A uid the database does not know: LOGNAME, then USER. */
+	nobody = unknown_uid();
+	senv_use_uid(vars, nobody);
 	c = parse_ok("account u\nhost h\nfrom %U@example.org\n");
 	ck_assert_str_eq(account_of(c, "u")->from, "logger@example.org");
 	conf_free(c);
-	unsetenv("LOGNAME");
-	c = parse_ok("account u\nhost h\nfrom %U@example.org\n");
-	snprintf(want, sizeof(want), "%s@example.org",
-	    getpwuid(getuid())->pw_name);
-	ck_assert_str_eq(account_of(c, "u")->from, want);
-	conf_free(c);
+	/* None at all: an error that says so. */
+	senv_use_uid(NULL, nobody);
+	ck_assert_ptr_null(parse_len("account u\nhost h\nfrom %U@example.org\n",
+	    strlen("account u\nhost h\nfrom %U@example.org\n"), &e));
+	ck_assert_int_eq(e.ex, EX_OSERR);
+	snprintf(want, sizeof(want), "t:1: account u: from: cannot find the "
+	    "value of %%U: no user name for uid %lu", (unsigned long)nobody);
+	ck_assert_str_eq(e.msg, want);
 	free(canon);
+}
+END_TEST
+
+/* A leading ~ is the home of the surroundings; without one, an error. */
+START_TEST(test_tilde_home)
+{
+	static const char *const vars[] = { "HOME=/srv/mail", NULL };
+	static const char *const text = "account a\nhost h\nlogfile ~/log\n";
+	struct postie_err e = { 0, "" };
+	struct conf *c;
+
+	senv_use(vars);
+	c = parse_ok(text);
+	ck_assert_str_eq(account_of(c, "a")->logfile, "/srv/mail/log");
+	conf_free(c);
+	senv_use_uid(NULL, unknown_uid());
+	ck_assert_ptr_null(parse_len(text, strlen(text), &e));
+	ck_assert_int_eq(e.ex, EX_CONFIG);
+	ck_assert_str_eq(e.msg, "t:3: 'logfile': cannot expand ~: no home "
+	    "directory");
 }
 END_TEST
 
@@ -975,8 +1061,9 @@ START_TEST(test_real_msmtprc)
 {
 	struct conf *c;
 	const struct account *a, *d;
+	static const char *const vars[] = { "HOME=/home/joe", NULL };
 
-	setenv("HOME", "/home/joe", 1);
+	senv_use(vars);
 	c = parse_ok(
 	    "# Set default values for all following accounts.\n"
 	    "defaults\n"
@@ -1063,7 +1150,7 @@ START_TEST(test_load_permissions)
 	make_tmpdir();
 	snprintf(path, sizeof(path), "%s/config", tmpdir);
 	write_file(path, "account a\nhost h\npassword hunter2\n", 0644);
-	ck_assert_int_eq(conf_load(&c, path, &e), -1);
+	ck_assert_int_eq(conf_load(&c, path, senv, &e), -1);
 	ck_assert_ptr_null(c);
 	ck_assert_int_eq(e.ex, EX_CONFIG);
 	snprintf(msg, sizeof(msg), "%s: holds a password but is readable by "
@@ -1072,11 +1159,11 @@ START_TEST(test_load_permissions)
 	ck_assert_ptr_null(strstr(e.msg, "hunter2"));
 
 	ck_assert_int_eq(chmod(path, 0640), 0);
-	ck_assert_int_eq(conf_load(&c, path, &e), -1);
+	ck_assert_int_eq(conf_load(&c, path, senv, &e), -1);
 	ck_assert_str_eq(e.msg, msg);
 
 	ck_assert_int_eq(chmod(path, 0600), 0);
-	ck_assert_int_eq(conf_load(&c, path, &e), 0);
+	ck_assert_int_eq(conf_load(&c, path, senv, &e), 0);
 	ck_assert_str_eq(account_of(c, "a")->password, "hunter2");
 	ck_assert_str_eq(account_of(c, "a")->file, path);
 	conf_free(c);
@@ -1084,22 +1171,22 @@ START_TEST(test_load_permissions)
 	/* A symbolic link is followed. */
 	snprintf(link, sizeof(link), "%s/link", tmpdir);
 	ck_assert_int_eq(symlink(path, link), 0);
-	ck_assert_int_eq(conf_load(&c, link, &e), 0);
+	ck_assert_int_eq(conf_load(&c, link, senv, &e), 0);
 	conf_free(c);
 
 	/* A password in defaults counts. */
 	write_file(path, "defaults\npassword pw\naccount a\nhost h\n", 0604);
-	ck_assert_int_eq(conf_load(&c, path, &e), -1);
+	ck_assert_int_eq(conf_load(&c, path, senv, &e), -1);
 	ck_assert_str_eq(e.msg, msg);
 
 	/* Without a password, readable by others is fine. */
 	write_file(path, "account a\nhost h\npasswordeval echo x\n", 0644);
-	ck_assert_int_eq(conf_load(&c, path, &e), 0);
+	ck_assert_int_eq(conf_load(&c, path, senv, &e), 0);
 	conf_free(c);
 
 	/* Writable by others is never fine. */
 	ck_assert_int_eq(chmod(path, 0666), 0);
-	ck_assert_int_eq(conf_load(&c, path, &e), -1);
+	ck_assert_int_eq(conf_load(&c, path, senv, &e), -1);
 	ck_assert_int_eq(e.ex, EX_CONFIG);
 	if (geteuid() == 0)
 		snprintf(msg, sizeof(msg), "%s: writable by group or others: "
@@ -1112,12 +1199,12 @@ START_TEST(test_load_permissions)
 
 	/* Syntax errors name the path. */
 	write_file(path, "account a\nbogus x\n", 0600);
-	ck_assert_int_eq(conf_load(&c, path, &e), -1);
+	ck_assert_int_eq(conf_load(&c, path, senv, &e), -1);
 	snprintf(msg, sizeof(msg), "%s:2: unknown key 'bogus'", path);
 	ck_assert_str_eq(e.msg, msg);
 
 	/* A directory is not a config. */
-	ck_assert_int_eq(conf_load(&c, tmpdir, &e), -1);
+	ck_assert_int_eq(conf_load(&c, tmpdir, senv, &e), -1);
 	ck_assert_int_eq(e.ex, EX_CONFIG);
 	snprintf(msg, sizeof(msg), "%s: not a regular file", tmpdir);
 	ck_assert_str_eq(e.msg, msg);
@@ -1136,24 +1223,24 @@ START_TEST(test_load_owner)
 	write_file(path, "account a\nhost h\n", 0620);
 	if (geteuid() == 0) {
 		/* root reads only root's files, not writable by others. */
-		ck_assert_int_eq(conf_load(&c, path, &e), -1);
+		ck_assert_int_eq(conf_load(&c, path, senv, &e), -1);
 		snprintf(msg, sizeof(msg), "%s: writable by group or others: "
 		    "refusing to read it as root; run: chmod go-w %s", path,
 		    path);
 		ck_assert_str_eq(e.msg, msg);
 		ck_assert_int_eq(chmod(path, 0644), 0);
 		ck_assert_int_eq(chown(path, 12345, 12345), 0);
-		ck_assert_int_eq(conf_load(&c, path, &e), -1);
+		ck_assert_int_eq(conf_load(&c, path, senv, &e), -1);
 		ck_assert_int_eq(e.ex, EX_CONFIG);
 		snprintf(msg, sizeof(msg), "%s: owned by uid 12345, not root: "
 		    "refusing to read it as root", path);
 		ck_assert_str_eq(e.msg, msg);
 		ck_assert_int_eq(chown(path, 0, 0), 0);
-		ck_assert_int_eq(conf_load(&c, path, &e), 0);
+		ck_assert_int_eq(conf_load(&c, path, senv, &e), 0);
 		conf_free(c);
 	} else {
 		/* Group-writable is the user's business. */
-		ck_assert_int_eq(conf_load(&c, path, &e), 0);
+		ck_assert_int_eq(conf_load(&c, path, senv, &e), 0);
 		conf_free(c);
 	}
 	remove_tmpdir();
@@ -1165,7 +1252,8 @@ START_TEST(test_load_missing)
 	struct postie_err e = { 0, "" };
 	struct conf *c;
 
-	ck_assert_int_eq(conf_load(&c, "/nonexistent/postie/config", &e), -1);
+	ck_assert_int_eq(conf_load(&c, "/nonexistent/postie/config", senv,
+	    &e), -1);
 	ck_assert_ptr_null(c);
 	ck_assert_int_eq(e.ex, EX_CONFIG);
 	ck_assert_str_eq(e.msg,
@@ -1173,123 +1261,10 @@ START_TEST(test_load_missing)
 }
 END_TEST
 
-static struct conf *
-eval_conf(const char *cmd)
-{
-	char text[512];
-
-	snprintf(text, sizeof(text), "account a\nhost h\npasswordeval %s\n",
-	    cmd);
-	return parse_ok(text);
-}
-
-static const struct {
-	const char *cmd;
-	int	 rc;
-	const char *out;	/* the password, or the error message */
-} eval_cases[] = {
-	{ "echo s3cret", 1, "s3cret" },
-	{ "printf 'first\\nsecond\\n'", 1, "first" },
-	{ "printf 'crlf\\r\\n'", 1, "crlf" },
-	{ "printf 'no newline'", 1, "no newline" },
-	{ "echo \"  spaced  \"", 1, "  spaced  " },
-	{ "read x; echo \"in[$x]\"", 1, "in[]" },
-	{ "echo pw; echo noise >&2", 1, "pw" },
-	{ "echo \"${POSTIE_SECRET_TEST:-unset}\"", 1, "unset" },
-	{ "echo \"$HOME\"", 1, "/home/evaltest" },
-	{ "echo \"$LC_CTYPE\"", 1, "C.UTF-8" },
-	{ "echo pw; yes", 1, "pw" },
-	{ "exit 3", -1, "account a: passwordeval failed: exit status 3" },
-	{ "echo topsecret; exit 3", -1,
-	    "account a: passwordeval failed: exit status 3" },
-	{ "true", -1,
-	    "account a: passwordeval failed: it printed no password" },
-	{ "echo", -1,
-	    "account a: passwordeval failed: it printed no password" },
-	{ "echo topsecret; kill -9 $$", -1,
-	    "account a: passwordeval failed: killed by signal 9" },
-	{ "head -c 20000 /dev/zero | tr '\\0' a", -1,
-	    "account a: passwordeval failed: output longer than 16384 bytes" },
-	{ "/nonexistent/command", -1,
-	    "account a: passwordeval failed: exit status 127" },
-};
-
-START_TEST(test_passwordeval)
-{
-	struct postie_err e = { 0, "" };
-	struct conf *c;
-	char buf[256];
-	int rc;
-
-	setenv("POSTIE_SECRET_TEST", "leaked", 1);
-	setenv("HOME", "/home/evaltest", 1);
-	setenv("LC_CTYPE", "C.UTF-8", 1);
-	c = eval_conf(eval_cases[_i].cmd);
-	memset(buf, 'z', sizeof(buf));
-	rc = conf_password(account_of(c, "a"), buf, sizeof(buf), &e);
-	ck_assert_int_eq(rc, eval_cases[_i].rc);
-	if (rc == 1)
-		ck_assert_str_eq(buf, eval_cases[_i].out);
-	else {
-		ck_assert_int_eq(e.ex, EX_CONFIG);
-		ck_assert_str_eq(e.msg, eval_cases[_i].out);
-		ck_assert_ptr_null(strstr(e.msg, "topsecret"));
-	}
-	conf_free(c);
-}
-END_TEST
-
-/* The command sees none of our descriptors beyond 0, 1 and 2. */
-START_TEST(test_passwordeval_fds)
-{
-	struct postie_err e = { 0, "" };
-	struct conf *c;
-	char buf[64];
-	int fd = open("/dev/null", O_RDONLY);
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(dup2(fd, 9), 9);
-	c = eval_conf("if true <&9; then echo open; else echo closed; fi "
-	    "2>/dev/null");
-	ck_assert_int_eq(conf_password(account_of(c, "a"), buf, sizeof(buf),
-	    &e), 1);
-	ck_assert_str_eq(buf, "closed");
-	conf_free(c);
-	close(9);
-	close(fd);
-}
-END_TEST
-
-START_TEST(test_password_key)
-{
-	struct postie_err e = { 0, "" };
-	struct conf *c;
-	char buf[16], small[4];
-
-	c = parse_ok("account a\nhost h\npassword pw\npasswordeval exit 1\n"
-	    "account none\nhost h\n"
-	    "account long\nhost h\npassword longer-than-small\n"
-	    "account evlong\nhost h\npasswordeval echo longer-than-small\n");
-	ck_assert_int_eq(conf_password(account_of(c, "a"), buf, sizeof(buf),
-	    &e), 1);
-	ck_assert_str_eq(buf, "pw");
-	ck_assert_int_eq(conf_password(account_of(c, "none"), buf,
-	    sizeof(buf), &e), 0);
-	ck_assert_int_eq(conf_password(account_of(c, "long"), small,
-	    sizeof(small), &e), -1);
-	ck_assert_int_eq(e.ex, EX_CONFIG);
-	ck_assert_str_eq(e.msg, "account long: password too long");
-	ck_assert_int_eq(conf_password(account_of(c, "evlong"), small,
-	    sizeof(small), &e), -1);
-	ck_assert_str_eq(e.msg,
-	    "account evlong: passwordeval failed: password too long");
-	conf_free(c);
-}
-END_TEST
-
 START_TEST(test_default_path)
 {
-	char buf[256], want[256], sys[128], msg[512];
+	char buf[256], want[256], sys[128], msg[512], xdg[128], home[128];
+	const char *vars[3] = { home, xdg, NULL };
 	struct postie_err e = { 0, "" };
 	struct passwd *pw;
 
@@ -1297,67 +1272,84 @@ START_TEST(test_default_path)
 	snprintf(sys, sizeof(sys), "%s/sys.conf", tmpdir);
 
 	/* XDG_CONFIG_HOME wins when the file exists there. */
-	setenv("XDG_CONFIG_HOME", tmpdir, 1);
-	setenv("HOME", "/nonexistent", 1);
+	snprintf(xdg, sizeof(xdg), "XDG_CONFIG_HOME=%s", tmpdir);
+	strlcpy(home, "HOME=/nonexistent", sizeof(home));
+	senv_use(vars);
 	snprintf(want, sizeof(want), "%s/postie", tmpdir);
 	ck_assert_int_eq(mkdir(want, 0700), 0);
 	snprintf(want, sizeof(want), "%s/postie/config", tmpdir);
 	write_file(want, "", 0600);
-	ck_assert_int_eq(conf_default_path(buf, sizeof(buf), sys, &e), 0);
+	ck_assert_int_eq(conf_default_path(buf, sizeof(buf), sys, senv, &e),
+	    0);
 	ck_assert_str_eq(buf, want);
 	/* A buffer too small is an error, not a truncated path. */
-	ck_assert_int_eq(conf_default_path(buf, 8, sys, &e), -1);
+	ck_assert_int_eq(conf_default_path(buf, 8, sys, senv, &e), -1);
 	ck_assert_int_eq(e.ex, EX_CONFIG);
 
 	/* Else the system file. */
 	ck_assert_int_eq(unlink(want), 0);
 	write_file(sys, "", 0644);
-	ck_assert_int_eq(conf_default_path(buf, sizeof(buf), sys, &e), 0);
+	ck_assert_int_eq(conf_default_path(buf, sizeof(buf), sys, senv, &e),
+	    0);
 	ck_assert_str_eq(buf, sys);
 
 	/* Else an error naming both. */
 	ck_assert_int_eq(unlink(sys), 0);
-	ck_assert_int_eq(conf_default_path(buf, sizeof(buf), sys, &e), -1);
+	ck_assert_int_eq(conf_default_path(buf, sizeof(buf), sys, senv, &e),
+	    -1);
 	ck_assert_int_eq(e.ex, EX_CONFIG);
 	snprintf(msg, sizeof(msg), "no configuration file: neither "
 	    "%s/postie/config nor %s exists", tmpdir, sys);
 	ck_assert_str_eq(e.msg, msg);
 
 	/* Without XDG_CONFIG_HOME (or with a relative one): HOME. */
-	unsetenv("XDG_CONFIG_HOME");
-	setenv("HOME", tmpdir, 1);
+	snprintf(home, sizeof(home), "HOME=%s", tmpdir);
+	vars[1] = NULL;
+	senv_use(vars);
 	snprintf(want, sizeof(want), "%s/.config", tmpdir);
 	ck_assert_int_eq(mkdir(want, 0700), 0);
 	snprintf(want, sizeof(want), "%s/.config/postie", tmpdir);
 	ck_assert_int_eq(mkdir(want, 0700), 0);
 	snprintf(want, sizeof(want), "%s/.config/postie/config", tmpdir);
 	write_file(want, "", 0600);
-	ck_assert_int_eq(conf_default_path(buf, sizeof(buf), sys, &e), 0);
+	ck_assert_int_eq(conf_default_path(buf, sizeof(buf), sys, senv, &e),
+	    0);
 	ck_assert_str_eq(buf, want);
-	setenv("XDG_CONFIG_HOME", "relative/dir", 1);
-	ck_assert_int_eq(conf_default_path(buf, sizeof(buf), sys, &e), 0);
+	strlcpy(xdg, "XDG_CONFIG_HOME=relative/dir", sizeof(xdg));
+	vars[1] = xdg;
+	senv_use(vars);
+	ck_assert_int_eq(conf_default_path(buf, sizeof(buf), sys, senv, &e),
+	    0);
 	ck_assert_str_eq(buf, want);
-	setenv("XDG_CONFIG_HOME", "", 1);
-	ck_assert_int_eq(conf_default_path(buf, sizeof(buf), sys, &e), 0);
+	strlcpy(xdg, "XDG_CONFIG_HOME=", sizeof(xdg));
+	senv_use(vars);
+	ck_assert_int_eq(conf_default_path(buf, sizeof(buf), sys, senv, &e),
+	    0);
 	ck_assert_str_eq(buf, want);
 
 	/* HOME unset (cron): the password database. */
-	unsetenv("XDG_CONFIG_HOME");
-	unsetenv("HOME");
-	pw = getpwuid(getuid());
+	senv_use(NULL);
+	pw = getpwuid(geteuid());
 	ck_assert_ptr_nonnull(pw);
 	snprintf(want, sizeof(want), "%s/.config/postie/config", pw->pw_dir);
 	if (access(want, F_OK) == 0) {
-		ck_assert_int_eq(conf_default_path(buf, sizeof(buf), NULL, &e),
-		    0);
+		ck_assert_int_eq(conf_default_path(buf, sizeof(buf), NULL,
+		    senv, &e), 0);
 		ck_assert_str_eq(buf, want);
 	} else {
-		ck_assert_int_eq(conf_default_path(buf, sizeof(buf), NULL, &e),
-		    -1);
+		ck_assert_int_eq(conf_default_path(buf, sizeof(buf), NULL,
+		    senv, &e), -1);
 		snprintf(msg, sizeof(msg), "no configuration file: neither %s "
 		    "nor (none) exists", want);
 		ck_assert_str_eq(e.msg, msg);
 	}
+
+	/* No home at all: the error says so. */
+	senv_use_uid(NULL, unknown_uid());
+	ck_assert_int_eq(conf_default_path(buf, sizeof(buf), NULL, senv, &e),
+	    -1);
+	ck_assert_str_eq(e.msg, "no configuration file: neither "
+	    "~/.config/postie/config (no home directory) nor (none) exists");
 	remove_tmpdir();
 }
 END_TEST
@@ -1473,6 +1465,7 @@ conf_suite(void)
 	TCase *tc = tcase_create("parse");
 	TCase *tf = tcase_create("files");
 
+	tcase_add_checked_fixture(tc, senv_setup, senv_teardown);
 	tcase_add_loop_test(tc, test_key, 0,
 	    sizeof(keycases) / sizeof(keycases[0]));
 	tcase_add_test(tc, test_defaults);
@@ -1491,6 +1484,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_long_lines);
 	tcase_add_test(tc, test_warnings);
 	tcase_add_test(tc, test_from_patterns);
+	tcase_add_test(tc, test_tilde_home);
 	tcase_add_loop_test(tc, test_account_for_from, 0,
 	    sizeof(from_cases) / sizeof(from_cases[0]));
 	tcase_add_test(tc, test_real_msmtprc);
@@ -1499,13 +1493,10 @@ conf_suite(void)
 	tcase_add_test(tc, test_print_account);
 	suite_add_tcase(s, tc);
 
+	tcase_add_checked_fixture(tf, senv_setup, senv_teardown);
 	tcase_add_test(tf, test_load_permissions);
 	tcase_add_test(tf, test_load_owner);
 	tcase_add_test(tf, test_load_missing);
-	tcase_add_loop_test(tf, test_passwordeval, 0,
-	    sizeof(eval_cases) / sizeof(eval_cases[0]));
-	tcase_add_test(tf, test_passwordeval_fds);
-	tcase_add_test(tf, test_password_key);
 	tcase_add_test(tf, test_default_path);
 	tcase_set_timeout(tf, 30);
 	suite_add_tcase(s, tf);

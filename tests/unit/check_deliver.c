@@ -19,8 +19,11 @@
 #include "envelope.h"
 #include "io.h"
 #include "msg.h"
+#include "opts.h"
+#include "policy.h"
 #include "queue.h"
 #include "submit.h"
+#include "sysenv.h"
 
 #define GREET		"220 mx.example.org ESMTP\r\n"
 #define EHLO_PLAIN	"250-mx.example.org\r\n250 HELP\r\n"
@@ -38,6 +41,7 @@
 
 static char tmpdir[64];
 static char confpath[128];
+static char path_buf[256];
 static struct queue *q;
 
 /*
@@ -188,7 +192,8 @@ make_msg(const char *text)
 	unlink(path);
 	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
-	ck_assert_msg(msg_read(&m, fd, 0, &e) == 0, "%s", e.msg);
+	ck_assert_msg(msg_read(&m, fd, 0, "/tmp", &e) == 0, "%s",
+	    e.msg);
 	close(fd);
 	return m;
 }
@@ -219,9 +224,9 @@ static const char *const two_rcpts[] = {
 	"a@example.org", "b@example.net", NULL
 };
 
-/* The flush, its one-line reports in *trp (freed by the caller). */
+/* The flush as f says, its one-line reports in *trp (caller frees). */
 static void
-flush(struct fake_net *net, struct deliver_flush *f, char **trp)
+flush_with(struct fake_net *net, struct deliver_flush *f, char **trp)
 {
 	struct submit_connector conn;
 	struct deliver_ctx ctx;
@@ -233,11 +238,20 @@ flush(struct fake_net *net, struct deliver_flush *f, char **trp)
 	conn.arg = net;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.conn = &conn;
+	ck_assert_int_eq(sysenv_load_from(&ctx.sys, NULL, geteuid(), &e), 0);
 	*trp = NULL;
 	ck_assert_ptr_nonnull(ctx.tr = open_memstream(trp, &len));
-	memset(f, 0, sizeof(*f));
 	ck_assert_msg(deliver_flush(q, &ctx, f, &e) == 0, "%s", e.msg);
 	fclose(ctx.tr);
+	sysenv_free(ctx.sys);
+}
+
+/* The whole queue. */
+static void
+flush(struct fake_net *net, struct deliver_flush *f, char **trp)
+{
+	memset(f, 0, sizeof(*f));
+	flush_with(net, f, trp);
 }
 
 /* A small file's content. */
@@ -431,6 +445,212 @@ START_TEST(flush_rcpt_partial)
 }
 END_TEST
 
+/* only_ids: those ids, whole; the others stay. */
+START_TEST(flush_only_ids)
+{
+	struct fake_net net;
+	struct deliver_flush f;
+	char id1[QUEUE_ID_LEN], id2[QUEUE_ID_LEN], id3[QUEUE_ID_LEN];
+	char part[QUEUE_ID_LEN], *tr, *only[2];
+
+	fake_net_init(&net, GREET EHLO_PLAIN TXN_OK "221 bye\r\n");
+	put(id1, sizeof(id1), MSGN("one"), one_rcpt);
+	put(id2, sizeof(id2), MSGN("two"), one_rcpt);
+	put(id3, sizeof(id3), MSGN("three"), one_rcpt);
+	/* A part of id3 is not id3. */
+	strlcpy(part, id3, sizeof(part));
+	part[strlen(part) - 1] = '\0';
+	only[0] = id2;
+	only[1] = part;
+	memset(&f, 0, sizeof(f));
+	f.only_ids = only;
+	f.n_only_ids = 2;
+	flush_with(&net, &f, &tr);
+	ck_assert_uint_eq(f.sent, 1);
+	ck_str(net.out[0], EHLO_SENT TXN_SENT("two") "QUIT\r\n");
+	ck_assert_uint_eq(nqueued(0), 2);
+	free(tr);
+	fake_net_free(&net);
+
+	/* In the order given, whatever the ids' order. */
+	fake_net_init(&net, GREET EHLO_PLAIN TXN_OK TXN_OK "221 bye\r\n");
+	only[0] = id3;
+	only[1] = id1;
+	memset(&f, 0, sizeof(f));
+	f.only_ids = only;
+	f.n_only_ids = 2;
+	flush_with(&net, &f, &tr);
+	ck_assert_uint_eq(f.sent, 2);
+	ck_str(net.out[0], EHLO_SENT TXN_SENT("three") TXN_SENT("one")
+	    "QUIT\r\n");
+	ck_assert_uint_eq(nqueued(0), 0);
+	free(tr);
+	fake_net_free(&net);
+}
+END_TEST
+
+/* deliver_accept with argv, the message text, through config conf. */
+static int
+accept_msg(struct fake_net *net, const char *conf, const char *const *argv,
+    const char *text, struct deliver_accepted *a, struct postie_err *e)
+{
+	struct submit_connector conn;
+	struct deliver_ctx ctx;
+	struct opts o;
+	char path[128], qdir[160];
+	const char *vars[] = { qdir, NULL };
+	int fd, argc, rv;
+
+	for (argc = 0; argv[argc] != NULL; argc++)
+		;
+	snprintf(qdir, sizeof(qdir), "POSTIE_QUEUE_DIR=%s/queue", tmpdir);
+	ck_assert_msg(opts_parse(&o, argc, (char **)argv, e) == 0, "%s",
+	    e->msg);
+	o.config = conf;
+	snprintf(path, sizeof(path), "%s/in.XXXXXX", tmpdir);
+	ck_assert_int_ne(fd = mkstemp(path), -1);
+	unlink(path);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+	memset(&conn, 0, sizeof(conn));
+	conn.open = fake_open;
+	conn.arg = net;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.conn = &conn;
+	ck_assert_int_eq(sysenv_load_from(&ctx.sys, vars, geteuid(), e), 0);
+	rv = deliver_accept(&o, fd, &ctx, a, e);
+	sysenv_free(ctx.sys);
+	close(fd);
+	opts_free(&o);
+	return rv;
+}
+
+static const char *const accept_argv[] = { "postie", "-i", "-a", "work",
+	"-f", "you@example.org", "--", "a@example.org", "b@example.net", NULL
+};
+
+/* The queue on: prepared, stored due now, nothing sent yet. */
+START_TEST(accept_queued)
+{
+	struct fake_net net;
+	struct deliver_accepted a;
+	struct postie_err e;
+	struct queue_env rec;
+
+	fake_net_init(&net, NULL);
+	ck_assert_msg(accept_msg(&net, confpath, accept_argv,
+	    "Subject: q\r\nBcc: hidden@example.org\r\n\r\nbody\r\n", &a,
+	    &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(net.nopen, 0);
+	ck_assert_int_eq(a.held, 0);
+	ck_has(e.msg, "queued as ");
+	ck_has(e.msg, a.id);
+	ck_assert_uint_eq(nqueued(0), 1);
+	ck_assert_int_eq(queue_env_read(q, 0, a.id, &rec, &e), 0);
+	ck_assert_int_eq(rec.raw, 0);
+	ck_str(rec.account, "work");
+	ck_str(rec.config, confpath);
+	ck_str(rec.env.from, "you@example.org");
+	ck_assert_uint_eq(rec.env.rcpts.n, 2);
+	ck_assert_int_eq(rec.attempts, 0);
+	queue_env_free(&rec);
+	/* Prepared as a send is: Bcc gone, From added. */
+	snprintf(path_buf, sizeof(path_buf), "%s/queue/%s.msg", tmpdir, a.id);
+	ck_assert_ptr_null(strstr(slurp(path_buf), "Bcc"));
+	ck_has(slurp(path_buf), "From: you@example.org");
+	fake_net_free(&net);
+}
+END_TEST
+
+/* The queue off: sent now; a refusal comes back with its code. */
+START_TEST(accept_relayed)
+{
+	struct fake_net net;
+	struct deliver_accepted a;
+	struct postie_err e;
+	char off[160];
+
+	snprintf(off, sizeof(off), "%s/off.conf", tmpdir);
+	write_file(off, "account work\nhost 127.0.0.1\nport 25\n"
+	    "from me@example.org\ntls off\nauth off\nsyslog off\n"
+	    "queue off\ndomain client.example.org\n");
+	fake_net_init(&net, GREET EHLO_PLAIN "250 2.1.0 ok\r\n"
+	    "250 2.1.5 ok\r\n250 2.1.5 ok\r\n354 go\r\n250 2.0.0 queued\r\n"
+	    "221 bye\r\n");
+	ck_assert_msg(accept_msg(&net, off, accept_argv, "Subject: r\n\nx\n",
+	    &a, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(net.nopen, 1);
+	ck_has(net.out[0], "RCPT TO:<b@example.net>\r\nDATA\r\n");
+	ck_str(a.id, "");
+	ck_has(e.msg, "accepted by 127.0.0.1");
+	fake_net_free(&net);
+
+	/* One recipient refused: 550 for the message, the other got it. */
+	fake_net_init(&net, GREET EHLO_PLAIN "250 2.1.0 ok\r\n"
+	    "550 5.1.1 no such user\r\n250 2.1.5 ok\r\n354 go\r\n"
+	    "250 2.0.0 queued\r\n221 bye\r\n");
+	ck_assert_int_eq(accept_msg(&net, off, accept_argv,
+	    "Subject: r\n\nx\n", &a, &e), -1);
+	ck_assert_int_eq(a.class, POLICY_MESSAGE);
+	ck_assert_int_eq(a.code, 550);
+	ck_assert_int_eq(e.ex, EX_NOUSER);
+	ck_has(e.msg, "550 5.1.1 no such user");
+	ck_has(e.msg, "the 1 other recipient got it");
+	fake_net_free(&net);
+
+	/* The smarthost cannot be reached: temporary, nothing kept. */
+	fake_net_init(&net, NULL);
+	ck_assert_int_eq(accept_msg(&net, off, accept_argv,
+	    "Subject: r\n\nx\n", &a, &e), -1);
+	ck_assert_int_eq(a.class, POLICY_TEMP);
+	ck_assert_int_eq(a.code, 0);
+	ck_has(e.msg, "Connection refused");
+	ck_assert_uint_eq(nqueued(0), 0);
+	ck_assert_uint_eq(nqueued(1), 0);
+	fake_net_free(&net);
+}
+END_TEST
+
+/*
+ * A config that cannot be read holds the message (as a send does); a
+ * bad message is refused and nothing is kept (the client is told).
+ */
+START_TEST(accept_held_or_refused)
+{
+	struct fake_net net;
+	struct deliver_accepted a;
+	struct postie_err e;
+	struct queue_env rec;
+	char missing[160], bad[1100];
+
+	snprintf(missing, sizeof(missing), "%s/missing.conf", tmpdir);
+	fake_net_init(&net, NULL);
+	ck_assert_msg(accept_msg(&net, missing, accept_argv,
+	    "Subject: h\n\nx\n", &a, &e) == 0, "%s", e.msg);
+	ck_assert_int_eq(a.held, 1);
+	ck_has(e.msg, "held in the queue as ");
+	ck_assert_int_eq(queue_env_read(q, 0, a.id, &rec, &e), 0);
+	ck_assert_int_eq(rec.raw, 1);
+	ck_assert_int_eq(rec.fault, QUEUE_FAULT_ACCOUNT);
+	ck_str(rec.argv[rec.argc - 1], "b@example.net");
+	queue_env_free(&rec);
+	/* A header line over 998 bytes. */
+	memset(bad, 'x', sizeof(bad));
+	memcpy(bad, "Subject: ", 9);
+	strlcpy(bad + 1050, "\n\nbody\n", sizeof(bad) - 1050);
+	ck_assert_int_eq(accept_msg(&net, confpath, accept_argv, bad, &a, &e),
+	    -1);
+	ck_assert_int_eq(a.class, POLICY_MESSAGE);
+	ck_assert_int_eq(e.ex, EX_DATAERR);
+	ck_has(e.msg, "longer than 998");
+	ck_str(a.id, "");
+	ck_assert_uint_eq(nqueued(0), 1);
+	ck_assert_uint_eq(nqueued(1), 0);
+	ck_assert_uint_eq(net.nopen, 0);
+	fake_net_free(&net);
+}
+END_TEST
+
 /* (d) Two messages of one account: one connection, oldest first. */
 START_TEST(flush_one_connection)
 {
@@ -552,6 +772,10 @@ deliver_suite(void)
 	tcase_add_test(tc, flush_one_connection);
 	tcase_add_loop_test(tc, flush_open_fails_once, 0, 2);
 	tcase_add_test(tc, flush_raw);
+	tcase_add_test(tc, flush_only_ids);
+	tcase_add_test(tc, accept_queued);
+	tcase_add_test(tc, accept_relayed);
+	tcase_add_test(tc, accept_held_or_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -189,6 +189,40 @@ START_TEST(readline_eof_midline)
 }
 END_TEST
 
+/* Parts up to a LF or the buffer's size, bytes as they came; EOF. */
+START_TEST(readpart)
+{
+	static const size_t chunks[] = { 0, 1, 3 };
+	struct postie_err err;
+	char buf[8];
+	struct io *io;
+	size_t len, i;
+
+	for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+		io = mem_io("ab\r\n0123456789\nz", chunks[i], NULL);
+		ck_assert_int_eq(io_readpart(io, buf, sizeof(buf), &len, &err),
+		    1);
+		ck_assert_uint_eq(len, 4);
+		ck_assert_int_eq(memcmp(buf, "ab\r\n", 4), 0);
+		ck_assert_int_eq(io_readpart(io, buf, sizeof(buf), &len, &err),
+		    0);
+		ck_assert_uint_eq(len, 8);
+		ck_assert_int_eq(memcmp(buf, "01234567", 8), 0);
+		ck_assert_int_eq(io_readpart(io, buf, sizeof(buf), &len, &err),
+		    1);
+		ck_assert_uint_eq(len, 3);
+		ck_assert_int_eq(memcmp(buf, "89\n", 3), 0);
+		ck_assert_int_eq(io_eof(io), 0);
+		/* A part cut by the end of the stream is an error. */
+		ck_assert_int_eq(io_readpart(io, buf, sizeof(buf), &len, &err),
+		    -1);
+		ck_assert_int_eq(err.ex, EX_TEMPFAIL);
+		ck_assert_int_eq(io_eof(io), 1);
+		io_free(io);
+	}
+}
+END_TEST
+
 START_TEST(pending)
 {
 	struct postie_err err;
@@ -373,6 +407,7 @@ io_suite(void)
 	    (int)(sizeof(cut_cases) / sizeof(cut_cases[0])));
 	tcase_add_test(tc, readline_cut_next);
 	tcase_add_test(tc, readline_eof_midline);
+	tcase_add_test(tc, readpart);
 	tcase_add_test(tc, pending);
 	tcase_add_test(tc, write_batching);
 	tcase_add_test(tc, write_large);

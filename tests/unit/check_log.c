@@ -91,7 +91,8 @@ make_msg(void)
 	ck_assert_uint_eq(fwrite(text, 1, strlen(text), fp), strlen(text));
 	ck_assert_int_eq(fflush(fp), 0);
 	ck_assert_int_eq(lseek(fileno(fp), 0, SEEK_SET), 0);
-	ck_assert_msg(msg_read(&m, fileno(fp), 0, &err) == 0, "%s", err.msg);
+	ck_assert_msg(msg_read(&m, fileno(fp), 0, "/tmp", &err) == 0, "%s",
+	    err.msg);
 	fclose(fp);
 	return m;
 }

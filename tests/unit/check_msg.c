@@ -86,17 +86,27 @@ feed_done(int fd)
 static const size_t chunks[] = { 0, 1, 2, 3, 7 };
 #define NCHUNKS	(sizeof(chunks) / sizeof(chunks[0]))
 
+/* Where the tests' messages are spooled, unless a test says otherwise. */
+#define SPOOL	"/tmp"
+
 static int
-read_in(struct msg **mp, const char *s, size_t len, int dot, size_t chunk,
-    struct postie_err *e)
+read_in_dir(struct msg **mp, const char *s, size_t len, int dot,
+    size_t chunk, const char *dir, struct postie_err *e)
 {
 	int fd, rc;
 
 	fd = chunk == 0 ? feed_file(s, len) : feed_packets(s, len, chunk);
 	err_clear(e);
-	rc = msg_read(mp, fd, dot, e);
+	rc = msg_read(mp, fd, dot, dir, e);
 	feed_done(fd);
 	return rc;
+}
+
+static int
+read_in(struct msg **mp, const char *s, size_t len, int dot, size_t chunk,
+    struct postie_err *e)
+{
+	return read_in_dir(mp, s, len, dot, chunk, SPOOL, e);
 }
 
 struct sink {
@@ -758,8 +768,8 @@ START_TEST(test_spool_file)
 	int fd, found = 0, entries = 0;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	ck_assert_int_eq(setenv("TMPDIR", dir, 1), 0);
-	ck_assert_int_eq(read_in(&m, S("S: x\n\n0123456789\n"), 0, 0, &e), 0);
+	ck_assert_int_eq(read_in_dir(&m, S("S: x\n\n0123456789\n"), 0, 0, dir,
+	    &e), 0);
 	d = opendir(dir);
 	ck_assert_ptr_nonnull(d);
 	while ((de = readdir(d)) != NULL)
@@ -787,7 +797,6 @@ START_TEST(test_spool_file)
 	ck_assert_int_eq(msg_body_size(m), 11);
 	msg_free(m);
 	ck_assert_int_eq(rmdir(dir), 0);
-	unsetenv("TMPDIR");
 }
 END_TEST
 
@@ -796,13 +805,12 @@ START_TEST(test_spool_dir_missing)
 	struct postie_err e;
 	struct msg *m;
 
-	ck_assert_int_eq(setenv("TMPDIR", "/nonexistent/postie", 1), 0);
-	ck_assert_int_eq(read_in(&m, S("S: x\n\n"), 0, 0, &e), -1);
+	ck_assert_int_eq(read_in_dir(&m, S("S: x\n\n"), 0, 0,
+	    "/nonexistent/postie", &e), -1);
 	ck_assert_int_eq(e.ex, EX_CANTCREAT);
 	ck_assert_str_eq(e.msg, "cannot create spool file in "
 	    "/nonexistent/postie: No such file or directory");
 	ck_assert_ptr_null(m);
-	unsetenv("TMPDIR");
 }
 END_TEST
 
@@ -814,7 +822,7 @@ START_TEST(test_read_error)
 
 	fd = open("/", O_RDONLY | O_DIRECTORY);
 	ck_assert_int_ne(fd, -1);
-	ck_assert_int_eq(msg_read(&m, fd, 0, &e), -1);
+	ck_assert_int_eq(msg_read(&m, fd, 0, SPOOL, &e), -1);
 	ck_assert_int_eq(e.ex, EX_IOERR);
 	ck_assert_str_eq(e.msg, "cannot read message: Is a directory");
 	ck_assert_ptr_null(m);
@@ -889,7 +897,7 @@ START_TEST(test_spool_pieces)
 		_exit(0);
 	}
 	close(sv[1]);
-	ck_assert_int_eq(msg_read(&m, sv[0], 0, &e), 0);
+	ck_assert_int_eq(msg_read(&m, sv[0], 0, SPOOL, &e), 0);
 	close(sv[0]);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -1019,7 +1027,7 @@ START_TEST(test_large)
 	ck_assert_uint_ge(g.len, BIG_SIZE);
 
 	before = maxrss_kb();
-	ck_assert_int_eq(msg_read(&m, p[0], 0, &e), 0);
+	ck_assert_int_eq(msg_read(&m, p[0], 0, SPOOL, &e), 0);
 	close(p[0]);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -1104,7 +1112,7 @@ START_TEST(test_keep)
 	fd = chunks[_i % NCHUNKS] == 0 ? feed_file(c->in, c->inlen) :
 	    feed_packets(c->in, c->inlen, chunks[_i % NCHUNKS]);
 	err_clear(&e);
-	ck_assert_int_eq(msg_read_keep(&m, &kept, fd, 0, &e), -1);
+	ck_assert_int_eq(msg_read_keep(&m, &kept, fd, 0, SPOOL, &e), -1);
 	feed_done(fd);
 	ck_assert_ptr_null(m);
 	ck_assert_int_eq(e.ex, EX_DATAERR);
@@ -1137,7 +1145,7 @@ START_TEST(test_keep_none)
 
 	fd = feed_file(S("Subject: a\n\nbody\n"));
 	err_clear(&e);
-	ck_assert_int_eq(msg_read_keep(&m, &kept, fd, 0, &e), 0);
+	ck_assert_int_eq(msg_read_keep(&m, &kept, fd, 0, SPOOL, &e), 0);
 	feed_done(fd);
 	ck_assert_ptr_nonnull(m);
 	ck_assert_ptr_null(kept);
@@ -1145,7 +1153,7 @@ START_TEST(test_keep_none)
 
 	fd = feed_file(S("Subject: a\n\nb\0ody\n"));
 	err_clear(&e);
-	ck_assert_int_eq(msg_read_keep(&m, NULL, fd, 0, &e), -1);
+	ck_assert_int_eq(msg_read_keep(&m, NULL, fd, 0, SPOOL, &e), -1);
 	feed_done(fd);
 	ck_assert_ptr_null(m);
 	ck_assert_int_eq(e.ex, EX_DATAERR);

@@ -551,6 +551,85 @@ START_TEST(test_reset)
 }
 END_TEST
 
+/* The descriptor pair over two pipes: both ways, EOF, a timeout. */
+START_TEST(test_pair)
+{
+	struct postie_err err;
+	struct io *io;
+	char line[64], buf[64];
+	int in[2], out[2];
+	size_t len;
+	ssize_t n;
+
+	ck_assert_int_eq(pipe(in), 0);
+	ck_assert_int_eq(pipe(out), 0);
+	io = net_pair_io_new(in[0], out[1], 1);
+	ck_assert_ptr_nonnull(io);
+	ck_assert_int_eq(write(in[1], "EHLO x\r\n", 8), 8);
+	ck_assert_int_eq(io_readline(io, line, sizeof(line), &len, &err), 0);
+	ck_assert_str_eq(line, "EHLO x");
+	ck_assert_int_eq(io_printf(io, &err, "250 ok\r\n"), 0);
+	ck_assert_int_eq(io_flush(io, &err), 0);
+	n = read(out[0], buf, sizeof(buf));
+	ck_assert_int_eq(n, 8);
+	ck_assert_int_eq(memcmp(buf, "250 ok\r\n", 8), 0);
+	/* Nothing comes: the timeout, told apart from the end of input. */
+	ck_assert_int_eq(io_readline(io, line, sizeof(line), &len, &err), -1);
+	ck_assert_str_eq(err.msg, "timed out after 1 s");
+	ck_assert_int_eq(io_eof(io), 0);
+	close(in[1]);
+	ck_assert_int_eq(io_readline(io, line, sizeof(line), &len, &err), -1);
+	ck_assert_int_eq(io_eof(io), 1);
+	/* The reader went away: an error (SIGPIPE ignored, as cmd/ does). */
+	signal(SIGPIPE, SIG_IGN);
+	close(out[0]);
+	ck_assert_int_eq(io_printf(io, &err, "221 bye\r\n"), 0);
+	ck_assert_int_eq(io_flush(io, &err), -1);
+	ck_assert_int_eq(err.ex, EX_TEMPFAIL);
+	io_free(io);
+	/* io_free left the descriptors open. */
+	ck_assert_int_ne(fcntl(in[0], F_GETFD), -1);
+	ck_assert_int_ne(fcntl(out[1], F_GETFD), -1);
+	close(in[0]);
+	close(out[1]);
+}
+END_TEST
+
+/* Who may talk to postie -bs: pipes, Unix sockets, loopback peers. */
+START_TEST(test_fd_local)
+{
+	char why[256] = "";
+	int p[2], sv[2], lfd, cfd, afd, port;
+	struct sockaddr_in sin;
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(net_fd_local(p[0], why, sizeof(why)), 1);
+	close(p[0]);
+	close(p[1]);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ck_assert_int_eq(net_fd_local(sv[0], why, sizeof(why)), 1);
+	close(sv[0]);
+	close(sv[1]);
+	lfd = listen_local(&port);
+	/* A listening socket has no peer (Accept=no): refused. */
+	ck_assert_int_eq(net_fd_local(lfd, why, sizeof(why)), 0);
+	ck_assert_msg(strstr(why, "no peer") != NULL, "%s", why);
+	cfd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((unsigned short)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(connect(cfd, (struct sockaddr *)&sin, sizeof(sin)),
+	    0);
+	afd = accept(lfd, NULL, NULL);
+	ck_assert_int_ge(afd, 0);
+	ck_assert_int_eq(net_fd_local(afd, why, sizeof(why)), 1);
+	close(afd);
+	close(cfd);
+	close(lfd);
+}
+END_TEST
+
 START_TEST(test_wait)
 {
 	struct postie_err err;
@@ -594,6 +673,8 @@ net_suite(void)
 	tcase_add_test(tc, test_write_timeout);
 	tcase_add_test(tc, test_reset);
 	tcase_add_test(tc, test_wait);
+	tcase_add_test(tc, test_pair);
+	tcase_add_test(tc, test_fd_local);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -30,6 +30,8 @@ struct ok_case {
 	const char *config;
 	const char *account;
 	const char *queue_id;
+	int	 json;
+	long	 warn_age, crit_age;
 	const char *dsn_notify;
 	const char *dsn_return;
 	const char *dsn_envid;
@@ -164,6 +166,35 @@ static const struct ok_case ok_cases[] = {
 	  .mode = OPTS_QUEUE_REQUEUE, .queue_id = "20261122T1-ab" },
 	{ .argv = { "postie", "--requeue=x" },
 	  .mode = OPTS_QUEUE_REQUEUE, .queue_id = "x" },
+	/* Monitoring and managing the queue. */
+	{ .argv = { "mailq", "--json" }, .mode = OPTS_QUEUE_LIST, .json = 1 },
+	{ .argv = { "postie", "--json", "-bp" }, .mode = OPTS_QUEUE_LIST,
+	  .json = 1 },
+	{ .argv = { "postie", "--health" }, .mode = OPTS_QUEUE_HEALTH },
+	{ .argv = { "postie", "--warn-age=30m", "--health", "--crit-age",
+	    "2h" }, .mode = OPTS_QUEUE_HEALTH, .warn_age = 1800,
+	  .crit_age = 7200 },
+	{ .argv = { "postie", "--health", "--warn-age", "90",
+	    "--crit-age=3d" }, .mode = OPTS_QUEUE_HEALTH, .warn_age = 90,
+	  .crit_age = 259200 },
+	{ .argv = { "postie", "--health", "--warn-age", "45s" },
+	  .mode = OPTS_QUEUE_HEALTH, .warn_age = 45 },
+	{ .argv = { "postie", "--delete", "20261122T1-ab" },
+	  .mode = OPTS_QUEUE_DELETE, .queue_id = "20261122T1-ab" },
+	{ .argv = { "postie", "--delete=failed" },
+	  .mode = OPTS_QUEUE_DELETE, .queue_id = "failed" },
+	{ .argv = { "postie", "--hold=x" }, .mode = OPTS_QUEUE_HOLD,
+	  .queue_id = "x" },
+	{ .argv = { "postie", "--release", "x" }, .mode = OPTS_QUEUE_RELEASE,
+	  .queue_id = "x" },
+	/* -bs: Laravel's and Symfony's command lines, and with options. */
+	{ .argv = { "/usr/sbin/sendmail", "-bs", "-i" },
+	  .mode = OPTS_SERVE_SMTP, .ignore_dots = 1 },
+	{ .argv = { "/usr/sbin/sendmail", "-bs" }, .mode = OPTS_SERVE_SMTP },
+	{ .argv = { "sendmail", "-b", "s" }, .mode = OPTS_SERVE_SMTP },
+	{ .argv = { "postie", "-bs", "-a", "work", "-C", "f", "-f", "me@x.org",
+	  "-v" }, .mode = OPTS_SERVE_SMTP, .account = "work", .config = "f",
+	  .from = "me@x.org", .verbose = 1 },
 	/* Bundles. */
 	{ .argv = { "postie", "-ti" }, .read_rcpts = 1, .ignore_dots = 1 },
 	{ .argv = { "postie", "-tiv", "r" },
@@ -253,6 +284,9 @@ START_TEST(test_ok)
 	str_eq("dsn_envid", o.dsn_envid, c->dsn_envid);
 	str_eq("body_type", o.body_type, c->body_type);
 	str_eq("queue_id", o.queue_id, c->queue_id);
+	ck_assert_int_eq(o.json, c->json);
+	ck_assert_int_eq(o.warn_age, c->warn_age);
+	ck_assert_int_eq(o.crit_age, c->crit_age);
 	ck_assert_int_eq(o.nrcpts, c->nrcpts);
 	if (c->rcpt0 != NULL)
 		ck_assert_str_eq(o.rcpts[0], c->rcpt0);
@@ -273,12 +307,39 @@ static const struct bad_case bad_cases[] = {
 	{ { "postie", "-qRfoo" }, EX_USAGE, "option -qRfoo is not supported" },
 	{ { "postie", "-qI" }, EX_USAGE, "option -qI needs a queue id" },
 	{ { "postie", "--requeue" }, EX_USAGE, "--requeue needs a value" },
-	{ { "postie", "-bs" }, EX_USAGE, "option -bs is not supported yet" },
+	{ { "postie", "--delete" }, EX_USAGE, "--delete needs a value" },
+	{ { "postie", "--hold" }, EX_USAGE, "--hold needs a value" },
+	{ { "postie", "--release" }, EX_USAGE, "--release needs a value" },
+	{ { "postie", "--json" }, EX_USAGE, "--json goes with mailq or -bp" },
+	{ { "postie", "--json", "-q" }, EX_USAGE, "--json goes with mailq" },
+	{ { "postie", "--json=1", "-bp" }, EX_USAGE, "--json takes no value" },
+	{ { "mailq", "--warn-age=1h" }, EX_USAGE,
+	  "--warn-age and --crit-age go with --health" },
+	{ { "postie", "--crit-age=1h", "r" }, EX_USAGE, "go with --health" },
+	{ { "postie", "--health", "--warn-age" }, EX_USAGE,
+	  "option --warn-age needs a value" },
+	{ { "postie", "--health", "--warn-age=0" }, EX_USAGE,
+	  "option --warn-age: bad value '0': use a positive number" },
+	{ { "postie", "--health", "--warn-age=" }, EX_USAGE,
+	  "option --warn-age: bad value ''" },
+	{ { "postie", "--health", "--crit-age=h" }, EX_USAGE,
+	  "option --crit-age: bad value 'h'" },
+	{ { "postie", "--health", "--crit-age=1hh" }, EX_USAGE,
+	  "bad value '1hh'" },
+	{ { "postie", "--health", "--crit-age=1w" }, EX_USAGE,
+	  "bad value '1w'" },
+	{ { "postie", "--health", "--crit-age=-1h" }, EX_USAGE,
+	  "bad value '-1h'" },
+	{ { "postie", "--health", "--crit-age=99999999999999999999d" },
+	  EX_USAGE, "bad value '99999999999999999999d'" },
+	{ { "postie", "--health", "--crit-age=9223372036854775807d" },
+	  EX_USAGE, "bad value" },
+	{ { "postie", "-bs", "r@x.org" }, EX_USAGE,
+	  "option -bs takes no recipient arguments" },
+	{ { "postie", "-bs", "-P" }, EX_USAGE, "option -bs takes no -P" },
 	{ { "postie", "-bv", "r" }, EX_USAGE,
 	  "option -bv is not supported yet" },
 	{ { "postie", "-bt" }, EX_USAGE, "option -bt is not supported yet" },
-	{ { "postie", "-b", "s" }, EX_USAGE,
-	  "option -bs is not supported yet" },
 	{ { "postie", "-bd" }, EX_USAGE, "never runs as a daemon" },
 	{ { "postie", "-bx" }, EX_USAGE, "unknown option -bx" },
 	{ { "postie", "-x", "r" }, EX_USAGE,
@@ -402,7 +463,9 @@ START_TEST(test_usage)
 	    "-N never", "-R full|hdrs", "-V ENVID", "-B 7BIT|8BITMIME",
 	    "--debug", "--pretend", "--dry-run", "--serverinfo",
 	    "--check-auth", "--config-check", "--help", "--version", "-bp",
-	    "newaliases", NULL };
+	    "newaliases", "--json", "--requeue=ID", "--hold=ID",
+	    "--release=ID", "--delete=ID", "--delete=failed", "--health",
+	    "--warn-age=AGE", "--crit-age=AGE", NULL };
 	size_t i, n;
 	char *line, *last;
 

@@ -265,6 +265,10 @@ START_TEST(settle_words)
 	ck_assert_uint_eq(v.nkept, 1);
 	ck_assert_int_eq(v.kept_ex, EX_TEMPFAIL);
 	ck_assert_ptr_nonnull(strstr(v.kept_why, "452 4.2.2 full"));
+	/* Each recipient's own reason: only the refused one has one. */
+	ck_assert_ptr_null(v.own[0]);
+	ck_assert_str_eq(v.own[1], "at RCPT TO <b@example.net>: 452 4.2.2 "
+	    "full");
 	policy_verdict_free(&v);
 
 	/* Past queue_lifetime: failed, the lifetime and last error said. */

@@ -1,8 +1,9 @@
 /*
  * Unit tests for src/queue.c: storing, listing, locking, retry, failure,
- * the record's fields (config, account, fault, raw command lines) and
- * records as older versions wrote them; and deliver_flush against a real
- * server on 127.0.0.1.
+ * the record's fields (config, account, fault, raw command lines, each
+ * recipient's own error) and records as older versions wrote them; hold,
+ * release and delete; opening a queue to read it only; and deliver_flush
+ * against a real server on 127.0.0.1, which skips a message on hold.
  */
 #include "config.h"
 
@@ -14,6 +15,7 @@
 
 #include <check.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,7 @@
 #include "deliver.h"
 #include "msg.h"
 #include "queue.h"
+#include "sysenv.h"
 
 static char tmpdir[64];
 static struct queue *q;
@@ -72,7 +75,8 @@ make_msg(const char *text)
 	unlink(path);
 	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
-	ck_assert_msg(msg_read(&m, fd, 0, &e) == 0, "%s", e.msg);
+	ck_assert_msg(msg_read(&m, fd, 0, "/tmp", &e) == 0, "%s",
+	    e.msg);
 	close(fd);
 	return m;
 }
@@ -681,27 +685,308 @@ START_TEST(test_print_config_held)
 }
 END_TEST
 
-START_TEST(test_default_dir)
+/* A message on hold stays, is shown as such, and is released due now. */
+START_TEST(test_hold_release)
 {
 	struct postie_err e;
-	char buf[256];
+	struct queue_item *it;
+	struct queue_env env;
+	char id[QUEUE_ID_LEN], *out = NULL, want[128];
+	size_t len = 0;
+	FILE *fp;
 
-	setenv("POSTIE_QUEUE_DIR", "/q/dir", 1);
-	ck_assert_int_eq(queue_default_dir(buf, sizeof(buf), &e), 0);
-	ck_assert_str_eq(buf, "/q/dir");
-	unsetenv("POSTIE_QUEUE_DIR");
-	if (geteuid() == 0) {
-		ck_assert_int_eq(queue_default_dir(buf, sizeof(buf), &e), 0);
-		ck_assert_str_eq(buf, LOCALSTATEDIR "/spool/postie");
-		return;
-	}
-	setenv("XDG_STATE_HOME", "/x/state", 1);
-	ck_assert_int_eq(queue_default_dir(buf, sizeof(buf), &e), 0);
-	ck_assert_str_eq(buf, "/x/state/postie/queue");
-	unsetenv("XDG_STATE_HOME");
-	setenv("HOME", "/home/u", 1);
-	ck_assert_int_eq(queue_default_dir(buf, sizeof(buf), &e), 0);
-	ck_assert_str_eq(buf, "/home/u/.local/state/postie/queue");
+	put_one(id, sizeof(id));
+	ck_assert_int_eq(queue_take(q, id, &it, &e), 1);
+	ck_assert_int_eq(queue_item_retry(it, NULL, "451 later",
+	    QUEUE_FAULT_TEMP, &e), 0);
+	ck_assert_msg(queue_hold(q, id, 1, &e) == 0, "%s", e.msg);
+	ck_assert_int_eq(queue_env_read(q, 0, id, &env, &e), 0);
+	ck_assert_int_eq(env.held, 1);
+	/* Nothing else changes. */
+	ck_assert_int_eq(env.attempts, 1);
+	ck_assert_str_eq(env.last_error, "451 later");
+	ck_assert(env.next_try > time(NULL));
+	queue_env_free(&env);
+
+	ck_assert_ptr_nonnull(fp = open_memstream(&out, &len));
+	ck_assert_int_eq(queue_print(q, fp, &e), 0);
+	fclose(fp);
+	snprintf(want, sizeof(want), "    on hold: no flush sends it until "
+	    "'postie --release %s'\n", id);
+	ck_assert_msg(strstr(out, want) != NULL, "%s", out);
+	free(out);
+
+	ck_assert_int_eq(queue_hold(q, id, 0, &e), 0);
+	ck_assert_int_eq(queue_env_read(q, 0, id, &env, &e), 0);
+	ck_assert_int_eq(env.held, 0);
+	ck_assert(env.next_try <= time(NULL));
+	ck_assert_int_eq(env.attempts, 1);
+	queue_env_free(&env);
+}
+END_TEST
+
+/* Hold, release and delete say why they cannot. */
+START_TEST(test_hold_delete_refused)
+{
+	struct postie_err e;
+	struct queue_item *it;
+	char id[QUEUE_ID_LEN];
+
+	ck_assert_int_eq(queue_hold(q, "20260101T000000-00000000", 1, &e), -1);
+	ck_assert_int_eq(e.ex, EX_NOINPUT);
+	ck_assert_int_eq(queue_delete(q, 0, "20260101T000000-00000000", &e),
+	    -1);
+	ck_assert_int_eq(e.ex, EX_NOINPUT);
+	ck_assert_int_eq(queue_delete(q, 1, "20260101T000000-00000000", &e),
+	    -1);
+	ck_assert_int_eq(e.ex, EX_NOINPUT);
+	ck_assert_int_eq(queue_hold(q, "../x", 1, &e), -1);
+	ck_assert_int_eq(e.ex, EX_USAGE);
+	ck_assert_int_eq(queue_delete(q, 1, "../x", &e), -1);
+	ck_assert_int_eq(e.ex, EX_USAGE);
+
+	/* Being delivered: neither held nor deleted meanwhile. */
+	put_one(id, sizeof(id));
+	ck_assert_int_eq(queue_take(q, id, &it, &e), 1);
+	ck_assert_int_eq(queue_hold(q, id, 1, &e), -1);
+	ck_assert_int_eq(e.ex, EX_TEMPFAIL);
+	ck_assert_ptr_nonnull(strstr(e.msg, "being delivered"));
+	ck_assert_int_eq(queue_delete(q, 0, id, &e), -1);
+	ck_assert_int_eq(e.ex, EX_TEMPFAIL);
+	queue_item_release(it);
+}
+END_TEST
+
+/* Delete removes both files, from the queue or from failed/ only. */
+START_TEST(test_delete)
+{
+	struct postie_err e;
+	struct queue_item *it;
+	char id[QUEUE_ID_LEN], fid[QUEUE_ID_LEN], path[256], **ids;
+	size_t n;
+
+	put_one(fid, sizeof(fid));
+	ck_assert_int_eq(queue_take(q, fid, &it, &e), 1);
+	ck_assert_int_eq(queue_item_fail(it, "550 no", &e), 0);
+	put_one(id, sizeof(id));
+
+	/* Each where it is, not elsewhere. */
+	ck_assert_int_eq(queue_delete(q, 1, id, &e), -1);
+	ck_assert_int_eq(e.ex, EX_NOINPUT);
+	ck_assert_int_eq(queue_delete(q, 0, fid, &e), -1);
+	ck_assert_int_eq(e.ex, EX_NOINPUT);
+
+	ck_assert_msg(queue_delete(q, 0, id, &e) == 0, "%s", e.msg);
+	snprintf(path, sizeof(path), "%s/%s.msg", queue_dir(q), id);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	snprintf(path, sizeof(path), "%s/%s.env", queue_dir(q), id);
+	ck_assert_int_eq(access(path, F_OK), -1);
+
+	ck_assert_msg(queue_delete(q, 1, fid, &e) == 0, "%s", e.msg);
+	snprintf(path, sizeof(path), "%s/failed/%s.msg", queue_dir(q), fid);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	snprintf(path, sizeof(path), "%s/failed/%s.env", queue_dir(q), fid);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	ck_assert_int_eq(queue_ids(q, 0, &ids, &n, &e), 0);
+	ck_assert_uint_eq(n, 0);
+	queue_ids_free(ids, n);
+	ck_assert_int_eq(queue_ids(q, 1, &ids, &n, &e), 0);
+	ck_assert_uint_eq(n, 0);
+	queue_ids_free(ids, n);
+}
+END_TEST
+
+/*
+ * Each recipient's own error: written after its rcpt line when it is not
+ * the message's, read back, shown by mailq, dropped when a retry leaves
+ * other recipients than the errors were set for.
+ */
+START_TEST(test_rcpt_errors)
+{
+	struct postie_err e;
+	struct queue_env env, back;
+	struct queue_item *it;
+	struct envelope keep;
+	struct msg *m = make_msg("Subject: x\n\nx\n");
+	char *errs[3] = { NULL, "at RCPT TO <b@example.net>: 450 busy",
+	    "451 later" };
+	const unsigned char sel[] = { 0, 1, 1 }, one[] = { 0, 1, 0 };
+	char path[256], *out = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	make_env(&env);
+	ck_assert_int_eq(envelope_add_rcpt(&env.env, "c@example.com", &e), 0);
+	env.last_error = strdup("451 later");
+	ck_assert_int_eq(queue_env_set_rcpt_errors(&env, errs, 3, NULL, &e),
+	    0);
+	ck_assert_uint_eq(env.nrcpt_error, 3);
+	ck_assert_int_eq(queue_put(q, &env, m, &e), 0);
+	snprintf(path, sizeof(path), "%s/%s.env", queue_dir(q), env.id);
+	/* The one like last_error is not repeated. */
+	ck_assert_ptr_nonnull(strstr(slurp(path), "rcpt a@example.org\n"
+	    "rcpt b@example.net\n"
+	    "rcpt_error at RCPT TO <b@example.net>: 450 busy\n"
+	    "rcpt c@example.com\n"));
+	ck_assert_int_eq(queue_env_read(q, 0, env.id, &back, &e), 0);
+	ck_assert_uint_ge(back.nrcpt_error, 2);
+	ck_assert_ptr_null(back.rcpt_error[0]);
+	ck_assert_str_eq(back.rcpt_error[1], errs[1]);
+	ck_assert(back.nrcpt_error < 3 || back.rcpt_error[2] == NULL);
+	queue_env_free(&back);
+
+	ck_assert_ptr_nonnull(fp = open_memstream(&out, &len));
+	ck_assert_int_eq(queue_print(q, fp, &e), 0);
+	fclose(fp);
+	ck_assert_msg(strstr(out, "    <b@example.net>: at RCPT TO "
+	    "<b@example.net>: 450 busy\n") != NULL, "%s", out);
+	free(out);
+
+	/* Selected: aligned with envelope_copy(..., sel). */
+	ck_assert_int_eq(queue_env_set_rcpt_errors(&env, errs, 3, sel, &e), 0);
+	ck_assert_uint_eq(env.nrcpt_error, 2);
+	ck_assert_str_eq(env.rcpt_error[0], errs[1]);
+	ck_assert_str_eq(env.rcpt_error[1], errs[2]);
+	ck_assert_int_eq(queue_env_set_rcpt_errors(&env, NULL, 0, NULL, &e),
+	    0);
+	ck_assert_uint_eq(env.nrcpt_error, 0);
+	ck_assert_ptr_null(env.rcpt_error);
+
+	/* A retry to other recipients than the errors': none kept. */
+	ck_assert_int_eq(queue_take(q, env.id, &it, &e), 1);
+	ck_assert_uint_eq(queue_item_env(it)->env.rcpts.n, 3);
+	ck_assert_int_eq(envelope_copy(&keep, &queue_item_env(it)->env, one,
+	    &e), 0);
+	ck_assert_int_eq(queue_item_retry(it, &keep, "452 full",
+	    QUEUE_FAULT_TEMP, &e), 0);
+	envelope_free(&keep);
+	ck_assert_int_eq(queue_env_read(q, 0, env.id, &back, &e), 0);
+	ck_assert_uint_eq(back.env.rcpts.n, 1);
+	ck_assert_uint_eq(back.nrcpt_error, 0);
+	queue_env_free(&back);
+	queue_env_free(&env);
+	msg_free(m);
+}
+END_TEST
+
+/*
+ * A queue opened to be read only: a missing one is said (EX_NOINPUT) and
+ * not made, a missing failed/ is empty, a mode others may read stays and
+ * an old stray file is not swept.
+ */
+START_TEST(test_open_readonly)
+{
+	struct postie_err e;
+	struct queue *rq;
+	struct timespec old[2];
+	struct stat st;
+	char dir[256], path[256], id[QUEUE_ID_LEN], **ids;
+	size_t n;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s/none", tmpdir);
+	ck_assert_int_eq(queue_open_readonly(&rq, dir, geteuid(), &e), -1);
+	ck_assert_int_eq(e.ex, EX_NOINPUT);
+	ck_assert_int_eq(access(dir, F_OK), -1);
+
+	put_one(id, sizeof(id));
+	snprintf(path, sizeof(path), "%s/tmp.x.msg", queue_dir(q));
+	ck_assert_int_ne(fd = open(path, O_CREAT | O_WRONLY, 0600), -1);
+	close(fd);
+	old[0].tv_sec = old[1].tv_sec = time(NULL) - 7200;
+	old[0].tv_nsec = old[1].tv_nsec = 0;
+	ck_assert_int_eq(utimensat(AT_FDCWD, path, old, 0), 0);
+	snprintf(dir, sizeof(dir), "%s/failed", queue_dir(q));
+	ck_assert_int_eq(rmdir(dir), 0);
+	ck_assert_int_eq(chmod(queue_dir(q), 0755), 0);
+
+	ck_assert_msg(queue_open_readonly(&rq, queue_dir(q), geteuid(), &e) ==
+	    0, "%s", e.msg);
+	ck_assert_int_eq(queue_ids(rq, 0, &ids, &n, &e), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(ids[0], id);
+	queue_ids_free(ids, n);
+	ck_assert_int_eq(queue_ids(rq, 1, &ids, &n, &e), 0);
+	ck_assert_uint_eq(n, 0);
+	queue_ids_free(ids, n);
+	queue_close(rq);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	ck_assert_int_eq(access(dir, F_OK), -1);
+	ck_assert_int_eq(stat(queue_dir(q), &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0755);
+
+	/* Another user's: refused. */
+	ck_assert_int_eq(queue_open_readonly(&rq, queue_dir(q), geteuid() + 1,
+	    &e), -1);
+	ck_assert_int_eq(e.ex, EX_CANTCREAT);
+}
+END_TEST
+
+/* The queue directory of the user a sysenv of vars and uid describes. */
+static const char *
+default_dir(const char *const *vars, uid_t uid, struct postie_err *e)
+{
+	static char buf[256];
+	struct sysenv *sys;
+	int rc;
+
+	ck_assert_int_eq(sysenv_load_from(&sys, vars, uid, e), 0);
+	rc = queue_default_dir(buf, sizeof(buf), sys, e);
+	sysenv_free(sys);
+	return rc == 0 ? buf : NULL;
+}
+
+START_TEST(test_default_dir)
+{
+	static const char *const qdir[] = { "POSTIE_QUEUE_DIR=/q/dir",
+	    "XDG_STATE_HOME=/x/state", "HOME=/home/u", NULL };
+	static const char *const state[] = { "POSTIE_QUEUE_DIR=q/dir",
+	    "XDG_STATE_HOME=/x/state", "HOME=/home/u", NULL };
+	static const char *const away[] = { "HOME=/nonexistent/u",
+	    "POSTIE_DROP_DIR=/drop", NULL };
+	const char *home[] = { NULL, NULL };
+	char var[128], want[256];
+	struct postie_err e;
+	uid_t user = geteuid() != 0 ? geteuid() : 12345;
+
+	/* POSTIE_QUEUE_DIR when absolute, for root too. */
+	ck_assert_str_eq(default_dir(qdir, 0, &e), "/q/dir");
+	ck_assert_str_eq(default_dir(qdir, user, &e), "/q/dir");
+	/* Else root's is the system's. */
+	ck_assert_str_eq(default_dir(state, 0, &e),
+	    LOCALSTATEDIR "/spool/postie");
+	/* Others: XDG_STATE_HOME. */
+	ck_assert_str_eq(default_dir(state, user, &e),
+	    "/x/state/postie/queue");
+	/* Else under a home of the user's own. */
+	snprintf(var, sizeof(var), "HOME=%s", tmpdir);
+	home[0] = var;
+	if (geteuid() == 0)
+		ck_assert_int_eq(chown(tmpdir, user, (gid_t)-1), 0);
+	snprintf(want, sizeof(want), "%s/.local/state/postie/queue", tmpdir);
+	ck_assert_str_eq(default_dir(home, user, &e), want);
+	/* A home not the user's: the user's directory in the drop spool. */
+	snprintf(want, sizeof(want), "/drop/%u", (unsigned)user);
+	ck_assert_str_eq(default_dir(away, user, &e), want);
+	if (geteuid() == 0)
+		ck_assert_int_eq(chown(tmpdir, 0, (gid_t)-1), 0);
+}
+END_TEST
+
+/* No home at all: an error naming the uid. */
+START_TEST(test_default_dir_no_home)
+{
+	struct postie_err e;
+	char want[128];
+	uid_t u;
+
+	for (u = 2000000000; getpwuid(u) != NULL; u++)
+		;
+	ck_assert_ptr_null(default_dir(NULL, u, &e));
+	ck_assert_int_eq(e.ex, EX_OSERR);
+	snprintf(want, sizeof(want), "queue: cannot find the home directory "
+	    "of uid %u", (unsigned)u);
+	ck_assert_str_eq(e.msg, want);
 }
 END_TEST
 
@@ -866,8 +1151,10 @@ START_TEST(test_flush_policy)
 	close(lfd);
 	flush_conf(port);
 	memset(&ctx, 0, sizeof(ctx));
+	ck_assert_int_eq(sysenv_load_from(&ctx.sys, NULL, geteuid(), &e), 0);
 	memset(&f, 0, sizeof(f));
 	ck_assert_int_eq(deliver_flush(q, &ctx, &f, &e), 0);
+	sysenv_free(ctx.sys);
 	if (pid != -1) {
 		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -898,8 +1185,10 @@ START_TEST(test_flush_account_gone)
 	age_message(id, 30 * 86400);
 	write_conf("account other\nhost 127.0.0.1\n");
 	memset(&ctx, 0, sizeof(ctx));
+	ck_assert_int_eq(sysenv_load_from(&ctx.sys, NULL, geteuid(), &e), 0);
 	memset(&f, 0, sizeof(f));
 	ck_assert_int_eq(deliver_flush(q, &ctx, &f, &e), 0);
+	sysenv_free(ctx.sys);
 	/* Kept, however old: the lifetime is the account's. */
 	ck_assert_uint_eq(f.retry, 1);
 	ck_assert_int_eq(f.ex, EX_CONFIG);
@@ -911,6 +1200,42 @@ START_TEST(test_flush_account_gone)
 	    path);
 	ck_assert_str_eq(env.last_error, want);
 	queue_env_free(&env);
+}
+END_TEST
+
+/* A flush, even of that id only, skips a message on hold. */
+START_TEST(test_flush_skips_held)
+{
+	struct deliver_ctx ctx;
+	struct deliver_flush f;
+	struct postie_err e;
+	struct queue_env env;
+	char id[QUEUE_ID_LEN], path[256];
+	int lfd, port;
+
+	conf_path(path, sizeof(path));
+	put_one_conf(id, sizeof(id), path);
+	ck_assert_int_eq(queue_hold(q, id, 1, &e), 0);
+	lfd = listener(&port, 0);
+	close(lfd);
+	flush_conf(port);
+	memset(&ctx, 0, sizeof(ctx));
+	ck_assert_int_eq(sysenv_load_from(&ctx.sys, NULL, geteuid(), &e), 0);
+	memset(&f, 0, sizeof(f));
+	f.only_id = id;
+	ck_assert_int_eq(deliver_flush(q, &ctx, &f, &e), 0);
+	ck_assert_uint_eq(f.skipped, 1);
+	ck_assert_uint_eq(f.retry + f.sent + f.failed, 0);
+	ck_assert_int_eq(queue_env_read(q, 0, id, &env, &e), 0);
+	ck_assert_int_eq(env.attempts, 0);
+	ck_assert_int_eq(env.held, 1);
+	queue_env_free(&env);
+	/* Released: tried (the port is closed: kept for later). */
+	ck_assert_int_eq(queue_hold(q, id, 0, &e), 0);
+	memset(&f, 0, sizeof(f));
+	ck_assert_int_eq(deliver_flush(q, &ctx, &f, &e), 0);
+	ck_assert_uint_eq(f.retry, 1);
+	sysenv_free(ctx.sys);
 }
 END_TEST
 
@@ -934,12 +1259,18 @@ queue_suite(void)
 	tcase_add_test(tc, test_sweep_orphans);
 	tcase_add_test(tc, test_order_and_print);
 	tcase_add_test(tc, test_default_dir);
+	tcase_add_test(tc, test_default_dir_no_home);
 	tcase_add_test(tc, test_config_fault_roundtrip);
 	tcase_add_test(tc, test_raw_roundtrip);
 	tcase_add_test(tc, test_record_without_config);
 	tcase_add_test(tc, test_relative_config_damaged);
 	tcase_add_test(tc, test_retry_keep);
 	tcase_add_test(tc, test_print_config_held);
+	tcase_add_test(tc, test_hold_release);
+	tcase_add_test(tc, test_hold_delete_refused);
+	tcase_add_test(tc, test_delete);
+	tcase_add_test(tc, test_rcpt_errors);
+	tcase_add_test(tc, test_open_readonly);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("flush");
@@ -947,6 +1278,7 @@ queue_suite(void)
 	tcase_add_loop_test(tc, test_flush_policy, 0,
 	    sizeof(scripts) / sizeof(scripts[0]));
 	tcase_add_test(tc, test_flush_account_gone);
+	tcase_add_test(tc, test_flush_skips_held);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -130,7 +130,8 @@ make_msg(const char *text)
 	ck_assert_uint_eq(fwrite(text, 1, strlen(text), fp), strlen(text));
 	ck_assert_int_eq(fflush(fp), 0);
 	ck_assert_int_eq(lseek(fileno(fp), 0, SEEK_SET), 0);
-	ck_assert_msg(msg_read(&m, fileno(fp), 0, &err) == 0, "%s", err.msg);
+	ck_assert_msg(msg_read(&m, fileno(fp), 0, "/tmp", &err) == 0, "%s",
+	    err.msg);
 	fclose(fp);
 	return m;
 }
@@ -849,6 +850,29 @@ START_TEST(auth_plain)
 	ck_assert_int_eq(r.npw, 1);
 	ck_has(r.trace, "C: AUTH PLAIN [hidden]\n");
 	assert_masked(&r);
+	run_free(&r);
+}
+END_TEST
+
+/*
+ * The hook is the only way to a password: without it the account's
+ * password key is not read and nothing is sent.
+ */
+START_TEST(auth_no_hook)
+{
+	struct run r;
+
+	auth_init(&r, GREET "250-mx.example.org\r\n250 AUTH PLAIN\r\n"
+	    "221 bye\r\n", AUTH_ON);
+	r.acct.password = (char *)PASSWORD;
+	r.p.get_password = NULL;
+	run_send(&r);
+	ck_assert_int_eq(r.rv, -1);
+	ck_assert_int_eq(r.err.ex, EX_SOFTWARE);
+	ck_has(r.err.msg, "at AUTH PLAIN: no password source for account "
+	    "test");
+	ck_lacks(r.out, "AUTH");
+	ck_lacks(r.out, PLAIN_B64);
 	run_free(&r);
 }
 END_TEST
@@ -2079,6 +2103,7 @@ smtp_suite(void)
 	tcase_add_test(tc, starttls_hook_fails);
 	tcase_add_test(tc, auth_cleartext_refused);
 	tcase_add_test(tc, auth_plain);
+	tcase_add_test(tc, auth_no_hook);
 	tcase_add_test(tc, auth_login);
 	tcase_add_test(tc, auth_535);
 	tcase_add_loop_test(tc, auth_refused, 0,

@@ -38,6 +38,7 @@
 #include "err.h"
 #include "io.h"
 #include "net.h"
+#include "sysenv.h"
 #include "tls.h"
 
 #if OPENSSL_VERSION_NUMBER < 0x30000000L
@@ -58,6 +59,11 @@ static char ca_file[128], client_cert_file[128], client_key_file[128];
 static char other_key_file[128], locked_key_file[128], junk_file[128];
 static char missing_file[128];
 static long serial = 1;
+/*
+ * The surroundings the clients are made in: no cache directory, no
+ * certificate variables, whatever the environment of the test says.
+ */
+static struct sysenv *senv;
 
 /* Certificates. */
 
@@ -147,11 +153,25 @@ write_pem(const char *path, X509 *x, EVP_PKEY *k, const char *pass)
 	fclose(fp);
 }
 
+/* A sysenv of one variable (NULL: none), with a home that is not. */
+static struct sysenv *
+senv_with(const char *var)
+{
+	const char *vars[] = { "HOME=/nonexistent/home", var, NULL };
+	struct postie_err e;
+	struct sysenv *s;
+
+	if (sysenv_load_from(&s, vars, geteuid(), &e) == -1)
+		abort();
+	return s;
+}
+
 static void
 make_all(void)
 {
 	int i;
 
+	senv = senv_with(NULL);
 	ca_key = make_key();
 	other_ca_key = make_key();
 	for (i = 0; i < C_COUNT; i++)
@@ -203,6 +223,7 @@ remove_all(void)
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		unlink(files[i]);
 	rmdir(tmpdir);
+	sysenv_free(senv);
 }
 
 static void
@@ -442,7 +463,7 @@ client(struct srv *s, const char *host, const struct account *a,
 
 	*iop = NULL;
 	err_clear(err);
-	ck_assert_msg(tls_client_new(&tc, a, err) == 0, "%s", err->msg);
+	ck_assert_msg(tls_client_new(&tc, a, senv, err) == 0, "%s", err->msg);
 	fd = net_connect(host, s->port, NULL, a->timeout, err);
 	ck_assert_msg(fd >= 0, "%s", err->msg);
 	io = net_io_new(fd, a->timeout);
@@ -562,6 +583,61 @@ START_TEST(test_system_store)
 	ck_assert_str_eq(err.msg, "certificate verification failed: "
 	    "unknown CA (unable to get local issuer certificate)");
 	srv_wait(&s);
+}
+END_TEST
+
+/*
+ * The system store is where the sysenv's SSL_CERT_FILE or SSL_CERT_DIR
+ * says, not where the process's environment says.
+ */
+START_TEST(test_system_store_vars)
+{
+	struct srv s = { .mode = SRV_TLS, .cert = C_GOOD };
+	struct sysenv *saved = senv;
+	struct postie_err err;
+	struct account a;
+	struct io *io;
+	char var[300], dir[128], hashed[160];
+
+	acct_init(&a);
+	a.tls_trust_file = NULL;
+	/* The process's own variable is not read. */
+	ck_assert_int_eq(setenv("SSL_CERT_FILE", ca_file, 1), 0);
+	srv_start(&s);
+	ck_assert_int_eq(client(&s, "localhost", &a, &io, &err), -1);
+	ck_assert_int_eq(err.ex, EX_NOPERM);
+	srv_wait(&s);
+	unsetenv("SSL_CERT_FILE");
+
+	/* SSL_CERT_FILE: a bundle. */
+	snprintf(var, sizeof(var), "SSL_CERT_FILE=%s", ca_file);
+	senv = senv_with(var);
+	srv_start(&s);
+	ck_assert_msg(client(&s, "localhost", &a, &io, &err) == 0, "%s",
+	    err.msg);
+	converse(io);
+	io_free(io);
+	ck_assert_int_eq(srv_wait(&s), SRV_OK);
+	sysenv_free(senv);
+
+	/* SSL_CERT_DIR: a hashed directory, after one that is not there. */
+	snprintf(dir, sizeof(dir), "%s/certs", tmpdir);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	snprintf(hashed, sizeof(hashed), "%s/%08lx.0", dir,
+	    X509_subject_name_hash(ca_cert));
+	write_pem(hashed, ca_cert, NULL, NULL);
+	snprintf(var, sizeof(var), "SSL_CERT_DIR=/nonexistent:%s", dir);
+	senv = senv_with(var);
+	srv_start(&s);
+	ck_assert_msg(client(&s, "localhost", &a, &io, &err) == 0, "%s",
+	    err.msg);
+	converse(io);
+	io_free(io);
+	ck_assert_int_eq(srv_wait(&s), SRV_OK);
+	sysenv_free(senv);
+	senv = saved;
+	unlink(hashed);
+	rmdir(dir);
 }
 END_TEST
 
@@ -843,7 +919,7 @@ START_TEST(test_ops_timeout)
 	/* tls_handshake on a bare descriptor, bounded by its timeout. */
 	srv_start(&s);
 	acct_init(&a);
-	ck_assert_int_eq(tls_client_new(&tc, &a, &err), 0);
+	ck_assert_int_eq(tls_client_new(&tc, &a, senv, &err), 0);
 	fd = net_connect("127.0.0.1", s.port, NULL, 2, &err);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(tls_handshake(tc, fd, "127.0.0.1", 300, &ctx, &err),
@@ -872,7 +948,7 @@ START_TEST(test_injection)
 
 	srv_start(&s);
 	acct_init(&a);
-	ck_assert_int_eq(tls_client_new(&tc, &a, &err), 0);
+	ck_assert_int_eq(tls_client_new(&tc, &a, senv, &err), 0);
 	fd = net_connect("localhost", s.port, NULL, 2, &err);
 	ck_assert_int_ge(fd, 0);
 	io = net_io_new(fd, 2);
@@ -900,7 +976,7 @@ START_TEST(test_not_tcp)
 	size_t len = 1;
 
 	acct_init(&a);
-	ck_assert_int_eq(tls_client_new(&tc, &a, &err), 0);
+	ck_assert_int_eq(tls_client_new(&tc, &a, senv, &err), 0);
 	io = io_new(&io_mem_ops, io_mem_new("", 0, 0), 2);
 	ck_assert_int_eq(tls_start(tc, io, "localhost", &err), -1);
 	ck_assert_int_eq(err.ex, EX_SOFTWARE);
@@ -1130,8 +1206,9 @@ resume_srv(int *portp, int max_version)
  * the same "TYPE HEX" form ("none" when it gives none); close.
  */
 static void
-resume_client(int port, const char *host, const struct account *a,
-    char *line, size_t linesz, char *srvcb, char *cbline, size_t cbsz)
+resume_client(const struct sysenv *sys, int port, const char *host,
+    const struct account *a, char *line, size_t linesz, char *srvcb,
+    char *cbline, size_t cbsz)
 {
 	struct tls_client *tc;
 	struct postie_err err;
@@ -1141,7 +1218,7 @@ resume_client(int port, const char *host, const struct account *a,
 	size_t len, i, o;
 	int fd;
 
-	ck_assert_msg(tls_client_new(&tc, a, &err) == 0, "%s", err.msg);
+	ck_assert_msg(tls_client_new(&tc, a, sys, &err) == 0, "%s", err.msg);
 	fd = net_connect(host, port, NULL, a->timeout, &err);
 	ck_assert_msg(fd >= 0, "%s", err.msg);
 	io = net_io_new(fd, a->timeout);
@@ -1229,7 +1306,8 @@ START_TEST(test_session_cache)
 {
 	const struct resume_case *rc = &resume_cases[_i];
 	char base[256], dir[300], trust2[256], line[64], hex[128];
-	char path[600];
+	char path[600], var[300];
+	struct sysenv *cache;
 	struct dirent *de;
 	struct account a;
 	struct stat st;
@@ -1241,7 +1319,8 @@ START_TEST(test_session_cache)
 
 	snprintf(base, sizeof(base), "%s/cache%d", tmpdir, (int)_i);
 	snprintf(dir, sizeof(dir), "%s/postie", base);
-	ck_assert_int_eq(setenv("XDG_CACHE_HOME", base, 1), 0);
+	snprintf(var, sizeof(var), "XDG_CACHE_HOME=%s", base);
+	cache = senv_with(var);
 	ck_assert_int_eq(mkdir(base, 0700), 0);
 	snprintf(trust2, sizeof(trust2), "%s/ca-copy%d.pem", tmpdir, (int)_i);
 	write_pem(trust2, ca_cert, NULL, NULL);
@@ -1252,7 +1331,7 @@ START_TEST(test_session_cache)
 	a.tls_session_cache = rc->change != R_CACHE_OFF_FIRST;
 	/* A session made without verification must not skip it later. */
 	a.tls_certcheck = rc->change != R_CERTCHECK_ON;
-	resume_client(port, host, &a, line, sizeof(line), NULL, NULL, 0);
+	resume_client(cache, port, host, &a, line, sizeof(line), NULL, NULL, 0);
 	ck_assert_str_eq(line, "220 new");
 	if (rc->change == R_CACHE_OFF_FIRST)
 		ck_assert_int_eq(cache_files(dir, 0), 0);
@@ -1314,7 +1393,7 @@ START_TEST(test_session_cache)
 	default:
 		break;
 	}
-	resume_client(port, host, &a, line, sizeof(line), NULL, NULL, 0);
+	resume_client(cache, port, host, &a, line, sizeof(line), NULL, NULL, 0);
 	ck_assert_str_eq(line, rc->want);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == SRV_OK);
@@ -1323,6 +1402,7 @@ START_TEST(test_session_cache)
 	rmdir(dir);
 	rmdir(base);
 	unlink(trust2);
+	sysenv_free(cache);
 }
 END_TEST
 
@@ -1334,25 +1414,27 @@ START_TEST(test_cbind_resumed)
 {
 	static const int versions[] = { 0, TLS1_2_VERSION };
 	static const char *types[] = { "tls-exporter ", "tls-unique " };
-	char base[256], dir[300], line[64], srvcb[256], cb[256];
+	char base[256], dir[300], line[64], srvcb[256], cb[256], var[300];
+	struct sysenv *cache;
 	struct account a;
 	pid_t pid;
 	int port, status;
 
 	snprintf(base, sizeof(base), "%s/cbres%d", tmpdir, (int)_i);
 	snprintf(dir, sizeof(dir), "%s/postie", base);
-	ck_assert_int_eq(setenv("XDG_CACHE_HOME", base, 1), 0);
+	snprintf(var, sizeof(var), "XDG_CACHE_HOME=%s", base);
+	cache = senv_with(var);
 	ck_assert_int_eq(mkdir(base, 0700), 0);
 	pid = resume_srv(&port, versions[_i]);
 	acct_init(&a);
 	a.port = 587;
 	a.tls_session_cache = 1;
-	resume_client(port, "localhost", &a, line, sizeof(line), srvcb, cb,
-	    sizeof(cb));
+	resume_client(cache, port, "localhost", &a, line, sizeof(line), srvcb,
+	    cb, sizeof(cb));
 	ck_assert_str_eq(line, "220 new");
 	ck_assert_str_eq(cb, srvcb);
-	resume_client(port, "localhost", &a, line, sizeof(line), srvcb, cb,
-	    sizeof(cb));
+	resume_client(cache, port, "localhost", &a, line, sizeof(line), srvcb,
+	    cb, sizeof(cb));
 	ck_assert_str_eq(line, "220 resumed");
 	ck_assert_int_eq(strncmp(cb, types[_i], strlen(types[_i])), 0);
 	ck_assert_str_eq(cb, srvcb);
@@ -1361,6 +1443,7 @@ START_TEST(test_cbind_resumed)
 	cache_files(dir, 1);
 	rmdir(dir);
 	rmdir(base);
+	sysenv_free(cache);
 }
 END_TEST
 
@@ -1391,7 +1474,7 @@ START_TEST(test_conf)
 #pragma GCC diagnostic pop
 	a.tls_min_version = cc->min_version;
 	err_clear(&err);
-	ck_assert_int_eq(tls_client_new(&tc, &a, &err), -1);
+	ck_assert_int_eq(tls_client_new(&tc, &a, senv, &err), -1);
 	ck_assert_ptr_null(tc);
 	ck_assert_int_eq(err.ex, EX_CONFIG);
 	if (want[strlen(want) - 1] == ' ')
@@ -1413,12 +1496,12 @@ START_TEST(test_conf_ok)
 	acct_init(&a);
 	a.tls_trust_file = NULL;
 	a.tls_min_version = TLS1_3_VERSION;
-	ck_assert_msg(tls_client_new(&tc, &a, &err) == 0, "%s", err.msg);
+	ck_assert_msg(tls_client_new(&tc, &a, senv, &err) == 0, "%s", err.msg);
 	tls_client_free(tc);
 	/* A pin needs no trust: the missing file is not read. */
 	a.tls_trust_file = missing_file;
 	a.tls_has_fingerprint = 1;
-	ck_assert_msg(tls_client_new(&tc, &a, &err) == 0, "%s", err.msg);
+	ck_assert_msg(tls_client_new(&tc, &a, senv, &err) == 0, "%s", err.msg);
 	tls_client_free(tc);
 	tls_client_free(NULL);
 }
@@ -1435,6 +1518,7 @@ tls_suite(void)
 	tcase_add_loop_test(tc, test_verify, 0,
 	    sizeof(verify_cases) / sizeof(verify_cases[0]));
 	tcase_add_test(tc, test_system_store);
+	tcase_add_test(tc, test_system_store_vars);
 	tcase_add_test(tc, test_pin_match);
 	tcase_add_test(tc, test_pin_mismatch);
 	tcase_add_test(tc, test_certcheck_off);
