@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@
 #include "err.h"
 #include "job.h"
 #include "log.h"
+#include "login.h"
 #include "monitor.h"
 #include "opts.h"
 #include "queue.h"
@@ -110,6 +112,29 @@ print_notes(const struct job *job)
 			fprintf(stderr, "postie: %s\n", w);
 	if (job->note[0] != '\0')
 		fprintf(stderr, "postie: %s\n", job->note);
+}
+
+/* --login [ACCOUNT]: the first OAuth 2.0 sign-in. */
+static int
+login(const struct opts *o, struct sysenv *sys, struct postie_err *e)
+{
+	char path[PATH_MAX];
+	struct job job;
+	int facility, rc;
+
+	rc = job_load_account(&job, o, sys, e);
+	print_notes(&job);
+	if (rc == 0)
+		rc = login_run(job.acct, sys, stdin, stdout, path,
+		    sizeof(path), e);
+	if (rc == 0)
+		printf("postie: account %s is signed in; its refresh token is "
+		    "stored in %s\n", job.acct->name, path);
+	facility = log_facility(job.acct);
+	job_free(&job);
+	if (rc == -1)
+		return fail(e, facility);
+	return finish_stdout();
 }
 
 static int
@@ -434,6 +459,9 @@ main(int argc, char **argv)
 		break;
 	case OPTS_CONFIG_CHECK:
 		ex = config_check(&o, sys, &e);
+		break;
+	case OPTS_LOGIN:
+		ex = login(&o, sys, &e);
 		break;
 	case OPTS_QUEUE_LIST:
 	case OPTS_QUEUE_FLUSH:

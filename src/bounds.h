@@ -45,6 +45,29 @@
  */
 #define BOUND_SECRET		16384
 /*
+ * An OAuth 2.0 access or refresh token with its NUL (RFC 6749 gives no
+ * size; Microsoft's access tokens run to a few kilobytes; postie's own
+ * limit, below BOUND_SECRET).
+ */
+#define BOUND_OAUTH_TOKEN	8192
+/* An answer from an OAuth 2.0 endpoint, in bytes (postie's own limit). */
+#define BOUND_OAUTH_ANSWER	(64 * 1024)
+/* An URL, a request body or an HTTP request line (postie's own limit). */
+#define BOUND_OAUTH_URL		(3 * BOUND_OAUTH_TOKEN + 4096)
+/*
+ * Seconds before its end when an access token is refreshed rather than
+ * used (postie's own margin: a token must outlive the SMTP session).
+ */
+#define BOUND_OAUTH_MARGIN	60
+/* Seconds --login waits for the browser or the device code at most. */
+#define BOUND_OAUTH_LOGIN	900
+/*
+ * RFC 5321 4.5.3.1.4: a command line is at most 512 octets with its
+ * CRLF.  RFC 4954 4: an AUTH command whose initial response would pass
+ * it is sent without, and the response goes after the 334.
+ */
+#define BOUND_AUTH_LINE		512
+/*
  * SCRAM iteration count a server may ask for (RFC 7677 4 asks for at
  * least 4096; postie's own ceiling against a server that would make the
  * client spin).

@@ -64,7 +64,10 @@ enum field_id {
 	F_SET_DATE_HEADER, F_SET_MSGID_HEADER, F_SET_TO_HEADER,
 	F_REMOVE_BCC_HEADERS, F_ALLOW_FROM_OVERRIDE, F_DSN_NOTIFY,
 	F_DSN_RETURN, F_QUEUE, F_QUEUE_LIFETIME, F_QUEUE_FLUSH,
-	F_MAX_MESSAGE_SIZE, F_TLS_SESSION_CACHE,
+	F_MAX_MESSAGE_SIZE, F_TLS_SESSION_CACHE, F_OAUTH2_PROVIDER,
+	F_OAUTH2_TENANT, F_OAUTH2_CLIENT_ID, F_OAUTH2_CLIENT_SECRET,
+	F_OAUTH2_AUTH_URL, F_OAUTH2_DEVICE_URL, F_OAUTH2_TOKEN_URL,
+	F_OAUTH2_SCOPE, F_OAUTH2_TOKEN_FILE, F_OAUTH2_TRUST_FILE,
 	F_AUTO_FROM, F__COUNT
 };
 
@@ -122,6 +125,16 @@ static const struct field fields[F__COUNT] = {
 	[F_QUEUE_LIFETIME] = VAL(a.queue_lifetime),
 	[F_QUEUE_FLUSH] = VAL(a.queue_flush),
 	[F_MAX_MESSAGE_SIZE] = VAL(a.max_message_size),
+	[F_OAUTH2_PROVIDER] = VAL(a.oauth2_provider),
+	[F_OAUTH2_TENANT] = STR(a.oauth2_tenant),
+	[F_OAUTH2_CLIENT_ID] = STR(a.oauth2_client_id),
+	[F_OAUTH2_CLIENT_SECRET] = STR(a.oauth2_client_secret),
+	[F_OAUTH2_AUTH_URL] = STR(a.oauth2_auth_url),
+	[F_OAUTH2_DEVICE_URL] = STR(a.oauth2_device_url),
+	[F_OAUTH2_TOKEN_URL] = STR(a.oauth2_token_url),
+	[F_OAUTH2_SCOPE] = STR(a.oauth2_scope),
+	[F_OAUTH2_TOKEN_FILE] = STR(a.oauth2_token_file),
+	[F_OAUTH2_TRUST_FILE] = STR(a.oauth2_trust_file),
 	[F_AUTO_FROM] = VAL(auto_from),
 };
 
@@ -1000,6 +1013,102 @@ h_force_sslv3(struct parser *p, struct node *n, const struct keydef *kd,
 	return h_unsup(p, n, kd, val);
 }
 
+/*
+ * The oauth2_* keys need the build's OAuth 2.0 support; without it they
+ * are an error that says how to get it.
+ */
+static int
+oauth2_built(struct parser *p, const struct keydef *kd)
+{
+#ifdef HAVE_OAUTH2
+	(void)p;
+	(void)kd;
+	return 0;
+#else
+	return perr(p, "'%s': this postie was built without OAuth 2.0 "
+	    "support (configure --with-oauth2, which needs libcurl and "
+	    "json-c)", kd->name);
+#endif
+}
+
+static const struct {
+	const char *name;
+	enum conf_oauth2_provider provider;
+} provider_names[] = {
+	{ "microsoft", OAUTH2_MICROSOFT },
+	{ "google", OAUTH2_GOOGLE },
+	{ "custom", OAUTH2_CUSTOM },
+};
+
+static int
+h_oauth2_provider(struct parser *p, struct node *n, const struct keydef *kd,
+    const char *val)
+{
+	size_t i;
+
+	if (oauth2_built(p, kd) == -1)
+		return -1;
+	if (*val == '\0' || strcasecmp(val, "off") == 0) {
+		n->a.oauth2_provider = OAUTH2_NONE;
+		return 0;
+	}
+	for (i = 0; i < sizeof(provider_names) / sizeof(provider_names[0]);
+	    i++)
+		if (strcasecmp(val, provider_names[i].name) == 0) {
+			n->a.oauth2_provider = provider_names[i].provider;
+			return 0;
+		}
+	return bad_value(p, kd, val, "expected microsoft, google, custom or "
+	    "off");
+}
+
+static int
+h_oauth2_str(struct parser *p, struct node *n, const struct keydef *kd,
+    const char *val)
+{
+	if (oauth2_built(p, kd) == -1)
+		return -1;
+	return set_str(p, n, kd->field, val);
+}
+
+/* An endpoint: https only, printable, no blanks. */
+static int
+h_oauth2_url(struct parser *p, struct node *n, const struct keydef *kd,
+    const char *val)
+{
+	const unsigned char *c;
+
+	if (oauth2_built(p, kd) == -1)
+		return -1;
+	if (*val == '\0')
+		return set_str(p, n, kd->field, val);
+	if (strncasecmp(val, "https://", 8) != 0 || val[8] == '\0')
+		return bad_value(p, kd, val, "expected an https:// URL");
+	for (c = (const unsigned char *)val; *c != '\0'; c++)
+		if (*c <= 0x20 || *c >= 0x7f)
+			return bad_value(p, kd, val, "expected an https:// "
+			    "URL without blanks");
+	return set_str(p, n, kd->field, val);
+}
+
+static int
+h_oauth2_secret(struct parser *p, struct node *n, const struct keydef *kd,
+    const char *val)
+{
+	if (oauth2_built(p, kd) == -1)
+		return -1;
+	return h_password(p, n, kd, val);
+}
+
+static int
+h_oauth2_path(struct parser *p, struct node *n, const struct keydef *kd,
+    const char *val)
+{
+	if (oauth2_built(p, kd) == -1)
+		return -1;
+	return h_path(p, n, kd, val);
+}
+
 static const struct keydef keys[] = {
 	{ "host", h_host, F_HOST },
 	{ "port", h_port, F_PORT },
@@ -1048,6 +1157,16 @@ static const struct keydef keys[] = {
 	{ "queue_flush", h_bool, F_QUEUE_FLUSH },
 	{ "max_message_size", h_max_size, F_MAX_MESSAGE_SIZE },
 	{ "auto_from", h_bool, F_AUTO_FROM },
+	{ "oauth2_provider", h_oauth2_provider, F_OAUTH2_PROVIDER },
+	{ "oauth2_tenant", h_oauth2_str, F_OAUTH2_TENANT },
+	{ "oauth2_client_id", h_oauth2_str, F_OAUTH2_CLIENT_ID },
+	{ "oauth2_client_secret", h_oauth2_secret, F_OAUTH2_CLIENT_SECRET },
+	{ "oauth2_auth_url", h_oauth2_url, F_OAUTH2_AUTH_URL },
+	{ "oauth2_device_url", h_oauth2_url, F_OAUTH2_DEVICE_URL },
+	{ "oauth2_token_url", h_oauth2_url, F_OAUTH2_TOKEN_URL },
+	{ "oauth2_scope", h_oauth2_str, F_OAUTH2_SCOPE },
+	{ "oauth2_token_file", h_oauth2_path, F_OAUTH2_TOKEN_FILE },
+	{ "oauth2_trust_file", h_oauth2_path, F_OAUTH2_TRUST_FILE },
 	/* msmtp keys postie does not implement. */
 	{ "protocol", h_protocol, -1 },
 	{ "ntlmdomain", h_ignore, -1 },
@@ -1322,6 +1441,81 @@ expand_str(struct expand_ctx *x, const struct account *a, const char *key,
 	return 0;
 }
 
+/* Set *sp to val when it is unset. */
+static int
+default_str(char **sp, const char *val, struct postie_err *err)
+{
+	if (*sp != NULL || val == NULL)
+		return 0;
+	if ((*sp = strdup(val)) == NULL)
+		return nomem(err);
+	return 0;
+}
+
+#define MICROSOFT_LOGIN	"https://login.microsoftonline.com/"
+
+/*
+ * The provider's endpoints and scope where the keys leave them unset:
+ * the Microsoft identity platform (v2.0) with the tenant, Google's
+ * OAuth 2.0 endpoints; custom has none.  auth on becomes AUTH_OAUTH2.
+ */
+static int
+oauth2_defaults(struct account *a, struct postie_err *err)
+{
+	char url[3][512];
+	const char *tenant;
+	int i, n;
+
+	switch (a->oauth2_provider) {
+	case OAUTH2_NONE:
+		return 0;
+	case OAUTH2_MICROSOFT:
+		if (default_str(&a->oauth2_tenant, "common", err) == -1)
+			return -1;
+		tenant = a->oauth2_tenant;
+		n = snprintf(url[0], sizeof(url[0]), MICROSOFT_LOGIN
+		    "%s/oauth2/v2.0/authorize", tenant);
+		if (n >= 0 && (size_t)n < sizeof(url[0]))
+			n = snprintf(url[1], sizeof(url[1]), MICROSOFT_LOGIN
+			    "%s/oauth2/v2.0/devicecode", tenant);
+		if (n >= 0 && (size_t)n < sizeof(url[1]))
+			n = snprintf(url[2], sizeof(url[2]), MICROSOFT_LOGIN
+			    "%s/oauth2/v2.0/token", tenant);
+		if (n < 0 || (size_t)n >= sizeof(url[2]) ||
+		    strspn(tenant, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
+		    strlen(tenant)) {
+			err_setx(err, EX_CONFIG, "%s:%d: account %s: "
+			    "oauth2_tenant: expected a tenant name or id",
+			    a->file, a->line, a->name);
+			return -1;
+		}
+		for (i = 0; i < 3; i++)
+			if (default_str(i == 0 ? &a->oauth2_auth_url :
+			    i == 1 ? &a->oauth2_device_url :
+			    &a->oauth2_token_url, url[i], err) == -1)
+				return -1;
+		if (default_str(&a->oauth2_scope, "https://outlook.office.com/"
+		    "SMTP.Send offline_access", err) == -1)
+			return -1;
+		break;
+	case OAUTH2_GOOGLE:
+		if (default_str(&a->oauth2_auth_url,
+		    "https://accounts.google.com/o/oauth2/v2/auth", err) ==
+		    -1 || default_str(&a->oauth2_token_url,
+		    "https://oauth2.googleapis.com/token", err) == -1 ||
+		    default_str(&a->oauth2_scope, "https://mail.google.com/",
+		    err) == -1)
+			return -1;
+		break;
+	case OAUTH2_CUSTOM:
+		break;
+	}
+	if (a->auth == AUTH_ON)
+		a->auth = AUTH_OAUTH2;
+	return 0;
+}
+
 /* Defaults that depend on other settings, then the % patterns. */
 static int
 finalize(struct node *n, struct expand_ctx *x, struct postie_err *err)
@@ -1336,6 +1530,8 @@ finalize(struct node *n, struct expand_ctx *x, struct postie_err *err)
 		a->port = a->tls && !a->tls_starttls ? 465 : 587;
 	if (!(n->mask & BIT(F_AUTH)))
 		a->auth = a->user != NULL ? AUTH_ON : AUTH_OFF;
+	if (oauth2_defaults(a, err) == -1)
+		return -1;
 	if (!(n->mask & BIT(F_QUALIFY_HEADERS)))
 		a->qualify_headers = a->maildomain != NULL ||
 		    a->aliases != NULL;
@@ -1653,6 +1849,36 @@ conf_free(struct conf *c)
 	free(c);
 }
 
+/* What is wrong with the OAuth 2.0 settings, or NULL. */
+static const char *
+oauth2_check(const struct account *a)
+{
+	if (a->oauth2_provider == OAUTH2_NONE) {
+		if (a->oauth2_client_id != NULL || a->oauth2_token_url !=
+		    NULL || a->oauth2_auth_url != NULL ||
+		    a->oauth2_device_url != NULL)
+			return "the oauth2_* keys need oauth2_provider";
+		return NULL;
+	}
+	if (a->auth != AUTH_OAUTH2 && a->auth != AUTH_XOAUTH2 &&
+	    a->auth != AUTH_OAUTHBEARER)
+		return "oauth2_provider needs auth on, xoauth2 or oauthbearer";
+	if (a->oauth2_client_id == NULL)
+		return "oauth2_provider needs oauth2_client_id (the id of the "
+		    "application registered with the provider)";
+	if (a->oauth2_provider == OAUTH2_GOOGLE &&
+	    a->oauth2_client_secret == NULL)
+		return "oauth2_provider google needs oauth2_client_secret";
+	if (a->oauth2_token_url == NULL)
+		return "oauth2_provider custom needs oauth2_token_url";
+	if (a->oauth2_auth_url == NULL && a->oauth2_device_url == NULL)
+		return "oauth2_provider custom needs oauth2_device_url or "
+		    "oauth2_auth_url";
+	if (a->oauth2_scope == NULL)
+		return "oauth2_provider custom needs oauth2_scope";
+	return NULL;
+}
+
 int
 conf_check_account(const struct account *a, struct postie_err *err)
 {
@@ -1671,6 +1897,8 @@ conf_check_account(const struct account *a, struct postie_err *err)
 		what = "auth external needs tls_cert_file and tls_key_file";
 	else if (a->auth == AUTH_EXTERNAL && !a->tls)
 		what = "auth external needs tls";
+	else
+		what = oauth2_check(a);
 	if (what == NULL)
 		return 0;
 	err_setx(err, EX_CONFIG, "%s:%d: account %s: %s", a->file, a->line,
@@ -1762,6 +1990,24 @@ conf_print_account(const struct account *a, FILE *fp)
 	else
 		fputs("password \"\"\n", fp);
 	print_str(fp, "passwordeval", a->passwordeval);
+	s = "off";
+	for (i = 0; i < sizeof(provider_names) / sizeof(provider_names[0]);
+	    i++)
+		if (provider_names[i].provider == a->oauth2_provider)
+			s = provider_names[i].name;
+	fprintf(fp, "oauth2_provider %s\n", s);
+	print_str(fp, "oauth2_tenant", a->oauth2_tenant);
+	print_str(fp, "oauth2_client_id", a->oauth2_client_id);
+	fputs(a->oauth2_client_secret != NULL ?
+	    "oauth2_client_secret [hidden]\n" : "oauth2_client_secret \"\"\n",
+	    fp);
+	print_str(fp, "oauth2_auth_url", a->oauth2_auth_url);
+	print_str(fp, "oauth2_device_url", a->oauth2_device_url);
+	print_str(fp, "oauth2_token_url", a->oauth2_token_url);
+	print_str(fp, "oauth2_scope", a->oauth2_scope);
+	print_str(fp, "oauth2_token_file", a->oauth2_token_file);
+	print_str(fp, "oauth2_trust_file", a->oauth2_trust_file != NULL ?
+	    a->oauth2_trust_file : "system");
 	print_value(fp, "from", a->from, 1);
 	print_str(fp, "from_full_name", a->from_full_name);
 	print_str(fp, "maildomain", a->maildomain);

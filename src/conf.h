@@ -21,7 +21,16 @@ enum conf_auth {
 	AUTH_SCRAM_SHA_256,
 	AUTH_XOAUTH2,
 	AUTH_OAUTHBEARER,
-	AUTH_EXTERNAL
+	AUTH_EXTERNAL,
+	AUTH_OAUTH2		/* on, for an account with oauth2_provider:
+				   OAUTHBEARER or XOAUTH2 */
+};
+
+enum conf_oauth2_provider {
+	OAUTH2_NONE = 0,
+	OAUTH2_MICROSOFT,
+	OAUTH2_GOOGLE,
+	OAUTH2_CUSTOM
 };
 
 enum conf_set_from { SET_FROM_AUTO = 0, SET_FROM_ON, SET_FROM_OFF };
@@ -65,6 +74,24 @@ struct account {
 	char	*user;
 	char	*password;		/* secret: never print */
 	char	*passwordeval;
+
+	/*
+	 * OAuth 2.0 (oauth.c): the provider sets the endpoints and the
+	 * scope, which the keys override; after parsing, token_url, scope
+	 * and at least one of auth_url and device_url are set when the
+	 * provider is.
+	 */
+	enum conf_oauth2_provider oauth2_provider;
+	char	*oauth2_tenant;		/* microsoft; default "common" */
+	char	*oauth2_client_id;
+	char	*oauth2_client_secret;	/* secret: never print */
+	char	*oauth2_auth_url;
+	char	*oauth2_device_url;
+	char	*oauth2_token_url;
+	char	*oauth2_scope;
+	char	*oauth2_token_file;	/* ~ expanded; NULL: the default
+					   (oauth_token_path) */
+	char	*oauth2_trust_file;	/* ~ expanded; NULL: system store */
 
 	char	*from;			/* % patterns expanded; may hold
 					   fnmatch(3) wildcards, or be
@@ -159,7 +186,9 @@ void	 conf_free(struct conf *);
 /*
  * Checks made before an account is used: a host is set; auth (other than
  * external) has a user; auth external has a client certificate;
- * tls_cert_file and tls_key_file come together.  Errors: EX_CONFIG with
+ * tls_cert_file and tls_key_file come together; oauth2_provider has a
+ * client id and auth on, xoauth2 or oauthbearer (google: a client
+ * secret too).  Errors: EX_CONFIG with
  * "FILE:LINE: account NAME: what" (LINE of the account line).
  */
 int	 conf_check_account(const struct account *, struct postie_err *);

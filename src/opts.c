@@ -38,6 +38,8 @@ static const char *const usage_lines[] = {
 	"  -P, --pretend, --dry-run  print what would be sent; send nothing",
 	"  -S, --serverinfo    print what the server offers",
 	"  --check-auth        connect and authenticate; send nothing",
+	"  --login [ACCOUNT]   sign the account in with its OAuth 2.0 provider",
+	"                      and store its refresh token",
 	"  --config-check      print each account's settings and the problems",
 	"                      found in the config; send nothing",
 	"  --help              print this help",
@@ -440,7 +442,7 @@ enum {
 	L_HELP = -1, L_VERSION = -2, L_READ_ENV_FROM = -3, L_CHECK_AUTH = -4,
 	L_REQUEUE = -5, L_CONFIG_CHECK = -6, L_JSON = -7, L_HEALTH = -8,
 	L_WARN_AGE = -9, L_CRIT_AGE = -10, L_DELETE = -11, L_HOLD = -12,
-	L_RELEASE = -13
+	L_RELEASE = -13, L_LOGIN = -14
 };
 
 static const struct longopt longopts[] = {
@@ -451,6 +453,7 @@ static const struct longopt longopts[] = {
 	{ "debug",		0, 'v' },
 	{ "serverinfo",		0, 'S' },
 	{ "check-auth",		0, L_CHECK_AUTH },
+	{ "login",		0, L_LOGIN },
 	{ "config-check",	0, L_CONFIG_CHECK },
 	{ "read-envelope-from",	0, L_READ_ENV_FROM },
 	{ "read-recipients",	0, 't' },
@@ -529,6 +532,8 @@ parse_long(struct opts *o, int argc, char **argv, int *ip,
 		return 0;
 	case L_CHECK_AUTH:
 		return set_mode(o, OPTS_CHECK_AUTH);
+	case L_LOGIN:
+		return set_mode(o, OPTS_LOGIN);
 	case L_CONFIG_CHECK:
 		return set_mode(o, OPTS_CONFIG_CHECK);
 	case L_JSON:
@@ -624,6 +629,16 @@ opts_parse(struct opts *o, int argc, char **argv, struct postie_err *e)
 		    "no recipient arguments: the client gives them in RCPT "
 		    "TO");
 		goto fail;
+	}
+	/* --login [ACCOUNT]: the argument names the account. */
+	if (o->mode == OPTS_LOGIN && o->nrcpts > 0) {
+		if (o->nrcpts > 1 || o->account != NULL) {
+			err_setx(e, EX_USAGE, "option --login takes one "
+			    "account, as its argument or with -a" SEE_HELP);
+			goto fail;
+		}
+		o->account = o->rcpts[0];
+		o->nrcpts = 0;
 	}
 	if (o->mode == OPTS_SEND && !o->read_rcpts && o->nrcpts == 0) {
 		err_setx(e, EX_USAGE, "no recipients: give them as arguments "

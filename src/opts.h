@@ -25,7 +25,8 @@ enum opts_mode {
 	OPTS_QUEUE_HEALTH,	/* --health */
 	OPTS_QUEUE_DELETE,	/* --delete ID, --delete failed */
 	OPTS_QUEUE_HOLD,	/* --hold ID */
-	OPTS_QUEUE_RELEASE	/* --release ID */
+	OPTS_QUEUE_RELEASE,	/* --release ID */
+	OPTS_LOGIN		/* --login [ACCOUNT] */
 };
 
 /* "SUCCESS,FAILURE,DELAY" at most, or "NEVER". */
@@ -76,7 +77,8 @@ struct opts {
  * the reserved modes (-bv, -bt, -bd, -q with an interval) that postie
  * does not support; --json without mailq or -bp, --warn-age or
  * --crit-age without --health or with a value that is not a positive
- * NUMBER[s|m|h|d].
+ * NUMBER[s|m|h|d]; --login with more than one argument, or with one and
+ * -a (its argument is the account: o->account).
  * Never prints; o is zeroed first.  On success the caller calls
  * opts_free(); on failure nothing is left to free.
  */

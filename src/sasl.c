@@ -90,8 +90,9 @@ static const struct sasl_mech mechs[] = {
 	{ "CRAM-MD5", AUTH_CRAM_MD5, 0, 0, 0, 1, cram_step },
 	{ "PLAIN", AUTH_PLAIN, 1, 0, 0, 1, plain_step },
 	{ "LOGIN", AUTH_LOGIN, 0, 1, 0, 1, login_step },
-	{ "XOAUTH2", AUTH_XOAUTH2, 1, 0, 0, 0, xoauth2_step },
+	/* With AUTH_OAUTH2 the standard one first. */
 	{ "OAUTHBEARER", AUTH_OAUTHBEARER, 1, 0, 0, 0, oauthbearer_step },
+	{ "XOAUTH2", AUTH_XOAUTH2, 1, 0, 0, 0, xoauth2_step },
 	{ "EXTERNAL", AUTH_EXTERNAL, 1, 0, 0, 0, external_step },
 };
 #define NMECHS	(sizeof(mechs) / sizeof(mechs[0]))
@@ -177,7 +178,9 @@ sasl_choose(enum conf_auth want, const char *offered, int cbind,
 		offered = "";
 	*chosen = NULL;
 	for (i = 0; i < NMECHS; i++) {
-		if (want == AUTH_ON ? !mechs[i].on : mechs[i].id != want)
+		if (want == AUTH_ON ? !mechs[i].on : want == AUTH_OAUTH2 ?
+		    mechs[i].step != oauthbearer_step &&
+		    mechs[i].step != xoauth2_step : mechs[i].id != want)
 			continue;
 		if (mechs[i].plus && !cbind)
 			continue;
@@ -192,6 +195,12 @@ sasl_choose(enum conf_auth want, const char *offered, int cbind,
 		    "(offered: %s; supported: SCRAM-SHA-256-PLUS "
 		    "SCRAM-SHA-256 SCRAM-SHA-1 CRAM-MD5 PLAIN LOGIN, and "
 		    "XOAUTH2 OAUTHBEARER EXTERNAL when set with auth)",
+		    offered[0] != '\0' ? offered : "none");
+		return -1;
+	}
+	if (want == AUTH_OAUTH2) {
+		err_setx(err, EX_UNAVAILABLE, "the server offers neither "
+		    "OAUTHBEARER nor XOAUTH2 (offered: %s)",
 		    offered[0] != '\0' ? offered : "none");
 		return -1;
 	}

@@ -30,8 +30,9 @@ int	 sasl_offered(const char *offered, const char *name);
  * give channel binding data.  AUTH_ON picks the first offered of
  * SCRAM-SHA-256-PLUS (only with cbind), SCRAM-SHA-256, SCRAM-SHA-1,
  * CRAM-MD5, PLAIN, LOGIN; XOAUTH2, OAUTHBEARER and EXTERNAL are used only
- * when asked for.  AUTH_SCRAM_SHA_256 is SCRAM-SHA-256-PLUS when it is
- * offered and cbind is 1.  Errors: EX_UNAVAILABLE when the server offers
+ * when asked for; AUTH_OAUTH2 picks OAUTHBEARER, else XOAUTH2.
+ * AUTH_SCRAM_SHA_256 is SCRAM-SHA-256-PLUS when it is offered and cbind
+ * is 1.  Errors: EX_UNAVAILABLE when the server offers
  * nothing suitable, listing what it offers; EX_CONFIG when want is not a
  * mechanism.
  */

@@ -491,6 +491,8 @@ auth_hint(const struct session *s, const struct sasl *sasl)
 {
 	if (s->r.code == 538)
 		return "the server allows this mechanism only over TLS";
+	if (sasl_is_oauth(sasl) && s->p->acct->oauth2_provider != OAUTH2_NONE)
+		return "the access token was refused";
 	if (sasl_is_oauth(sasl))
 		return "the access token was refused: passwordeval must print "
 		    "a current one (expired tokens are refreshed by the "
@@ -505,10 +507,10 @@ static int
 auth_exchange(struct session *s, struct sasl *sasl, const char *name,
     struct postie_err *err)
 {
-	unsigned char *raw, *chal;
+	unsigned char *raw, *chal, *pending = NULL;
 	char prefix[64], shown[64], status[160];
 	const char *text;
-	size_t rawlen, chal_len, len;
+	size_t rawlen, chal_len, len, pendlen = 0;
 	int rounds, rv, ex;
 
 	snprintf(prefix, sizeof(prefix), "AUTH %s ", name);
@@ -518,10 +520,26 @@ auth_exchange(struct session *s, struct sasl *sasl, const char *name,
 			err_prefix(err, "at ");
 			return -1;
 		}
-		rv = send_secret(s, prefix, raw, rawlen, shown, err);
-		sasl_wipe_free(raw, rawlen);
-		if (rv == -1)
+		/*
+		 * RFC 4954 4: an initial response that would make the line
+		 * too long waits for the server's empty 334 instead.
+		 */
+		if (strlen(prefix) + (rawlen + 2) / 3 * 4 + 2 >
+		    BOUND_AUTH_LINE) {
+			pending = raw;
+			pendlen = rawlen;
+			snprintf(prefix, sizeof(prefix), "AUTH %s", name);
+			rv = send_line(s, prefix, NULL, err);
+			if (rv == 0)
+				rv = flush(s, err);
+		} else {
+			rv = send_secret(s, prefix, raw, rawlen, shown, err);
+			sasl_wipe_free(raw, rawlen);
+		}
+		if (rv == -1) {
+			sasl_wipe_free(pending, pendlen);
 			return -1;
+		}
 	} else {
 		snprintf(prefix, sizeof(prefix), "AUTH %s", name);
 		if (send_line(s, prefix, NULL, err) == -1 ||
@@ -529,14 +547,28 @@ auth_exchange(struct session *s, struct sasl *sasl, const char *name,
 			return -1;
 	}
 	for (rounds = 0;; rounds++) {
-		if (read_reply(s, SMTP_AUTH, name, err) == -1)
+		if (read_reply(s, SMTP_AUTH, name, err) == -1) {
+			sasl_wipe_free(pending, pendlen);
 			return -1;
-		if (s->r.code != 334)
+		}
+		if (s->r.code != 334) {
+			sasl_wipe_free(pending, pendlen);
 			break;
+		}
 		if (rounds >= SMTP_AUTH_ROUNDS) {
 			err_setx(err, EX_PROTOCOL, "at %s: more than %d "
 			    "challenges", s->where, SMTP_AUTH_ROUNDS);
 			return -1;
+		}
+		if (pending != NULL) {
+			/* The initial response, after the empty 334. */
+			rv = send_secret(s, "", pending, pendlen, "[hidden]",
+			    err);
+			sasl_wipe_free(pending, pendlen);
+			pending = NULL;
+			if (rv == -1)
+				return -1;
+			continue;
 		}
 		if (s->r.cut) {
 			/* Its end is gone: no mechanism can use the rest. */

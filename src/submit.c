@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bounds.h"
@@ -17,6 +18,7 @@
 #include "io.h"
 #include "log.h"
 #include "net.h"
+#include "oauth.h"
 #include "secret.h"
 #include "smtp.h"
 #include "submit.h"
@@ -89,8 +91,29 @@ submit_password(void *arg, char *buf, size_t bufsz, struct postie_err *e)
 {
 	struct submit_ctx *ctx = arg;
 
+	/* An account with a provider authenticates with its token only. */
+	if (ctx->acct->oauth2_provider != OAUTH2_NONE)
+		return oauth_access_token(ctx->acct, ctx->sys, time(NULL), buf,
+		    bufsz, e);
 	return secret_get(ctx->acct, sysenv_home(ctx->sys), SYSCONFDIR "/netrc",
 	    1, buf, bufsz, e);
+}
+
+/*
+ * The server refused an OAuth 2.0 access token: the cached one is
+ * dropped, so that the next try refreshes it, and the hint says how to
+ * sign in again when a fresh one is refused too.
+ */
+static void
+submit_auth_refused(const struct account *a, struct sysenv *sys,
+    enum smtp_stage stage, struct postie_err *e)
+{
+	if (a->oauth2_provider == OAUTH2_NONE || stage != SMTP_AUTH ||
+	    e->ex != EX_NOPERM)
+		return;
+	oauth_forget_access(a, sys);
+	err_append(e, "; if a new token is refused too, run postie --login "
+	    "%s", a->name);
 }
 
 /* The EHLO argument: the domain key, else this host's FQDN. */
@@ -224,6 +247,7 @@ submit_session_open(struct submit_session **ssp, const struct account *a,
 	}
 	submit_params(&ss->ctx, &ss->p, ss->helo, sizeof(ss->helo));
 	if (smtp_session_open(&ss->smtp, ss->io, &ss->p, stagep, e) == -1) {
+		submit_auth_refused(a, sys, *stagep, e);
 		err_prefix(e, "%s:%d: ", a->host, a->port);
 		submit_session_close(ss);
 		return -1;
@@ -307,6 +331,7 @@ submit_serverinfo(const struct account *a, struct sysenv *sys, int verbose,
 	submit_params(&ctx, &p, helo, sizeof(helo));
 	fprintf(out, "server: %s:%d\n", a->host, a->port);
 	if (smtp_serverinfo(io, &p, do_auth, out, e) == -1) {
+		submit_auth_refused(a, sys, SMTP_AUTH, e);
 		err_prefix(e, "%s:%d: ", a->host, a->port);
 		goto done;
 	}

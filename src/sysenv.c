@@ -42,6 +42,8 @@ struct sysenv {
 	char	*drop_dir;
 	char	*cert_dir;
 	char	*cert_file;
+	char	*https_proxy;
+	char	*no_proxy;
 
 	/* Looked up on first use; the outcome, failure included, kept. */
 	int	 host_done;
@@ -61,6 +63,21 @@ var(const char *const *vars, const char *name)
 	for (; vars != NULL && *vars != NULL; vars++)
 		if (strncmp(*vars, name, len) == 0 && (*vars)[len] == '=')
 			return *vars + len + 1;
+	return NULL;
+}
+
+/*
+ * The first of the names that is set and not empty, as curl looks them
+ * up (the lower-case name first).
+ */
+static const char *
+first_var(const char *const *vars, const char *const *names)
+{
+	const char *v;
+
+	for (; *names != NULL; names++)
+		if ((v = var(vars, *names)) != NULL && v[0] != '\0')
+			return v;
 	return NULL;
 }
 
@@ -101,6 +118,10 @@ sysenv_load_from(struct sysenv **envp, const char *const *vars, uid_t euid,
 {
 	struct sysenv *s;
 	struct passwd *pw;
+	static const char *const proxy_names[] = { "https_proxy",
+	    "HTTPS_PROXY", "all_proxy", "ALL_PROXY", NULL };
+	static const char *const no_proxy_names[] = { "no_proxy",
+	    "NO_PROXY", NULL };
 	const char *home, *login, *tmpdir;
 	int rc;
 
@@ -128,7 +149,9 @@ sysenv_load_from(struct sysenv **envp, const char *const *vars, uid_t euid,
 	    keep(&s->queue_dir, absolute(var(vars, "POSTIE_QUEUE_DIR"))) |
 	    keep(&s->drop_dir, absolute(var(vars, "POSTIE_DROP_DIR"))) |
 	    keep(&s->cert_dir, var(vars, X509_get_default_cert_dir_env())) |
-	    keep(&s->cert_file, var(vars, X509_get_default_cert_file_env()));
+	    keep(&s->cert_file, var(vars, X509_get_default_cert_file_env())) |
+	    keep(&s->https_proxy, first_var(vars, proxy_names)) |
+	    keep(&s->no_proxy, first_var(vars, no_proxy_names));
 	if (rc != 0) {
 		sysenv_free(s);
 		err_set(e, EX_OSERR, "out of memory");
@@ -153,6 +176,8 @@ sysenv_free(struct sysenv *s)
 	free(s->drop_dir);
 	free(s->cert_dir);
 	free(s->cert_file);
+	free(s->https_proxy);
+	free(s->no_proxy);
 	free(s->hostname);
 	free(s->fqdn);
 	free(s);
@@ -222,6 +247,18 @@ const char *
 sysenv_cert_file(const struct sysenv *s)
 {
 	return s->cert_file;
+}
+
+const char *
+sysenv_https_proxy(const struct sysenv *s)
+{
+	return s->https_proxy;
+}
+
+const char *
+sysenv_no_proxy(const struct sysenv *s)
+{
+	return s->no_proxy;
 }
 
 const char *

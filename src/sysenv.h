@@ -63,6 +63,15 @@ const char *sysenv_cert_dir(const struct sysenv *);
 const char *sysenv_cert_file(const struct sysenv *);
 
 /*
+ * The proxy for HTTPS (the OAuth 2.0 endpoints): $https_proxy, else
+ * $HTTPS_PROXY, else $all_proxy, else $ALL_PROXY; and the hosts that go
+ * without it: $no_proxy, else $NO_PROXY.  NULL when none is set or all
+ * are empty.
+ */
+const char *sysenv_https_proxy(const struct sysenv *);
+const char *sysenv_no_proxy(const struct sysenv *);
+
+/*
  * The host name (gethostname), looked up on the first call only.
  * Errors: EX_OSERR (gethostname failed, or the name is empty), the same
  * on every call.

@@ -238,6 +238,33 @@ START_TEST(test_cert_vars)
 }
 END_TEST
 
+/*
+ * The proxy for HTTPS: the lower-case name first, then the upper-case,
+ * then all_proxy; an empty value counts as unset.
+ */
+START_TEST(test_proxy_vars)
+{
+	const char *const lower[] = { "HTTPS_PROXY=http://upper:1",
+	    "https_proxy=http://lower:2", "no_proxy=", "NO_PROXY=.corp",
+	    NULL };
+	const char *const all[] = { "https_proxy=", "ALL_PROXY=http://all:3",
+	    NULL };
+	struct sysenv *s;
+
+	s = load(lower, geteuid());
+	ck_assert_str_eq(sysenv_https_proxy(s), "http://lower:2");
+	ck_assert_str_eq(sysenv_no_proxy(s), ".corp");
+	sysenv_free(s);
+	s = load(all, geteuid());
+	ck_assert_str_eq(sysenv_https_proxy(s), "http://all:3");
+	ck_assert_ptr_null(sysenv_no_proxy(s));
+	sysenv_free(s);
+	s = load(NULL, geteuid());
+	ck_assert_ptr_null(sysenv_https_proxy(s));
+	sysenv_free(s);
+}
+END_TEST
+
 /* As getenv: the first of two; a name is matched whole. */
 START_TEST(test_first_wins)
 {
@@ -370,6 +397,7 @@ sysenv_suite(void)
 	tcase_add_test(tc, test_absolute_only);
 	tcase_add_test(tc, test_tmpdir);
 	tcase_add_test(tc, test_cert_vars);
+	tcase_add_test(tc, test_proxy_vars);
 	tcase_add_test(tc, test_first_wins);
 	tcase_add_test(tc, test_load_environ);
 	tcase_add_test(tc, test_fqdn_once);
