@@ -274,6 +274,7 @@ node_free(struct node *n)
 		if (fields[f].type == FT_STR)
 			freestr(FSTR(n, f));
 	free(n->a.name);
+	free(n->a.alias_of);
 	explicit_bzero(n, sizeof(*n));
 	free(n);
 }
@@ -1265,6 +1266,7 @@ add_account(struct parser *p, char *val)
 	struct node *n, *parent, **na;
 	char *colon, *name, *list = NULL, *tok, *next;
 	char buf[SHOW_MAX * 4 + 1], buf2[SHOW_MAX * 4 + 1];
+	int nparents = 0;
 
 	if ((colon = strchr(val, ':')) != NULL) {
 		*colon = '\0';
@@ -1302,6 +1304,14 @@ add_account(struct parser *p, char *val)
 		if (node_inherit(n, parent, p->err) == -1) {
 			node_free(n);
 			return -1;
+		}
+		/* msmtp's way to name the default: what it stands for. */
+		free(n->a.alias_of);
+		n->a.alias_of = NULL;
+		if (strcmp(name, "default") == 0 && nparents++ == 0 &&
+		    next == NULL && (n->a.alias_of = strdup(tok)) == NULL) {
+			node_free(n);
+			return nomem(p->err);
 		}
 	}
 	/* An array of pointers to nodes: sizeof(struct node *) is meant.

@@ -45,6 +45,8 @@ enum conf_set_to { SET_TO_OFF = 0, SET_TO_ON, SET_TO_UNDISCLOSED };
 
 struct account {
 	char	*name;
+	char	*alias_of;		/* "account default : NAME": NAME;
+					   else NULL */
 	char	*file;			/* where it was defined */
 	int	 line;
 

@@ -176,9 +176,10 @@ oauth_token_path(const struct account *a, const struct sysenv *sys,
 	SHA256((const unsigned char *)conf, strlen(conf), md);
 	for (i = 0; i < 8; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	safe_name(name, sizeof(name), a->name != NULL ? a->name : "default");
-	if (sysenv_euid(sys) == 0 || strncmp(conf, SYSCONFDIR "/",
-	    strlen(SYSCONFDIR "/")) == 0)
+	/* "account default : NAME" shares NAME's token. */
+	safe_name(name, sizeof(name), a->alias_of != NULL ? a->alias_of :
+	    a->name != NULL ? a->name : "default");
+	if (strncmp(conf, SYSCONFDIR "/", strlen(SYSCONFDIR "/")) == 0)
 		n = snprintf(buf, bufsz, "%s/lib/postie/oauth/%s-%s",
 		    LOCALSTATEDIR, name, hex);
 	else if ((state = sysenv_xdg_state_home(sys)) != NULL)
@@ -519,7 +520,7 @@ oauth_token_answer(long status, const struct http_json *j, time_t now,
     struct oauth_token *t, char *errcode, size_t errcodesz,
     struct postie_err *e)
 {
-	char code[64], desc[200];
+	char code[64], desc[120];
 	const char *s;
 	long long expires_in;
 
@@ -566,6 +567,12 @@ oauth_token_answer(long status, const struct http_json *j, time_t now,
 	return -1;
 }
 
+const char *
+oauth_login_name(const struct account *a)
+{
+	return a->alias_of != NULL ? a->alias_of : a->name;
+}
+
 /* POST a refresh grant and read the answer into t. */
 static int
 oauth_refresh(const struct account *a, const struct sysenv *sys,
@@ -577,7 +584,7 @@ oauth_refresh(const struct account *a, const struct sysenv *sys,
 	long status;
 	int rc;
 
-	form[0] = '\0';
+	form[0] = code[0] = '\0';
 	if (oauth_form_add(form, sizeof(form), "grant_type",
 	    "refresh_token") == -1 || oauth_form_add(form, sizeof(form),
 	    "refresh_token", t->refresh) == -1 ||
@@ -595,8 +602,10 @@ oauth_refresh(const struct account *a, const struct sysenv *sys,
 		rc = oauth_token_answer(status, j, now, t, code, sizeof(code),
 		    e);
 	http_json_free(j);
-	if (rc == -1 && e->ex == EX_CONFIG)
-		err_append(e, "; run postie --login %s", a->name);
+	/* First, so that a long description cannot cut it off. */
+	if (rc == -1 && strcmp(code, "invalid_grant") == 0)
+		err_prefix(e, "account %s needs a new sign-in (run postie "
+		    "--login %s): ", a->name, oauth_login_name(a));
 	return rc;
 }
 
@@ -642,7 +651,7 @@ oauth_no_login(const struct account *a, const char *path,
     struct postie_err *e)
 {
 	err_setx(e, EX_CONFIG, "account %s: no OAuth 2.0 refresh token in "
-	    "%s: run postie --login %s", a->name, path, a->name);
+	    "%s: run postie --login %s", a->name, path, oauth_login_name(a));
 	return -1;
 }
 

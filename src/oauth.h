@@ -46,11 +46,12 @@ int	 oauth_needs_refresh(const struct oauth_token *, time_t now);
 
 /*
  * The account's token file: oauth2_token_file, else, keyed by the
- * config file's name and the account (as the queue is), for root or a
- * config under SYSCONFDIR LOCALSTATEDIR/lib/postie/oauth/, otherwise
- * $XDG_STATE_HOME/postie/oauth/ (~/.local/state when unset), named
- * ACCOUNT-HASH where HASH is the first 16 hex digits of the SHA-256 of the
- * config's absolute name.  Errors: EX_CONFIG (no home, name too long).
+ * config file's name and the account (as the queue is; "account default
+ * : NAME" is NAME), for a config under SYSCONFDIR (the system's)
+ * LOCALSTATEDIR/lib/postie/oauth/, otherwise $XDG_STATE_HOME/postie/oauth/
+ * (~/.local/state when unset), named ACCOUNT-HASH where HASH is the first
+ * 16 hex digits of the SHA-256 of the config's absolute name.  Errors:
+ * EX_CONFIG (no home, name too long).
  */
 int	 oauth_token_path(const struct account *, const struct sysenv *,
 	    char *buf, size_t bufsz, struct postie_err *);
@@ -72,6 +73,12 @@ int	 oauth_token_load(const char *path, struct oauth_token *,
 int	 oauth_token_save(const char *path, const struct oauth_token *,
 	    struct postie_err *);
 
+/*
+ * The name to give postie --login for the account: for "account default
+ * : NAME", NAME (they share the token file).
+ */
+const char *oauth_login_name(const struct account *);
+
 /* How to reach the provider: trust file and proxy (from sys). */
 void	 oauth_http_opts(const struct account *, const struct sysenv *,
 	    struct http_opts *);
@@ -84,8 +91,9 @@ void	 oauth_http_opts(const struct account *, const struct sysenv *,
  * refresh token the provider sends is saved (oauth_token_save) before
  * the access token is returned.  now is the current time.  Errors:
  *   EX_CONFIG    no token file, or the provider refused the refresh
- *                token (invalid_grant: consent revoked or expired) or the
- *                client; the message says "run postie --login ACCOUNT";
+ *                token (invalid_grant: consent revoked or expired), the
+ *                message then saying "run postie --login ACCOUNT", or
+ *                the client (invalid_client and the like);
  *   EX_TEMPFAIL  the token endpoint is unreachable or answered 5xx or
  *                429, or the lock was not had within the timeout;
  *   EX_PROTOCOL  an answer without an access token;

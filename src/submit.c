@@ -113,7 +113,7 @@ submit_auth_refused(const struct account *a, struct sysenv *sys,
 		return;
 	oauth_forget_access(a, sys);
 	err_append(e, "; if a new token is refused too, run postie --login "
-	    "%s", a->name);
+	    "%s", oauth_login_name(a));
 }
 
 /* The EHLO argument: the domain key, else this host's FQDN. */

@@ -22,6 +22,7 @@ removing dot-stuffing, line endings as received).
 import argparse
 import asyncio
 import base64
+import fcntl
 import hashlib
 import hmac
 import json
@@ -30,6 +31,7 @@ import os
 import signal
 import ssl
 import sys
+import time
 import types
 import warnings
 
@@ -392,6 +394,23 @@ class Server(SMTP):
     async def auth_SCRAM__SHA__256__PLUS(self, _, args):
         return await self.scram(args, "sha256", True)
 
+    def token_ok(self, token):
+        """--oauth-token, or a token oauthd.py issued that lives."""
+        if token is None:
+            return False
+        if not self.o.oauth_state:
+            return token == (self.o.oauth_token or "").encode()
+        with open(self.o.oauth_state + ".lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_SH)
+            with open(self.o.oauth_state) as f:
+                access = json.load(f)["access"]
+        expiry = access.get(token.decode(errors="replace"))
+        ok = expiry is not None and expiry > time.time()
+        self.t.line("* ", "OAuth token %s" % (
+            "accepted" if ok else "unknown" if expiry is None else
+            "expired"))
+        return ok
+
     async def oauth(self, args, name, error, dummy):
         user, _ = self.creds()
         data = await self.initial(args)
@@ -407,8 +426,7 @@ class Server(SMTP):
             elif f.startswith(b"auth=Bearer "):
                 token = f[12:]
         good = (not self.o.oauth_fail and login == user and
-                token == (self.o.oauth_token or "").encode() and
-                data.endswith(b"\x01\x01"))
+                self.token_ok(token) and data.endswith(b"\x01\x01"))
         if good:
             return self.ok(login)
         resp = await self.challenge_auth(json.dumps(error).encode())
@@ -582,6 +600,9 @@ def options(argv):
                    help="send a wrong SCRAM server signature")
     p.add_argument("--oauth-token", metavar="TOKEN",
                    help="the access token XOAUTH2 and OAUTHBEARER accept")
+    p.add_argument("--oauth-state", metavar="FILE",
+                   help="accept the live access tokens of oauthd.py's "
+                   "state FILE")
     p.add_argument("--oauth-fail", action="store_true",
                    help="refuse every token with the JSON error challenge")
     p.add_argument("--client-ca", metavar="FILE",
