@@ -56,7 +56,7 @@ _postie()
 	local opts="-t -i -oi -f -r -F -C -a -N -R -V -B -v -d -P -S -q -bp
 		-bi --from= --file= --account= --read-envelope-from
 		--read-recipients --debug --pretend --dry-run --serverinfo
-		--check-auth --config-check --requeue= --help --version
+		--check-auth --login --config-check --requeue= --help --version
 		--json --hold= --release= --delete= --health --warn-age=
 		--crit-age="
 
@@ -65,7 +65,7 @@ _postie()
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		return
 		;;
-	-a | --account)
+	-a | --account | --login)
 		mapfile -t COMPREPLY < \
 		    <(compgen -W "$(_postie_accounts)" -- "$cur")
 		return

@@ -380,3 +380,90 @@ assert_same() {
 		t_fail "$1" "$(cmp "$2" "$3" 2>&1 | sed -n 1p)"
 	fi
 }
+
+# --- syslog(3) of postie, without the system logger: postie runs in a
+# mount namespace of its own whose /dev/log is a socket of the test
+# (unshare -m as root, else in a user namespace, unshare -rm, where
+# postie is root of nothing but that namespace).
+
+# syslog_ns: set NS, the unshare command; status 1 when it cannot make
+# the namespaces here.
+syslog_ns() {
+	if [ "$(id -u)" -eq 0 ]; then
+		NS="unshare -m"
+	else
+		NS="unshare -rm"
+	fi
+	$NS true 2>/dev/null
+}
+
+# syslog_start: the logger: every datagram on $T_DIR/devlog becomes a
+# line of $SYSLOG; it stops by itself after two minutes of silence or at
+# syslog_stop (on exit too).
+syslog_start() {
+	SYSLOG=$T_DIR/syslog.txt
+	: >"$SYSLOG"
+	"$PYTHON3" -c 'import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(120)
+out = open(sys.argv[2], "ab", buffering=0)
+try:
+    while True:
+        d = s.recv(65536)
+        out.write(d.replace(b"\n", b" ").rstrip(b"\0") + b"\n")
+except socket.timeout:
+    pass' "$T_DIR/devlog" "$SYSLOG" &
+	LOGGER_PID=$!
+	trap 'syslog_stop; server_stop_all; rm -rf "$T_DIR"' EXIT
+	_i=0
+	while [ ! -S "$T_DIR/devlog" ]; do
+		_i=$((_i + 1))
+		[ "$_i" -le 200 ] || t_hard_error "logger: no socket after 10 s"
+		sleep 0.05
+	done
+	mkdir -p "$T_DIR/hostdev"
+}
+
+syslog_stop() {
+	[ -n "${LOGGER_PID:-}" ] && kill "$LOGGER_PID" 2>/dev/null
+	return 0
+}
+
+# run_logged ARGS...: run_postie in a mount namespace where /dev is a
+# fresh tmpfs holding the usual device nodes and log, the test's socket.
+# The host's /dev is bound whole (--rbind): in a user namespace, binding
+# a mount without the mounts under it is refused.
+run_logged() {
+	$NS sh -c '
+		t=$1
+		shift
+		mount --rbind /dev "$t/hostdev" &&
+		mount -t tmpfs -o mode=755 tmpfs /dev || exit 98
+		for n in null zero full random urandom; do
+			touch "/dev/$n" &&
+			mount --bind "$t/hostdev/$n" "/dev/$n" || exit 98
+		done
+		touch /dev/log && mount --bind "$t/devlog" /dev/log || exit 98
+		exec "$@"' sh "$T_DIR" "$POSTIE" "$@" \
+	    >"$T_DIR/out" 2>"$T_DIR/err"
+	echo $? >"$T_DIR/rc"
+	# The datagram is in the socket before postie exits; give the
+	# logger a moment to write it out (bounded).
+	_n=0
+	while [ "$_n" -lt 40 ] &&
+	    [ "$(wc -l <"$SYSLOG")" -eq "${_lines:-0}" ]; do
+		sleep 0.05
+		_n=$((_n + 1))
+	done
+	sleep 0.1
+	_lines=$(wc -l <"$SYSLOG")
+}
+
+# syslog_mark, syslog_new: the lines logged since the last mark.
+syslog_mark() {
+	_mark=$(wc -l <"$SYSLOG")
+}
+syslog_new() {
+	tail -n +"$((_mark + 1))" "$SYSLOG"
+}

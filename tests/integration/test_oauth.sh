@@ -67,6 +67,21 @@ server_start_tls good --starttls --auth "$USER:unused" \
     --auth-mechs "XOAUTH2 OAUTHBEARER" --oauth-state "$OAUTH_STATE"
 SMTP_PORT=$SRV_PORT
 TOK=$T_DIR/tokens/test
+# syslog(3) through a socket of the test, where namespaces can be made.
+LOGGED=no
+if syslog_ns; then
+	syslog_start
+	LOGGED=yes
+fi
+# send_logged ARGS...: a send whose syslog lines go to $SYSLOG (or, with
+# no namespaces here, a plain run_postie).
+send_logged() {
+	if [ "$LOGGED" = yes ]; then
+		run_logged "$@"
+	else
+		run_postie "$@"
+	fi
+}
 
 # config [grant] LINE...: the account with the provider; grant "device"
 # (the default) gives it a device endpoint, "code" the authorization
@@ -149,6 +164,10 @@ assert_eq "fresh token: no refresh" "$(grants refresh_token)" 0
 assert_contains "auth on picks OAUTHBEARER" "$SRV_TRANSCRIPT" \
     "C: AUTH OAUTHBEARER "
 assert_contains "-v hides the token" "$ALL" "AUTH OAUTHBEARER [hidden]"
+run_postie --check-auth
+keep_output
+assert_run "--check-auth with the stored token" 0 \
+    "Authentication: succeeded"
 
 # --- 3. PKCE over the loopback redirect; the test is the browser.  The
 # provider makes this token live 59 s: inside the margin.
@@ -224,14 +243,25 @@ ctl set "$OAUTH_STATE" access_len 40
 
 # --- 7. Consent revoked: held with the --login hint; a new --login (the
 # redirect pasted, as on a headless server) and a flush deliver it once.
-config code "queue on"
+config code "queue on" "syslog on"
+send_logged -v r@example.org <"$T_DIR/in.eml"
+keep_output
+assert_run "syslog on: a send" 0
 ctl set "$OAUTH_STATE" expires_in 59
 browser_login
 ctl set "$OAUTH_STATE" expires_in 3600
 ctl revoke "$OAUTH_STATE"
 _before=$(srv_nmessages)
-run_postie r@example.org <"$T_DIR/in.eml"
+[ "$LOGGED" = yes ] && syslog_mark
+send_logged r@example.org <"$T_DIR/in.eml"
 keep_output
+if [ "$LOGGED" = yes ]; then
+	syslog_new >"$T_DIR/got"
+	assert_contains "revoked: the hint in syslog" "$T_DIR/got" \
+	    "run postie --login test"
+else
+	echo "SKIP - revoked: the hint in syslog: '$NS' cannot make the namespaces for a private /dev/log"
+fi
 assert_run "revoked: queue on: exit 0" 0
 assert_contains "revoked: the hint" "$T_DIR/err" "run postie --login test"
 assert_contains "revoked: the provider's error" "$T_DIR/err" "invalid_grant"
@@ -382,7 +412,13 @@ case $? in
 0) t_pass "the grep finds a token in the token file" ;;
 1) t_fail "the grep finds a token in the token file" "none found" ;;
 esac
-for _f in "$ALL" "$T_DIR/postie.log"; do
+_logs="$ALL $T_DIR/postie.log"
+if [ "$LOGGED" = yes ]; then
+	_logs="$_logs $SYSLOG"
+else
+	echo "SKIP - no token in syslog: '$NS' cannot make the namespaces for a private /dev/log"
+fi
+for _f in $_logs; do
 	[ -s "$_f" ] || t_fail "no token in $(basename "$_f")" "empty file"
 	t_grep "no token in $(basename "$_f")" "$_f" -F -f "$T_DIR/issued"
 	case $? in
@@ -391,5 +427,6 @@ for _f in "$ALL" "$T_DIR/postie.log"; do
 	1) t_pass "no token in $(basename "$_f")" ;;
 	esac
 done
+syslog_stop
 
 t_done

@@ -15,12 +15,7 @@
 t_tmpdir
 t_need_postie
 
-if [ "$(id -u)" -eq 0 ]; then
-	NS="unshare -m"
-else
-	NS="unshare -rm"
-fi
-if ! $NS true 2>/dev/null; then
+if ! syslog_ns; then
 	echo "SKIP - '$NS' cannot make the namespaces for a private /dev/log"
 	exit 77
 fi
@@ -30,77 +25,17 @@ USER=alice
 PASS='Sys-l0g-S3cret'
 printf 'Subject: syslog\nTo: r@example.org\n\nbody\n' >"$T_DIR/in.eml"
 
-# The logger: every datagram on $T_DIR/devlog, a line each in $SYSLOG.
-SYSLOG=$T_DIR/syslog.txt
-: >"$SYSLOG"
-"$PYTHON3" -c 'import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-s.settimeout(120)
-out = open(sys.argv[2], "ab", buffering=0)
-try:
-    while True:
-        d = s.recv(65536)
-        out.write(d.replace(b"\n", b" ").rstrip(b"\0") + b"\n")
-except socket.timeout:
-    pass' "$T_DIR/devlog" "$SYSLOG" &
-LOGGER_PID=$!
-trap 'kill $LOGGER_PID 2>/dev/null; server_stop_all; rm -rf "$T_DIR"' EXIT
-_i=0
-while [ ! -S "$T_DIR/devlog" ]; do
-	_i=$((_i + 1))
-	[ "$_i" -le 200 ] || t_hard_error "logger: no socket after 10 s"
-	sleep 0.05
-done
-
-# run_logged ARGS...: run_postie in a mount namespace where /dev is a
-# fresh tmpfs holding the usual device nodes and log, the test's socket.
-# The host's /dev is bound whole (--rbind): in a user namespace, binding
-# a mount without the mounts under it is refused.
-mkdir -p "$T_DIR/hostdev"
-run_logged() {
-	$NS sh -c '
-		t=$1
-		shift
-		mount --rbind /dev "$t/hostdev" &&
-		mount -t tmpfs -o mode=755 tmpfs /dev || exit 98
-		for n in null zero full random urandom; do
-			touch "/dev/$n" &&
-			mount --bind "$t/hostdev/$n" "/dev/$n" || exit 98
-		done
-		touch /dev/log && mount --bind "$t/devlog" /dev/log || exit 98
-		exec "$@"' sh "$T_DIR" "$POSTIE" "$@" \
-	    >"$T_DIR/out" 2>"$T_DIR/err"
-	echo $? >"$T_DIR/rc"
-	# The datagram is in the socket before postie exits; give the
-	# logger a moment to write it out (bounded).
-	_n=0
-	while [ "$_n" -lt 40 ] &&
-	    [ "$(wc -l <"$SYSLOG")" -eq "${_lines:-0}" ]; do
-		sleep 0.05
-		_n=$((_n + 1))
-	done
-	sleep 0.1
-	_lines=$(wc -l <"$SYSLOG")
-}
-
-# new_lines: the lines logged since the last mark.
-mark() {
-	_mark=$(wc -l <"$SYSLOG")
-}
-new_lines() {
-	tail -n +"$((_mark + 1))" "$SYSLOG"
-}
+syslog_start
 
 server_start_tls good --starttls --auth "$USER:$PASS"
 
 # 1. A submission that succeeds: one record, mail.info (<22>), tagged
 # postie[PID], with the facts of the session.
 write_config "syslog on" "auth plain" "user $USER" "password $PASS"
-mark
+syslog_mark
 run_logged -i rcpt@example.org <"$T_DIR/in.eml"
 assert_run "success: exit 0" 0
-new_lines >"$T_DIR/got"
+syslog_new >"$T_DIR/got"
 assert_eq "success: one record" "$(wc -l <"$T_DIR/got")" 1
 assert_matches "success: mail.info, tagged postie[PID]" "$T_DIR/got" \
     '^<22>.*postie\[[0-9]+\]: '
@@ -116,10 +51,10 @@ assert_matches "success: the server's reply and the exit code" \
 # 2. Refused credentials: the record at mail.err (<19>) with the reply,
 # and the error line of the run, the same as on stderr.
 write_config "syslog on" "auth plain" "user $USER" "password wrong-$PASS"
-mark
+syslog_mark
 run_logged -i rcpt@example.org <"$T_DIR/in.eml"
 assert_run "bad password: exit 77" 77 "535"
-new_lines >"$T_DIR/got"
+syslog_new >"$T_DIR/got"
 assert_matches "bad password: record at mail.err with the exit code" \
     "$T_DIR/got" '^<19>.*postie\[[0-9]+\]: host=.*exitcode=EX_NOPERM'
 sed -n 's/^postie: //p' "$T_DIR/err" >"$T_DIR/errline"
@@ -132,10 +67,10 @@ assert_contains "bad password: same words as stderr" "$T_DIR/got" \
 # line alike.  LOG_LOCAL3 | LOG_ERR = 19 * 8 + 3.
 write_config "syslog LOG_LOCAL3" "auth plain" "user $USER" \
     "password wrong-$PASS"
-mark
+syslog_mark
 run_logged -i rcpt@example.org <"$T_DIR/in.eml"
 assert_run "LOG_LOCAL3: exit 77" 77
-new_lines >"$T_DIR/got"
+syslog_new >"$T_DIR/got"
 assert_matches "LOG_LOCAL3: the record at local3.err" "$T_DIR/got" \
     '^<155>.*exitcode=EX_NOPERM'
 assert_matches "LOG_LOCAL3: the error line at local3.err" "$T_DIR/got" \
@@ -150,10 +85,10 @@ assert_eq "LOG_LOCAL3: two lines, both at local3" \
 off_case() {
 	_oname=$1 _orc=$2 _ostr=$3
 	shift 3
-	mark
+	syslog_mark
 	run_logged "$@" <"$T_DIR/in.eml"
 	assert_run "syslog off, $_oname: exit $_orc" "$_orc" "$_ostr"
-	new_lines >"$T_DIR/got"
+	syslog_new >"$T_DIR/got"
 	assert_empty "syslog off, $_oname: nothing logged" "$(cat "$T_DIR/got")"
 }
 write_config "syslog off" "auth plain" "user $USER" "password wrong-$PASS"
@@ -174,10 +109,10 @@ rm -rf "$POSTIE_QUEUE_DIR"
 # and why goes to syslog (mail.notice, <21>).
 write_config "syslog on" "queue on" "auth plain" "user $USER" \
     "password $PASS"
-mark
+syslog_mark
 run_logged -i rcpt@example.org <"$T_DIR/in.eml"
 assert_run "queued: exit 0" 0 "queued"
-new_lines >"$T_DIR/got"
+syslog_new >"$T_DIR/got"
 assert_matches "queued: the note at mail.notice" "$T_DIR/got" \
     '^<21>.*postie\[[0-9]+\]: .*queued'
 assert_matches "queued: the record of the failed attempt" "$T_DIR/got" \
@@ -188,10 +123,10 @@ assert_matches "queued: the record of the failed attempt" "$T_DIR/got" \
 # namespace of a run as uid 65534).
 QID=$(qids | head -n 1)
 for _act in hold release delete; do
-	mark
+	syslog_mark
 	run_logged --$_act "$QID"
 	assert_run "--$_act: exit 0" 0 "$QID: "
-	new_lines >"$T_DIR/got"
+	syslog_new >"$T_DIR/got"
 	assert_matches "--$_act: logged at mail.notice, with the uid" \
 	    "$T_DIR/got" "^<21>.*postie\[[0-9]+\]: $QID: .* by uid [0-9]+\$"
 done
@@ -206,7 +141,7 @@ assert_not_contains "no password in syslog" "$SYSLOG" "$PASS"
 if [ "$(id -u)" -eq 0 ]; then
 	U_DIR=$(mktemp -d /tmp/postie-syslog.XXXXXX) ||
 	    t_hard_error "cannot make a directory in /tmp"
-	trap 'kill $LOGGER_PID 2>/dev/null; server_stop_all
+	trap 'syslog_stop; server_stop_all
 	    rm -rf "$T_DIR" "$U_DIR"' EXIT
 	chmod 755 "$U_DIR"
 	chown 65534:65534 "$U_DIR"
