@@ -1377,6 +1377,32 @@ static const struct {
 	{ "account a\nhost h\nauth external\ntls_cert_file /c\n"
 	    "tls_key_file /k\ntls off\n",
 	    "t:1: account a: auth external needs tls" },
+#ifdef HAVE_OAUTH2
+	{ "account a\nhost h\nuser u\noauth2_provider microsoft\n"
+	    "oauth2_client_id c\n", NULL },
+	{ "account a\nhost h\nuser u\noauth2_provider microsoft\n",
+	    "t:1: account a: oauth2_provider needs oauth2_client_id (the id "
+	    "of the application registered with the provider)" },
+	{ "account a\nhost h\nuser u\noauth2_provider google\n"
+	    "oauth2_client_id c\n",
+	    "t:1: account a: oauth2_provider google needs "
+	    "oauth2_client_secret" },
+	{ "account a\nhost h\nuser u\noauth2_provider google\nauth plain\n"
+	    "oauth2_client_id c\noauth2_client_secret s\n",
+	    "t:1: account a: oauth2_provider needs auth on, xoauth2 or "
+	    "oauthbearer" },
+	{ "account a\nhost h\nuser u\noauth2_provider custom\n"
+	    "oauth2_client_id c\noauth2_scope s\n"
+	    "oauth2_device_url https://d/\n",
+	    "t:1: account a: oauth2_provider custom needs oauth2_token_url" },
+	{ "account a\nhost h\nuser u\noauth2_provider custom\n"
+	    "oauth2_client_id c\noauth2_scope s\n"
+	    "oauth2_token_url https://t/\n",
+	    "t:1: account a: oauth2_provider custom needs oauth2_device_url "
+	    "or oauth2_auth_url" },
+	{ "account a\nhost h\nuser u\noauth2_client_id c\n",
+	    "t:1: account a: the oauth2_* keys need oauth2_provider" },
+#endif
 };
 
 START_TEST(test_check_account)
@@ -1395,6 +1421,89 @@ START_TEST(test_check_account)
 	conf_free(c);
 }
 END_TEST
+
+#ifdef HAVE_OAUTH2
+/* The provider's endpoints and scope, which the keys override. */
+START_TEST(test_oauth2_defaults)
+{
+	struct conf *c = parse_ok("account m\nhost h\nuser u\n"
+	    "oauth2_provider Microsoft\noauth2_client_id c\n\n"
+	    "account t\nhost h\nuser u\noauth2_provider microsoft\n"
+	    "oauth2_tenant contoso.example\noauth2_client_id c\n"
+	    "oauth2_scope \"a b\"\nauth xoauth2\n\n"
+	    "account g\nhost h\nuser u\noauth2_provider google\n"
+	    "oauth2_client_id c\noauth2_client_secret s\n"
+	    "oauth2_token_url https://t.example/token\n\n"
+	    "account default : g\n");
+	const struct account *a;
+
+	a = account_of(c, "m");
+	ck_assert_int_eq(a->oauth2_provider, OAUTH2_MICROSOFT);
+	ck_assert_int_eq(a->auth, AUTH_OAUTH2);
+	ck_assert_str_eq(a->oauth2_tenant, "common");
+	ck_assert_str_eq(a->oauth2_token_url, "https://login.microsoftonline."
+	    "com/common/oauth2/v2.0/token");
+	ck_assert_str_eq(a->oauth2_device_url, "https://login."
+	    "microsoftonline.com/common/oauth2/v2.0/devicecode");
+	ck_assert_str_eq(a->oauth2_scope, "https://outlook.office.com/"
+	    "SMTP.Send offline_access");
+	ck_assert_ptr_null(a->alias_of);
+	a = account_of(c, "t");
+	ck_assert_int_eq(a->auth, AUTH_XOAUTH2);
+	ck_assert_str_eq(a->oauth2_auth_url, "https://login.microsoftonline."
+	    "com/contoso.example/oauth2/v2.0/authorize");
+	ck_assert_str_eq(a->oauth2_scope, "a b");
+	a = account_of(c, "g");
+	ck_assert_str_eq(a->oauth2_auth_url,
+	    "https://accounts.google.com/o/oauth2/v2/auth");
+	ck_assert_ptr_null(a->oauth2_device_url);
+	ck_assert_str_eq(a->oauth2_token_url, "https://t.example/token");
+	ck_assert_str_eq(a->oauth2_scope, "https://mail.google.com/");
+	ck_assert_str_eq(account_of(c, "default")->alias_of, "g");
+	conf_free(c);
+}
+END_TEST
+
+static const struct {
+	const char *line;
+	const char *msg;
+} oauth2_bad[] = {
+	{ "oauth2_provider yahoo", "t:3: bad value 'yahoo' for "
+	    "'oauth2_provider': expected microsoft, google, custom or off" },
+	{ "oauth2_token_url http://t/", "t:3: bad value 'http://t/' for "
+	    "'oauth2_token_url': expected an https:// URL" },
+	{ "oauth2_auth_url \"https://a b\"", "t:3: bad value 'https://a b' "
+	    "for 'oauth2_auth_url': expected an https:// URL without "
+	    "blanks" },
+};
+
+START_TEST(test_oauth2_bad)
+{
+	struct postie_err e = { 0, "" };
+	char text[256];
+
+	snprintf(text, sizeof(text), "account a\nhost h\n%s\n",
+	    oauth2_bad[_i].line);
+	ck_assert_ptr_null(parse_len(text, strlen(text), &e));
+	ck_assert_int_eq(e.ex, EX_CONFIG);
+	ck_assert_str_eq(e.msg, oauth2_bad[_i].msg);
+}
+END_TEST
+#else
+/* Built without OAuth 2.0: the keys say how to get it. */
+START_TEST(test_oauth2_not_built)
+{
+	static const char text[] = "account a\nhost h\noauth2_provider google\n";
+	struct postie_err e = { 0, "" };
+
+	ck_assert_ptr_null(parse_len(text, strlen(text), &e));
+	ck_assert_int_eq(e.ex, EX_CONFIG);
+	ck_assert_str_eq(e.msg, "t:3: 'oauth2_provider': this postie was "
+	    "built without OAuth 2.0 support (configure --with-oauth2, which "
+	    "needs libcurl and json-c)");
+}
+END_TEST
+#endif
 
 START_TEST(test_print_account)
 {
@@ -1491,6 +1600,13 @@ conf_suite(void)
 	tcase_add_loop_test(tc, test_check_account, 0,
 	    sizeof(check_cases) / sizeof(check_cases[0]));
 	tcase_add_test(tc, test_print_account);
+#ifdef HAVE_OAUTH2
+	tcase_add_test(tc, test_oauth2_defaults);
+	tcase_add_loop_test(tc, test_oauth2_bad, 0,
+	    sizeof(oauth2_bad) / sizeof(oauth2_bad[0]));
+#else
+	tcase_add_test(tc, test_oauth2_not_built);
+#endif
 	suite_add_tcase(s, tc);
 
 	tcase_add_checked_fixture(tf, senv_setup, senv_teardown);

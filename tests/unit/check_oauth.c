@@ -218,7 +218,10 @@ START_TEST(test_query_param)
 }
 END_TEST
 
-/* Keyed by config and account; the system's for root. */
+/*
+ * Keyed by config and account; for the system's config under
+ * LOCALSTATEDIR; "account default : NAME" is NAME.
+ */
 START_TEST(test_token_path)
 {
 	const char *const vars[] = { "XDG_STATE_HOME=/st", "HOME=/h", NULL };
@@ -247,11 +250,17 @@ START_TEST(test_token_path)
 	    39) == 0, "%s", p2);
 	sysenv_free(sys);
 
+	/* The system's config: not in anybody's home. */
 	ck_assert_int_eq(sysenv_load_from(&sys, vars, 0, &e), 0);
+	a.file = SYSCONFDIR "/postie.conf";
 	ck_assert_int_eq(oauth_token_path(&a, sys, p2, sizeof(p2), &e), 0);
 	ck_assert_msg(strncmp(p2, LOCALSTATEDIR "/lib/postie/oauth/work_mail-",
 	    strlen(LOCALSTATEDIR "/lib/postie/oauth/work_mail-")) == 0, "%s",
 	    p2);
+	a.name = "default";
+	a.alias_of = "work mail";
+	ck_assert_int_eq(oauth_token_path(&a, sys, p1, sizeof(p1), &e), 0);
+	ck_assert_str_eq(p1, p2);
 	a.oauth2_token_file = "/given/file";
 	ck_assert_int_eq(oauth_token_path(&a, sys, p2, sizeof(p2), &e), 0);
 	ck_assert_str_eq(p2, "/given/file");

@@ -1045,6 +1045,8 @@ static const struct {
 	{ AUTH_OAUTHBEARER, "PLAIN XOAUTH2 OAUTHBEARER", 0,
 	    "AUTH OAUTHBEARER " },
 	{ AUTH_EXTERNAL, "PLAIN EXTERNAL", 0, "AUTH EXTERNAL dGlt\r\n" },
+	{ AUTH_OAUTH2, "PLAIN XOAUTH2 OAUTHBEARER", 0, "AUTH OAUTHBEARER " },
+	{ AUTH_OAUTH2, "PLAIN XOAUTH2", 0, "AUTH XOAUTH2 " },
 };
 
 START_TEST(auth_choice)
@@ -1068,6 +1070,55 @@ START_TEST(auth_choice)
 	if (auth_choices[_i].cbind &&
 	    strstr(auth_choices[_i].sent, "PLUS") != NULL)
 		ck_has(r.trace, "I: channel binding: tls-exporter\n");
+	run_free(&r);
+}
+END_TEST
+
+/* A token of 600 bytes: too long for the AUTH line (512 octets). */
+static int
+long_token(void *arg, char *buf, size_t bufsz, struct postie_err *err)
+{
+	struct run *r = arg;
+
+	r->npw++;
+	ck_assert_uint_gt(bufsz, 600);
+	memset(buf, 'T', 600);
+	buf[600] = '\0';
+	return 0;
+}
+
+/*
+ * RFC 4954 4: an initial response that would make the AUTH line longer
+ * than 512 octets is sent after the server's empty 334; a short one goes
+ * with AUTH.
+ */
+START_TEST(auth_oauth_continuation)
+{
+	struct run r;
+
+	auth_init(&r, GREET "250-mx.example.org\r\n250 AUTH XOAUTH2\r\n"
+	    "334 \r\n235 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n250 ok\r\n"
+	    "221 bye\r\n", AUTH_XOAUTH2);
+	r.p.get_password = long_token;
+	run_send(&r);
+	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
+	ck_has(r.out, "EHLO client.example\r\nAUTH XOAUTH2\r\n");
+	/* "user=tim^Aauth=Bearer TTT..." */
+	ck_has(r.out, "\r\ndXNlcj10aW0BYXV0aD1CZWFyZXIgVFRU");
+	ck_has(r.trace, "C: AUTH XOAUTH2\nS: 334 \nC: [hidden]\n");
+	ck_lacks(r.trace, "VFRU");
+	ck_assert_int_eq(r.npw, 1);
+	run_free(&r);
+
+	/* Refused before the 334: the pending response is dropped. */
+	auth_init(&r, GREET "250-mx.example.org\r\n250 AUTH OAUTHBEARER\r\n"
+	    "535 5.7.8 no\r\n221 bye\r\n", AUTH_OAUTHBEARER);
+	r.p.get_password = long_token;
+	run_send(&r);
+	ck_assert_int_eq(r.rv, -1);
+	ck_assert_int_eq(r.err.ex, EX_NOPERM);
+	ck_has(r.out, "AUTH OAUTHBEARER\r\n");
+	ck_lacks(r.out, "VFRU");
 	run_free(&r);
 }
 END_TEST
@@ -2115,6 +2166,7 @@ smtp_suite(void)
 	tcase_add_test(tc, auth_scram_gs2);
 	tcase_add_test(tc, auth_cram_md5);
 	tcase_add_test(tc, auth_oauth_error);
+	tcase_add_test(tc, auth_oauth_continuation);
 	tcase_add_test(tc, auth_external);
 	tcase_add_test(tc, size_refused);
 	tcase_add_loop_test(tc, body_param, 0,
