@@ -299,6 +299,22 @@ wait "$LOGIN_PID"
 assert_eq "headless: --login with the pasted redirect" "$?" 0
 cat "$T_DIR/login.out" "$T_DIR/login.err" >>"$ALL"
 assert_eq "headless: one more code grant" "$(grants authorization_code)" 5
+# A redirect that is not this sign-in's (another state) is refused.
+rm -f "$T_DIR/stdin"
+mkfifo "$T_DIR/stdin"
+"$POSTIE" --login test <"$T_DIR/stdin" >"$T_DIR/login.out" \
+    2>"$T_DIR/login.err" &
+LOGIN_PID=$!
+exec 7>"$T_DIR/stdin"
+wait_url
+echo "http://127.0.0.1:1/?code=stolen&state=forged" >&7
+exec 7>&-
+wait "$LOGIN_PID"
+assert_eq "headless: a forged state: exit 76" "$?" 76
+assert_contains "headless: a forged state: says so" "$T_DIR/login.err" \
+    "state does not match"
+assert_eq "headless: a forged state: no code grant" \
+    "$(grants authorization_code)" 5
 run_postie -q
 keep_output
 assert_run "revoked: the flush after --login" 0
@@ -375,6 +391,12 @@ assert_run "default file: refused when others can read it" 78
 assert_contains "default file: says chmod 600" "$T_DIR/err" "chmod 600"
 unset XDG_STATE_HOME
 
+write_config "user $USER" "auth plain" "password p"
+run_postie --login test
+assert_run "--login: an account without a provider" 78 \
+    "account test has no oauth2_provider"
+run_postie --login test other
+assert_run "--login: one account only" 64
 write_config "user $USER" "oauth2_client_id x"
 run_postie --config-check
 assert_run "keys: a client id without a provider" 78
