@@ -23,6 +23,7 @@ exclusive flock(2) of STATE.lock:
   down         when true, /device and /token answer 503
   access_len   the length of each new access token (40)
   violations   polls that came sooner than the interval
+  deny         when true, the device sign-in is denied at the first poll
 
 Usage: oauthd.py serve PORTFILE STATE CERT KEY [LIFETIME]
        oauthd.py set STATE KEY JSON-VALUE
@@ -164,6 +165,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 d["violations"] += 1
             dev["last"] = now
             dev["polls"] += 1
+            if d.get("deny"):
+                d["device"] = None
+                return self.answer(400, {"error": "access_denied"})
             if dev["polls"] == 1:
                 return self.answer(400, {"error": "authorization_pending"})
             if dev["polls"] == 2:

@@ -153,6 +153,18 @@ assert_eq "device: token file mode 0600" "$(stat -c %a "$TOK")" 600
 assert_eq "device: token directory mode 0700" \
     "$(stat -c %a "$(dirname "$TOK")")" 700
 
+# A denied sign-in stops at once, and leaves the token file as it was.
+ctl set "$OAUTH_STATE" deny true
+cp "$TOK" "$T_DIR/tok.before"
+run_postie_within 30 --login test </dev/null
+keep_output
+assert_run "device: denied: exit 77" 77 "the sign-in was denied"
+assert_eq "device: denied: no grant" "$(grants device_code)" 1
+cmp -s "$TOK" "$T_DIR/tok.before" &&
+    t_pass "device: denied: the token file is untouched" ||
+    t_fail "device: denied: the token file is untouched" "it changed"
+ctl set "$OAUTH_STATE" deny false
+
 # --- 2. Three sends with a fresh token: no refresh.
 for _n in 1 2 3; do
 	run_postie -v r@example.org <"$T_DIR/in.eml"
