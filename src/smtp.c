@@ -587,6 +587,14 @@ auth_exchange(struct session *s, struct sasl *sasl, const char *name,
 			return -1;
 		}
 		rv = sasl_step(sasl, chal, chal_len, &raw, &rawlen, err);
+		/* RFC 7628 3.2.2: the error challenge holds no secret. */
+		if (sasl_is_oauth(sasl) && sasl_oauth_status(sasl) != NULL) {
+			snprintf(status, sizeof(status), "OAuth error: ");
+			len = strlen(status);
+			err_sanitize(status + len, sizeof(status) - len,
+			    (const char *)chal, chal_len);
+			trace(s, SMTP_DIR_INFO, status);
+		}
 		sasl_wipe_free(chal, chal_len);
 		if (rv == -1) {
 			/* A wrong server signature ends it here. */

@@ -362,6 +362,8 @@ keep_output
 assert_run "refused: exit 77 with the queue off" 77
 assert_contains "refused: the error challenge's status" "$T_DIR/err" \
     "OAuth error status: invalid_token"
+assert_contains "refused: -v decodes the error challenge" "$T_DIR/err" \
+    'OAuth error: {"status": "invalid_token", "scope": "mail"}'
 assert_contains "refused: the hint" "$T_DIR/err" "run postie --login test"
 t_grep "refused: the cached token is dropped" "$TOK" '^access_token '
 case $? in

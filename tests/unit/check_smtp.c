@@ -1233,6 +1233,9 @@ START_TEST(auth_oauth_error)
 	    "ciB0YW5zdGFhZnRhbnN0YWFmAQE=\r\nAQ==\r\nQUIT\r\n");
 	ck_has(r.err.msg, "(OAuth error status: invalid_token)");
 	ck_has(r.trace, "C: AUTH OAUTHBEARER [hidden]\n");
+	/* -v shows the error challenge decoded (RFC 7628 3.2.2). */
+	ck_has(r.trace, "I: OAuth error: {\"status\":\"invalid_token\","
+	    "\"scope\":\"mail\"}\n");
 	ck_lacks(r.trace, PASSWORD);
 	run_free(&r);
 }
