@@ -1107,6 +1107,8 @@ h_oauth2_path(struct parser *p, struct node *n, const struct keydef *kd,
 {
 	if (oauth2_built(p, kd) == -1)
 		return -1;
+	if (kd->field == F_OAUTH2_TRUST_FILE && strcmp(val, "system") == 0)
+		val = "";
 	return h_path(p, n, kd, val);
 }
 
@@ -1957,6 +1959,36 @@ onoff(int b)
 	return b ? "on" : "off";
 }
 
+/*
+ * The oauth2_* keys, for an account with a provider only (so that what
+ * is printed reads back in a build without OAuth 2.0 too).
+ */
+static void
+print_oauth2(const struct account *a, FILE *fp)
+{
+	size_t i;
+
+	if (a->oauth2_provider == OAUTH2_NONE)
+		return;
+	for (i = 0; i < sizeof(provider_names) / sizeof(provider_names[0]);
+	    i++)
+		if (provider_names[i].provider == a->oauth2_provider)
+			fprintf(fp, "oauth2_provider %s\n",
+			    provider_names[i].name);
+	print_str(fp, "oauth2_tenant", a->oauth2_tenant);
+	print_str(fp, "oauth2_client_id", a->oauth2_client_id);
+	fputs(a->oauth2_client_secret != NULL ?
+	    "oauth2_client_secret [hidden]\n" : "oauth2_client_secret \"\"\n",
+	    fp);
+	print_str(fp, "oauth2_auth_url", a->oauth2_auth_url);
+	print_str(fp, "oauth2_device_url", a->oauth2_device_url);
+	print_str(fp, "oauth2_token_url", a->oauth2_token_url);
+	print_str(fp, "oauth2_scope", a->oauth2_scope);
+	print_str(fp, "oauth2_token_file", a->oauth2_token_file);
+	print_str(fp, "oauth2_trust_file", a->oauth2_trust_file != NULL ?
+	    a->oauth2_trust_file : "system");
+}
+
 void
 conf_print_account(const struct account *a, FILE *fp)
 {
@@ -2000,24 +2032,7 @@ conf_print_account(const struct account *a, FILE *fp)
 	else
 		fputs("password \"\"\n", fp);
 	print_str(fp, "passwordeval", a->passwordeval);
-	s = "off";
-	for (i = 0; i < sizeof(provider_names) / sizeof(provider_names[0]);
-	    i++)
-		if (provider_names[i].provider == a->oauth2_provider)
-			s = provider_names[i].name;
-	fprintf(fp, "oauth2_provider %s\n", s);
-	print_str(fp, "oauth2_tenant", a->oauth2_tenant);
-	print_str(fp, "oauth2_client_id", a->oauth2_client_id);
-	fputs(a->oauth2_client_secret != NULL ?
-	    "oauth2_client_secret [hidden]\n" : "oauth2_client_secret \"\"\n",
-	    fp);
-	print_str(fp, "oauth2_auth_url", a->oauth2_auth_url);
-	print_str(fp, "oauth2_device_url", a->oauth2_device_url);
-	print_str(fp, "oauth2_token_url", a->oauth2_token_url);
-	print_str(fp, "oauth2_scope", a->oauth2_scope);
-	print_str(fp, "oauth2_token_file", a->oauth2_token_file);
-	print_str(fp, "oauth2_trust_file", a->oauth2_trust_file != NULL ?
-	    a->oauth2_trust_file : "system");
+	print_oauth2(a, fp);
 	print_value(fp, "from", a->from, 1);
 	print_str(fp, "from_full_name", a->from_full_name);
 	print_str(fp, "maildomain", a->maildomain);

@@ -1464,6 +1464,36 @@ START_TEST(test_oauth2_defaults)
 }
 END_TEST
 
+/* The keys of a provider's account print and read back; no secret. */
+START_TEST(test_oauth2_print)
+{
+	struct conf *c = parse_ok("account g\nhost h\nuser u\n"
+	    "oauth2_provider google\noauth2_client_id c\n"
+	    "oauth2_client_secret s3cr3t\noauth2_trust_file system\n"), *c2;
+	const struct account *a = account_of(c, "g"), *b;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *mf = open_memstream(&out, &len);
+
+	ck_assert_ptr_nonnull(mf);
+	conf_print_account(a, mf);
+	ck_assert_int_eq(fclose(mf), 0);
+	ck_assert_ptr_null(strstr(out, "s3cr3t"));
+	ck_assert_ptr_nonnull(strstr(out, "\noauth2_provider google\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\noauth2_client_secret [hidden]\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\noauth2_trust_file system\n"));
+	c2 = parse_ok(out);
+	b = account_of(c2, "g");
+	ck_assert_int_eq(b->oauth2_provider, OAUTH2_GOOGLE);
+	ck_assert_int_eq(b->auth, AUTH_OAUTH2);
+	ck_assert_ptr_null(b->oauth2_trust_file);
+	ck_assert_str_eq(b->oauth2_token_url, a->oauth2_token_url);
+	conf_free(c2);
+	free(out);
+	conf_free(c);
+}
+END_TEST
+
 static const struct {
 	const char *line;
 	const char *msg;
@@ -1602,6 +1632,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_print_account);
 #ifdef HAVE_OAUTH2
 	tcase_add_test(tc, test_oauth2_defaults);
+	tcase_add_test(tc, test_oauth2_print);
 	tcase_add_loop_test(tc, test_oauth2_bad, 0,
 	    sizeof(oauth2_bad) / sizeof(oauth2_bad[0]));
 #else
