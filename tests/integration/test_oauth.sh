@@ -66,6 +66,7 @@ SRV_LIFETIME=300
 server_start_tls good --starttls --auth "$USER:unused" \
     --auth-mechs "XOAUTH2 OAUTHBEARER" --oauth-state "$OAUTH_STATE"
 SMTP_PORT=$SRV_PORT
+SMTP_RECORD=$SRV_RECORD
 TOK=$T_DIR/tokens/test
 # syslog(3) through a socket of the test, where namespaces can be made.
 LOGGED=no
@@ -351,6 +352,29 @@ keep_output
 assert_run "down: the flush after healing" 0
 assert_eq "down: delivered once" "$(($(srv_nmessages) - _before))" 1
 assert_eq "down: the queue is empty" "$(nqueued)" 0
+
+# The token endpoint unreachable (nothing listens): temporary too.
+ctl set "$OAUTH_STATE" expires_in 59
+browser_login
+ctl set "$OAUTH_STATE" expires_in 3600
+server_down
+DOWN_PORT=$SRV_PORT
+SRV_PORT=$SMTP_PORT
+SRV_RECORD=$SMTP_RECORD
+config code "queue on"
+sed -i "s|^oauth2_token_url .*|oauth2_token_url https://127.0.0.1:$DOWN_PORT/token|" \
+    "$CONFIG"
+run_postie r@example.org <"$T_DIR/in.eml"
+keep_output
+assert_run "unreachable: exit 0" 0 "queued as"
+assert_contains "unreachable: says why" "$T_DIR/err" "127.0.0.1:$DOWN_PORT"
+assert_eq "unreachable: one queued" "$(nqueued)" 1
+config code "queue on"
+_before=$(srv_nmessages)
+run_postie -q
+keep_output
+assert_run "unreachable: the flush once it answers" 0
+assert_eq "unreachable: delivered once" "$(($(srv_nmessages) - _before))" 1
 
 # --- 9. The server refuses a fresh token: an account failure, the error
 # challenge decoded under -v, the cached token dropped.
