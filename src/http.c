@@ -116,6 +116,8 @@ http_setup(CURL *c, const struct http_opts *o, const char *url,
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
 	if (o->trust_file != NULL)
 		SET(CURLOPT_CAINFO, o->trust_file);
+	if (o->trust_dir != NULL)
+		SET(CURLOPT_CAPATH, o->trust_dir);
 	/* Explicit, even when empty: curl reads no proxy variable itself. */
 	SET(CURLOPT_PROXY, o->proxy != NULL ? o->proxy : "");
 	SET(CURLOPT_NOPROXY, o->no_proxy != NULL ? o->no_proxy : "");

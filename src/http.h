@@ -12,6 +12,8 @@
 
 struct http_opts {
 	const char *trust_file;	/* CA certificates; NULL: system store */
+	const char *trust_dir;	/* hashed directories (colon-separated)
+				   for the system store; NULL: curl's */
 	const char *proxy;	/* NULL: none (the environment's proxy
 				   variables are read by sysenv, not here) */
 	const char *no_proxy;	/* hosts that go without; NULL: none */

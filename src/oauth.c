@@ -330,7 +330,15 @@ void
 oauth_http_opts(const struct account *a, const struct sysenv *sys,
     struct http_opts *o)
 {
+	const char *f = sysenv_cert_file(sys), *d = sysenv_cert_dir(sys);
+
+	/* The system's store, as for TLS: what SSL_CERT_* name, if set. */
 	o->trust_file = a->oauth2_trust_file;
+	o->trust_dir = NULL;
+	if (o->trust_file == NULL) {
+		o->trust_file = f != NULL && f[0] != '\0' ? f : NULL;
+		o->trust_dir = d != NULL && d[0] != '\0' ? d : NULL;
+	}
 	o->proxy = sysenv_https_proxy(sys);
 	o->no_proxy = sysenv_no_proxy(sys);
 	o->timeout = a->timeout;

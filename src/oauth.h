@@ -79,7 +79,10 @@ int	 oauth_token_save(const char *path, const struct oauth_token *,
  */
 const char *oauth_login_name(const struct account *);
 
-/* How to reach the provider: trust file and proxy (from sys). */
+/*
+ * How to reach the provider: oauth2_trust_file, else the system's store
+ * ($SSL_CERT_FILE and $SSL_CERT_DIR when set); the proxy (from sys).
+ */
 void	 oauth_http_opts(const struct account *, const struct sysenv *,
 	    struct http_opts *);
 

@@ -406,6 +406,17 @@ run_postie_within 30 --login test </dev/null
 keep_output
 assert_run "trust: the system store does not know the test CA" 76
 assert_contains "trust: a certificate failure" "$T_DIR/err" "certificate"
+# The system's store is what SSL_CERT_FILE names, as for TLS: the
+# provider is reached (and, told to, denies the sign-in).
+ctl set "$OAUTH_STATE" deny true
+SSL_CERT_FILE=$T_CERTS/ca.pem
+export SSL_CERT_FILE
+run_postie_within 30 --login test </dev/null
+unset SSL_CERT_FILE
+ctl set "$OAUTH_STATE" deny false
+keep_output
+assert_run "trust: SSL_CERT_FILE is the system's store" 77 \
+    "the sign-in was denied"
 
 # --- 11. The default token file: keyed by config and account, under
 # $XDG_STATE_HOME, mode 0600; and the checks of the keys.
