@@ -64,7 +64,8 @@ enum field_id {
 	F_SET_DATE_HEADER, F_SET_MSGID_HEADER, F_SET_TO_HEADER,
 	F_REMOVE_BCC_HEADERS, F_ALLOW_FROM_OVERRIDE, F_DSN_NOTIFY,
 	F_DSN_RETURN, F_QUEUE, F_QUEUE_LIFETIME, F_QUEUE_FLUSH,
-	F_MAX_MESSAGE_SIZE, F_TLS_SESSION_CACHE,
+	F_MAX_MESSAGE_SIZE, F_TLS_SESSION_CACHE, F_INET_PROTOCOLS, F_SOCKET,
+	F_PROXY_HOST, F_PROXY_PORT, F_TLS_CRL_FILE, F_TLS_HOST_OVERRIDE,
 	F_AUTO_FROM, F__COUNT
 };
 
@@ -86,6 +87,10 @@ static const struct field fields[F__COUNT] = {
 	[F_HOST] = STR(a.host),
 	[F_PORT] = VAL(a.port),
 	[F_SOURCE_IP] = STR(a.source_ip),
+	[F_INET_PROTOCOLS] = VAL(a.inet_protocols),
+	[F_SOCKET] = STR(a.socket),
+	[F_PROXY_HOST] = STR(a.proxy_host),
+	[F_PROXY_PORT] = VAL(a.proxy_port),
 	[F_DOMAIN] = STR(a.domain),
 	[F_TIMEOUT] = VAL(a.timeout),
 	[F_TLS] = VAL(a.tls),
@@ -96,6 +101,8 @@ static const struct field fields[F__COUNT] = {
 	[F_TLS_FINGERPRINT] = { FT_FPR, 0, 0 },
 	[F_TLS_CERT_FILE] = STR(a.tls_cert_file),
 	[F_TLS_KEY_FILE] = STR(a.tls_key_file),
+	[F_TLS_CRL_FILE] = STR(a.tls_crl_file),
+	[F_TLS_HOST_OVERRIDE] = STR(a.tls_host_override),
 	[F_TLS_MIN_VERSION] = VAL(a.tls_min_version),
 	[F_AUTH] = VAL(a.auth),
 	[F_ALLOW_CLEARTEXT_AUTH] = VAL(a.allow_cleartext_auth),
@@ -230,6 +237,7 @@ node_builtin(struct node *n)
 {
 	memset(n, 0, sizeof(*n));
 	n->a.port = 0;		/* resolved when the account is complete */
+	n->a.inet_protocols = AF_UNSPEC;
 	n->a.timeout = BOUND_TIMEOUT_DEFAULT;
 	n->a.tls = 1;
 	n->a.tls_starttls = 1;
@@ -463,13 +471,32 @@ h_port(struct parser *p, struct node *n, const struct keydef *kd,
 	const char *end;
 
 	if (*val == '\0') {
-		n->a.port = 0;
+		*FINT(n, kd->field) = 0;
 		return 0;
 	}
 	if (parse_digits(val, &v, &end) == -1 || *end != '\0' || v < 1 ||
 	    v > 65535)
 		return bad_value(p, kd, val, "expected a port number 1-65535");
-	n->a.port = (int)v;
+	*FINT(n, kd->field) = (int)v;
+	return 0;
+}
+
+/*
+ * The name proposed for msmtp (its pull request 140) and Postfix's:
+ * ipv4, ipv6 or all.
+ */
+static int
+h_inet_protocols(struct parser *p, struct node *n, const struct keydef *kd,
+    const char *val)
+{
+	if (*val == '\0' || strcasecmp(val, "all") == 0)
+		n->a.inet_protocols = AF_UNSPEC;
+	else if (strcasecmp(val, "ipv4") == 0)
+		n->a.inet_protocols = AF_INET;
+	else if (strcasecmp(val, "ipv6") == 0)
+		n->a.inet_protocols = AF_INET6;
+	else
+		return bad_value(p, kd, val, "expected ipv4, ipv6 or all");
 	return 0;
 }
 
@@ -1004,6 +1031,10 @@ static const struct keydef keys[] = {
 	{ "host", h_host, F_HOST },
 	{ "port", h_port, F_PORT },
 	{ "source_ip", h_source_ip, F_SOURCE_IP },
+	{ "inet_protocols", h_inet_protocols, F_INET_PROTOCOLS },
+	{ "socket", h_path, F_SOCKET },
+	{ "proxy_host", h_str, F_PROXY_HOST },
+	{ "proxy_port", h_port, F_PROXY_PORT },
 	{ "domain", h_domain, F_DOMAIN },
 	{ "timeout", h_timeout, F_TIMEOUT },
 	{ "connect_timeout", h_timeout, F_TIMEOUT },
@@ -1054,12 +1085,6 @@ static const struct keydef keys[] = {
 	{ "tls_force_sslv3", h_force_sslv3, -1 },
 	{ "tls_priorities", h_unsup_set, -1 },
 	{ "tls_min_dh_prime_bits", h_unsup_set, -1 },
-	{ "tls_crl_file", h_unsup_set, -1 },
-	{ "tls_host_override", h_unsup_set, -1 },
-	{ "proxy_host", h_unsup_set, -1 },
-	{ "proxy_port", h_unsup_set, -1 },
-	{ "socket", h_unsup_set, -1 },
-	{ "eval", h_unsup, -1 },
 };
 
 static const struct keydef *
@@ -1334,6 +1359,10 @@ finalize(struct node *n, struct expand_ctx *x, struct postie_err *err)
 
 	if (a->port == 0)
 		a->port = a->tls && !a->tls_starttls ? 465 : 587;
+	/* msmtp: with a socket, host is optional and the socket names it. */
+	if (a->host == NULL && a->socket != NULL &&
+	    (a->host = strdup(a->socket)) == NULL)
+		return nomem(err);
 	if (!(n->mask & BIT(F_AUTH)))
 		a->auth = a->user != NULL ? AUTH_ON : AUTH_OFF;
 	if (!(n->mask & BIT(F_QUALIFY_HEADERS)))
@@ -1729,6 +1758,14 @@ conf_print_account(const struct account *a, FILE *fp)
 	print_str(fp, "host", a->host);
 	fprintf(fp, "port %d\n", a->port);
 	print_str(fp, "source_ip", a->source_ip);
+	fprintf(fp, "inet_protocols %s\n", a->inet_protocols == AF_INET ?
+	    "ipv4" : a->inet_protocols == AF_INET6 ? "ipv6" : "all");
+	print_str(fp, "socket", a->socket);
+	print_str(fp, "proxy_host", a->proxy_host);
+	if (a->proxy_port > 0)
+		fprintf(fp, "proxy_port %d\n", a->proxy_port);
+	else
+		fputs("proxy_port \"\"\n", fp);
 	print_value(fp, "domain", a->domain, 1);
 	fprintf(fp, "timeout %d\n", a->timeout);
 	fprintf(fp, "tls %s\n", onoff(a->tls));

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <check.h>
@@ -763,17 +764,12 @@ static const struct errcase errcases[] = {
 	{ "account a\nprotocol lmtp\n",
 	    "t:2: 'protocol lmtp' is not supported by postie (only smtp)",
 	    NULL },
-	{ "account a\nproxy_host proxy.example.org\n",
-	    "t:2: key 'proxy_host' is not supported by postie" UNSUP, NULL },
-	{ "account a\nproxy_port 1080\n",
-	    "t:2: key 'proxy_port' is not supported by postie" UNSUP, NULL },
-	{ "account a\nsocket /run/smtp.sock\n",
-	    "t:2: key 'socket' is not supported by postie" UNSUP, NULL },
-	{ "account a\ntls_crl_file /crl.pem\n",
-	    "t:2: key 'tls_crl_file' is not supported by postie" UNSUP, NULL },
-	{ "account a\ntls_host_override mx.example.org\n",
-	    "t:2: key 'tls_host_override' is not supported by postie" UNSUP,
-	    NULL },
+	{ "account a\nproxy_port 65536\n",
+	    "t:2: bad value '65536' for 'proxy_port': expected a port number "
+	    "1-65535", NULL },
+	{ "account a\ninet_protocols inet6\n",
+	    "t:2: bad value 'inet6' for 'inet_protocols': expected ipv4, ipv6 "
+	    "or all", NULL },
 	{ "account a\ntls_priorities NORMAL:-VERS-TLS1.0\n",
 	    "t:2: key 'tls_priorities' is not supported by postie" UNSUP,
 	    NULL },
@@ -857,7 +853,7 @@ END_TEST
 START_TEST(test_warnings)
 {
 	struct conf *c = parse_ok(
-	    "account a\nhost h\nntlmdomain CORP\nproxy_host \"\"\n"
+	    "account a\nhost h\nntlmdomain CORP\ntls_min_dh_prime_bits \"\"\n"
 	    "tls_force_sslv3 off\ntls_priorities\n");
 
 	ck_assert_str_eq(conf_warning(c, 0),
