@@ -1048,6 +1048,8 @@ static const struct keydef keys[] = {
 	{ "tls_fingerprint", h_fingerprint, F_TLS_FINGERPRINT },
 	{ "tls_cert_file", h_path, F_TLS_CERT_FILE },
 	{ "tls_key_file", h_path, F_TLS_KEY_FILE },
+	{ "tls_crl_file", h_path, F_TLS_CRL_FILE },
+	{ "tls_host_override", h_str, F_TLS_HOST_OVERRIDE },
 	{ "tls_min_version", h_min_version, F_TLS_MIN_VERSION },
 	{ "auth", h_auth, F_AUTH },
 	{ "allow_cleartext_auth", h_bool, F_ALLOW_CLEARTEXT_AUTH },
@@ -1783,6 +1785,8 @@ conf_print_account(const struct account *a, FILE *fp)
 	fputc('\n', fp);
 	print_str(fp, "tls_cert_file", a->tls_cert_file);
 	print_str(fp, "tls_key_file", a->tls_key_file);
+	print_str(fp, "tls_crl_file", a->tls_crl_file);
+	print_str(fp, "tls_host_override", a->tls_host_override);
 	fprintf(fp, "tls_min_version %s\n",
 	    a->tls_min_version == TLS1_3_VERSION ? "TLSv1.3" : "TLSv1.2");
 	fprintf(fp, "tls_session_cache %s\n", onoff(a->tls_session_cache));

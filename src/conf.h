@@ -62,6 +62,8 @@ struct account {
 	int	 tls_has_fingerprint;
 	char	*tls_cert_file;		/* ~ expanded */
 	char	*tls_key_file;		/* ~ expanded */
+	char	*tls_crl_file;		/* ~ expanded */
+	char	*tls_host_override;	/* the name to verify; NULL: host */
 	int	 tls_min_version;	/* OpenSSL constant, e.g.
 					   TLS1_2_VERSION */
 	int	 tls_session_cache;	/* bool, default on */
