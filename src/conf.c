@@ -34,6 +34,7 @@
 #include "bounds.h"
 #include "conf.h"
 #include "err.h"
+#include "helper.h"
 #include "sysenv.h"
 
 /* One account (or the defaults) while parsing: values and what was set. */
@@ -139,6 +140,7 @@ struct parser {
 	struct conf *conf;
 	struct node *cur;	/* NULL before the first section */
 	int	 line;
+	const char *no_eval;	/* why eval may not run here; NULL: it may */
 	struct sysenv *sys;
 	struct postie_err *err;
 };
@@ -1225,6 +1227,45 @@ add_account(struct parser *p, char *val)
 	return 0;
 }
 
+static int parse_line(struct parser *, char *);
+
+/*
+ * msmtp's eval: the line is replaced by the first line the command prints
+ * (nothing: an empty line).  It runs a command as the user, so only in a
+ * file postie opened itself and found the user's and writable by no one
+ * else, under the account's timeout.  A password it gives does not make
+ * the file secret.
+ */
+static int
+parse_eval(struct parser *p, const char *cmd)
+{
+	char who[BOUND_PATH + 64], *out, *s;
+	int rc, had_password = p->conf->has_password;
+
+	if (*cmd == '\0')
+		return perr(p, "'eval' needs a command");
+	if (p->no_eval != NULL)
+		return perr(p, "'eval' runs a command: %s", p->no_eval);
+	snprintf(who, sizeof(who), "eval at %s:%d", p->conf->file, p->line);
+	if ((out = malloc(BOUND_CONF_LINE + 1)) == NULL)
+		return nomem(p->err);
+	rc = helper_first_line(cmd, who, p->cur != NULL ? p->cur->a.timeout :
+	    BOUND_TIMEOUT_DEFAULT, out, BOUND_CONF_LINE + 1, p->err);
+	if (rc == 0) {
+		for (s = out; is_blank((unsigned char)*s); s++)
+			;
+		if (strncmp(s, "eval", 4) == 0 &&
+		    (s[4] == '\0' || is_blank((unsigned char)s[4])))
+			rc = perr(p, "'eval' printed another eval line");
+		else
+			rc = parse_line(p, out);
+	}
+	p->conf->has_password = had_password;
+	explicit_bzero(out, BOUND_CONF_LINE + 1);
+	free(out);
+	return rc;
+}
+
 static int
 parse_line(struct parser *p, char *line)
 {
@@ -1242,6 +1283,8 @@ parse_line(struct parser *p, char *line)
 	}
 	if (strcmp(key, "account") == 0)
 		return add_account(p, val);
+	if (strcmp(key, "eval") == 0)
+		return parse_eval(p, val);
 	if ((kd = find_key(key)) == NULL)
 		return perr(p, "unknown key '%s'", show(buf, sizeof(buf), key));
 	if (p->cur == NULL)
@@ -1391,9 +1434,9 @@ finalize(struct node *n, struct expand_ctx *x, struct postie_err *err)
 	return rc;
 }
 
-int
-conf_parse(struct conf **confp, FILE *fp, const char *name,
-    struct sysenv *sys, struct postie_err *err)
+static int
+conf_parse_as(struct conf **confp, FILE *fp, const char *name,
+    struct sysenv *sys, const char *no_eval, struct postie_err *err)
 {
 	struct conf *c;
 	struct parser p;
@@ -1416,6 +1459,7 @@ conf_parse(struct conf **confp, FILE *fp, const char *name,
 	p.conf = c;
 	p.sys = sys;
 	p.err = err;
+	p.no_eval = no_eval;
 	while ((len = getline(&line, &cap, fp)) != -1) {
 		p.line++;
 		if (len > 0 && line[len - 1] == '\n')
@@ -1456,6 +1500,29 @@ conf_parse(struct conf **confp, FILE *fp, const char *name,
 	return 0;
 }
 
+int
+conf_parse(struct conf **confp, FILE *fp, const char *name,
+    struct sysenv *sys, struct postie_err *err)
+{
+	return conf_parse_as(confp, fp, name, sys, "postie reads it only "
+	    "from a file it opens itself (conf_load)", err);
+}
+
+/* Why eval may not run from the file described by st; NULL: it may. */
+static const char *
+eval_refusal(const struct stat *st, char *buf, size_t bufsz)
+{
+	if (st->st_uid != geteuid()) {
+		snprintf(buf, bufsz, "only in a file you own, and this one is "
+		    "owned by uid %lu", (unsigned long)st->st_uid);
+		return buf;
+	}
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		return "only in a file that group and others cannot write; "
+		    "run: chmod go-w on it";
+	return NULL;
+}
+
 static int
 open_errno_ex(int e)
 {
@@ -1478,7 +1545,7 @@ conf_load(struct conf **confp, const char *path, struct sysenv *sys,
 	struct conf *c;
 	struct stat st;
 	FILE *fp;
-	char iobuf[BUFSIZ];
+	char iobuf[BUFSIZ], why[128];
 	int fd, rc;
 
 	*confp = NULL;
@@ -1523,7 +1590,8 @@ conf_load(struct conf **confp, const char *path, struct sysenv *sys,
 		return -1;
 	}
 	setvbuf(fp, iobuf, _IOFBF, sizeof(iobuf));
-	rc = conf_parse(&c, fp, path, sys, err);
+	rc = conf_parse_as(&c, fp, path, sys, eval_refusal(&st, why,
+	    sizeof(why)), err);
 	fclose(fp);
 	explicit_bzero(iobuf, sizeof(iobuf));
 	if (rc == -1)
