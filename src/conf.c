@@ -140,7 +140,7 @@ struct parser {
 	struct conf *conf;
 	struct node *cur;	/* NULL before the first section */
 	int	 line;
-	const char *no_eval;	/* why eval may not run here; NULL: it may */
+	const char *no_eval;	/* why eval may not run; NULL: it may */
 	struct sysenv *sys;
 	struct postie_err *err;
 };

@@ -51,8 +51,8 @@ int	 net_connect(const char *host, int port, const char *source_ip,
  * end, with the time since the start.  Returns a connected non-blocking
  * descriptor.
  */
-int	 net_open(const struct account *, net_trace_fn trace, void *trace_arg,
-	    struct postie_err *);
+int	 net_open(const struct account *, net_trace_fn trace,
+	    void *trace_arg, struct postie_err *);
 
 /*
  * A struct io over a connected socket (TCP_NODELAY set when it is TCP);

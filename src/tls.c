@@ -61,7 +61,7 @@ struct tls_client {
 	char		 cache_dir[4000];
 	char		 cache_path[4096];	/* "" until a handshake */
 	unsigned char	 cache_key[TLS_SHA256_LEN];	/* with the host */
-	char		 host_override[BOUND_DOMAIN + 1];	/* "": none */
+	char		 host_override[BOUND_DOMAIN + 1];	/* or "" */
 	SSL		*trusted;	/* verified (and pin checked) */
 	SSL_SESSION	*pending;	/* given before the pin check */
 };

@@ -62,14 +62,16 @@ assert_contains "through the proxy: STARTTLS verified other.example" \
 
 # The proxy cannot reach the name: its reply is the error.
 send "unknown to the proxy" 75 "host nowhere.example"
+_p="postie: SOCKS5 proxy 127.0.0.1:$PROXY_PORT: refused to connect to"
 assert_contains "unknown to the proxy: says so" "$T_DIR/err" \
-    "postie: SOCKS5 proxy 127.0.0.1:$PROXY_PORT: refused to connect to nowhere.example:$SRV_PORT: host unreachable (reply 4)"
+    "$_p nowhere.example:$SRV_PORT: host unreachable (reply 4)"
 
 # A refused CONNECT: 75 with the queue off ...
 socks_start --refuse 5
 send "CONNECT refused" 75
+_p="postie: SOCKS5 proxy 127.0.0.1:$PROXY_PORT: refused to connect to"
 assert_contains "CONNECT refused: names proxy and host" "$T_DIR/err" \
-    "postie: SOCKS5 proxy 127.0.0.1:$PROXY_PORT: refused to connect to other.example:$SRV_PORT: connection refused (reply 5)"
+    "$_p other.example:$SRV_PORT: connection refused (reply 5)"
 no_more() {
 	assert_eq "$1: not delivered" "$(srv_nmessages)" 1
 }
@@ -96,8 +98,9 @@ server_down
 PROXY_PORT=$SRV_PORT
 SRV_PORT=$_up SRV_RECORD=$_rec
 send "proxy down" 75
+_p="postie: SOCKS5 proxy: connect to 127.0.0.1:$PROXY_PORT failed:"
 assert_contains "proxy down: says so" "$T_DIR/err" \
-    "postie: SOCKS5 proxy: connect to 127.0.0.1:$PROXY_PORT failed: Connection refused"
+    "$_p Connection refused"
 
 # An SMTP server where the proxy should be: its greeting is no reply.
 PROXY_PORT=$SRV_PORT
