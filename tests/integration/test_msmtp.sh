@@ -129,6 +129,8 @@ for l in "proxy_host proxy.example.org" "proxy_port 9050" \
     "tls_crl_file /etc/crl.pem" "maildomain eval.example"; do
 	assert_line "msmtp key read: $l" "$T_DIR/out" "$l"
 done
+assert_contains "config-check: a missing tls_crl_file is a problem" \
+    "$T_DIR/out" "problem: tls_crl_file /etc/crl.pem: No such file"
 
 # 5. Problems found beyond the syntax: each printed, exit 78.
 msmtprc "aliases $T_DIR/no-such-aliases" "tls_cert_file $T_DIR/no.pem" \
