@@ -78,6 +78,11 @@
 /* Largest network timeout; "timeout off" means this (postie's own limit). */
 #define BOUND_TIMEOUT_MAX	3600
 /*
+ * Addresses of a host tried when connecting, the families interleaved
+ * (RFC 8305 section 4; postie's own limit).
+ */
+#define BOUND_CONNECT_ADDRS	16
+/*
  * Oldest TLS session resumed from the cache, in seconds (RFC 8446 4.6.1:
  * a ticket lives at most seven days).
  */

@@ -34,6 +34,7 @@
 #include "bounds.h"
 #include "conf.h"
 #include "err.h"
+#include "helper.h"
 #include "sysenv.h"
 
 /* One account (or the defaults) while parsing: values and what was set. */
@@ -64,10 +65,12 @@ enum field_id {
 	F_SET_DATE_HEADER, F_SET_MSGID_HEADER, F_SET_TO_HEADER,
 	F_REMOVE_BCC_HEADERS, F_ALLOW_FROM_OVERRIDE, F_DSN_NOTIFY,
 	F_DSN_RETURN, F_QUEUE, F_QUEUE_LIFETIME, F_QUEUE_FLUSH,
-	F_MAX_MESSAGE_SIZE, F_TLS_SESSION_CACHE, F_OAUTH2_PROVIDER,
-	F_OAUTH2_TENANT, F_OAUTH2_CLIENT_ID, F_OAUTH2_CLIENT_SECRET,
-	F_OAUTH2_AUTH_URL, F_OAUTH2_DEVICE_URL, F_OAUTH2_TOKEN_URL,
-	F_OAUTH2_SCOPE, F_OAUTH2_TOKEN_FILE, F_OAUTH2_TRUST_FILE,
+	F_MAX_MESSAGE_SIZE, F_TLS_SESSION_CACHE, F_INET_PROTOCOLS, F_SOCKET,
+	F_PROXY_HOST, F_PROXY_PORT, F_TLS_CRL_FILE, F_TLS_HOST_OVERRIDE,
+	F_OAUTH2_PROVIDER, F_OAUTH2_TENANT, F_OAUTH2_CLIENT_ID,
+	F_OAUTH2_CLIENT_SECRET, F_OAUTH2_AUTH_URL, F_OAUTH2_DEVICE_URL,
+	F_OAUTH2_TOKEN_URL, F_OAUTH2_SCOPE, F_OAUTH2_TOKEN_FILE,
+	F_OAUTH2_TRUST_FILE,
 	F_AUTO_FROM, F__COUNT
 };
 
@@ -89,6 +92,10 @@ static const struct field fields[F__COUNT] = {
 	[F_HOST] = STR(a.host),
 	[F_PORT] = VAL(a.port),
 	[F_SOURCE_IP] = STR(a.source_ip),
+	[F_INET_PROTOCOLS] = VAL(a.inet_protocols),
+	[F_SOCKET] = STR(a.socket),
+	[F_PROXY_HOST] = STR(a.proxy_host),
+	[F_PROXY_PORT] = VAL(a.proxy_port),
 	[F_DOMAIN] = STR(a.domain),
 	[F_TIMEOUT] = VAL(a.timeout),
 	[F_TLS] = VAL(a.tls),
@@ -99,6 +106,8 @@ static const struct field fields[F__COUNT] = {
 	[F_TLS_FINGERPRINT] = { FT_FPR, 0, 0 },
 	[F_TLS_CERT_FILE] = STR(a.tls_cert_file),
 	[F_TLS_KEY_FILE] = STR(a.tls_key_file),
+	[F_TLS_CRL_FILE] = STR(a.tls_crl_file),
+	[F_TLS_HOST_OVERRIDE] = STR(a.tls_host_override),
 	[F_TLS_MIN_VERSION] = VAL(a.tls_min_version),
 	[F_AUTH] = VAL(a.auth),
 	[F_ALLOW_CLEARTEXT_AUTH] = VAL(a.allow_cleartext_auth),
@@ -145,6 +154,7 @@ struct parser {
 	struct conf *conf;
 	struct node *cur;	/* NULL before the first section */
 	int	 line;
+	const char *no_eval;	/* why eval may not run; NULL: it may */
 	struct sysenv *sys;
 	struct postie_err *err;
 };
@@ -243,6 +253,7 @@ node_builtin(struct node *n)
 {
 	memset(n, 0, sizeof(*n));
 	n->a.port = 0;		/* resolved when the account is complete */
+	n->a.inet_protocols = AF_UNSPEC;
 	n->a.timeout = BOUND_TIMEOUT_DEFAULT;
 	n->a.tls = 1;
 	n->a.tls_starttls = 1;
@@ -477,13 +488,32 @@ h_port(struct parser *p, struct node *n, const struct keydef *kd,
 	const char *end;
 
 	if (*val == '\0') {
-		n->a.port = 0;
+		*FINT(n, kd->field) = 0;
 		return 0;
 	}
 	if (parse_digits(val, &v, &end) == -1 || *end != '\0' || v < 1 ||
 	    v > 65535)
 		return bad_value(p, kd, val, "expected a port number 1-65535");
-	n->a.port = (int)v;
+	*FINT(n, kd->field) = (int)v;
+	return 0;
+}
+
+/*
+ * The name proposed for msmtp (its pull request 140) and Postfix's:
+ * ipv4, ipv6 or all.
+ */
+static int
+h_inet_protocols(struct parser *p, struct node *n, const struct keydef *kd,
+    const char *val)
+{
+	if (*val == '\0' || strcasecmp(val, "all") == 0)
+		n->a.inet_protocols = AF_UNSPEC;
+	else if (strcasecmp(val, "ipv4") == 0)
+		n->a.inet_protocols = AF_INET;
+	else if (strcasecmp(val, "ipv6") == 0)
+		n->a.inet_protocols = AF_INET6;
+	else
+		return bad_value(p, kd, val, "expected ipv4, ipv6 or all");
 	return 0;
 }
 
@@ -1116,6 +1146,10 @@ static const struct keydef keys[] = {
 	{ "host", h_host, F_HOST },
 	{ "port", h_port, F_PORT },
 	{ "source_ip", h_source_ip, F_SOURCE_IP },
+	{ "inet_protocols", h_inet_protocols, F_INET_PROTOCOLS },
+	{ "socket", h_path, F_SOCKET },
+	{ "proxy_host", h_str, F_PROXY_HOST },
+	{ "proxy_port", h_port, F_PROXY_PORT },
 	{ "domain", h_domain, F_DOMAIN },
 	{ "timeout", h_timeout, F_TIMEOUT },
 	{ "connect_timeout", h_timeout, F_TIMEOUT },
@@ -1129,6 +1163,8 @@ static const struct keydef keys[] = {
 	{ "tls_fingerprint", h_fingerprint, F_TLS_FINGERPRINT },
 	{ "tls_cert_file", h_path, F_TLS_CERT_FILE },
 	{ "tls_key_file", h_path, F_TLS_KEY_FILE },
+	{ "tls_crl_file", h_path, F_TLS_CRL_FILE },
+	{ "tls_host_override", h_str, F_TLS_HOST_OVERRIDE },
 	{ "tls_min_version", h_min_version, F_TLS_MIN_VERSION },
 	{ "auth", h_auth, F_AUTH },
 	{ "allow_cleartext_auth", h_bool, F_ALLOW_CLEARTEXT_AUTH },
@@ -1176,12 +1212,6 @@ static const struct keydef keys[] = {
 	{ "tls_force_sslv3", h_force_sslv3, -1 },
 	{ "tls_priorities", h_unsup_set, -1 },
 	{ "tls_min_dh_prime_bits", h_unsup_set, -1 },
-	{ "tls_crl_file", h_unsup_set, -1 },
-	{ "tls_host_override", h_unsup_set, -1 },
-	{ "proxy_host", h_unsup_set, -1 },
-	{ "proxy_port", h_unsup_set, -1 },
-	{ "socket", h_unsup_set, -1 },
-	{ "eval", h_unsup, -1 },
 };
 
 static const struct keydef *
@@ -1329,6 +1359,45 @@ add_account(struct parser *p, char *val)
 	return 0;
 }
 
+static int parse_line(struct parser *, char *);
+
+/*
+ * msmtp's eval: the line is replaced by the first line the command prints
+ * (nothing: an empty line).  It runs a command as the user, so only in a
+ * file postie opened itself and found the user's and writable by no one
+ * else, under the account's timeout.  A password it gives does not make
+ * the file secret.
+ */
+static int
+parse_eval(struct parser *p, const char *cmd)
+{
+	char who[BOUND_PATH + 64], *out, *s;
+	int rc, had_password = p->conf->has_password;
+
+	if (*cmd == '\0')
+		return perr(p, "'eval' needs a command");
+	if (p->no_eval != NULL)
+		return perr(p, "'eval' runs a command: %s", p->no_eval);
+	snprintf(who, sizeof(who), "eval at %s:%d", p->conf->file, p->line);
+	if ((out = malloc(BOUND_CONF_LINE + 1)) == NULL)
+		return nomem(p->err);
+	rc = helper_first_line(cmd, who, p->cur != NULL ? p->cur->a.timeout :
+	    BOUND_TIMEOUT_DEFAULT, out, BOUND_CONF_LINE + 1, p->err);
+	if (rc == 0) {
+		for (s = out; is_blank((unsigned char)*s); s++)
+			;
+		if (strncmp(s, "eval", 4) == 0 &&
+		    (s[4] == '\0' || is_blank((unsigned char)s[4])))
+			rc = perr(p, "'eval' printed another eval line");
+		else
+			rc = parse_line(p, out);
+	}
+	p->conf->has_password = had_password;
+	explicit_bzero(out, BOUND_CONF_LINE + 1);
+	free(out);
+	return rc;
+}
+
 static int
 parse_line(struct parser *p, char *line)
 {
@@ -1346,6 +1415,8 @@ parse_line(struct parser *p, char *line)
 	}
 	if (strcmp(key, "account") == 0)
 		return add_account(p, val);
+	if (strcmp(key, "eval") == 0)
+		return parse_eval(p, val);
 	if ((kd = find_key(key)) == NULL)
 		return perr(p, "unknown key '%s'", show(buf, sizeof(buf), key));
 	if (p->cur == NULL)
@@ -1540,6 +1611,10 @@ finalize(struct node *n, struct expand_ctx *x, struct postie_err *err)
 
 	if (a->port == 0)
 		a->port = a->tls && !a->tls_starttls ? 465 : 587;
+	/* msmtp: with a socket, host is optional and the socket names it. */
+	if (a->host == NULL && a->socket != NULL &&
+	    (a->host = strdup(a->socket)) == NULL)
+		return nomem(err);
 	if (!(n->mask & BIT(F_AUTH)))
 		a->auth = a->user != NULL ? AUTH_ON : AUTH_OFF;
 	if (oauth2_defaults(a, err) == -1)
@@ -1568,9 +1643,9 @@ finalize(struct node *n, struct expand_ctx *x, struct postie_err *err)
 	return rc;
 }
 
-int
-conf_parse(struct conf **confp, FILE *fp, const char *name,
-    struct sysenv *sys, struct postie_err *err)
+static int
+conf_parse_as(struct conf **confp, FILE *fp, const char *name,
+    struct sysenv *sys, const char *no_eval, struct postie_err *err)
 {
 	struct conf *c;
 	struct parser p;
@@ -1593,6 +1668,7 @@ conf_parse(struct conf **confp, FILE *fp, const char *name,
 	p.conf = c;
 	p.sys = sys;
 	p.err = err;
+	p.no_eval = no_eval;
 	while ((len = getline(&line, &cap, fp)) != -1) {
 		p.line++;
 		if (len > 0 && line[len - 1] == '\n')
@@ -1633,6 +1709,29 @@ conf_parse(struct conf **confp, FILE *fp, const char *name,
 	return 0;
 }
 
+int
+conf_parse(struct conf **confp, FILE *fp, const char *name,
+    struct sysenv *sys, struct postie_err *err)
+{
+	return conf_parse_as(confp, fp, name, sys, "postie reads it only "
+	    "from a file it opens itself (conf_load)", err);
+}
+
+/* Why eval may not run from the file described by st; NULL: it may. */
+static const char *
+eval_refusal(const struct stat *st, char *buf, size_t bufsz)
+{
+	if (st->st_uid != geteuid()) {
+		snprintf(buf, bufsz, "only in a file you own, and this one is "
+		    "owned by uid %lu", (unsigned long)st->st_uid);
+		return buf;
+	}
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		return "only in a file that group and others cannot write; "
+		    "run: chmod go-w on it";
+	return NULL;
+}
+
 static int
 open_errno_ex(int e)
 {
@@ -1655,7 +1754,7 @@ conf_load(struct conf **confp, const char *path, struct sysenv *sys,
 	struct conf *c;
 	struct stat st;
 	FILE *fp;
-	char iobuf[BUFSIZ];
+	char iobuf[BUFSIZ], why[128];
 	int fd, rc;
 
 	*confp = NULL;
@@ -1700,7 +1799,8 @@ conf_load(struct conf **confp, const char *path, struct sysenv *sys,
 		return -1;
 	}
 	setvbuf(fp, iobuf, _IOFBF, sizeof(iobuf));
-	rc = conf_parse(&c, fp, path, sys, err);
+	rc = conf_parse_as(&c, fp, path, sys, eval_refusal(&st, why,
+	    sizeof(why)), err);
 	fclose(fp);
 	explicit_bzero(iobuf, sizeof(iobuf));
 	if (rc == -1)
@@ -1999,6 +2099,14 @@ conf_print_account(const struct account *a, FILE *fp)
 	print_str(fp, "host", a->host);
 	fprintf(fp, "port %d\n", a->port);
 	print_str(fp, "source_ip", a->source_ip);
+	fprintf(fp, "inet_protocols %s\n", a->inet_protocols == AF_INET ?
+	    "ipv4" : a->inet_protocols == AF_INET6 ? "ipv6" : "all");
+	print_str(fp, "socket", a->socket);
+	print_str(fp, "proxy_host", a->proxy_host);
+	if (a->proxy_port > 0)
+		fprintf(fp, "proxy_port %d\n", a->proxy_port);
+	else
+		fputs("proxy_port \"\"\n", fp);
 	print_value(fp, "domain", a->domain, 1);
 	fprintf(fp, "timeout %d\n", a->timeout);
 	fprintf(fp, "tls %s\n", onoff(a->tls));
@@ -2016,6 +2124,8 @@ conf_print_account(const struct account *a, FILE *fp)
 	fputc('\n', fp);
 	print_str(fp, "tls_cert_file", a->tls_cert_file);
 	print_str(fp, "tls_key_file", a->tls_key_file);
+	print_str(fp, "tls_crl_file", a->tls_crl_file);
+	print_str(fp, "tls_host_override", a->tls_host_override);
 	fprintf(fp, "tls_min_version %s\n",
 	    a->tls_min_version == TLS1_3_VERSION ? "TLSv1.3" : "TLSv1.2");
 	fprintf(fp, "tls_session_cache %s\n", onoff(a->tls_session_cache));

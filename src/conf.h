@@ -54,6 +54,12 @@ struct account {
 	int	 port;			/* resolved: 465 implicit TLS, else
 					   587 */
 	char	*source_ip;
+	int	 inet_protocols;	/* AF_UNSPEC (all), AF_INET (ipv4) or
+					   AF_INET6 (ipv6) */
+	char	*socket;		/* a Unix socket to connect to instead
+					   of host and port; ~ expanded */
+	char	*proxy_host;		/* SOCKS5 proxy */
+	int	 proxy_port;		/* 0: 1080 */
 	char	*domain;		/* EHLO argument (%H %C %M expanded);
 					   NULL: FQDN */
 	int	 timeout;		/* seconds, > 0 ("off":
@@ -67,6 +73,8 @@ struct account {
 	int	 tls_has_fingerprint;
 	char	*tls_cert_file;		/* ~ expanded */
 	char	*tls_key_file;		/* ~ expanded */
+	char	*tls_crl_file;		/* ~ expanded */
+	char	*tls_host_override;	/* the name to verify; NULL: host */
 	int	 tls_min_version;	/* OpenSSL constant, e.g.
 					   TLS1_2_VERSION */
 	int	 tls_session_cache;	/* bool, default on */
@@ -135,8 +143,9 @@ struct conf;
  * for a leading ~ in file names and the values of the % patterns of from
  * and domain, expanded here: %U the login name, %H the host name, %C
  * the FQDN (sysenv_fqdn: may ask the DNS, once per sys), %M
- * /etc/mailname, else the FQDN.  On success *confp is owned by the
- * caller (conf_free).
+ * /etc/mailname, else the FQDN.  An eval line is refused here (EX_CONFIG):
+ * only conf_load runs it.  On success *confp is owned by the caller
+ * (conf_free).
  */
 int	 conf_parse(struct conf **confp, FILE *fp, const char *name,
 	    struct sysenv *sys, struct postie_err *);
@@ -148,8 +157,13 @@ int	 conf_parse(struct conf **confp, FILE *fp, const char *name,
  * group or others is refused (EX_CONFIG, saying "chmod 600 FILE").  Run
  * as root (euid 0), a file owned by another user or writable by group or
  * others is refused; for other users, a file writable by others is.
- * Errors: EX_CONFIG (syntax, permissions, missing or unreadable file),
- * EX_IOERR, EX_OSERR.
+ * An eval line (msmtp's: the line is replaced by the first line the
+ * command prints, helper_first_line under the account's timeout) runs
+ * only from a file owned by the effective user and writable by neither
+ * group nor others; elsewhere it is an error.  Errors: EX_CONFIG (syntax,
+ * permissions, missing or unreadable file, an eval that failed or was
+ * refused), EX_TEMPFAIL (an eval that did not answer in time), EX_IOERR,
+ * EX_OSERR.
  */
 int	 conf_load(struct conf **confp, const char *path, struct sysenv *sys,
 	    struct postie_err *);

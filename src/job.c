@@ -932,6 +932,7 @@ check_one(FILE *fp, const struct account *a, struct sysenv *sys, size_t *n)
 		check_file(fp, "tls_trust_file", a->tls_trust_file, n);
 	check_file(fp, "tls_cert_file", a->tls_cert_file, n);
 	check_file(fp, "tls_key_file", a->tls_key_file, n);
+	check_file(fp, "tls_crl_file", a->tls_crl_file, n);
 }
 
 int

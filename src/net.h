@@ -1,26 +1,58 @@
 /*
- * TCP: resolving the smarthost, connecting with a deadline, and the plain
- * socket transport for struct io.  Does not know about SMTP or TLS.
+ * Connecting to the smarthost (Happy Eyeballs, a SOCKS5 proxy, a Unix
+ * socket) and the plain socket transport for struct io.  Does not know
+ * about SMTP or TLS.
  */
 #ifndef POSTIE_NET_H
 #define POSTIE_NET_H
 
+#include "conf.h"
 #include "err.h"
 #include "io.h"
 
+/* Where -v lines about connecting go ("trying [::1]:25 (+0 ms)"). */
+typedef void (*net_trace_fn)(void *arg, const char *line);
+
 /*
- * Resolve host and try every address (IPv6 and IPv4) in turn, each bounded
- * by timeout_s; bind to source_ip first when it is not NULL.  Returns a
+ * Resolve host and race its addresses (RFC 8305, Happy Eyeballs): IPv6
+ * and IPv4 interleaved, IPv6 first, at most BOUND_CONNECT_ADDRS; the next
+ * address is tried when the previous attempt failed or has not connected
+ * within 250 ms, the first connection wins and the others are closed.
+ * timeout_s bounds the whole.  Each socket is bound to source_ip first
+ * when it is not NULL (an address of the other family fails).  Returns a
  * connected, non-blocking, close-on-exec descriptor with TCP_NODELAY set.
  * Errors, naming host and port: EX_TEMPFAIL (DNS temporary failure,
  * unknown host: "cannot resolve HOST: why"; refused, unreachable, timed
- * out: "connect to HOST:PORT failed: why"; a laptop offline gets these,
- * and the message must be kept), EX_CONFIG (source_ip is not an IP
- * address, port out of range), EX_OSERR (cannot bind to source_ip, no
- * descriptors), EX_SOFTWARE.
+ * out: "connect to HOST:PORT failed: why", the reason of the last attempt
+ * to end; a laptop offline gets these, and the message must be kept),
+ * EX_CONFIG (source_ip is not an IP address, port out of range), EX_OSERR
+ * (cannot bind to source_ip, no descriptors), EX_SOFTWARE.
  */
 int	 net_connect(const char *host, int port, const char *source_ip,
 	    int timeout_s, struct postie_err *);
+
+/*
+ * Connect to an account's server, within its timeout in all:
+ *  - socket set: that Unix socket (host and port only name the server);
+ *    EX_TEMPFAIL "connect to socket PATH failed: why", EX_CONFIG when the
+ *    path is too long;
+ *  - proxy_host set: net_connect to the proxy (proxy_port, else 1080),
+ *    then SOCKS5 (RFC 1928) without authentication and CONNECT host:port
+ *    by name, resolved by the proxy.  Errors start "SOCKS5 proxy: " (the
+ *    proxy cannot be reached: net_connect's) or "SOCKS5 proxy P:N: ":
+ *    EX_TEMPFAIL "refused to connect to HOST:PORT: why (reply N)" (reply
+ *    codes 1-6), or a timeout or a lost connection; EX_UNAVAILABLE (reply
+ *    7 or 8, or the proxy wants authentication); EX_PROTOCOL (not a
+ *    SOCKS5 reply); EX_CONFIG (host longer than 255 bytes);
+ *  - else net_connect to host:port.
+ * inet_protocols restricts the addresses of host or proxy_host to one
+ * family, and source_ip applies to the TCP connection (to the proxy when
+ * there is one).  trace (may be NULL) gets one line per attempt and its
+ * end, with the time since the start.  Returns a connected non-blocking
+ * descriptor.
+ */
+int	 net_open(const struct account *, net_trace_fn trace,
+	    void *trace_arg, struct postie_err *);
 
 /*
  * A struct io over a connected socket (TCP_NODELAY set when it is TCP);

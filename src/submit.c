@@ -57,6 +57,13 @@ submit_trace(void *arg, enum smtp_dir dir, const char *line)
 	fprintf(ctx->tr, "%s%s\n", mark, clean);
 }
 
+/* net_open's -v lines. */
+static void
+submit_trace_net(void *arg, const char *line)
+{
+	submit_trace(arg, SMTP_DIR_INFO, line);
+}
+
 /* Trace each line of tls_describe() output. */
 static void
 submit_trace_tls(struct submit_ctx *ctx, struct io *io)
@@ -161,8 +168,7 @@ submit_open(struct submit_ctx *ctx, const struct submit_connector *conn,
 		if (tls_client_new(&ctx->tls, a, ctx->sys, e) == -1)
 			return -1;
 	}
-	if ((fd = net_connect(a->host, a->port, a->source_ip, a->timeout,
-	    e)) == -1)
+	if ((fd = net_open(a, submit_trace_net, ctx, e)) == -1)
 		return -1;
 	if ((io = net_io_new(fd, a->timeout)) == NULL) {
 		close(fd);

@@ -18,7 +18,7 @@
 
 /*
  * The seam below the policy: what opens a transport to an account's
- * server.  NULL means the network (net_connect, and the TLS handshake for
+ * server.  NULL means the network (net_open, and the TLS handshake for
  * implicit TLS); the tests pass scripted in-memory servers (io_mem), over
  * which STARTTLS is not available.
  */
@@ -33,7 +33,7 @@ struct submit_connector {
  * one send with last set, close; a flush sends several.
  * submit_session_open connects, starts TLS, greets, authenticates; on
  * failure nothing is left open, *stagep says where it failed and the
- * error names host and port (codes: smtp_session_open's, net_connect's,
+ * error names host and port (codes: smtp_session_open's, net_open's,
  * tls_start's).  Warnings (tls_certcheck off, each rejected recipient)
  * go to tr, and with verbose the transcript.  sys (which must outlive
  * the session) gives the EHLO name when the account sets no domain:

@@ -61,6 +61,7 @@ struct tls_client {
 	char		 cache_dir[4000];
 	char		 cache_path[4096];	/* "" until a handshake */
 	unsigned char	 cache_key[TLS_SHA256_LEN];	/* with the host */
+	char		 host_override[BOUND_DOMAIN + 1];	/* or "" */
 	SSL		*trusted;	/* verified (and pin checked) */
 	SSL_SESSION	*pending;	/* given before the pin check */
 };
@@ -437,6 +438,8 @@ tls_cache_settings(struct tls_client *tc, const struct account *acct,
 		}
 		tls_digest_file(md, "cert", acct->tls_cert_file);
 		tls_digest_file(md, "key", acct->tls_key_file);
+		/* A new CRL must not be bypassed by a resumed session. */
+		tls_digest_file(md, "crl", acct->tls_crl_file);
 		ok = EVP_DigestFinal_ex(md, tc->settings, &len) == 1 &&
 		    len == sizeof(tc->settings);
 	}
@@ -605,6 +608,29 @@ tls_new_session(SSL *ssl, SSL_SESSION *sess)
 }
 
 /*
+ * tls_crl_file: the CRLs (PEM) join the trust store, and every
+ * certificate of the chain below the trust anchor must then have a
+ * valid CRL from its issuer there and be absent from it.
+ */
+static int
+tls_load_crl(SSL_CTX *ctx, const char *path, struct postie_err *err)
+{
+	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+	X509_LOOKUP *l;
+
+	if (tls_readable("tls_crl_file", path, err) == -1)
+		return -1;
+	if ((l = X509_STORE_add_lookup(store, X509_LOOKUP_file())) == NULL ||
+	    X509_load_crl_file(l, path, X509_FILETYPE_PEM) <= 0) {
+		tls_config_error("tls_crl_file", path, err);
+		return -1;
+	}
+	X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK |
+	    X509_V_FLAG_CRL_CHECK_ALL);
+	return 0;
+}
+
+/*
  * Everything about the SSL_CTX is decided here, so that a session cache
  * can be added in one place.
  */
@@ -658,6 +684,9 @@ tls_ctx_build(struct tls_client *tc, const struct account *acct,
 		}
 	} else if (tls_load_system_trust(tc->ctx, sys, err) == -1)
 		return -1;
+	if (acct->tls_crl_file != NULL &&
+	    tls_load_crl(tc->ctx, acct->tls_crl_file, err) == -1)
+		return -1;
 	SSL_CTX_set_verify(tc->ctx, SSL_VERIFY_PEER, NULL);
 	return 0;
 }
@@ -679,6 +708,14 @@ tls_client_new(struct tls_client **tcp, const struct account *acct,
 	tc->verify = acct->tls_certcheck && !tc->pin;
 	memcpy(tc->fingerprint, acct->tls_fingerprint,
 	    sizeof(tc->fingerprint));
+	if (acct->tls_host_override != NULL &&
+	    strlcpy(tc->host_override, acct->tls_host_override,
+	    sizeof(tc->host_override)) >= sizeof(tc->host_override)) {
+		err_setx(err, EX_CONFIG, "tls_host_override: longer than %d "
+		    "bytes", BOUND_DOMAIN);
+		tls_client_free(tc);
+		return -1;
+	}
 	tc->cache = acct->tls_session_cache &&
 	    tls_cache_dir(sys, tc->cache_dir, sizeof(tc->cache_dir)) == 0 &&
 	    tls_cache_settings(tc, acct, sys) == 0;
@@ -791,6 +828,10 @@ tls_verify_words(SSL *ssl, long vr, const char *host, char *buf,
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
 		strlcpy(buf, "unknown CA (unable to get issuer certificate)",
 		    bufsz);
+		break;
+	case X509_V_ERR_UNABLE_TO_GET_CRL:
+		strlcpy(buf, "no CRL for a certificate of the chain in "
+		    "tls_crl_file (unable to get certificate CRL)", bufsz);
 		break;
 	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
 		strlcpy(buf, "unknown CA (unable to verify the first "
@@ -958,6 +999,8 @@ tls_handshake(struct tls_client *tc, int fd, const char *host,
 
 	*ctxp = NULL;
 	ERR_clear_error();
+	if (tc->host_override[0] != '\0')
+		host = tc->host_override;
 	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
 	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1) {
 		err_set(err, EX_OSERR, "fcntl");

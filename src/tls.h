@@ -23,10 +23,15 @@ struct tls_client;
  * read them).  No trust is loaded when a pin is set or tls_certcheck is
  * off.  The session cache (tls_session_cache) is kept under sys's
  * XDG_CACHE_HOME/postie, else HOME/.cache/postie; none without either.
+ * tls_crl_file (when the chain is verified): its CRLs are checked for
+ * every certificate of the chain below the trust anchor, each of which
+ * needs one from its issuer (X509_V_FLAG_CRL_CHECK_ALL).
+ * tls_host_override replaces the host given to the handshake.
  * Errors: EX_CONFIG naming the file or key (unreadable or unusable
- * tls_trust_file, tls_cert_file or tls_key_file, key not matching the
- * certificate, passphrase-protected key, only one of tls_cert_file and
- * tls_key_file, bad tls_min_version), EX_SOFTWARE.
+ * tls_trust_file, tls_cert_file, tls_key_file or tls_crl_file, key not
+ * matching the certificate, passphrase-protected key, only one of
+ * tls_cert_file and tls_key_file, bad tls_min_version, tls_host_override
+ * too long), EX_SOFTWARE.
  */
 int	 tls_client_new(struct tls_client **, const struct account *,
 	    const struct sysenv *sys, struct postie_err *);
@@ -34,10 +39,12 @@ void	 tls_client_free(struct tls_client *);
 
 /*
  * Handshake over io, whose transport must be net_socket_ops with nothing
- * buffered; send SNI and verify host (unless a pin or tls_certcheck off
- * says otherwise); on success the io speaks TLS.  Errors: EX_NOPERM for a
- * certificate that fails verification, with the reason ("certificate has
- * expired", "unknown CA", "host name mismatch", "fingerprint mismatch");
+ * buffered; send SNI and verify host, or the account's tls_host_override
+ * (unless a pin or tls_certcheck off says otherwise); on success the io
+ * speaks TLS.  Errors: EX_NOPERM for a certificate that fails
+ * verification, with the reason ("certificate has expired", "unknown
+ * CA", "host name mismatch", "fingerprint mismatch", "certificate
+ * revoked");
  * EX_TEMPFAIL when the connection fails or times out during the
  * handshake; EX_UNAVAILABLE for a protocol failure (no shared version);
  * EX_PROTOCOL when bytes are buffered (STARTTLS response injection).

@@ -190,7 +190,8 @@ t_certs() {
 # SRV_PORT, SRV_PID, SRV_TRANSCRIPT (the session: "C: " lines the client
 # sent, "S: " replies, "* " events) and SRV_RECORD (accepted message N as
 # N.json and N.eml).  The server exits by itself after $SRV_LIFETIME
-# seconds (60) and is stopped when the test exits.
+# seconds (600: a safety net only, long enough for a loaded machine)
+# and is stopped when the test exits.
 server_start() {
 	SRV_N=$((SRV_N + 1))
 	_sd=$T_DIR/server$SRV_N
@@ -200,7 +201,7 @@ server_start() {
 	: >"$SRV_TRANSCRIPT"
 	"$PYTHON3" "$TESTS_SRCDIR/integration/server.py" "$_sd/port" \
 	    --transcript "$SRV_TRANSCRIPT" --record "$SRV_RECORD" \
-	    --lifetime "${SRV_LIFETIME:-60}" "$@" >"$_sd/log" 2>&1 &
+	    --lifetime "${SRV_LIFETIME:-600}" "$@" >"$_sd/log" 2>&1 &
 	SRV_PID=$!
 	SRV_PIDS="$SRV_PIDS $SRV_PID"
 	trap 'server_stop_all; rm -rf "$T_DIR"' EXIT

@@ -552,8 +552,8 @@ def options(argv):
     p = argparse.ArgumentParser(description="SMTP server for tests")
     p.add_argument("portfile", help="where to write the port")
     p.add_argument("--transcript", help="append the session here")
-    p.add_argument("--lifetime", type=float, default=60,
-                   help="exit after this many seconds (default 60)")
+    p.add_argument("--lifetime", type=float, default=600,
+                   help="exit after this many seconds (default 600)")
     p.add_argument("--cert", help="certificate (PEM) for TLS")
     p.add_argument("--key", help="its private key")
     p.add_argument("--starttls", action="store_true",

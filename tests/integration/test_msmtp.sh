@@ -99,9 +99,8 @@ assert_eq "harmless key: delivered" "$(srv_nmessages)" 2
 
 # 4. Keys that change delivery or security: refused, naming the key and
 # what to do, nothing sent.
-for kv in "proxy_host proxy.example.org" "tls_crl_file /etc/crl.pem" \
-    "tls_priorities NORMAL:-VERS-TLS1.2" "tls_host_override mx.example" \
-    "socket /run/smtp.sock" "protocol lmtp" "tls_force_sslv3 on"; do
+for kv in "tls_priorities NORMAL:-VERS-TLS1.2" "protocol lmtp" \
+    "tls_force_sslv3 on"; do
 	k=${kv%% *}
 	msmtprc "$kv"
 	rm -rf "$POSTIE_QUEUE_DIR"
@@ -114,11 +113,24 @@ for kv in "proxy_host proxy.example.org" "tls_crl_file /etc/crl.pem" \
 	run_postie -C "$RC" --config-check
 	assert_run "$k: config-check exit 78" 78 "$k"
 done
-msmtprc "proxy_host proxy.example.org"
+msmtprc "tls_priorities NORMAL:-VERS-TLS1.2"
 msg | run_postie -C "$RC" -t
 assert_contains "unsupported key: says what to do" "$T_DIR/err" \
     "remove it only if the account works without it"
 assert_eq "refused keys: nothing sent" "$(srv_nmessages)" 2
+
+# msmtp's connection keys and eval are read as msmtp reads them.
+msmtprc "proxy_host proxy.example.org" "proxy_port 9050" \
+    "socket /run/smtp.sock" "tls_host_override mx.example" \
+    "tls_crl_file /etc/crl.pem" "eval echo maildomain eval.example"
+run_postie -C "$RC" --config-check -a work
+for l in "proxy_host proxy.example.org" "proxy_port 9050" \
+    "socket /run/smtp.sock" "tls_host_override mx.example" \
+    "tls_crl_file /etc/crl.pem" "maildomain eval.example"; do
+	assert_line "msmtp key read: $l" "$T_DIR/out" "$l"
+done
+assert_contains "config-check: a missing tls_crl_file is a problem" \
+    "$T_DIR/out" "problem: tls_crl_file /etc/crl.pem: No such file"
 
 # 5. Problems found beyond the syntax: each printed, exit 78.
 msmtprc "aliases $T_DIR/no-such-aliases" "tls_cert_file $T_DIR/no.pem" \

@@ -12,7 +12,6 @@ t_certs
 
 USER=alice
 PASS='eval-Pa55w0rd'
-SRV_LIFETIME=120
 printf 'Subject: passwordeval\n\nbody\n' >"$T_DIR/in.eml"
 
 server_start_tls good --starttls --auth "$USER:$PASS"

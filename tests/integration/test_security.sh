@@ -18,7 +18,6 @@ CRED_PW="password $PASS"
 OUTPUTS=$T_DIR/outputs
 # Sections run many postie processes against one server (slow under
 # valgrind); servers are stopped when the test ends.
-SRV_LIFETIME=300
 mkdir -p "$OUTPUTS"
 RUNS=0
 

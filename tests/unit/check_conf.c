@@ -7,7 +7,9 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <check.h>
 #include <errno.h>
@@ -21,6 +23,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/ssl.h>
@@ -154,6 +157,21 @@ static const struct keycase keycases[] = {
 	{ "tls_cert_file /c.pem", CK_STR, OFF(tls_cert_file), 0, "/c.pem" },
 	{ "tls_key_file ~/k.pem", CK_STR, OFF(tls_key_file), 0,
 	    "/home/tester/k.pem" },
+	{ "tls_crl_file ~/crl.pem", CK_STR, OFF(tls_crl_file), 0,
+	    "/home/tester/crl.pem" },
+	{ "tls_crl_file", CK_NULL, OFF(tls_crl_file), 0, NULL },
+	{ "tls_host_override mx.example.org", CK_STR, OFF(tls_host_override),
+	    0, "mx.example.org" },
+	{ "inet_protocols ipv4", CK_INT, OFF(inet_protocols), AF_INET, NULL },
+	{ "inet_protocols IPv6", CK_INT, OFF(inet_protocols), AF_INET6, NULL },
+	{ "inet_protocols all", CK_INT, OFF(inet_protocols), AF_UNSPEC, NULL },
+	{ "socket ~/smtp.sock", CK_STR, OFF(socket), 0,
+	    "/home/tester/smtp.sock" },
+	{ "socket", CK_NULL, OFF(socket), 0, NULL },
+	{ "proxy_host 127.0.0.1", CK_STR, OFF(proxy_host), 0, "127.0.0.1" },
+	{ "proxy_host", CK_NULL, OFF(proxy_host), 0, NULL },
+	{ "proxy_port 9050", CK_INT, OFF(proxy_port), 9050, NULL },
+	{ "proxy_port", CK_INT, OFF(proxy_port), 0, NULL },
 	{ "tls_min_version TLSv1.3", CK_INT, OFF(tls_min_version),
 	    TLS1_3_VERSION, NULL },
 	{ "tls_min_version tlsv1.2", CK_INT, OFF(tls_min_version),
@@ -763,17 +781,12 @@ static const struct errcase errcases[] = {
 	{ "account a\nprotocol lmtp\n",
 	    "t:2: 'protocol lmtp' is not supported by postie (only smtp)",
 	    NULL },
-	{ "account a\nproxy_host proxy.example.org\n",
-	    "t:2: key 'proxy_host' is not supported by postie" UNSUP, NULL },
-	{ "account a\nproxy_port 1080\n",
-	    "t:2: key 'proxy_port' is not supported by postie" UNSUP, NULL },
-	{ "account a\nsocket /run/smtp.sock\n",
-	    "t:2: key 'socket' is not supported by postie" UNSUP, NULL },
-	{ "account a\ntls_crl_file /crl.pem\n",
-	    "t:2: key 'tls_crl_file' is not supported by postie" UNSUP, NULL },
-	{ "account a\ntls_host_override mx.example.org\n",
-	    "t:2: key 'tls_host_override' is not supported by postie" UNSUP,
-	    NULL },
+	{ "account a\nproxy_port 65536\n",
+	    "t:2: bad value '65536' for 'proxy_port': expected a port number "
+	    "1-65535", NULL },
+	{ "account a\ninet_protocols inet6\n",
+	    "t:2: bad value 'inet6' for 'inet_protocols': expected ipv4, ipv6 "
+	    "or all", NULL },
 	{ "account a\ntls_priorities NORMAL:-VERS-TLS1.0\n",
 	    "t:2: key 'tls_priorities' is not supported by postie" UNSUP,
 	    NULL },
@@ -787,7 +800,8 @@ static const struct errcase errcases[] = {
 	    "t:2: key 'tls_force_sslv3' is not supported by postie" UNSUP,
 	    NULL },
 	{ "account a\neval echo host x\n",
-	    "t:2: key 'eval' is not supported by postie" UNSUP, NULL },
+	    "t:2: 'eval' runs a command: postie reads it only from a file it "
+	    "opens itself (conf_load)", NULL },
 	{ "account a\nadd_missing_from_header auto\n",
 	    "t:2: bad value 'auto' for 'add_missing_from_header': expected on "
 	    "or off", NULL },
@@ -857,14 +871,14 @@ END_TEST
 START_TEST(test_warnings)
 {
 	struct conf *c = parse_ok(
-	    "account a\nhost h\nntlmdomain CORP\nproxy_host \"\"\n"
+	    "account a\nhost h\nntlmdomain CORP\ntls_min_dh_prime_bits \"\"\n"
 	    "tls_force_sslv3 off\ntls_priorities\n");
 
 	ck_assert_str_eq(conf_warning(c, 0),
 	    "t:3: ignoring key 'ntlmdomain': postie has no use for it");
 	ck_assert_str_eq(conf_warning(c, 1),
-	    "t:4: ignoring key 'proxy_host' with an empty value: postie does "
-	    "not support it");
+	    "t:4: ignoring key 'tls_min_dh_prime_bits' with an empty value: "
+	    "postie does not support it");
 	ck_assert_str_eq(conf_warning(c, 2),
 	    "t:5: ignoring key 'tls_force_sslv3 off': postie never uses SSLv3");
 	ck_assert_str_eq(conf_warning(c, 3),
@@ -1242,6 +1256,95 @@ START_TEST(test_load_owner)
 		/* Group-writable is the user's business. */
 		ck_assert_int_eq(conf_load(&c, path, senv, &e), 0);
 		conf_free(c);
+	}
+	remove_tmpdir();
+}
+END_TEST
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* msmtp's eval, and who may use it. */
+START_TEST(test_load_eval)
+{
+	char path[128], msg[512];
+	struct postie_err e = { 0, "" };
+	const struct account *a;
+	struct conf *c;
+	double t0;
+	pid_t pid;
+	int status;
+
+	make_tmpdir();
+	snprintf(path, sizeof(path), "%s/config", tmpdir);
+	/* The line becomes what the command prints first. */
+	write_file(path, "account a\neval printf 'host  evalhost\\nport 1\\n'"
+	    "\nport 2525\neval true\n", 0600);
+	ck_assert_msg(conf_load(&c, path, senv, &e) == 0, "%s", e.msg);
+	a = account_of(c, "a");
+	ck_assert_str_eq(a->host, "evalhost");
+	ck_assert_int_eq(a->port, 2525);
+	conf_free(c);
+
+	/* A password it gives does not make the file secret. */
+	write_file(path, "account a\nhost h\neval echo password pw\n", 0644);
+	ck_assert_msg(conf_load(&c, path, senv, &e) == 0, "%s", e.msg);
+	ck_assert_str_eq(account_of(c, "a")->password, "pw");
+	conf_free(c);
+
+	/* A failing command, another eval, a command that hangs. */
+	write_file(path, "account a\neval exit 3\n", 0600);
+	ck_assert_int_eq(conf_load(&c, path, senv, &e), -1);
+	ck_assert_int_eq(e.ex, EX_CONFIG);
+	snprintf(msg, sizeof(msg), "eval at %s:2 failed: exit status 3",
+	    path);
+	ck_assert_str_eq(e.msg, msg);
+	write_file(path, "account a\neval echo eval echo host x\n", 0600);
+	ck_assert_int_eq(conf_load(&c, path, senv, &e), -1);
+	snprintf(msg, sizeof(msg), "%s:2: 'eval' printed another eval line",
+	    path);
+	ck_assert_str_eq(e.msg, msg);
+	write_file(path, "account a\ntimeout 1\neval sleep 10\n", 0600);
+	t0 = now_s();
+	ck_assert_int_eq(conf_load(&c, path, senv, &e), -1);
+	ck_assert_double_lt(now_s() - t0, 5.0);
+	ck_assert_int_eq(e.ex, EX_TEMPFAIL);
+	snprintf(msg, sizeof(msg), "eval at %s:3 did not answer within 1 s",
+	    path);
+	ck_assert_str_eq(e.msg, msg);
+
+	/* Not from a file others may write, nor from another's file. */
+	write_file(path, "account a\nhost h\neval echo port 1\n", 0620);
+	if (geteuid() != 0) {
+		ck_assert_int_eq(conf_load(&c, path, senv, &e), -1);
+		snprintf(msg, sizeof(msg), "%s:3: 'eval' runs a command: only "
+		    "in a file that group and others cannot write; run: chmod "
+		    "go-w on it", path);
+		ck_assert_str_eq(e.msg, msg);
+	} else {
+		/* Read as an unprivileged user, a file of root's. */
+		ck_assert_int_eq(chmod(path, 0644), 0);
+		ck_assert_int_eq(chmod(tmpdir, 0755), 0);
+		ck_assert_int_ne(pid = fork(), -1);
+		if (pid == 0) {
+			if (setgid(65534) == -1 || setuid(65534) == -1)
+				_exit(2);
+			if (conf_load(&c, path, senv, &e) == 0)
+				_exit(3);
+			snprintf(msg, sizeof(msg), "%s:3: 'eval' runs a "
+			    "command: only in a file you own, and this one is "
+			    "owned by uid 0", path);
+			_exit(strcmp(e.msg, msg) == 0 ? 0 : 4);
+		}
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    "status %d", status);
 	}
 	remove_tmpdir();
 }
@@ -1643,6 +1746,7 @@ conf_suite(void)
 	tcase_add_checked_fixture(tf, senv_setup, senv_teardown);
 	tcase_add_test(tf, test_load_permissions);
 	tcase_add_test(tf, test_load_owner);
+	tcase_add_test(tf, test_load_eval);
 	tcase_add_test(tf, test_load_missing);
 	tcase_add_test(tf, test_default_path);
 	tcase_set_timeout(tf, 30);

@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -28,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "err.h"
 #include "io.h"
 #include "net.h"
@@ -294,6 +296,11 @@ getaddrinfo(const char *node, const char *service,
 		return real(node, service, hints, res);
 	h = *hints;
 	h.ai_flags |= AI_NUMERICHOST;
+	/* As a resolver does, hints->ai_family keeps to one family. */
+	if (h.ai_family == AF_INET)
+		return real("127.0.0.1", service, &h, res);
+	if (h.ai_family == AF_INET6)
+		return real("::1", service, &h, res);
 	if ((rc = real("::1", service, &h, &v6)) != 0)
 		return rc;
 	if ((rc = real("127.0.0.1", service, &h, &v4)) != 0) {
@@ -650,6 +657,298 @@ START_TEST(test_wait)
 }
 END_TEST
 
+/* The -v lines of net_open, collected, the "(+N ms)" cut off. */
+struct trace {
+	char	 lines[16][160];
+	size_t	 n;
+};
+
+static void
+trace_line(void *arg, const char *line)
+{
+	struct trace *t = arg;
+	const char *ms = strstr(line, " (+");
+
+	ck_assert_ptr_nonnull(ms);
+	ck_assert_uint_lt(t->n, 16);
+	snprintf(t->lines[t->n++], sizeof(t->lines[0]), "%.*s",
+	    (int)(ms - line), line);
+}
+
+static void
+account_init(struct account *a, char *host, int port)
+{
+	memset(a, 0, sizeof(*a));
+	a->name = (char *)"t";
+	a->host = host;
+	a->port = port;
+	a->timeout = 5;
+	a->inet_protocols = AF_UNSPEC;
+}
+
+/* IPv6 first, and inet_protocols keeps to one family. */
+static const struct {
+	int	 family;
+	const char *tried[2];
+} family_cases[] = {
+	{ AF_UNSPEC, { "[::1]", "127.0.0.1" } },
+	{ AF_INET, { "127.0.0.1", NULL } },
+	{ AF_INET6, { "[::1]", NULL } },
+};
+
+START_TEST(test_open_family)
+{
+	struct postie_err err;
+	struct account a;
+	struct trace t;
+	char want[128];
+	int port = closed_port();
+	size_t i, n = 0;
+
+	account_init(&a, (char *)TWO_ADDRS, port);
+	a.inet_protocols = family_cases[_i].family;
+	memset(&t, 0, sizeof(t));
+	err_clear(&err);
+	ck_assert_int_eq(net_open(&a, trace_line, &t, &err), -1);
+	ck_assert_int_eq(err.ex, EX_TEMPFAIL);
+	for (i = 0; i < 2 && family_cases[_i].tried[i] != NULL; i++) {
+		snprintf(want, sizeof(want), "trying %s:%d",
+		    family_cases[_i].tried[i], port);
+		ck_assert_str_eq(t.lines[n++], want);
+		snprintf(want, sizeof(want), "%s:%d failed: Connection "
+		    "refused", family_cases[_i].tried[i], port);
+		ck_assert_str_eq(t.lines[n++], want);
+	}
+	ck_assert_uint_eq(t.n, n);
+}
+END_TEST
+
+/* A connection that wins closes the attempts still in flight. */
+START_TEST(test_open_trace_connected)
+{
+	struct postie_err err;
+	struct account a;
+	struct trace t;
+	struct peer p;
+	char want[128];
+	int fd;
+
+	peer_start(&p, PEER_SILENT);
+	account_init(&a, (char *)"127.0.0.1", p.port);
+	memset(&t, 0, sizeof(t));
+	fd = net_open(&a, trace_line, &t, &err);
+	ck_assert_msg(fd >= 0, "%s", err.msg);
+	ck_assert_uint_eq(t.n, 2);
+	snprintf(want, sizeof(want), "connected to 127.0.0.1:%d", p.port);
+	ck_assert_str_eq(t.lines[1], want);
+	close(fd);
+	ck_assert_int_eq(peer_wait(&p), 0);
+}
+END_TEST
+
+START_TEST(test_open_unix)
+{
+	struct sockaddr_un sun;
+	struct postie_err err;
+	struct account a;
+	char dir[] = "/tmp/check_net.XXXXXX", path[64], want[160];
+	int lfd, fd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s", dir);
+	account_init(&a, (char *)"192.0.2.1", 9);
+	a.socket = path;
+	err_clear(&err);
+	ck_assert_int_eq(net_open(&a, NULL, NULL, &err), -1);
+	ck_assert_int_eq(err.ex, EX_TEMPFAIL);
+	snprintf(want, sizeof(want), "connect to socket %s failed: No such "
+	    "file or directory", path);
+	ck_assert_str_eq(err.msg, want);
+
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	ck_assert_int_eq(listen(lfd, 1), 0);
+	fd = net_open(&a, NULL, NULL, &err);
+	ck_assert_msg(fd >= 0, "%s", err.msg);
+	ck_assert_int_eq(write(fd, "x", 1), 1);
+	close(fd);
+	close(lfd);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+/*
+ * A SOCKS5 proxy that answers a script: after the client's greeting
+ * (which must offer "no authentication" only) it writes method; after the
+ * CONNECT request (which must name HOST port 25 by name) it writes reply
+ * (replylen bytes), then "220 hi\r\n" when greet is set, and closes.
+ */
+#define SOCKS_HOST	"mail.example.org"
+
+struct socks_case {
+	const char *method;	/* 2 bytes, or 1 when method[1] is 'x' */
+	const char *reply;
+	size_t	 replylen;
+	int	 greet;
+	int	 ex;		/* 0: connected */
+	const char *msg;	/* after "SOCKS5 proxy 127.0.0.1:PORT: " */
+};
+
+static const struct socks_case socks_cases[] = {
+	{ "\x05\x00", "\x05\x00\x00\x01\x7f\x00\x00\x01\x04\x00", 10, 1, 0,
+	  NULL },
+	{ "\x05\x00", "\x05\x00\x00\x03\x03" "a.b" "\x00\x19", 10, 1, 0,
+	  NULL },
+	{ "\x05\x00", "\x05\x00\x00\x04" "0123456789abcdef" "\x00\x19", 22, 1,
+	  0, NULL },
+	{ "\x05\x00", "\x05\x05\x00\x01\x00\x00\x00\x00\x00\x00", 10, 0,
+	  EX_TEMPFAIL, "refused to connect to " SOCKS_HOST ":25: connection "
+	  "refused (reply 5)" },
+	{ "\x05\x00", "\x05\x02\x00\x01", 4, 0, EX_TEMPFAIL,
+	  "refused to connect to " SOCKS_HOST ":25: connection not allowed "
+	  "by ruleset (reply 2)" },
+	{ "\x05\x00", "\x05\x08\x00\x01", 4, 0, EX_UNAVAILABLE,
+	  "refused to connect to " SOCKS_HOST ":25: address type not "
+	  "supported (reply 8)" },
+	{ "\x05\x00", "\x05\x00\x00\x09", 4, 0, EX_PROTOCOL,
+	  "malformed SOCKS5 reply: address type 9" },
+	{ "\x05\x00", "\x05\x00\x01\x01", 4, 0, EX_PROTOCOL,
+	  "malformed SOCKS5 reply" },
+	{ "\x05\x00", "\x04\x00\x00\x01", 4, 0, EX_PROTOCOL,
+	  "malformed SOCKS5 reply" },
+	{ "\x05\x00", "\x05\x00\x00\x01\x7f", 5, 0, EX_TEMPFAIL,
+	  "connection lost: the proxy closed the connection" },
+	{ "\x05\xff", NULL, 0, 0, EX_UNAVAILABLE,
+	  "the proxy requires authentication, and postie offers none" },
+	{ "\x05\x02", NULL, 0, 0, EX_PROTOCOL,
+	  "the proxy chose method 2, which postie did not offer" },
+	{ "HT", NULL, 0, 0, EX_PROTOCOL,
+	  "not a SOCKS5 proxy: it answered version 72" },
+	{ "\x05x", NULL, 0, 0, EX_TEMPFAIL,
+	  "connection lost: the proxy closed the connection" },
+};
+
+static int
+read_full(int fd, unsigned char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = read(fd, buf, len)) <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void
+socks_peer(int c, const struct socks_case *sc)
+{
+	static const unsigned char hello[] = { 5, 1, 0 };
+	unsigned char buf[300], want[300];
+	size_t hlen = strlen(SOCKS_HOST);
+
+	if (read_full(c, buf, 3) == -1 || memcmp(buf, hello, 3) != 0)
+		_exit(10);
+	if (write(c, sc->method, sc->method[1] == 'x' ? 1 : 2) == -1)
+		_exit(11);
+	if (sc->reply == NULL)
+		_exit(0);
+	want[0] = 5;
+	want[1] = 1;
+	want[2] = 0;
+	want[3] = 3;
+	want[4] = (unsigned char)hlen;
+	memcpy(want + 5, SOCKS_HOST, hlen);
+	want[5 + hlen] = 0;
+	want[6 + hlen] = 25;
+	if (read_full(c, buf, 7 + hlen) == -1 ||
+	    memcmp(buf, want, 7 + hlen) != 0)
+		_exit(12);
+	if (write(c, sc->reply, sc->replylen) != (ssize_t)sc->replylen)
+		_exit(13);
+	if (!sc->greet)
+		_exit(0);
+	if (write(c, "220 hi\r\n", 8) != 8)
+		_exit(14);
+	/* Let the client read before the close. */
+	if (read(c, buf, 1) == -1)
+		_exit(15);
+	_exit(0);
+}
+
+START_TEST(test_socks5)
+{
+	const struct socks_case *sc = &socks_cases[_i];
+	struct postie_err err;
+	struct account a;
+	struct peer p;
+	char buf[64], want[256];
+	void *ctx;
+	int lfd, c, fd;
+
+	lfd = listen_local(&p.port);
+	ck_assert_int_ge(p.pid = fork(), 0);
+	if (p.pid == 0) {
+		alarm(10);
+		if ((c = accept(lfd, NULL, NULL)) == -1)
+			_exit(1);
+		socks_peer(c, sc);
+	}
+	close(lfd);
+	account_init(&a, (char *)SOCKS_HOST, 25);
+	a.proxy_host = (char *)"127.0.0.1";
+	a.proxy_port = p.port;
+	err_clear(&err);
+	fd = net_open(&a, NULL, NULL, &err);
+	if (sc->ex == 0) {
+		ck_assert_msg(fd >= 0, "%s", err.msg);
+		/* Exactly the reply was read: the greeting comes next. */
+		ctx = net_ctx_new(fd);
+		ops_readline(ctx, buf, sizeof(buf));
+		ck_assert_str_eq(buf, "220 hi\r\n");
+		net_socket_ops.close(ctx);
+	} else {
+		ck_assert_int_eq(fd, -1);
+		ck_assert_int_eq(err.ex, sc->ex);
+		snprintf(want, sizeof(want), "SOCKS5 proxy 127.0.0.1:%d: %s",
+		    p.port, sc->msg);
+		ck_assert_str_eq(err.msg, want);
+	}
+	ck_assert_int_eq(peer_wait(&p), 0);
+}
+END_TEST
+
+/* A proxy that says nothing: the account's timeout ends it. */
+START_TEST(test_socks5_timeout)
+{
+	struct postie_err err;
+	struct account a;
+	struct peer p;
+	char want[128];
+	double t0;
+
+	peer_start(&p, PEER_STALL);
+	account_init(&a, (char *)SOCKS_HOST, 25);
+	a.proxy_host = (char *)"127.0.0.1";
+	a.proxy_port = p.port;
+	a.timeout = 1;
+	t0 = now();
+	ck_assert_int_eq(net_open(&a, NULL, NULL, &err), -1);
+	ck_assert_double_lt(now() - t0, 3.0);
+	ck_assert_int_eq(err.ex, EX_TEMPFAIL);
+	snprintf(want, sizeof(want), "SOCKS5 proxy 127.0.0.1:%d: timed out "
+	    "after 1 s", p.port);
+	ck_assert_str_eq(err.msg, want);
+	peer_kill(&p);
+}
+END_TEST
+
 static Suite *
 net_suite(void)
 {
@@ -675,6 +974,13 @@ net_suite(void)
 	tcase_add_test(tc, test_wait);
 	tcase_add_test(tc, test_pair);
 	tcase_add_test(tc, test_fd_local);
+	tcase_add_loop_test(tc, test_open_family, 0,
+	    sizeof(family_cases) / sizeof(family_cases[0]));
+	tcase_add_test(tc, test_open_trace_connected);
+	tcase_add_test(tc, test_open_unix);
+	tcase_add_loop_test(tc, test_socks5, 0,
+	    sizeof(socks_cases) / sizeof(socks_cases[0]));
+	tcase_add_test(tc, test_socks5_timeout);
 	suite_add_tcase(s, tc);
 	return s;
 }
