@@ -607,32 +607,18 @@ set_from_header(struct job *job, const struct opts *o, struct postie_err *e)
 	return msg_header_add(job->msg, "From", value, 0, e);
 }
 
-/* RFC 5322 3.3 date-time in local time with a numeric zone. */
 static int
 set_date_header(struct job *job, struct postie_err *e)
 {
-	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed",
-	    "Thu", "Fri", "Sat" };
-	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr",
-	    "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	char zone[8], value[64];
-	time_t now;
-	struct tm tm;
+	char value[MSG_DATE_LEN];
 
 	if (!job->acct->set_date_header ||
 	    msg_header_find(job->msg, "Date", 0) >= 0)
 		return 0;
-	now = time(NULL);
-	if (localtime_r(&now, &tm) == NULL ||
-	    strftime(zone, sizeof(zone), "%z", &tm) == 0 ||
-	    tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_mon < 0 ||
-	    tm.tm_mon > 11) {
+	if (msg_date(time(NULL), value, sizeof(value)) == -1) {
 		err_setx(e, EX_OSERR, "cannot format the date");
 		return -1;
 	}
-	snprintf(value, sizeof(value), "%s, %d %s %04d %02d:%02d:%02d %s",
-	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
-	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, zone);
 	return msg_header_add(job->msg, "Date", value, 0, e);
 }
 
