@@ -19,8 +19,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aliases.h"
+#include "bounds.h"
 #include "conf.h"
 #include "deliver.h"
+#include "dsn.h"
 #include "log.h"
 #include "policy.h"
 #include "smtp.h"
@@ -532,6 +535,255 @@ deliver_confs_free(struct deliver_confs *cs)
 	free(cs->v);
 }
 
+/* The notices a flush wrote, sent before it ends. */
+struct deliver_notices {
+	char	(*ids)[QUEUE_ID_LEN];
+	size_t	 n;
+};
+
+/* Collects the header section from msg_emit's output. */
+struct deliver_hdrs {
+	char	*buf;
+	size_t	 len, cap;
+	int	 done;
+};
+
+static int
+deliver_hdrs_cb(void *arg, const char *buf, size_t len, struct postie_err *e)
+{
+	struct deliver_hdrs *h = arg;
+	char *nb, *end;
+	size_t cap;
+
+	if (h->len + len > BOUND_HEADER_SECTION + 65536)
+		len = BOUND_HEADER_SECTION + 65536 - h->len;
+	if (h->len + len + 1 > h->cap) {
+		cap = h->len + len + 1;
+		if ((nb = realloc(h->buf, cap)) == NULL) {
+			err_set(e, EX_OSERR, "notice");
+			return -1;
+		}
+		h->buf = nb;
+		h->cap = cap;
+	}
+	memcpy(h->buf + h->len, buf, len);
+	h->len += len;
+	h->buf[h->len] = '\0';
+	/* The header section ends at the first empty line. */
+	if (h->buf[0] == '\n')
+		end = h->buf;
+	else if ((end = strstr(h->buf, "\n\n")) != NULL)
+		end++;
+	if (end != NULL || h->len >= BOUND_HEADER_SECTION + 65536) {
+		if (end != NULL)
+			h->len = (size_t)(end - h->buf);
+		h->buf[h->len] = '\0';
+		h->done = 1;
+		err_setx(e, 0, "enough");
+		return -1;
+	}
+	return 0;
+}
+
+/* The value of msg's first field name, or NULL. */
+static const char *
+deliver_header(struct msg *msg, const char *name)
+{
+	ssize_t i = msg_header_find(msg, name, 0);
+
+	return i >= 0 ? msg_header_value(msg, (size_t)i) : NULL;
+}
+
+/*
+ * The envelope sender of a notice: the account's own address (its from
+ * when that is one address, else its user name when that is one), so
+ * that a submission server that ties the sender to the login takes it;
+ * else the message's sender, which that server took before.
+ */
+static const char *
+deliver_notice_sender(const struct account *a, const struct queue_env *rec)
+{
+	if (a->from != NULL && strcmp(a->from, CONF_FROM_HEADER) != 0 &&
+	    strpbrk(a->from, "*?[%") == NULL && addr_is_qualified(a->from))
+		return a->from;
+	if (a->user != NULL && strchr(a->user, '@') != NULL &&
+	    addr_is_qualified(a->user))
+		return a->user;
+	return rec->env.from;
+}
+
+/* Where a notice goes: bounce_to (aliases applied), else the sender. */
+static int
+deliver_notice_rcpts(const struct account *a, const struct queue_env *rec,
+    struct sysenv *sys, struct envelope *env, struct postie_err *e)
+{
+	struct addr_list l = { NULL, 0, 0 };
+	const char *dom, *spec;
+	char *q;
+	size_t i;
+	int rv = -1;
+
+	if (a->bounce_to == NULL || a->bounce_to[0] == '\0')
+		return envelope_add_rcpt(env, rec->env.from, e);
+	if (addr_list_add(&l, a->bounce_to, e) == -1 ||
+	    (a->aliases != NULL && aliases_expand(a->aliases, &l, e) == -1))
+		goto out;
+	for (i = 0; i < l.n; i++) {
+		spec = l.v[i].spec;
+		q = NULL;
+		if (!addr_is_qualified(spec)) {
+			dom = a->maildomain != NULL && a->maildomain[0] !=
+			    '\0' ? a->maildomain : sysenv_fqdn(sys, e);
+			if (dom == NULL || asprintf(&q, "%s@%s", spec,
+			    dom) == -1) {
+				err_setx(e, EX_OSERR, "notice: cannot qualify "
+				    "bounce_to %s", spec);
+				goto out;
+			}
+			spec = q;
+		}
+		rv = envelope_add_rcpt(env, spec, e);
+		free(q);
+		if (rv == -1)
+			goto out;
+	}
+	rv = 0;
+out:
+	addr_list_free(&l);
+	return rv;
+}
+
+/*
+ * Queue a notice about rec (read as msg, through account a), of kind
+ * QUEUE_NOTICE_FAILED (the recipients v failed) or QUEUE_NOTICE_DELAYED
+ * (those it kept), under an id made from rec's, so that a flush that
+ * settles rec again after a crash finds the notice there.  Its id goes
+ * to ns.  Returns 0 when queued, already there or not due (a notice, a
+ * message that must get none, bounce off), -1 on error.
+ */
+static int
+deliver_notice(struct queue *q, const struct deliver_ctx *ctx,
+    const struct account *a, const struct queue_env *rec, struct msg *msg,
+    const struct policy_verdict *v, int kind, int expired,
+    struct deliver_notices *ns, struct postie_err *e)
+{
+	struct deliver_hdrs h;
+	struct dsn_notice n;
+	struct dsn_rcpt *r = NULL;
+	struct queue_env nrec;
+	struct postie_err he;
+	enum policy_fate want = kind == QUEUE_NOTICE_FAILED ? FATE_FAILED :
+	    FATE_KEPT;
+	const char *why, *host;
+	char boundary[64], msgid[QUEUE_ID_LEN + BOUND_DOMAIN + 16];
+	char until[MSG_DATE_LEN], (*nids)[QUEUE_ID_LEN];
+	char nid[2 * QUEUE_ID_LEN];
+	char *text = NULL;
+	size_t i, len;
+	int rv = -1, put;
+
+	if (rec->notice != QUEUE_NOTICE_NONE || rec->raw ||
+	    (kind == QUEUE_NOTICE_FAILED && !a->bounce))
+		return 0;
+	if ((why = dsn_exempt(rec->env.from, deliver_header(msg,
+	    "Content-Type"), deliver_header(msg, "Auto-Submitted"))) != NULL) {
+		if (ctx->verbose)
+			deliver_say(ctx, "%s: no notice: %s", rec->id, why);
+		return 0;
+	}
+	memset(&h, 0, sizeof(h));
+	memset(&n, 0, sizeof(n));
+	memset(&nrec, 0, sizeof(nrec));
+	if (msg_emit(msg, deliver_hdrs_cb, &h, &he) == -1 && !h.done) {
+		*e = he;
+		goto out;
+	}
+	if ((r = calloc(v->n + 1, sizeof(*r))) == NULL) {
+		err_set(e, EX_OSERR, "notice");
+		goto out;
+	}
+	for (i = 0; i < v->n && i < rec->env.rcpts.n; i++)
+		if (v->fate[i] == want) {
+			r[n.nrcpts].addr = rec->env.rcpts.v[i].spec;
+			r[n.nrcpts++].why = v->own[i] != NULL ? v->own[i] :
+			    kind == QUEUE_NOTICE_FAILED ? v->failed_why :
+			    v->kept_why;
+		}
+	if ((host = sysenv_fqdn(ctx->sys, &he)) == NULL)
+		host = "localhost";
+	snprintf(nid, sizeof(nid), "%s-%s%x", rec->id,
+	    kind == QUEUE_NOTICE_FAILED ? "b" : "d",
+	    kind == QUEUE_NOTICE_FAILED ? (unsigned)rec->attempts & 0xffff :
+	    0);
+	if (strlcpy(nrec.id, nid, sizeof(nrec.id)) >= sizeof(nrec.id)) {
+		/* Not an id postie makes: no name to find it by again. */
+		log_note(log_facility(a), LOG_ERR, "%s: no notice: the id is "
+		    "too long", rec->id);
+		rv = 0;
+		goto out;
+	}
+	snprintf(boundary, sizeof(boundary), "=_postie_%08x%08x",
+	    arc4random(), arc4random());
+	snprintf(msgid, sizeof(msgid), "<%s.notice@%s>", nrec.id, host);
+	n.delayed = kind == QUEUE_NOTICE_DELAYED;
+	n.expired = expired;
+	n.reporting = host;
+	n.remote = a->host;
+	n.from = deliver_notice_sender(a, rec);
+	n.orig_sender = rec->env.from;
+	n.orig_subject = deliver_header(msg, "Subject");
+	n.envid = rec->env.dsn_envid;
+	n.queue_id = rec->id;
+	n.arrival = rec->created;
+	n.now = time(NULL);
+	if (n.delayed && msg_date(rec->created + a->queue_lifetime, until,
+	    sizeof(until)) == 0)
+		n.until = until;
+	n.boundary = boundary;
+	n.msgid = msgid;
+	n.headers = h.buf != NULL ? h.buf : "";
+	n.headers_len = h.len;
+	n.rcpts = r;
+	if (envelope_set(&nrec.config, rec->config, e) == -1 ||
+	    envelope_set(&nrec.account, rec->account, e) == -1 ||
+	    envelope_set(&nrec.env.from, n.from, e) == -1 ||
+	    deliver_notice_rcpts(a, rec, ctx->sys, &nrec.env, e) == -1)
+		goto out;
+	n.to = nrec.env.rcpts.v[0].spec;
+	if (dsn_build(&n, &text, &len, e) == -1)
+		goto out;
+	nrec.notice = kind;
+	strlcpy(nrec.notice_of, rec->id, sizeof(nrec.notice_of));
+	nrec.notice_attempts = rec->attempts;
+	if ((put = queue_put_notice(q, &nrec, text, len, e)) == -1)
+		goto out;
+	if (put == 0) {
+		log_note(log_facility(a), LOG_NOTICE, "%s: %s notice queued "
+		    "as %s for <%s>", rec->id, n.delayed ? "delay" : "failure",
+		    nrec.id, n.to);
+		if (ctx->verbose)
+			deliver_say(ctx, "%s: %s notice queued as %s for <%s>",
+			    rec->id, n.delayed ? "delay" : "failure", nrec.id,
+			    n.to);
+	}
+	if ((nids = reallocarray(ns->ids, ns->n + 1,
+	    sizeof(*ns->ids))) != NULL) {
+		ns->ids = nids;
+		strlcpy(ns->ids[ns->n++], nrec.id, QUEUE_ID_LEN);
+	}
+	rv = 0;
+out:
+	if (rv == -1)
+		err_prefix(e, "%s: the %s notice could not be queued: ",
+		    rec->id, kind == QUEUE_NOTICE_FAILED ? "failure" :
+		    "delay");
+	queue_env_free(&nrec);
+	free(text);
+	free(r);
+	free(h.buf);
+	return rv;
+}
+
 /*
  * Keep item it for later: the recipients v kept, each with its own error,
  * or, v NULL (no attempt), every recipient with none.
@@ -603,8 +855,9 @@ deliver_item_fail(struct queue_item *it, const struct account *a,
 static void
 deliver_item_settle(struct queue *q, struct queue_item *it,
     const struct account *a, struct msg *msg,
-    const struct policy_verdict *v, const struct deliver_ctx *ctx,
-    struct deliver_flush *f)
+    const struct policy_verdict *v, int expired,
+    const struct deliver_ctx *ctx, struct deliver_flush *f,
+    struct deliver_notices *ns)
 {
 	struct queue_env *rec = queue_item_env(it);
 	struct postie_err e;
@@ -612,6 +865,24 @@ deliver_item_settle(struct queue *q, struct queue_item *it,
 	char id[QUEUE_ID_LEN], nid[QUEUE_ID_LEN];
 
 	strlcpy(id, rec->id, sizeof(id));
+	/*
+	 * The notice first, under a name made from this message's id and
+	 * attempts: when the move below does not happen (a crash), the
+	 * next flush settles the message again and finds the notice, and
+	 * the notice is not sent while the message is still here as it
+	 * was (deliver_notice_pending).
+	 */
+	if (v->nfailed > 0 && deliver_notice(q, ctx, a, rec, msg, v,
+	    QUEUE_NOTICE_FAILED, expired, ns, &e) == -1) {
+		deliver_say(ctx, "%s", e.msg);
+		log_note(log_facility(a), LOG_ERR, "%s", e.msg);
+		if (v->ndelivered == 0) {
+			/* Nothing was delivered: all of it again later. */
+			f->ex = e.ex;
+			queue_item_release(it);
+			return;
+		}
+	}
 	if (v->nfailed == v->n) {
 		deliver_item_fail(it, a, ctx, f, v->failed_why, v->failed_ex);
 		return;
@@ -639,6 +910,17 @@ deliver_item_settle(struct queue *q, struct queue_item *it,
 		f->failed++;
 	}
 	if (v->nkept > 0) {
+		/* One warning per message, written before the record says so. */
+		if (a->delay_warning > 0 && !rec->warned &&
+		    rec->notice == QUEUE_NOTICE_NONE &&
+		    time(NULL) - rec->created >= a->delay_warning) {
+			if (deliver_notice(q, ctx, a, rec, msg, v,
+			    QUEUE_NOTICE_DELAYED, 0, ns, &e) == -1) {
+				deliver_say(ctx, "%s", e.msg);
+				log_note(log_facility(a), LOG_ERR, "%s", e.msg);
+			} else
+				rec->warned = 1;
+		}
 		deliver_item_retry(it, a, ctx, f, v, v->kept_why,
 		    v->kept_class, v->kept_ex);
 		return;
@@ -733,11 +1015,33 @@ deliver_drop_sender_ok(const struct account *a, const struct queue_env *rec)
 	    rec->env.from != NULL && strcmp(rec->env.from, a->from) == 0;
 }
 
+/*
+ * 1 while the message a notice is about is still in the queue as it was
+ * when the notice was written: the step after the notice (moving it to
+ * failed/, or recording the warning) has not happened, and the flush
+ * that settles it again decides.
+ */
+static int
+deliver_notice_pending(struct queue *q, const struct queue_env *rec)
+{
+	struct queue_env p;
+	struct postie_err e;
+	int pending;
+
+	if (queue_env_read(q, 0, rec->notice_of, &p, &e) == -1)
+		return 0;
+	pending = rec->notice == QUEUE_NOTICE_FAILED ?
+	    p.attempts == rec->notice_attempts : !p.warned;
+	queue_env_free(&p);
+	return pending;
+}
+
 /* Deliver one taken queue item; always releases it. */
 static void
 deliver_item(struct queue *q, struct deliver_confs *cs,
     struct deliver_conn *c, struct queue_item *it,
-    const struct deliver_ctx *ctx, struct deliver_flush *f)
+    const struct deliver_ctx *ctx, struct deliver_flush *f,
+    struct deliver_notices *ns)
 {
 	struct queue_env *rec = queue_item_env(it);
 	const struct account *a;
@@ -749,6 +1053,15 @@ deliver_item(struct queue *q, struct deliver_confs *cs,
 	char why[POSTIE_ERR_MSG], nid[QUEUE_ID_LEN];
 	int fd, r;
 
+	if (rec->notice != QUEUE_NOTICE_NONE && deliver_notice_pending(q,
+	    rec)) {
+		if (ctx->verbose)
+			deliver_say(ctx, "%s: waits until %s is settled", rec->id,
+			    rec->notice_of);
+		queue_item_release(it);
+		f->skipped++;
+		return;
+	}
 	if (f->system_config != NULL && rec->config != NULL &&
 	    strcmp(rec->config, f->system_config) != 0) {
 		snprintf(why, sizeof(why), "not sent from the drop spool: it "
@@ -815,7 +1128,8 @@ deliver_item(struct queue *q, struct deliver_confs *cs,
 		queue_item_release(it);
 		f->ex = EX_OSERR;
 	} else
-		deliver_item_settle(q, it, a, msg, &v, ctx, f);
+		deliver_item_settle(q, it, a, msg, &v, out.expired, ctx, f,
+		    ns);
 	policy_verdict_free(&v);
 	msg_free(msg);
 }
@@ -938,12 +1252,49 @@ done:
 	return rv;
 }
 
+/*
+ * The notices this flush wrote go out with it, as any queued message
+ * (a notice makes no notice, so this goes no deeper).
+ */
+static void
+deliver_flush_notices(struct queue *q, const struct deliver_ctx *ctx,
+    struct deliver_flush *f, const struct deliver_notices *ns)
+{
+	struct deliver_flush nf;
+	struct postie_err e;
+	char **list;
+	size_t i;
+
+	if (ns->n == 0 || (f->deadline != 0 && time(NULL) >= f->deadline))
+		return;
+	if ((list = calloc(ns->n, sizeof(*list))) == NULL)
+		return;		/* they wait for the next flush */
+	for (i = 0; i < ns->n; i++)
+		list[i] = ns->ids[i];
+	memset(&nf, 0, sizeof(nf));
+	nf.only_ids = list;
+	nf.n_only_ids = ns->n;
+	nf.only_config = f->only_config;
+	nf.system_config = f->system_config;
+	nf.deadline = f->deadline;
+	if (deliver_flush(q, ctx, &nf, &e) == -1)
+		deliver_say(ctx, "%s", e.msg);
+	f->sent += nf.sent;
+	f->retry += nf.retry;
+	f->failed += nf.failed;
+	f->skipped += nf.skipped;
+	if (nf.ex != 0)
+		f->ex = nf.ex;
+	free(list);
+}
+
 int
 deliver_flush(struct queue *q, const struct deliver_ctx *ctx,
     struct deliver_flush *f, struct postie_err *e)
 {
 	struct deliver_confs cs;
 	struct deliver_conn c;
+	struct deliver_notices ns;
 	struct queue_item *it;
 	struct postie_err te;
 	size_t n, i, k, norder, *order;
@@ -962,6 +1313,7 @@ deliver_flush(struct queue *q, const struct deliver_ctx *ctx,
 	/* A flush is quiet about what it settles itself, unless -v. */
 	c.warn = ctx->verbose ? ctx->tr : NULL;
 	memset(&cs, 0, sizeof(cs));
+	memset(&ns, 0, sizeof(ns));
 	for (k = 0; k < norder; k++) {
 		i = order[k];
 		if (f->deadline != 0 && time(NULL) >= f->deadline)
@@ -989,12 +1341,14 @@ deliver_flush(struct queue *q, const struct deliver_ctx *ctx,
 			f->skipped++;
 			continue;
 		}
-		deliver_item(q, &cs, &c, it, ctx, f);
+		deliver_item(q, &cs, &c, it, ctx, f, &ns);
 	}
 	deliver_conn_end(&c);
 	deliver_confs_free(&cs);
 	free(order);
 	queue_ids_free(ids, n);
+	deliver_flush_notices(q, ctx, f, &ns);
+	free(ns.ids);
 	return 0;
 }
 
