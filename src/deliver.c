@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,11 +165,10 @@ deliver_kept_line(char *buf, size_t bufsz, enum policy_class c,
 }
 
 /*
- * The flush's connection to the account being delivered: opened for the
- * account's first message, used for the next ones.
+ * A connection to one account's server: opened for the account's first
+ * message, used for the next ones.
  */
-struct deliver_conn {
-	FILE	*warn;		/* warnings and the transcript, or NULL */
+struct deliver_link {
 	const struct account *acct;
 	struct submit_session *ss;
 	size_t	 ntx;		/* messages tried on ss */
@@ -178,27 +178,42 @@ struct deliver_conn {
 	struct postie_err stop_err;
 };
 
+/* The connections of a send or a flush: the account's and its fallbacks'. */
+struct deliver_conn {
+	FILE	*warn;		/* warnings and the transcript, or NULL */
+	struct deliver_link main;
+	struct deliver_link fb[CONF_FALLBACK_MAX];
+};
+
+static void
+deliver_link_end(struct deliver_link *l)
+{
+	submit_session_close(l->ss);
+	memset(l, 0, sizeof(*l));
+}
+
 static void
 deliver_conn_end(struct deliver_conn *c)
 {
-	FILE *warn = c->warn;
+	size_t i;
 
-	submit_session_close(c->ss);
-	memset(c, 0, sizeof(*c));
-	c->warn = warn;
+	deliver_link_end(&c->main);
+	for (i = 0; i < CONF_FALLBACK_MAX; i++)
+		deliver_link_end(&c->fb[i]);
 }
 
 /*
- * One attempt to send msg to env over c (opened when needed), its
+ * One attempt to send msg to env over l (opened when needed), its
  * outcome in o (o->msg points into e).  When the connection cannot be
  * opened, the account's next messages get the same outcome without a
  * connection each; when it ends in a transaction, the next message opens
  * a new one, unless two in a row were lost at their first message.
  */
 static void
-deliver_attempt(struct deliver_conn *c, const struct deliver_ctx *ctx,
-    const struct account *a, struct envelope *env, struct msg *msg,
-    int last, struct policy_outcome *o, struct postie_err *e)
+deliver_attempt_link(struct deliver_link *l, FILE *warn,
+    const struct deliver_ctx *ctx, const struct account *a,
+    struct envelope *env, struct msg *msg, int last,
+    struct policy_outcome *o, struct postie_err *e)
 {
 	struct smtp_result res;
 	enum smtp_stage stage;
@@ -208,43 +223,114 @@ deliver_attempt(struct deliver_conn *c, const struct deliver_ctx *ctx,
 	memset(&res, 0, sizeof(res));
 	err_clear(e);
 	o->msg = e->msg;
-	if (c->acct != a) {
-		deliver_conn_end(c);
-		c->acct = a;
+	if (l->acct != a) {
+		deliver_link_end(l);
+		l->acct = a;
 	}
-	if (!c->stop && c->ss == NULL) {
-		if (submit_session_open(&c->ss, a, ctx->sys, ctx->conn,
-		    ctx->verbose, c->warn, &stage, e) == -1) {
-			c->stop = 1;
-			c->stop_err = *e;
-			c->stop_stage = stage;
+	if (!l->stop && l->ss == NULL) {
+		if (submit_session_open(&l->ss, a, ctx->sys, ctx->conn,
+		    ctx->verbose, warn, &stage, e) == -1) {
+			l->stop = 1;
+			l->stop_err = *e;
+			l->stop_stage = stage;
 			submit_log(a, env, msg, NULL, e->ex, e->msg);
 		}
-		c->ntx = 0;
+		l->ntx = 0;
 	}
-	if (c->stop) {
-		*e = c->stop_err;
+	if (l->stop) {
+		*e = l->stop_err;
 		o->ex = e->ex != 0 ? e->ex : EX_TEMPFAIL;
-		o->stage = c->stop_stage;
+		o->stage = l->stop_stage;
 		return;
 	}
-	c->ntx++;
-	rv = submit_session_send(c->ss, env, msg, last, &res, e);
+	l->ntx++;
+	rv = submit_session_send(l->ss, env, msg, last, &res, e);
 	o->ex = rv == 0 ? 0 : e->ex != 0 ? e->ex : EX_TEMPFAIL;
 	o->stage = res.stage;
 	o->final_code = res.final_code;
 	smtp_result_free(&res);
-	if (!submit_session_usable(c->ss)) {
-		c->barren = c->ntx == 1 ? c->barren + 1 : 0;
-		submit_session_close(c->ss);
-		c->ss = NULL;
-		if (c->barren >= 2) {
-			c->stop = 1;
-			c->stop_stage = SMTP_CONNECT;
-			err_setx(&c->stop_err, EX_TEMPFAIL, "not tried: the "
+	if (!submit_session_usable(l->ss)) {
+		l->barren = l->ntx == 1 ? l->barren + 1 : 0;
+		submit_session_close(l->ss);
+		l->ss = NULL;
+		if (l->barren >= 2) {
+			l->stop = 1;
+			l->stop_stage = SMTP_CONNECT;
+			err_setx(&l->stop_err, EX_TEMPFAIL, "not tried: the "
 			    "server ended two connections in a row at their "
 			    "first message (last: %.300s)", e->msg);
 		}
+	}
+}
+
+/* The fallback's envelope sender (postie(1), "Failover"), or NULL: env's. */
+static const char *
+deliver_fallback_from(const struct account *a, const struct account *fa,
+    const struct envelope *env)
+{
+	if (env->from == NULL || env->from[0] == '\0' || a->from == NULL ||
+	    fa->from == NULL || strcmp(env->from, a->from) != 0 ||
+	    strcmp(fa->from, CONF_FROM_HEADER) == 0 ||
+	    strpbrk(fa->from, "*?[%") != NULL)
+		return NULL;
+	return fa->from;
+}
+
+/*
+ * One attempt through account a, then, while policy_failover allows,
+ * through each of its fallback accounts (found in conf) in order, with
+ * the same message.  The outcome is the first that delivered or that
+ * the policy may not pass on; when every account failed so, the first
+ * account's (its reason naming the others').  *viap is the account that
+ * gave the outcome.
+ */
+static void
+deliver_attempt(struct deliver_conn *c, const struct deliver_ctx *ctx,
+    const struct conf *conf, const struct account *a, struct envelope *env,
+    struct msg *msg, int last, struct policy_outcome *o,
+    const struct account **viap, struct postie_err *e)
+{
+	const struct account *fa;
+	struct policy_outcome fo;
+	struct postie_err fe;
+	char name[64], *from;
+	const char *nfrom;
+	size_t i;
+
+	*viap = a;
+	deliver_attempt_link(&c->main, c->warn, ctx, a, env, msg, last, o, e);
+	for (i = 0; conf != NULL && i < CONF_FALLBACK_MAX &&
+	    policy_failover(env, o) && conf_fallback_name(a, i, name,
+	    sizeof(name)); i++) {
+		if ((fa = conf_account(conf, name)) == NULL) {
+			err_append(e, "fallback %s: no such account", name);
+			continue;
+		}
+		if (conf_check_account(fa, &fe) == -1) {
+			err_append(e, "fallback %s: %s", name, fe.msg);
+			continue;
+		}
+		if (ctx->verbose)
+			deliver_say(ctx, "account %s failed (%s); trying "
+			    "account %s", a->name, e->msg, fa->name);
+		from = env->from;
+		if ((nfrom = deliver_fallback_from(a, fa, env)) != NULL)
+			env->from = (char *)(uintptr_t)nfrom;
+		deliver_attempt_link(&c->fb[i], c->warn, ctx, fa, env, msg,
+		    last, &fo, &fe);
+		env->from = from;
+		if (fo.ex == 0 || !policy_failover(env, &fo)) {
+			*o = fo;
+			*e = fe;
+			o->msg = e->msg;
+			*viap = fa;
+			if (fo.ex == 0)
+				log_note(log_facility(a), LOG_NOTICE, "account "
+				    "%s failed, fallback account %s took the "
+				    "message", a->name, fa->name);
+			return;
+		}
+		err_append(e, "fallback %s: %s", fa->name, fe.msg);
 	}
 }
 
@@ -305,6 +391,7 @@ deliver_send(const struct opts *o, int stdin_fd,
 	unsigned char *sel = NULL;
 	char why[POSTIE_ERR_MSG], line[2 * POSTIE_ERR_MSG], words[400];
 	char id[QUEUE_ID_LEN];
+	const struct account *via;
 	int ex, kept = 1;
 
 	*sentp = 0;
@@ -312,11 +399,14 @@ deliver_send(const struct opts *o, int stdin_fd,
 		return e->ex = deliver_unprepared(o, job, e);
 	memset(&c, 0, sizeof(c));
 	c.warn = ctx->tr;
-	deliver_attempt(&c, ctx, job->acct, &job->env, job->msg, 1, &out,
-	    &ae);
+	deliver_attempt(&c, ctx, job->conf, job->acct, &job->env, job->msg, 1,
+	    &out, &via, &ae);
 	deliver_conn_end(&c);
 	if (out.ex == 0) {
 		err_clear(e);
+		if (via != job->acct && ctx->verbose)
+			deliver_say(ctx, "sent through fallback account %s",
+			    via->name);
 		*sentp = 1;
 		return 0;
 	}
@@ -400,6 +490,7 @@ deliver_accept(const struct opts *o, int fd, const struct deliver_ctx *ctx,
 	struct postie_err ae, qe;
 	struct queue *q = NULL;
 	struct job job;
+	const struct account *via;
 	char why[POSTIE_ERR_MSG], line[POSTIE_ERR_MSG];
 	size_t i;
 	int ex, rv = -1;
@@ -449,10 +540,11 @@ deliver_accept(const struct opts *o, int fd, const struct deliver_ctx *ctx,
 	}
 	memset(&c, 0, sizeof(c));
 	c.warn = ctx->tr;
-	deliver_attempt(&c, ctx, job.acct, &job.env, job.msg, 1, &out, &ae);
+	deliver_attempt(&c, ctx, job.conf, job.acct, &job.env, job.msg, 1,
+	    &out, &via, &ae);
 	deliver_conn_end(&c);
 	if (out.ex == 0) {
-		err_setx(e, 0, "accepted by %s", job.acct->host);
+		err_setx(e, 0, "accepted by %s", via->host);
 		rv = 0;
 		goto out;
 	}
@@ -1044,7 +1136,7 @@ deliver_item(struct queue *q, struct deliver_confs *cs,
     struct deliver_notices *ns)
 {
 	struct queue_env *rec = queue_item_env(it);
-	const struct account *a;
+	const struct account *a, *via;
 	struct deliver_conf *dc;
 	struct policy_outcome out;
 	struct policy_verdict v;
@@ -1121,7 +1213,15 @@ deliver_item(struct queue *q, struct deliver_confs *cs,
 		return;
 	}
 	close(fd);
-	deliver_attempt(c, ctx, a, &rec->env, msg, 0, &out, &e);
+	deliver_attempt(c, ctx, dc->job.conf, a, &rec->env, msg, 0, &out, &via,
+	    &e);
+	if (out.ex == 0 && via != a) {
+		log_note(log_facility(a), LOG_INFO, "%s: sent through fallback "
+		    "account %s", rec->id, via->name);
+		if (ctx->verbose)
+			deliver_say(ctx, "%s: sent through fallback account %s",
+			    rec->id, via->name);
+	}
 	out.expired = time(NULL) - rec->created > a->queue_lifetime;
 	out.lifetime = a->queue_lifetime;
 	if (policy_settle(&rec->env, &out, &v, &e) == -1) {
