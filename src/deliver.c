@@ -1354,7 +1354,9 @@ done:
 
 /*
  * The notices this flush wrote go out with it, as any queued message
- * (a notice makes no notice, so this goes no deeper).
+ * (a notice makes no notice, so this goes no deeper).  They are not
+ * counted with the messages: a notice that cannot be sent waits in the
+ * queue and is said by the next flush.
  */
 static void
 deliver_flush_notices(struct queue *q, const struct deliver_ctx *ctx,
@@ -1379,12 +1381,7 @@ deliver_flush_notices(struct queue *q, const struct deliver_ctx *ctx,
 	nf.deadline = f->deadline;
 	if (deliver_flush(q, ctx, &nf, &e) == -1)
 		deliver_say(ctx, "%s", e.msg);
-	f->sent += nf.sent;
-	f->retry += nf.retry;
-	f->failed += nf.failed;
-	f->skipped += nf.skipped;
-	if (nf.ex != 0)
-		f->ex = nf.ex;
+	f->notices_sent += nf.sent;
 	free(list);
 }
 

@@ -1106,9 +1106,10 @@ flush_conf(int port)
 {
 	char text[512];
 
+	/* Notices off: test_notices.sh tests them. */
 	snprintf(text, sizeof(text), "account work\nhost 127.0.0.1\n"
 	    "port %d\nfrom me@example.org\ntls off\nsyslog off\n"
-	    "domain client.example.org\ntimeout 5\n", port);
+	    "bounce off\ndomain client.example.org\ntimeout 5\n", port);
 	write_conf(text);
 }
 
