@@ -887,11 +887,14 @@ check_file(FILE *fp, const char *key, const char *path, size_t *n)
 
 /* Print the settings of a and the problems found in it. */
 static void
-check_one(FILE *fp, const struct account *a, struct sysenv *sys, size_t *n)
+check_one(FILE *fp, const struct conf *c, const struct account *a,
+    struct sysenv *sys, size_t *n)
 {
 	struct addr_list none = { NULL, 0, 0 };
 	struct postie_err e;
 	const char *host;
+	char name[64];
+	size_t i;
 
 	fputc('\n', fp);
 	conf_print_account(a, fp);
@@ -899,6 +902,12 @@ check_one(FILE *fp, const struct account *a, struct sysenv *sys, size_t *n)
 		fprintf(fp, "problem: %s\n", e.msg);
 		(*n)++;
 	}
+	for (i = 0; conf_fallback_name(a, i, name, sizeof(name)); i++)
+		if (conf_account(c, name) == NULL) {
+			fprintf(fp, "problem: fallback %s: no such account\n",
+			    name);
+			(*n)++;
+		}
 	if (a->aliases != NULL && aliases_expand(a->aliases, &none, &e) == -1) {
 		fprintf(fp, "problem: %s\n", e.msg);
 		(*n)++;
@@ -939,7 +948,7 @@ job_config_check(const struct opts *o, struct sysenv *sys, FILE *fp,
 		fprintf(fp, "warning: %s\n", w);
 	if (o->account != NULL) {
 		if ((a = conf_account(job.conf, o->account)) != NULL)
-			check_one(fp, a, sys, &n);
+			check_one(fp, job.conf, a, sys, &n);
 		else {
 			err_sanitize(safe, sizeof(safe), o->account,
 			    strlen(o->account));
@@ -949,8 +958,8 @@ job_config_check(const struct opts *o, struct sysenv *sys, FILE *fp,
 		}
 	} else {
 		for (i = 0; i < conf_naccounts(job.conf); i++)
-			check_one(fp, conf_account_at(job.conf, i), sys,
-			    &n);
+			check_one(fp, job.conf, conf_account_at(job.conf, i),
+			    sys, &n);
 		fputc('\n', fp);
 		if (conf_naccounts(job.conf) == 0) {
 			fprintf(fp, "problem: no account in %s\n",

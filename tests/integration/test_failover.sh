@@ -160,5 +160,8 @@ conf "$SRV_PORT" 1 "fallback nosuch"
 run_postie -a test -i rcpt@example.org <"$T_DIR/in.eml"
 assert_run "unknown fallback: exit 0 (queued)" 0 "fallback nosuch: no such account"
 assert_eq "unknown fallback: queued" "$(nqueued)" 1
+run_postie --config-check
+assert_contains "unknown fallback: --config-check names it" "$T_DIR/out" \
+    "problem: fallback nosuch: no such account"
 
 t_done
