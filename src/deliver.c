@@ -1002,7 +1002,7 @@ deliver_item_settle(struct queue *q, struct queue_item *it,
 		f->failed++;
 	}
 	if (v->nkept > 0) {
-		/* One warning per message, written before the record says so. */
+		/* One warning a message, written before the record says so. */
 		if (a->delay_warning > 0 && !rec->warned &&
 		    rec->notice == QUEUE_NOTICE_NONE &&
 		    time(NULL) - rec->created >= a->delay_warning) {
@@ -1148,8 +1148,8 @@ deliver_item(struct queue *q, struct deliver_confs *cs,
 	if (rec->notice != QUEUE_NOTICE_NONE && deliver_notice_pending(q,
 	    rec)) {
 		if (ctx->verbose)
-			deliver_say(ctx, "%s: waits until %s is settled", rec->id,
-			    rec->notice_of);
+			deliver_say(ctx, "%s: waits until %s is settled",
+			    rec->id, rec->notice_of);
 		queue_item_release(it);
 		f->skipped++;
 		return;

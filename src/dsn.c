@@ -101,9 +101,10 @@ dsn_reply(const char *why, char *buf, size_t bufsz)
 		return 0;
 	for (p = why; (p = strstr(p, ": ")) != NULL; p++) {
 		p += 2;
-		if (p[0] >= '2' && p[0] <= '5' && isdigit((unsigned char)p[1]) &&
-		    isdigit((unsigned char)p[2]) && (p[3] == ' ' ||
-		    p[3] == '\0')) {
+		if (p[0] >= '2' && p[0] <= '5' &&
+		    isdigit((unsigned char)p[1]) &&
+		    isdigit((unsigned char)p[2]) &&
+		    (p[3] == ' ' || p[3] == '\0')) {
 			dsn_clean(buf, bufsz, p);
 			return 1;
 		}

@@ -19,9 +19,10 @@
  * A recipient accepted at RCPT shares the fate of the transaction; one
  * refused at RCPT has its own.  An ACCOUNT or TEMP failure before DATA
  * with no recipient refused on its own is tried again through the
- * account's fallback accounts, in order (policy_failover).  Past queue_lifetime, what would be kept
- * fails.  With the queue off nothing is kept and the exit status is the
- * failure's code.
+ * account's fallback accounts, in order (policy_failover).  Past
+ * queue_lifetime, what would be kept fails; a queued message that fails
+ * for good gets a failure notice (deliver.c, dsn.h).  With the queue off
+ * nothing is kept and the exit status is the failure's code.
  */
 #ifndef POSTIE_POLICY_H
 #define POSTIE_POLICY_H

@@ -166,7 +166,8 @@ START_TEST(build_delayed)
 	ck_assert_int_eq(dsn_build(&n, &out, &len, &e), 0);
 	ck_assert_ptr_nonnull(strstr(out, "\nSubject: Delivery delayed: "
 	    "hello\n"));
-	ck_assert_ptr_nonnull(strstr(out, "\nAction: delayed\nStatus: 4.3.0\n"));
+	ck_assert_ptr_nonnull(strstr(out,
+	    "\nAction: delayed\nStatus: 4.3.0\n"));
 	ck_assert_ptr_nonnull(strstr(out, "until Mon, 1 Jan 2024"));
 	ck_assert_ptr_null(strstr(out, "carol"));
 	free(out);
