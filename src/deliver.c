@@ -841,6 +841,11 @@ deliver_notice(struct queue *q, const struct deliver_ctx *ctx,
 	    envelope_set(&nrec.env.from, n.from, e) == -1 ||
 	    deliver_notice_rcpts(a, rec, ctx->sys, &nrec.env, e) == -1)
 		goto out;
+	if (nrec.env.rcpts.n == 0) {
+		err_setx(e, EX_CONFIG, "bounce_to %s names no address",
+		    a->bounce_to);
+		goto out;
+	}
 	n.to = nrec.env.rcpts.v[0].spec;
 	if (dsn_build(&n, &text, &len, e) == -1)
 		goto out;
@@ -968,8 +973,13 @@ deliver_item_settle(struct queue *q, struct queue_item *it,
 	    QUEUE_NOTICE_FAILED, expired, ns, &e) == -1) {
 		deliver_say(ctx, "%s", e.msg);
 		log_note(log_facility(a), LOG_ERR, "%s", e.msg);
-		if (v->ndelivered == 0) {
-			/* Nothing was delivered: all of it again later. */
+		if (v->ndelivered == 0 &&
+		    policy_classify(e.ex, SMTP_NONE) == POLICY_TEMP) {
+			/*
+			 * Nothing was delivered and the disk may have room
+			 * later: all of it again then.  A notice that cannot
+			 * be made (bounce_to) is said, and the message moves.
+			 */
 			f->ex = e.ex;
 			queue_item_release(it);
 			return;
