@@ -212,8 +212,8 @@ deliver_conn_end(struct deliver_conn *c)
 static void
 deliver_attempt_link(struct deliver_link *l, FILE *warn,
     const struct deliver_ctx *ctx, const struct account *a,
-    struct envelope *env, struct msg *msg, int last,
-    struct policy_outcome *o, struct postie_err *e)
+    const char *fallback_for, struct envelope *env, struct msg *msg,
+    int last, struct policy_outcome *o, struct postie_err *e)
 {
 	struct smtp_result res;
 	enum smtp_stage stage;
@@ -233,7 +233,8 @@ deliver_attempt_link(struct deliver_link *l, FILE *warn,
 			l->stop = 1;
 			l->stop_err = *e;
 			l->stop_stage = stage;
-			submit_log(a, env, msg, NULL, e->ex, e->msg);
+			submit_log(a, env, msg, NULL, e->ex, e->msg,
+			    fallback_for);
 		}
 		l->ntx = 0;
 	}
@@ -244,6 +245,7 @@ deliver_attempt_link(struct deliver_link *l, FILE *warn,
 		return;
 	}
 	l->ntx++;
+	submit_session_fallback_for(l->ss, fallback_for);
 	rv = submit_session_send(l->ss, env, msg, last, &res, e);
 	o->ex = rv == 0 ? 0 : e->ex != 0 ? e->ex : EX_TEMPFAIL;
 	o->stage = res.stage;
@@ -298,7 +300,8 @@ deliver_attempt(struct deliver_conn *c, const struct deliver_ctx *ctx,
 	size_t i;
 
 	*viap = a;
-	deliver_attempt_link(&c->main, c->warn, ctx, a, env, msg, last, o, e);
+	deliver_attempt_link(&c->main, c->warn, ctx, a, NULL, env, msg, last,
+	    o, e);
 	for (i = 0; conf != NULL && i < CONF_FALLBACK_MAX &&
 	    policy_failover(env, o) && conf_fallback_name(a, i, name,
 	    sizeof(name)); i++) {
@@ -316,8 +319,8 @@ deliver_attempt(struct deliver_conn *c, const struct deliver_ctx *ctx,
 		from = env->from;
 		if ((nfrom = deliver_fallback_from(a, fa, env)) != NULL)
 			env->from = (char *)(uintptr_t)nfrom;
-		deliver_attempt_link(&c->fb[i], c->warn, ctx, fa, env, msg,
-		    last, &fo, &fe);
+		deliver_attempt_link(&c->fb[i], c->warn, ctx, fa, a->name, env,
+		    msg, last, &fo, &fe);
 		env->from = from;
 		if (fo.ex == 0 || !policy_failover(env, &fo)) {
 			*o = fo;

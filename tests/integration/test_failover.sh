@@ -66,8 +66,13 @@ assert_contains "down: -v says it tries the fallback" "$T_DIR/err" \
 assert_contains "down: -v names it" "$T_DIR/err" \
     "sent through fallback account second"
 assert_eq "down: nothing queued" "$(nqueued)" 0
-assert_matches "down: the log record is the fallback's server" \
-    "$T_DIR/postie.log" "host=127\.0\.0\.1 port=$P2 .*exitcode=EX_OK"
+assert_matches "down: the log record names the account that sent it" \
+    "$T_DIR/postie.log" \
+    "host=127\.0\.0\.1 port=$P2 .* account=second fallback_for=test exitcode=EX_OK"
+assert_matches "down: the first account's record is as ever" \
+    "$T_DIR/postie.log" "host=127\.0\.0\.1 port=$P1 .* exitcode=EX_TEMPFAIL error="
+assert_not_matches "down: the first account's record names no fallback" \
+    "$T_DIR/postie.log" "port=$P1 .*fallback_for"
 
 # --- The first account's server refuses AUTH: the second sends it.
 server_start --auth "alice:right" --auth-cleartext

@@ -220,6 +220,29 @@ START_TEST(success_line)
 }
 END_TEST
 
+/* A fallback account's record names it and the account it stands in for. */
+START_TEST(fallback_line)
+{
+	struct log_attempt la;
+	struct fixture f;
+
+	fixture_init(&f);
+	memset(&la, 0, sizeof(la));
+	la.acct = &f.acct;
+	la.env = &f.env;
+	la.size = -1;
+	la.final_code = f.final_code;
+	la.final_reply = f.final_reply;
+	la.fallback_for = "work";
+	log_submission(&la);
+	ck_assert_int_eq(nsyslog, 1);
+	ck_assert_msg(strstr(syslog_line, " smtpmsg=250 2.0.0 queued as X "
+	    "account=test fallback_for=work exitcode=EX_OK") != NULL, "%s",
+	    syslog_line);
+	fixture_free(&f);
+}
+END_TEST
+
 START_TEST(failure_line)
 {
 	struct fixture f;
@@ -410,6 +433,7 @@ main(void)
 	int nf;
 
 	tcase_add_test(tc, success_line);
+	tcase_add_test(tc, fallback_line);
 	tcase_add_test(tc, failure_line);
 	tcase_add_test(tc, unknown_size);
 	tcase_add_test(tc, no_secret);
