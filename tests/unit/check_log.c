@@ -75,6 +75,7 @@ struct fixture {
 	int	 final_code;
 	char	 final_reply[512];
 	char	 auth_mech[32];
+	const char *fallback_for;
 };
 
 /* A message of 19 bytes, 22 as sent (CRLF line ends). */
@@ -160,6 +161,7 @@ log_one(const struct fixture *f, int with_res, int ex, const char *errmsg)
 	}
 	la.ex = ex;
 	la.errmsg = errmsg;
+	la.fallback_for = f->fallback_for;
 	log_submission(&la);
 }
 
@@ -223,18 +225,11 @@ END_TEST
 /* A fallback account's record names it and the account it stands in for. */
 START_TEST(fallback_line)
 {
-	struct log_attempt la;
 	struct fixture f;
 
 	fixture_init(&f);
-	memset(&la, 0, sizeof(la));
-	la.acct = &f.acct;
-	la.env = &f.env;
-	la.size = -1;
-	la.final_code = f.final_code;
-	la.final_reply = f.final_reply;
-	la.fallback_for = "work";
-	log_submission(&la);
+	f.fallback_for = "work";
+	log_one(&f, 1, 0, NULL);
 	ck_assert_int_eq(nsyslog, 1);
 	ck_assert_msg(strstr(syslog_line, " smtpmsg=250 2.0.0 queued as X "
 	    "account=test fallback_for=work exitcode=EX_OK") != NULL, "%s",
