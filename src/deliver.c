@@ -780,6 +780,13 @@ deliver_notice(struct queue *q, const struct deliver_ctx *ctx,
 	if (rec->notice != QUEUE_NOTICE_NONE || rec->raw ||
 	    (kind == QUEUE_NOTICE_FAILED && !a->bounce))
 		return 0;
+	if (!dsn_notify_wants(rec->env.dsn_notify,
+	    kind == QUEUE_NOTICE_DELAYED)) {
+		if (ctx->verbose)
+			deliver_say(ctx, "%s: no notice: it asked NOTIFY=%s",
+			    rec->id, rec->env.dsn_notify);
+		return 0;
+	}
 	if ((why = dsn_exempt(rec->env.from, deliver_header(msg,
 	    "Content-Type"), deliver_header(msg, "Auto-Submitted"))) != NULL) {
 		if (ctx->verbose)

@@ -93,6 +93,28 @@ dsn_exempt(const char *sender, const char *content_type,
 }
 
 int
+dsn_notify_wants(const char *notify, int delayed)
+{
+	const char *want = delayed ? "DELAY" : "FAILURE", *p, *end;
+	size_t len;
+
+	if (notify == NULL || notify[0] == '\0')
+		return 1;
+	for (p = notify; *p != '\0'; p = *end != '\0' ? end + 1 : end) {
+		while (*p == ' ')
+			p++;
+		if ((end = strchr(p, ',')) == NULL)
+			end = p + strlen(p);
+		len = (size_t)(end - p);
+		while (len > 0 && p[len - 1] == ' ')
+			len--;
+		if (len == strlen(want) && strncasecmp(p, want, len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
 dsn_reply(const char *why, char *buf, size_t bufsz)
 {
 	const char *p;

@@ -60,6 +60,13 @@ const char *dsn_exempt(const char *sender, const char *content_type,
 	    const char *auto_submitted);
 
 /*
+ * 1 when a message whose envelope asked NOTIFY=notify (RFC 3461 4.1: a
+ * list of SUCCESS, FAILURE, DELAY, or NEVER; NULL or "": not asked)
+ * wants a failure notice (delayed 0) or a delay warning (delayed 1).
+ */
+int	 dsn_notify_wants(const char *notify, int delayed);
+
+/*
  * The server's reply inside postie's reason why ("host:587: at RCPT TO
  * <a>: 550 5.1.1 unknown"): the part from the reply code on, into buf;
  * 0 when why holds none.

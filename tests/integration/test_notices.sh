@@ -2,8 +2,8 @@
 # Failure and delay notices (postie(1), QUEUE, "Failure notices"): a
 # queued message refused for good at a flush gets exactly one notice, a
 # well-formed RFC 3464 report sent to its sender through the same
-# account; none for a null sender, an Auto-Submitted message, a direct
-# send or with bounce off; one only after a crash left the notice
+# account; none for a null sender, an Auto-Submitted message, a DSN, one
+# sent with -N never, a direct send or with bounce off; one only after a crash left the notice
 # written and the message still queued; one when queue_lifetime runs
 # out; bounce_to sends it elsewhere; delay_warning warns once.
 . "$(dirname "$0")/lib.sh"
@@ -116,12 +116,14 @@ mkmsg auto "Auto-Submitted: auto-generated"
 run_postie -i bad@example.net <"$T_DIR/in-auto.eml"
 mkmsg dsn "Content-Type: multipart/report; report-type=delivery-status; boundary=x"
 run_postie -i bad@example.net <"$T_DIR/in-dsn.eml"
-assert_eq "three queued" "$(nqueued)" 3
+mkmsg never
+run_postie -N never -i bad@example.net <"$T_DIR/in-never.eml"
+assert_eq "four queued" "$(nqueued)" 4
 server_start --reply-at "rcpt:bad@=550 5.1.1 no such user"
 write_config "tls off" "queue on"
 run_postie -q -v
-assert_eq "all three failed" "$(nfailed)" 3
-assert_eq "no notice for a null sender, Auto-Submitted or a DSN" \
+assert_eq "all four failed" "$(nfailed)" 4
+assert_eq "no notice for a null sender, Auto-Submitted, a DSN, NOTIFY=NEVER" \
     "$(srv_nmessages)" 0
 assert_contains "-v says why: null sender" "$T_DIR/err" \
     "no notice: it has the null sender"
@@ -129,6 +131,8 @@ assert_contains "-v says why: Auto-Submitted" "$T_DIR/err" \
     "no notice: it is marked Auto-Submitted"
 assert_contains "-v says why: a DSN" "$T_DIR/err" \
     "no notice: it is a delivery status notification"
+assert_contains "-v says why: NOTIFY=NEVER" "$T_DIR/err" \
+    "no notice: it asked NOTIFY=NEVER"
 
 # --- A direct send never makes a notice: its caller saw the status.
 rm -f "$POSTIE_QUEUE_DIR"/failed/*

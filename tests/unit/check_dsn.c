@@ -44,6 +44,30 @@ START_TEST(exempt)
 END_TEST
 
 static const struct {
+	const char *notify;
+	int	 delayed, wants;
+} notifies[] = {
+	{ NULL, 0, 1 },
+	{ NULL, 1, 1 },
+	{ "", 0, 1 },
+	{ "NEVER", 0, 0 },
+	{ "NEVER", 1, 0 },
+	{ "SUCCESS", 0, 0 },
+	{ "SUCCESS,FAILURE", 0, 1 },
+	{ "SUCCESS,FAILURE", 1, 0 },
+	{ "delay", 1, 1 },
+	{ "FAILURE,DELAY", 1, 1 },
+	{ "FAILUREX", 0, 0 },
+};
+
+START_TEST(notify)
+{
+	ck_assert_int_eq(dsn_notify_wants(notifies[_i].notify,
+	    notifies[_i].delayed), notifies[_i].wants);
+}
+END_TEST
+
+static const struct {
 	const char *why;
 	int	 delayed, expired;
 	const char *reply, *status;
@@ -201,6 +225,8 @@ dsn_suite(void)
 
 	tcase_add_loop_test(tc, exempt, 0,
 	    (int)(sizeof(exempts) / sizeof(exempts[0])));
+	tcase_add_loop_test(tc, notify, 0,
+	    (int)(sizeof(notifies) / sizeof(notifies[0])));
 	tcase_add_loop_test(tc, reason, 0,
 	    (int)(sizeof(reasons) / sizeof(reasons[0])));
 	tcase_add_test(tc, build_failed);
