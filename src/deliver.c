@@ -316,6 +316,7 @@ deliver_attempt(struct deliver_conn *c, const struct deliver_ctx *ctx,
 		if (ctx->verbose)
 			deliver_say(ctx, "account %s failed (%s); trying "
 			    "account %s", a->name, e->msg, fa->name);
+		/* The sender is borrowed for this attempt, put back below. */
 		from = env->from;
 		if ((nfrom = deliver_fallback_from(a, fa, env)) != NULL)
 			env->from = (char *)(uintptr_t)nfrom;
