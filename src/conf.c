@@ -67,10 +67,12 @@ enum field_id {
 	F_DSN_RETURN, F_QUEUE, F_QUEUE_LIFETIME, F_QUEUE_FLUSH,
 	F_MAX_MESSAGE_SIZE, F_TLS_SESSION_CACHE, F_INET_PROTOCOLS, F_SOCKET,
 	F_PROXY_HOST, F_PROXY_PORT, F_TLS_CRL_FILE, F_TLS_HOST_OVERRIDE,
-	F_AUTO_FROM, F__COUNT
+	F_AUTO_FROM, F_BOUNCE, F_BOUNCE_TO, F_DELAY_WARNING, F_FALLBACK,
+	F__COUNT
 };
 
 #define BIT(f)	(UINT64_C(1) << (f))
+_Static_assert(F__COUNT <= 64, "the set bits of a section are one uint64_t");
 
 enum ftype { FT_VAL, FT_STR, FT_FPR };
 
@@ -131,6 +133,10 @@ static const struct field fields[F__COUNT] = {
 	[F_QUEUE_FLUSH] = VAL(a.queue_flush),
 	[F_MAX_MESSAGE_SIZE] = VAL(a.max_message_size),
 	[F_AUTO_FROM] = VAL(auto_from),
+	[F_BOUNCE] = VAL(a.bounce),
+	[F_BOUNCE_TO] = STR(a.bounce_to),
+	[F_DELAY_WARNING] = VAL(a.delay_warning),
+	[F_FALLBACK] = STR(a.fallback),
 };
 
 #define FINT(n, f)	((int *)(void *)((char *)(n) + fields[f].off))
@@ -258,6 +264,8 @@ node_builtin(struct node *n)
 	n->a.queue_lifetime = 5L * 24 * 60 * 60;
 	n->a.queue_flush = 1;
 	n->a.max_message_size = 0;
+	n->a.bounce = 1;
+	n->a.delay_warning = 0;
 }
 
 static void
@@ -899,17 +907,15 @@ h_dsn_return(struct parser *p, struct node *n, const struct keydef *kd,
 	return bad_value(p, kd, val, "expected off, headers or full");
 }
 
+/* A duration: seconds, or a number followed by s, m, h or d; > 0. */
 static int
-h_queue_lifetime(struct parser *p, struct node *n, const struct keydef *kd,
-    const char *val)
+parse_duration(const char *val, long *out)
 {
 	unsigned long long v, mult = 1;
 	const char *end;
 
-	if (*val == '\0')
-		return need_value(p, kd);
 	if (parse_digits(val, &v, &end) == -1)
-		goto bad;
+		return -1;
 	if (*end != '\0') {
 		switch (tolower((unsigned char)*end)) {
 		case 's':
@@ -925,18 +931,81 @@ h_queue_lifetime(struct parser *p, struct node *n, const struct keydef *kd,
 			mult = 24 * 60 * 60;
 			break;
 		default:
-			goto bad;
+			return -1;
 		}
 		if (end[1] != '\0')
-			goto bad;
+			return -1;
 	}
 	if (v == 0 || v > (unsigned long long)LONG_MAX / mult)
-		goto bad;
-	n->a.queue_lifetime = (long)(v * mult);
+		return -1;
+	*out = (long)(v * mult);
 	return 0;
-bad:
-	return bad_value(p, kd, val, "expected a positive number of seconds, "
-	    "optionally followed by s, m, h or d");
+}
+
+static int
+h_queue_lifetime(struct parser *p, struct node *n, const struct keydef *kd,
+    const char *val)
+{
+	if (*val == '\0')
+		return need_value(p, kd);
+	if (parse_duration(val, &n->a.queue_lifetime) == -1)
+		return bad_value(p, kd, val, "expected a positive number of "
+		    "seconds, optionally followed by s, m, h or d");
+	return 0;
+}
+
+/* delay_warning: off (0), or a duration. */
+static int
+h_delay_warning(struct parser *p, struct node *n, const struct keydef *kd,
+    const char *val)
+{
+	if (*val == '\0')
+		return need_value(p, kd);
+	if (strcasecmp(val, "off") == 0) {
+		n->a.delay_warning = 0;
+		return 0;
+	}
+	if (parse_duration(val, &n->a.delay_warning) == -1)
+		return bad_value(p, kd, val, "expected off, or a positive "
+		    "number of seconds, optionally followed by s, m, h or d");
+	return 0;
+}
+
+/*
+ * fallback: account names separated by spaces, kept as one string of
+ * single spaces ("" for none); each must be a plain name.
+ */
+static int
+h_fallback(struct parser *p, struct node *n, const struct keydef *kd,
+    const char *val)
+{
+	char out[CONF_FALLBACK_MAX * 64], buf[SHOW_MAX * 4 + 1];
+	const char *s = val, *e;
+	size_t len, count = 0;
+
+	out[0] = '\0';
+	while (*s != '\0') {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == '\0')
+			break;
+		for (e = s; *e != '\0' && *e != ' ' && *e != '\t'; e++)
+			if (*e == ':' || (unsigned char)*e < 0x20)
+				return bad_value(p, kd, val, "expected "
+				    "account names separated by spaces");
+		len = (size_t)(e - s);
+		if (++count > CONF_FALLBACK_MAX || len >= 64 ||
+		    (n->a.name != NULL && strlen(n->a.name) == len &&
+		    strncmp(n->a.name, s, len) == 0))
+			return perr(p, "'%s %s': at most %d accounts, other "
+			    "than this one", kd->name, show(buf, sizeof(buf),
+			    val), CONF_FALLBACK_MAX);
+		if (out[0] != '\0')
+			strlcat(out, " ", sizeof(out));
+		strncat(out, s, len);
+		s = e;
+	}
+	return set_str(p, n, kd->field, out);
 }
 
 static int
@@ -1083,6 +1152,10 @@ static const struct keydef keys[] = {
 	{ "queue_flush", h_bool, F_QUEUE_FLUSH },
 	{ "max_message_size", h_max_size, F_MAX_MESSAGE_SIZE },
 	{ "auto_from", h_bool, F_AUTO_FROM },
+	{ "bounce", h_bool, F_BOUNCE },
+	{ "bounce_to", h_str, F_BOUNCE_TO },
+	{ "delay_warning", h_delay_warning, F_DELAY_WARNING },
+	{ "fallback", h_fallback, F_FALLBACK },
 	/* msmtp keys postie does not implement. */
 	{ "protocol", h_protocol, -1 },
 	{ "ntlmdomain", h_ignore, -1 },
@@ -1661,6 +1734,33 @@ conf_account(const struct conf *c, const char *name)
 	return n != NULL ? &n->a : NULL;
 }
 
+int
+conf_fallback_name(const struct account *a, size_t i, char *buf,
+    size_t bufsz)
+{
+	const char *s = a->fallback, *e;
+	size_t len;
+
+	if (s == NULL)
+		return 0;
+	for (;;) {
+		while (*s == ' ')
+			s++;
+		if (*s == '\0')
+			return 0;
+		e = strchr(s, ' ');
+		len = e != NULL ? (size_t)(e - s) : strlen(s);
+		if (i-- == 0) {
+			if (len >= bufsz)
+				return 0;
+			memcpy(buf, s, len);
+			buf[len] = '\0';
+			return 1;
+		}
+		s += len;
+	}
+}
+
 static char *
 lowercase(const char *s)
 {
@@ -1905,4 +2005,12 @@ conf_print_account(const struct account *a, FILE *fp)
 	fprintf(fp, "queue_lifetime %ld\n", a->queue_lifetime);
 	fprintf(fp, "queue_flush %s\n", onoff(a->queue_flush));
 	fprintf(fp, "max_message_size %lld\n", a->max_message_size);
+	fprintf(fp, "bounce %s\n", onoff(a->bounce));
+	print_str(fp, "bounce_to", a->bounce_to);
+	if (a->delay_warning > 0)
+		fprintf(fp, "delay_warning %ld\n", a->delay_warning);
+	else
+		fputs("delay_warning off\n", fp);
+	if (a->fallback != NULL && a->fallback[0] != '\0')
+		print_str(fp, "fallback", a->fallback);
 }

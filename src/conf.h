@@ -102,7 +102,23 @@ struct account {
 	long	 queue_lifetime;	/* seconds, default 5 days */
 	int	 queue_flush;		/* bool, default on: flush after a send */
 	long long max_message_size;	/* bytes, 0: no limit */
+
+	int	 bounce;		/* bool, default on: failure notices */
+	char	*bounce_to;		/* notices go here, not the sender */
+	long	 delay_warning;		/* seconds; 0: off (default) */
+	char	*fallback;		/* account names, one space apart;
+					   NULL or "": none */
 };
+
+/* At most this many fallback accounts per account. */
+#define CONF_FALLBACK_MAX	8
+
+/*
+ * The i-th name of a's fallback list into buf; 0 past the last (or when
+ * it does not fit).
+ */
+int	 conf_fallback_name(const struct account *a, size_t i, char *buf,
+	    size_t bufsz);
 
 struct conf;
 

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bounds.h"
@@ -1077,4 +1078,26 @@ msg_free(struct msg *m)
 	if (m->fd != -1)
 		close(m->fd);
 	free(m);
+}
+
+int
+msg_date(time_t t, char *buf, size_t bufsz)
+{
+	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed",
+	    "Thu", "Fri", "Sat" };
+	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr",
+	    "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	char zone[8];
+	struct tm tm;
+	int n;
+
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(zone, sizeof(zone), "%z", &tm) == 0 ||
+	    tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_mon < 0 ||
+	    tm.tm_mon > 11)
+		return -1;
+	n = snprintf(buf, bufsz, "%s, %d %s %04d %02d:%02d:%02d %s",
+	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
+	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, zone);
+	return n < 0 || (size_t)n >= bufsz ? -1 : 0;
 }

@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "addr.h"
 #include "err.h"
@@ -122,6 +123,14 @@ int	 msg_is_empty(const struct msg *);
  */
 int	 msg_emit(struct msg *, int (*out)(void *arg, const char *buf,
 	    size_t len, struct postie_err *), void *arg, struct postie_err *);
+
+/*
+ * RFC 5322 3.3 date-time of t in local time with a numeric zone, in the
+ * C locale's names, into buf (MSG_DATE_LEN bytes suffice).  -1 when it
+ * cannot be formatted.
+ */
+#define MSG_DATE_LEN	64
+int	 msg_date(time_t t, char *buf, size_t bufsz);
 
 void	 msg_free(struct msg *);
 

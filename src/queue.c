@@ -492,6 +492,12 @@ queue_env_format(const struct queue_env *env, size_t *lenp)
 	bad |= queue_env_kv(fp, "last_error", env->last_error);
 	if (env->held)
 		fputs("held 1\n", fp);
+	if (env->notice != QUEUE_NOTICE_NONE)
+		fprintf(fp, "notice %s\nnotice_of %s\nnotice_attempts %d\n",
+		    env->notice == QUEUE_NOTICE_DELAYED ? "delayed" : "failed",
+		    env->notice_of, env->notice_attempts);
+	if (env->warned)
+		fputs("warned 1\n", fp);
 	if (fclose(fp) != 0 || bad) {
 		free(buf);
 		return NULL;
@@ -654,6 +660,33 @@ queue_put_failed(struct queue *q, struct queue_env *env, struct msg *m,
 		return -1;
 	}
 	return queue_store(q, q->failedfd, env, m, e);
+}
+
+int
+queue_put_notice(struct queue *q, struct queue_env *env, const char *text,
+    size_t len, struct postie_err *e)
+{
+	char name[QUEUE_ID_LEN + 8];
+
+	if (!queue_id_valid(env->id)) {
+		err_setx(e, EX_USAGE, "queue: bad message id");
+		return -1;
+	}
+	snprintf(name, sizeof(name), "%s.env", env->id);
+	if (faccessat(q->dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return 1;
+	env->next_try = time(NULL);
+	if (env->created == 0)
+		env->created = env->next_try;
+	env->size = (off_t)len;
+	snprintf(name, sizeof(name), "%s.msg", env->id);
+	if (queue_write_file(q->dirfd, q->owner, name, text, len, e) == -1)
+		return -1;
+	if (queue_write_env(q->dirfd, q->owner, env, e) == -1) {
+		unlinkat(q->dirfd, name, 0);
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -827,6 +860,15 @@ queue_env_parse(char *text, const char *id, struct queue_env *env,
 			r |= queue_setstr(&env->last_error, val);
 		else if (strcmp(line, "held") == 0)
 			env->held = strcmp(val, "1") == 0;
+		else if (strcmp(line, "notice") == 0)
+			env->notice = strcmp(val, "delayed") == 0 ?
+			    QUEUE_NOTICE_DELAYED : QUEUE_NOTICE_FAILED;
+		else if (strcmp(line, "notice_of") == 0)
+			strlcpy(env->notice_of, val, sizeof(env->notice_of));
+		else if (strcmp(line, "notice_attempts") == 0)
+			env->notice_attempts = (int)strtol(val, NULL, 10);
+		else if (strcmp(line, "warned") == 0)
+			env->warned = strcmp(val, "1") == 0;
 	}
 	if (r != 0) {
 		queue_env_free(env);

@@ -192,6 +192,7 @@ struct submit_session {
 	char	 helo[256];
 	struct io *io;
 	struct smtp_session *smtp;
+	const char *fallback_for;	/* log_attempt's */
 };
 
 void
@@ -239,9 +240,15 @@ submit_session_open(struct submit_session **ssp, const struct account *a,
 }
 
 void
+submit_session_fallback_for(struct submit_session *ss, const char *first)
+{
+	ss->fallback_for = first;
+}
+
+void
 submit_log(const struct account *a, const struct envelope *env,
     struct msg *msg, const struct smtp_result *res, int ex,
-    const char *errmsg)
+    const char *errmsg, const char *fallback_for)
 {
 	struct log_attempt la;
 
@@ -256,6 +263,7 @@ submit_log(const struct account *a, const struct envelope *env,
 	}
 	la.ex = ex;
 	la.errmsg = errmsg;
+	la.fallback_for = fallback_for;
 	log_submission(&la);
 }
 
@@ -282,7 +290,7 @@ submit_session_send(struct submit_session *ss, struct envelope *env,
 		err_prefix(e, "%s:%d: ", a->host, a->port);
 	}
 	submit_log(a, env, msg, res, rv == 0 ? 0 : e->ex, rv == 0 ? NULL :
-	    e->msg);
+	    e->msg, ss->fallback_for);
 	return rv;
 }
 

@@ -10,6 +10,7 @@
 # covered with the queue on by test_queue.sh (server down, 421 greeting,
 # 451 MAIL, 452 RCPT, 451 DATA and end of DATA, lost after the final dot,
 # one recipient refused for now) are not repeated here.
+# Failure notices are off (bounce off): test_notices.sh tests them.
 . "$(dirname "$0")/lib.sh"
 
 t_tmpdir
@@ -60,9 +61,9 @@ config() {
 	_k=$1
 	shift
 	case $_k in
-	plain)	write_config "tls off" "queue on" "$@" ;;
-	tls)	write_config "queue on" "$@" ;;
-	auth)	write_config "queue on" "auth plain" "user $USER" \
+	plain)	write_config "tls off" "queue on" "bounce off" "$@" ;;
+	tls)	write_config "queue on" "bounce off" "$@" ;;
+	auth)	write_config "queue on" "bounce off" "auth plain" "user $USER" \
 		    "password $PASS" "$@" ;;
 	esac
 }
