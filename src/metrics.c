@@ -18,6 +18,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "metrics.h"
 
 /* At most this many queued messages are compared before and after. */
@@ -347,58 +348,6 @@ metrics_state_read(FILE *fp, struct metrics_row *rows, size_t max,
 	return (int)t.n;
 }
 
-/*
- * Write buf to name in dirfd through the temporary tmp: fsync, mode,
- * rename, fsync of the directory.
- */
-static int
-metrics_put(int dirfd, const char *shown, const char *name, const char *tmp,
-    const char *buf, size_t len, mode_t mode, struct postie_err *e)
-{
-	ssize_t w;
-	size_t off;
-	int fd;
-
-	unlinkat(dirfd, tmp, 0);
-	if ((fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, mode)) == -1) {
-		err_set(e, EX_CANTCREAT, "metrics: create %s", shown);
-		return -1;
-	}
-	for (off = 0; off < len; off += (size_t)w)
-		if ((w = write(fd, buf + off, len - off)) <= 0 &&
-		    errno != EINTR) {
-			err_set(e, EX_IOERR, "metrics: write %s", shown);
-			goto fail;
-		} else if (w < 0)
-			w = 0;
-	if (fchmod(fd, mode) == -1 || fsync(fd) == -1) {
-		err_set(e, EX_IOERR, "metrics: fsync %s", shown);
-		goto fail;
-	}
-	if (close(fd) == -1) {
-		fd = -1;
-		err_set(e, EX_IOERR, "metrics: close %s", shown);
-		goto fail;
-	}
-	fd = -1;
-	if (renameat(dirfd, tmp, dirfd, name) == -1) {
-		err_set(e, EX_IOERR, "metrics: rename to %s", shown);
-		goto fail;
-	}
-	if (fsync(dirfd) == -1) {
-		err_set(e, EX_IOERR, "metrics: fsync the directory of %s",
-		    shown);
-		return -1;
-	}
-	return 0;
-fail:
-	if (fd != -1)
-		close(fd);
-	unlinkat(dirfd, tmp, 0);
-	return -1;
-}
-
 /* What became of each message metrics_open saw, into t at time now. */
 static void
 metrics_settle(struct metrics *m, struct metrics_table *t, time_t now)
@@ -488,9 +437,11 @@ metrics_state(struct metrics *m, int dirfd, struct metrics_table *t,
 		err_set(e, EX_OSERR, "metrics");
 		return -1;
 	}
-	rc = metrics_put(dirfd, METRICS_STATE_FILE, METRICS_STATE_FILE,
-	    "tmp." METRICS_STATE_FILE, buf, len, 0600, e);
+	rc = file_replace(dirfd, METRICS_STATE_FILE, "tmp." METRICS_STATE_FILE,
+	    buf, len, 0600, geteuid(), e);
 	free(buf);
+	if (rc == -1)
+		err_prefix(e, "metrics: %s: ", queue_dir(m->q));
 	return rc;
 }
 
@@ -576,8 +527,9 @@ metrics_file(struct metrics *m, struct metrics_table *t, size_t unreadable,
 		err_set(e, EX_OSERR, "metrics");
 		rc = -1;
 	}
-	if (rc == 0)
-		rc = metrics_put(dirfd, m->path, base, tmp, buf, len, 0644, e);
+	if (rc == 0 && (rc = file_replace(dirfd, base, tmp, buf, len, 0644,
+	    geteuid(), e)) == -1)
+		err_prefix(e, "metrics: %s: ", dir[0] != '\0' ? dir : "/");
 	free(buf);
 	close(dirfd);
 	return rc;
