@@ -1,7 +1,7 @@
 /*
  * The metrics file and the per-account state behind it (metrics.h).
  * Owns the exposition format as postie writes it and metrics.state;
- * reads the queue through queue.h only.
+ * reads the queue through queue.h and monitor_walk.
  */
 #include "config.h"
 
@@ -20,6 +20,7 @@
 
 #include "file.h"
 #include "metrics.h"
+#include "monitor.h"
 
 /* At most this many queued messages are compared before and after. */
 #define METRICS_MAX_SEEN	65536
@@ -445,46 +446,35 @@ metrics_state(struct metrics *m, int dirfd, struct metrics_table *t,
 	return rc;
 }
 
-/* Count the queue and failed/ into t. */
-static int
-metrics_count(struct queue *q, struct metrics_table *t, size_t *unreadable,
-    struct postie_err *e)
-{
-	struct postie_err re;
-	struct queue_env env;
-	struct metrics_row *r;
-	char **ids;
-	size_t n, i;
-	int failed;
+/* What metrics_count counts into. */
+struct metrics_counts {
+	struct metrics_table *t;
+	size_t	 unreadable;
+};
 
-	for (failed = 0; failed <= 1; failed++) {
-		if (queue_ids(q, failed, &ids, &n, e) == -1)
-			return -1;
-		for (i = 0; i < n; i++) {
-			if (queue_env_read(q, failed, ids[i], &env, &re) ==
-			    -1) {
-				if (re.ex != EX_NOINPUT)
-					(*unreadable)++;
-				continue;
-			}
-			r = metrics_row_get(t, metrics_config_label(
-			    env.config), env.account != NULL ?
-			    env.account : "");
-			if (r != NULL && failed)
-				r->failed++;
-			else if (r != NULL) {
-				r->queued++;
-				if (env.held)
-					r->held++;
-				else if (r->oldest == 0 ||
-				    env.created < r->oldest)
-					r->oldest = env.created;
-			}
-			queue_env_free(&env);
-		}
-		queue_ids_free(ids, n);
+static void
+metrics_count_one(void *arg, const char *id, const struct queue_env *env,
+    int failed, const struct postie_err *re)
+{
+	struct metrics_counts *c = arg;
+	struct metrics_row *r;
+
+	if (env == NULL) {
+		c->unreadable++;
+		return;
 	}
-	return 0;
+	if ((r = metrics_row_get(c->t, metrics_config_label(env->config),
+	    env->account != NULL ? env->account : "")) == NULL)
+		return;
+	if (failed)
+		r->failed++;
+	else {
+		r->queued++;
+		if (env->held)
+			r->held++;
+		else if (r->oldest == 0 || env->created < r->oldest)
+			r->oldest = env->created;
+	}
 }
 
 /* The metrics file at m->path, from t. */
@@ -539,7 +529,8 @@ int
 metrics_close(struct metrics *m, time_t now, struct postie_err *e)
 {
 	struct metrics_table t = { NULL, 0 };
-	size_t i, unreadable = 0;
+	struct metrics_counts c = { &t, 0 };
+	size_t i;
 	int dirfd = -1, rc = -1;
 
 	if (m == NULL)
@@ -559,9 +550,9 @@ metrics_close(struct metrics *m, time_t now, struct postie_err *e)
 	dirfd = -1;
 	for (i = 0; i < t.n; i++)
 		t.v[i].queued = t.v[i].held = t.v[i].failed = 0;
-	if (metrics_count(m->q, &t, &unreadable, e) == -1)
+	if (monitor_walk(m->q, metrics_count_one, &c, e) == -1)
 		goto done;
-	rc = metrics_file(m, &t, unreadable, now, e);
+	rc = metrics_file(m, &t, c.unreadable, now, e);
 done:
 	if (dirfd != -1)
 		close(dirfd);
