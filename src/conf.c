@@ -469,7 +469,7 @@ h_metrics_file(struct parser *p, struct node *n, const struct keydef *kd,
 {
 	char *path;
 
-	if (n != p->conf->defaults)
+	if (p->cur != p->conf->defaults)
 		return perr(p, "'%s' is valid in defaults only: the file "
 		    "describes the whole queue", kd->name);
 	if (expand_home(p, kd, val, &path) == -1)

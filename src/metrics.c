@@ -45,7 +45,8 @@ struct metrics {
 	struct queue *q;
 	char	*path;
 	struct metrics_seen *seen;
-	size_t	 nseen;
+	size_t	 nseen, capseen;
+	int	 nomem;		/* metrics_see ran out of memory */
 	struct metrics_table sent;	/* direct sends: last_success or
 					   last_failure 1 */
 };
@@ -116,39 +117,48 @@ metrics_row_cmp(const void *a, const void *b)
 	return strcmp(x->account, y->account);
 }
 
-/* Note the messages in the queue with an account, for metrics_close. */
+/* Note a queued message with an account, for metrics_close. */
+static void
+metrics_see_one(void *arg, const char *id, const struct queue_env *env,
+    int failed, const struct postie_err *re)
+{
+	struct metrics *m = arg;
+	struct metrics_seen *s;
+	size_t cap;
+
+	if (failed || env == NULL || env->account == NULL ||
+	    m->nseen == METRICS_MAX_SEEN || m->nomem)
+		return;
+	if (m->nseen == m->capseen) {
+		cap = m->capseen > 0 ? m->capseen * 2 : 64;
+		if ((s = reallocarray(m->seen, cap, sizeof(*s))) == NULL) {
+			m->nomem = 1;
+			return;
+		}
+		m->seen = s;
+		m->capseen = cap;
+	}
+	s = &m->seen[m->nseen];
+	if ((s->config = strdup(metrics_config_label(env->config))) == NULL ||
+	    (s->account = strdup(env->account)) == NULL) {
+		free(s->config);
+		m->nomem = 1;
+		return;
+	}
+	strlcpy(s->id, id, sizeof(s->id));
+	s->attempts = env->attempts;
+	m->nseen++;
+}
+
 static int
 metrics_see(struct metrics *m, struct postie_err *e)
 {
-	struct postie_err re;
-	struct queue_env env;
-	struct metrics_seen *s;
-	char **ids;
-	size_t all, n, i;
-
-	if (queue_ids(m->q, 0, &ids, &all, e) == -1)
+	if (monitor_walk(m->q, metrics_see_one, m, e) == -1)
 		return -1;
-	n = all < METRICS_MAX_SEEN ? all : METRICS_MAX_SEEN;
-	if (n > 0 && (m->seen = calloc(n, sizeof(*m->seen))) == NULL) {
-		queue_ids_free(ids, all);
+	if (m->nomem) {
 		err_set(e, EX_OSERR, "metrics");
 		return -1;
 	}
-	for (i = 0; i < n; i++) {
-		if (queue_env_read(m->q, 0, ids[i], &env, &re) == -1)
-			continue;
-		s = &m->seen[m->nseen];
-		if (env.account != NULL &&
-		    (s->config = strdup(metrics_config_label(env.config))) !=
-		    NULL && (s->account = strdup(env.account)) != NULL) {
-			strlcpy(s->id, env.id, sizeof(s->id));
-			s->attempts = env.attempts;
-			m->nseen++;
-		} else
-			free(s->config);
-		queue_env_free(&env);
-	}
-	queue_ids_free(ids, all);
 	return 0;
 }
 
