@@ -167,7 +167,7 @@ flush_after_send(const struct job *job, const struct deliver_ctx *ctx)
 	struct stat st;
 	char dir[4096];
 
-	if (!job->acct->queue || !job->acct->queue_flush ||
+	if (job->acct == NULL || !job->acct->queue || !job->acct->queue_flush ||
 	    queue_default_dir(dir, sizeof(dir), ctx->sys, &e) == -1 ||
 	    stat(dir, &st) == -1 || queue_open(&q, dir, &e) == -1)
 		return;
@@ -186,7 +186,7 @@ flush_after_send(const struct job *job, const struct deliver_ctx *ctx)
 static void
 metrics_done(struct metrics *m, int opened, const struct postie_err *me)
 {
-	struct postie_err e;
+	struct postie_err e = { 0, "" };
 
 	if (opened == 0 && metrics_close(m, time(NULL), &e) == 0)
 		return;
@@ -198,7 +198,7 @@ static int
 send_mail(const struct opts *o, struct sysenv *sys, struct postie_err *e)
 {
 	struct deliver_ctx ctx;
-	struct postie_err me;
+	struct postie_err me = { 0, "" };
 	struct metrics *m = NULL;
 	struct job job;
 	int ex, sent, facility, mo = 0;
@@ -351,7 +351,7 @@ queue_mode(const struct opts *o, struct sysenv *sys, struct postie_err *e)
 {
 	struct deliver_flush f;
 	struct deliver_ctx ctx;
-	struct postie_err me;
+	struct postie_err me = { 0, "" };
 	struct metrics *m = NULL;
 	struct queue *q = NULL;
 	char *only = NULL, hint[128];

@@ -432,6 +432,7 @@ expand_home(struct parser *p, const struct keydef *kd, const char *val,
 {
 	const char *home;
 
+	*outp = NULL;
 	if (val[0] != '~') {
 		if ((*outp = strdup(val)) == NULL)
 			return nomem(p->err);
@@ -443,8 +444,10 @@ expand_home(struct parser *p, const struct keydef *kd, const char *val,
 	else if ((home = sysenv_home(p->sys)) == NULL)
 		return perr(p, "'%s': cannot expand ~: no home directory",
 		    kd->name);
-	if (asprintf(outp, "%s%s", home, val + 1) == -1)
+	if (asprintf(outp, "%s%s", home, val + 1) == -1) {
+		*outp = NULL;
 		return nomem(p->err);
+	}
 	return 0;
 }
 
@@ -455,7 +458,7 @@ h_path(struct parser *p, struct node *n, const struct keydef *kd,
 	char *path;
 	int rc;
 
-	if (expand_home(p, kd, val, &path) == -1)
+	if (expand_home(p, kd, val, &path) == -1 || path == NULL)
 		return -1;
 	rc = set_str(p, n, kd->field, path);
 	free(path);
@@ -472,7 +475,7 @@ h_metrics_file(struct parser *p, struct node *n, const struct keydef *kd,
 	if (p->cur != p->conf->defaults)
 		return perr(p, "'%s' is valid in defaults only: the file "
 		    "describes the whole queue", kd->name);
-	if (expand_home(p, kd, val, &path) == -1)
+	if (expand_home(p, kd, val, &path) == -1 || path == NULL)
 		return -1;
 	if (path[0] != '/') {
 		free(path);
