@@ -335,12 +335,19 @@ static int
 serve_mode(const struct opts *o, struct sysenv *sys, struct postie_err *e)
 {
 	struct deliver_ctx ctx;
+	struct postie_err me = { 0, "" };
+	struct metrics *m = NULL;
+	int rc, mo;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.sys = sys;
 	ctx.verbose = o->verbose;
 	ctx.tr = o->verbose ? stderr : NULL;
-	if (serve_smtp(o, STDIN_FILENO, STDOUT_FILENO, &ctx, e) != 0)
+	mo = metrics_open_config(&m, o->config, sys, &me);
+	rc = serve_smtp(o, STDIN_FILENO, STDOUT_FILENO, &ctx, e);
+	if (m != NULL || mo == -1)
+		metrics_done(m, mo, &me);
+	if (rc != 0)
 		return fail(e, log_facility(NULL));
 	return EX_OK;
 }

@@ -170,6 +170,41 @@ assert_run "-C: delivered" 0
 prom_check "-C: labelled with the config's path" \
     "v('postie_last_success_timestamp_seconds', '$T_DIR/other.conf') >= $t4 and v('postie_queued_messages', '$T_DIR/other.conf') == 0"
 
+# --- An SMTP session on standard input (-bs) rewrites it too: the
+# message queued while the smarthost is down is counted (under the
+# account its sender chose: the first, test).
+server_down
+config
+cat >"$T_DIR/bs.script" <<EOS
+< 220
+> EHLO client.example.org
+< 250
+> MAIL FROM:<sender@example.org>
+< 250
+> RCPT TO:<rcpt@example.org>
+< 250
+> DATA
+< 354
+> Subject: over -bs
+>
+> body
+> .
+< 250
+> QUIT
+< 221
+EOS
+t5=$(date +%s)
+if "$PYTHON3" "$TESTS_SRCDIR/integration/bsclient.py" "$T_DIR/bs.script" \
+    -- "$POSTIE" -bs >"$T_DIR/out" 2>"$T_DIR/err"; then
+	t_pass "-bs: the session held"
+else
+	t_fail "-bs: the session held" "$(sed -n 1,5p "$T_DIR/err")"
+fi
+prom_check "-bs: the file rewritten, the message counted as queued" \
+    "V[('postie_metrics_timestamp_seconds', None, None)] >= $t5 and v('postie_queued_messages', account='test') == 1"
+server_start
+config
+
 # --- A metrics file that cannot be written changes nothing.
 PROM=$T_DIR/missing/dir/postie.prom
 config
