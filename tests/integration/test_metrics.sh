@@ -19,10 +19,10 @@ printf 'From: sender@example.org\nTo: rcpt@example.org\nSubject: secret topic\n\
 "$PYTHON3" -c 'import prometheus_client.parser' 2>/dev/null ||
     t_hard_error "python3-prometheus-client is not importable by $PYTHON3 (Debian: apt install python3-prometheus-client)"
 
-# config LINE...: write_config with the queue on, no TLS, and the
-# metrics file in defaults.
+# config: write_config with the queue on, no TLS, and the metrics file
+# in defaults.
 config() {
-	write_config "tls off" "queue on" "$@"
+	write_config "tls off" "queue on"
 	sed -i "/^defaults\$/a metrics_file $PROM" "$CONFIG"
 }
 

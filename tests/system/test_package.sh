@@ -73,6 +73,7 @@ in_root() {
 cp "$DEB" "$ROOT/tmp/postie.deb"
 in_root dpkg -i /tmp/postie.deb
 assert_run "dpkg -i: installed" 0
+# shellcheck disable=SC2016
 in_root dpkg-query -W -f '${Status}' postie
 assert_eq "dpkg: postie is installed" "$(cat "$T_DIR/out")" \
     "install ok installed"
@@ -140,7 +141,7 @@ assert_eq "its envelope" "$(srv_envelope 1)" \
     "root@chroot.example.org admin@example.org"
 assert_contains "its body" "$SRV_RECORD/1.eml" "hello from the package"
 assert_eq "nothing left in the chroot's queue" \
-    "$(ls "$ROOT/var/spool/postie" | grep -c '\.env$')" 0
+    "$(find "$ROOT/var/spool/postie" -name '*.env' | wc -l)" 0
 in_root /usr/bin/mailq
 assert_run "mailq in the chroot: exit 0" 0
 
