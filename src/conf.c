@@ -52,6 +52,8 @@ struct conf {
 	char	**warn;
 	size_t	 nwarn;
 	int	 has_password;	/* some account or defaults sets password */
+	char	*metrics_file;	/* defaults' metrics_file, or NULL */
+	uid_t	 owner;		/* of the file; (uid_t)-1: not known */
 };
 
 /* Every field an account can set; the bits of node.mask. */
@@ -441,27 +443,65 @@ h_str(struct parser *p, struct node *n, const struct keydef *kd,
 }
 
 /* msmtp: a leading ~ in a file name stands for the home directory. */
+/* val, a leading ~ made the home directory, in *outp (the caller's). */
+static int
+expand_home(struct parser *p, const struct keydef *kd, const char *val,
+    char **outp)
+{
+	const char *home;
+
+	*outp = NULL;
+	if (val[0] != '~') {
+		if ((*outp = strdup(val)) == NULL)
+			return nomem(p->err);
+		return 0;
+	}
+	if (val[1] != '\0' && val[1] != '/')
+		return perr(p, "'%s': ~user is not supported in file names; "
+		    "write the full path", kd->name);
+	else if ((home = sysenv_home(p->sys)) == NULL)
+		return perr(p, "'%s': cannot expand ~: no home directory",
+		    kd->name);
+	if (asprintf(outp, "%s%s", home, val + 1) == -1) {
+		*outp = NULL;
+		return nomem(p->err);
+	}
+	return 0;
+}
+
 static int
 h_path(struct parser *p, struct node *n, const struct keydef *kd,
     const char *val)
 {
-	const char *home;
 	char *path;
 	int rc;
 
-	if (val[0] != '~')
-		return set_str(p, n, kd->field, val);
-	if (val[1] != '\0' && val[1] != '/')
-		return perr(p, "'%s': ~user is not supported in file names; "
-		    "write the full path", kd->name);
-	if ((home = sysenv_home(p->sys)) == NULL)
-		return perr(p, "'%s': cannot expand ~: no home directory",
-		    kd->name);
-	if (asprintf(&path, "%s%s", home, val + 1) == -1)
-		return nomem(p->err);
+	if (expand_home(p, kd, val, &path) == -1 || path == NULL)
+		return -1;
 	rc = set_str(p, n, kd->field, path);
 	free(path);
 	return rc;
+}
+
+/* A setting of the whole file, not of an account: defaults only. */
+static int
+h_metrics_file(struct parser *p, struct node *n, const struct keydef *kd,
+    const char *val)
+{
+	char *path;
+
+	if (p->cur != p->conf->defaults)
+		return perr(p, "'%s' is valid in defaults only: the file "
+		    "describes the whole queue", kd->name);
+	if (expand_home(p, kd, val, &path) == -1 || path == NULL)
+		return -1;
+	if (path[0] != '/') {
+		free(path);
+		return perr(p, "'%s' needs an absolute path", kd->name);
+	}
+	free(p->conf->metrics_file);
+	p->conf->metrics_file = path;
+	return 0;
 }
 
 static int
@@ -1156,6 +1196,7 @@ static const struct keydef keys[] = {
 	{ "bounce_to", h_str, F_BOUNCE_TO },
 	{ "delay_warning", h_delay_warning, F_DELAY_WARNING },
 	{ "fallback", h_fallback, F_FALLBACK },
+	{ "metrics_file", h_metrics_file, -1 },
 	/* msmtp keys postie does not implement. */
 	{ "protocol", h_protocol, -1 },
 	{ "ntlmdomain", h_ignore, -1 },
@@ -1528,6 +1569,7 @@ conf_parse_as(struct conf **confp, FILE *fp, const char *name,
 		return nomem(err);
 	}
 	node_builtin(c->defaults);
+	c->owner = (uid_t)-1;
 	memset(&p, 0, sizeof(p));
 	p.conf = c;
 	p.sys = sys;
@@ -1675,6 +1717,7 @@ conf_load(struct conf **confp, const char *path, struct sysenv *sys,
 		    "by others; run: chmod 600 %s", path, path);
 		return -1;
 	}
+	c->owner = st.st_uid;
 	*confp = c;
 	return 0;
 }
@@ -1848,8 +1891,17 @@ conf_free(struct conf *c)
 	for (i = 0; i < c->nwarn; i++)
 		free(c->warn[i]);
 	free(c->warn);
+	free(c->metrics_file);
 	free(c->file);
 	free(c);
+}
+
+const char *
+conf_metrics_file(const struct conf *c, uid_t euid)
+{
+	if (c->owner != (uid_t)-1 && c->owner != euid)
+		return NULL;
+	return c->metrics_file;
 }
 
 int

@@ -6,6 +6,8 @@
 #ifndef POSTIE_CONF_H
 #define POSTIE_CONF_H
 
+#include <sys/types.h>
+
 #include <stdio.h>
 
 #include "err.h"
@@ -185,6 +187,14 @@ const struct account *conf_account_at(const struct conf *, size_t i);
  */
 const char *conf_warning(const struct conf *, size_t i);
 void	 conf_free(struct conf *);
+
+/*
+ * The metrics_file of the defaults (an absolute path), when the file
+ * was parsed from a stream or belongs to euid: the metrics file
+ * describes the queue of the user running postie, who is the one to
+ * name it; NULL otherwise or when unset.
+ */
+const char *conf_metrics_file(const struct conf *, uid_t euid);
 
 /*
  * Checks made before an account is used: a host is set; auth (other than

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "file.h"
 #include "queue.h"
 #include "sysenv.h"
 
@@ -516,49 +517,17 @@ queue_give(int fd, uid_t owner, const char *name, struct postie_err *e)
 	return -1;
 }
 
-/*
- * Write name in dirfd atomically: a temporary file, fsync, rename,
- * fsync of the directory.
- */
+/* Write name in dirfd atomically (file_replace), given to owner. */
 static int
 queue_write_file(int dirfd, uid_t owner, const char *name, const char *buf,
     size_t len, struct postie_err *e)
 {
 	char tmp[QUEUE_ID_LEN + 16];
-	int fd;
 
 	snprintf(tmp, sizeof(tmp), "tmp.%s", name);
-	if ((fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC | O_NOFOLLOW, 0600)) == -1) {
-		err_set(e, EX_CANTCREAT, "queue: create %s", tmp);
-		return -1;
-	}
-	if (queue_give(fd, owner, tmp, e) == -1 ||
-	    queue_write_all(fd, buf, len, e) == -1)
-		goto fail;
-	if (fsync(fd) == -1) {
-		err_set(e, EX_IOERR, "queue: fsync %s", tmp);
-		goto fail;
-	}
-	if (close(fd) == -1) {
-		fd = -1;
-		err_set(e, EX_IOERR, "queue: close %s", tmp);
-		goto fail;
-	}
-	fd = -1;
-	if (renameat(dirfd, tmp, dirfd, name) == -1) {
-		err_set(e, EX_IOERR, "queue: rename %s", tmp);
-		goto fail;
-	}
-	if (fsync(dirfd) == -1) {
-		err_set(e, EX_IOERR, "queue: fsync directory");
-		return -1;
-	}
-	return 0;
-fail:
-	if (fd != -1)
-		close(fd);
-	unlinkat(dirfd, tmp, 0);
+	if (file_replace(dirfd, name, tmp, buf, len, 0600, owner, e) == 0)
+		return 0;
+	err_prefix(e, "queue: ");
 	return -1;
 }
 
