@@ -231,6 +231,12 @@ deliver_attempt(struct deliver_conn *c, const struct deliver_ctx *ctx,
 	o->stage = res.stage;
 	o->final_code = res.final_code;
 	smtp_result_free(&res);
+	if (rv == -1 && res.stage == SMTP_AUTH) {
+		/* AUTH led the group: the account's next ones would fail. */
+		c->stop = 1;
+		c->stop_err = *e;
+		c->stop_stage = SMTP_AUTH;
+	}
 	if (!submit_session_usable(c->ss)) {
 		c->barren = c->ntx == 1 ? c->barren + 1 : 0;
 		submit_session_close(c->ss);
