@@ -198,9 +198,31 @@ server_start() {
 	SRV_TRANSCRIPT=$_sd/transcript
 	SRV_RECORD=$_sd/record
 	: >"$SRV_TRANSCRIPT"
-	"$PYTHON3" "$TESTS_SRCDIR/integration/server.py" "$_sd/port" \
-	    --transcript "$SRV_TRANSCRIPT" --record "$SRV_RECORD" \
-	    --lifetime "${SRV_LIFETIME:-60}" "$@" >"$_sd/log" 2>&1 &
+	srv_launch server.py --transcript "$SRV_TRANSCRIPT" "$@"
+}
+
+# turns_start ARGS...: start turns.py, the turn-counting server (see its
+# --help), as server_start does.  Sets SRV_PORT, SRV_PID, SRV_RECORD
+# (message N as N.eml) and SRV_STATS (one line per session: waits=N
+# at=... auth=... msgs=N bdat=N data=N).
+turns_start() {
+	SRV_N=$((SRV_N + 1))
+	_sd=$T_DIR/server$SRV_N
+	mkdir -p "$_sd"
+	SRV_RECORD=$_sd/record
+	SRV_STATS=$_sd/stats
+	: >"$SRV_STATS"
+	srv_launch turns.py --stats "$SRV_STATS" "$@"
+}
+
+# srv_launch SCRIPT ARGS...: run tests/integration/SCRIPT with a port file
+# in $_sd, --record "$SRV_RECORD" and ARGS, and wait until it listens.
+srv_launch() {
+	_script=$1
+	shift
+	"$PYTHON3" "$TESTS_SRCDIR/integration/$_script" "$_sd/port" \
+	    --record "$SRV_RECORD" --lifetime "${SRV_LIFETIME:-60}" "$@" \
+	    >"$_sd/log" 2>&1 &
 	SRV_PID=$!
 	SRV_PIDS="$SRV_PIDS $SRV_PID"
 	trap 'server_stop_all; rm -rf "$T_DIR"' EXIT
