@@ -192,11 +192,8 @@ t_certs() {
 # N.json and N.eml).  The server exits by itself after $SRV_LIFETIME
 # seconds (60) and is stopped when the test exits.
 server_start() {
-	SRV_N=$((SRV_N + 1))
-	_sd=$T_DIR/server$SRV_N
-	mkdir -p "$_sd"
+	srv_dir
 	SRV_TRANSCRIPT=$_sd/transcript
-	SRV_RECORD=$_sd/record
 	: >"$SRV_TRANSCRIPT"
 	srv_launch server.py --transcript "$SRV_TRANSCRIPT" "$@"
 }
@@ -206,13 +203,18 @@ server_start() {
 # (message N as N.eml) and SRV_STATS (one line per session: waits=N
 # at=... auth=... msgs=N bdat=N data=N).
 turns_start() {
+	srv_dir
+	SRV_STATS=$_sd/stats
+	: >"$SRV_STATS"
+	srv_launch turns.py --stats "$SRV_STATS" "$@"
+}
+
+# srv_dir: a directory for the next server, $_sd, and its SRV_RECORD.
+srv_dir() {
 	SRV_N=$((SRV_N + 1))
 	_sd=$T_DIR/server$SRV_N
 	mkdir -p "$_sd"
 	SRV_RECORD=$_sd/record
-	SRV_STATS=$_sd/stats
-	: >"$SRV_STATS"
-	srv_launch turns.py --stats "$SRV_STATS" "$@"
 }
 
 # srv_launch SCRIPT ARGS...: run tests/integration/SCRIPT with a port file
@@ -251,9 +253,7 @@ server_start_tls() {
 # listening (a connection is refused), held until the test ends.  (A port
 # freed by stopping a server may be given to a parallel test's server.)
 server_down() {
-	SRV_N=$((SRV_N + 1))
-	_sd=$T_DIR/server$SRV_N
-	mkdir -p "$_sd"
+	srv_dir
 	"$PYTHON3" -c 'import os, socket, sys, time
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
@@ -273,7 +273,6 @@ time.sleep(3600)' "$_sd/port" >"$_sd/log" 2>&1 &
 		sleep 0.05
 	done
 	SRV_PORT=$(cat "$_sd/port")
-	SRV_RECORD=$_sd/record
 }
 
 # server_stop: stop the last server started.
