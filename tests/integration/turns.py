@@ -108,8 +108,6 @@ class Conn:
                 self.inbuf += d
                 return True
             except ssl.SSLWantReadError:
-                if self.outbio.pending:
-                    self.solicited = True
                 raw = self.recv_raw()
                 if not raw:
                     self.eof = True
@@ -162,9 +160,9 @@ class Conn:
                 self.inbio.write(raw)
             except ssl.SSLError:
                 return False
+        # What TLS 1.3 sends after the handshake (session tickets) is no
+        # answer the client waits for: it does not make a round trip.
         self.tls = self.hs
-        if self.outbio.pending:
-            self.solicited = True
         return True
 
     # -- the dialogue --------------------------------------------------------
