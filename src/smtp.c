@@ -1,9 +1,11 @@
 /*
  * The SMTP submission session as a state machine over a struct io:
  * greeting, EHLO/HELO and capabilities, STARTTLS (the handshake itself is
- * the caller's hook), AUTH (mechanisms in sasl.c), the envelope with
- * PIPELINING, DATA encoding, several transactions on one session (RSET
- * after one that did not end cleanly), QUIT, and the -v transcript with
+ * the caller's hook), AUTH (mechanisms in sasl.c; PLAIN and EXTERNAL
+ * leading the first envelope's pipelined group), the envelope with
+ * PIPELINING, the message by DATA or BDAT chunks (CHUNKING), several
+ * transactions on one session (RSET after one that did not end cleanly),
+ * QUIT without waiting long for its reply, and the -v transcript with
  * credentials masked.  Replies are read and mapped to exit codes by
  * reply.c; this file does not open connections, speak TLS or read the
  * config.

@@ -1,8 +1,8 @@
 /*
  * The SMTP submission session (RFC 5321, 3207, 4954, 2920, 1870, 6152,
- * 6531, 3461) as a state machine over a struct io.  Owns the stages, the
- * capabilities, the envelope dialogue and DATA encoding; does not own
- * sockets, TLS or the config file.
+ * 6531, 3461, 3030) as a state machine over a struct io.  Owns the
+ * stages, the capabilities, the envelope dialogue and the DATA and BDAT
+ * encoding; does not own sockets, TLS or the config file.
  */
 #ifndef POSTIE_SMTP_H
 #define POSTIE_SMTP_H
