@@ -64,6 +64,9 @@ virtual_minimum_uid = 100
 maillog_file_prefixes = $T_DIR
 maillog_file = $PF/maillog
 biff = no
+# As Postfix >= 3.9 does by default: a client that pipelines where RFC
+# 2920 does not allow it is disconnected.
+smtpd_forbid_unauth_pipelining = yes
 EOF
 cat >"$PF/conf/master.cf" <<EOF
 127.0.0.1:$SRV_PORT inet n - n - - smtpd
