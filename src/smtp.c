@@ -1045,6 +1045,8 @@ data_abort(struct session *s)
  * they came back.
  */
 struct group {
+	const struct smtp_txn *t;
+	struct smtp_result *res;
 	int	 auth;			/* s->lead leads it */
 	int	 auth_ok;
 	struct postie_err autherr;
@@ -1147,11 +1149,16 @@ group_read(struct session *s, const struct smtp_txn *t,
 
 /*
  * The AUTH that led the group failed: that is the outcome, whatever came
- * after, and the session takes no more mail.
+ * after, and the session takes no more mail.  A recipient refused after
+ * it was refused for want of AUTH: none has a fate of its own.
  */
 static int
 group_auth_failed(struct session *s, struct group *g, struct postie_err *err)
 {
+	smtp_result_free(g->res);
+	g->res->naccepted = 0;
+	if (envelope_reset(g->t->env, err) == -1)
+		return -1;
 	*err = g->autherr;
 	s->fail_stage = SMTP_AUTH;
 	s->closing = 1;
@@ -1626,6 +1633,8 @@ transaction(struct session *s, const struct smtp_txn *t,
 
 	s->fail_stage = SMTP_NONE;
 	memset(&g, 0, sizeof(g));
+	g.t = t;
+	g.res = res;
 	g.auth_ok = g.mail_ok = 1;
 	if (envelope_reset(t->env, err) == -1)
 		return -1;

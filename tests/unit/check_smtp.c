@@ -1664,6 +1664,19 @@ START_TEST(auth_lead_fails_refused)
 	    "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n"
 	    "DATA\r\nQUIT\r\n");
 	run_free(&r);
+
+	/* Refused for want of AUTH: no recipient has a fate of its own. */
+	auth_init(&r, GREET EHLO_AUTH_PIPE
+	    "535 5.7.8 authentication failed\r\n250 ok\r\n"
+	    "554 5.7.1 access denied\r\n554 5.5.1 no recipients\r\n"
+	    "221 bye\r\n", AUTH_PLAIN);
+	run_send(&r);
+	ck_assert_int_eq(r.err.ex, EX_NOPERM);
+	ck_assert_int_eq(r.res.stage, SMTP_AUTH);
+	ck_assert_uint_eq(r.res.nfails, 0);
+	ck_assert_uint_eq(r.res.naccepted, 0);
+	ck_rcpt(&r, 0, RCPT_PENDING, 0, 0);
+	run_free(&r);
 }
 END_TEST
 
