@@ -4,8 +4,9 @@
 # in the test's directory, listening on 127.0.0.1 at a free port only,
 # delivering to a mailbox file of its own (virtual(8) as nobody).  A
 # small message goes as one BDAT LAST, a large one in several chunks;
-# Postfix's log and the mailbox show what it received.  Postfix's master
-# must be started by root.
+# Postfix's log and the mailbox show what it received.  AUTH PLAIN
+# leading the flight, when AUTH fails: refused, and accepted by address.
+# Postfix's master must be started by root.
 . "$(dirname "$0")/lib.sh"
 
 t_tmpdir
@@ -29,10 +30,16 @@ mkdir -p "$PF/conf" "$PF/queue" "$PF/data" "$PF/mail"
 chmod 755 "$T_DIR" "$PF"
 chown postfix "$PF/data"
 chown nobody "$PF/mail"
-SRV_PORT=$("$PYTHON3" -c 'import socket
+# free_port: a port of 127.0.0.1 nothing listens on.
+free_port() {
+	"$PYTHON3" -c 'import socket
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])')
+print(s.getsockname()[1])'
+}
+SRV_PORT=$(free_port)
+PORT_AUTH=$(free_port)
+PORT_ADDR=$(free_port)
 
 cat >"$PF/conf/main.cf" <<EOF
 compatibility_level = 3.6
@@ -88,6 +95,10 @@ virtual unix - n n - - virtual
 anvil unix - - n - 1 anvil
 scache unix - - n - 1 scache
 postlog unix-dgram n - n - 1 postlogd
+127.0.0.1:$PORT_AUTH inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes
+  -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject
+127.0.0.1:$PORT_ADDR inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes
+  -o smtpd_recipient_restrictions=permit_mynetworks,reject
 EOF
 
 pf_stop() {
@@ -148,5 +159,38 @@ assert_matches "large: Postfix took several BDATs" "$PF/maillog" \
 assert_eq "large: every line in the mailbox" \
     "$(grep -c '^line [0-9]\{5\} x\{52\}$' "$PF/mail/box")" 16000
 assert_matches "large: the last line too" "$PF/mail/box" "^last line$"
+
+# AUTH PLAIN leads the flight.  This Postfix offers AUTH (Cyrus SASL) but
+# has no user database of its own, so every AUTH fails (454 or 535):
+# what is shown is the failure's path, and that Postfix, which forbids
+# pipelining where RFC 2920 does not allow it, takes AUTH PLAIN with
+# MAIL, RCPT, BDAT and QUIT in one flight.
+auth_send() {
+	write_config "tls off" "port $1" "auth plain" "user nobody-$$" \
+	    "password not-$$" "allow_cleartext_auth on"
+	run_postie_within 30 -v rcpt@example.org <"$T_DIR/small.eml"
+}
+
+# Where mail needs AUTH: the AUTH error, and nothing delivered.
+auth_send "$PORT_AUTH"
+assert_run "AUTH refused: the AUTH error" 75 "at AUTH PLAIN: 454"
+assert_not_contains "AUTH refused: no recipient blamed" "$T_DIR/err" \
+    "recipient <rcpt@example.org> rejected"
+assert_eq "AUTH refused: MAIL went before the reply to AUTH" \
+    "$(grep -e '^--> MAIL FROM' -e '^<-- 454' "$T_DIR/err" | cut -c1-3 |
+    tr '\n' ' ')" "--> <-- "
+assert_matches "AUTH refused: Postfix refused BDAT, not the pipelining" \
+    "$PF/maillog" "auth=0/1 mail=1 rcpt=0/1 bdat=0/1 quit=1"
+
+# Where the client's address is enough: BDAT LAST got 250, so the
+# message is delivered, once, with a warning.
+auth_send "$PORT_ADDR"
+assert_run "AUTH failed, accepted: delivered" 0 \
+    "but the server accepted the message"
+delivered 3
+assert_eq "AUTH failed, accepted: delivered once, nothing else" \
+    "$(grep -c '^Subject: postfix' "$PF/mail/box")" 3
+assert_not_matches "no pipelining error in Postfix's log" "$PF/maillog" \
+    "protocol synchronization|improper command pipelining"
 
 t_done
