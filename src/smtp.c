@@ -1539,7 +1539,7 @@ stage_bdat(struct session *s, const struct smtp_txn *t,
 {
 	struct smtp_dot enc;
 	struct bdat b;
-	char line[64];
+	char line[64], why[POSTIE_ERR_MSG];
 	off_t size = msg_size(t->msg);
 	int rv = -1;
 
@@ -1580,8 +1580,13 @@ stage_bdat(struct session *s, const struct smtp_txn *t,
 	if (quit_ahead(s, quit_after, err) == -1 || flush(s, err) == -1)
 		goto out;
 	if (bdat_read(&b, 0, err) == -1) {
-		if (g->auth_ok)
-			lost_after_end(s, "BDAT LAST", err);
+		/* The replies before the last chunk's were cut short. */
+		if (g->auth_ok && err->ex == EX_TEMPFAIL) {
+			strlcpy(why, err->msg, sizeof(why));
+			err_setx(err, EX_TEMPFAIL, "%.400s; after BDAT LAST "
+			    "was sent: the message may have been delivered",
+			    why);
+		}
 		rv = group_lost(s, g, err);
 		goto out;
 	}

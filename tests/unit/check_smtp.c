@@ -1830,6 +1830,33 @@ START_TEST(bdat_final_refused)
 }
 END_TEST
 
+/* The connection lost once BDAT LAST is out: it may have been taken. */
+START_TEST(bdat_lost)
+{
+	struct run r;
+
+	run_init(&r, GREET "250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n"
+	    "250 ok\r\n");
+	r.acct.chunking = 1;
+	run_send(&r);
+	ck_assert_int_eq(r.rv, -1);
+	ck_assert_int_eq(r.err.ex, EX_TEMPFAIL);
+	ck_has(r.err.msg, "connection closed by server; after BDAT LAST was "
+	    "sent: the message may have been delivered");
+	run_free(&r);
+
+	run_init(&r, GREET "250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n"
+	    "250 ok\r\n250 ok\r\n");
+	r.acct.chunking = 1;
+	run_send(&r);
+	ck_assert_int_eq(r.rv, -1);
+	ck_assert_int_eq(r.err.ex, EX_TEMPFAIL);
+	ck_has(r.err.msg, "at end of DATA (BDAT): connection lost after BDAT "
+	    "LAST; the message may have been delivered");
+	run_free(&r);
+}
+END_TEST
+
 /* Without PIPELINING: one reply at a time, BDAT LAST on its own. */
 START_TEST(bdat_lockstep)
 {
@@ -2441,6 +2468,7 @@ smtp_suite(void)
 	tcase_add_test(tc, bdat_auth_refused);
 	tcase_add_test(tc, bdat_auth_accepted);
 	tcase_add_test(tc, bdat_final_refused);
+	tcase_add_test(tc, bdat_lost);
 	tcase_add_test(tc, bdat_lockstep);
 	tcase_add_test(tc, bdat_large);
 	tcase_add_test(tc, size_refused);
