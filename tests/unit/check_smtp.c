@@ -1597,6 +1597,16 @@ END_TEST
 			"250-CHUNKING\r\n250 AUTH PLAIN\r\n"
 #define MSG_BDAT	"Subject: hi\r\n\r\nhello\r\n"
 
+/* The AUTH that led the group failed with ex, its error holding words. */
+static void
+ck_auth_failed(const struct run *r, int ex, const char *words)
+{
+	ck_assert_int_eq(r->rv, -1);
+	ck_assert_int_eq(r->err.ex, ex);
+	ck_assert_int_eq(r->res.stage, SMTP_AUTH);
+	ck_has(r->err.msg, words);
+}
+
 /* RFC 4954 4: AUTH PLAIN leads the envelope's group; DATA ends it. */
 START_TEST(auth_leads_group)
 {
@@ -1633,10 +1643,8 @@ START_TEST(auth_lead_fails_354)
 	    "535 5.7.8 authentication failed\r\n250 ok\r\n250 ok\r\n"
 	    "354 go\r\n250 queued\r\n221 bye\r\n", AUTH_PLAIN);
 	run_send(&r);
-	ck_assert_int_eq(r.rv, -1);
-	ck_assert_int_eq(r.err.ex, EX_NOPERM);
-	ck_assert_int_eq(r.res.stage, SMTP_AUTH);
-	ck_has(r.err.msg, "at AUTH PLAIN: 535 5.7.8 authentication failed");
+	ck_auth_failed(&r, EX_NOPERM, "at AUTH PLAIN: 535 5.7.8 authentication "
+	    "failed");
 	ck_out(&r, "EHLO client.example\r\nAUTH PLAIN " PLAIN_B64 "\r\n"
 	    "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n"
 	    "DATA\r\n");
@@ -1656,10 +1664,7 @@ START_TEST(auth_lead_fails_refused)
 	    "530 5.7.0 authentication required\r\n503 5.5.1 no MAIL\r\n"
 	    "503 5.5.1 no RCPT\r\n221 bye\r\n", AUTH_PLAIN);
 	run_send(&r);
-	ck_assert_int_eq(r.rv, -1);
-	ck_assert_int_eq(r.err.ex, EX_NOPERM);
-	ck_assert_int_eq(r.res.stage, SMTP_AUTH);
-	ck_has(r.err.msg, "at AUTH PLAIN: 535 5.7.8");
+	ck_auth_failed(&r, EX_NOPERM, "at AUTH PLAIN: 535 5.7.8");
 	ck_out(&r, "EHLO client.example\r\nAUTH PLAIN " PLAIN_B64 "\r\n"
 	    "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n"
 	    "DATA\r\nQUIT\r\n");
@@ -1671,8 +1676,7 @@ START_TEST(auth_lead_fails_refused)
 	    "554 5.7.1 access denied\r\n554 5.5.1 no recipients\r\n"
 	    "221 bye\r\n", AUTH_PLAIN);
 	run_send(&r);
-	ck_assert_int_eq(r.err.ex, EX_NOPERM);
-	ck_assert_int_eq(r.res.stage, SMTP_AUTH);
+	ck_auth_failed(&r, EX_NOPERM, "at AUTH PLAIN: 535");
 	ck_assert_uint_eq(r.res.nfails, 0);
 	ck_assert_uint_eq(r.res.naccepted, 0);
 	ck_rcpt(&r, 0, RCPT_PENDING, 0, 0);
@@ -1689,9 +1693,7 @@ START_TEST(auth_lead_challenged)
 	    "334 \r\n501 5.5.2 bad base64\r\n503 no\r\n503 no\r\n",
 	    AUTH_PLAIN);
 	run_send(&r);
-	ck_assert_int_eq(r.rv, -1);
-	ck_assert_int_eq(r.err.ex, EX_PROTOCOL);
-	ck_assert_int_eq(r.res.stage, SMTP_AUTH);
+	ck_auth_failed(&r, EX_PROTOCOL, "unexpected challenge");
 	ck_lacks(r.out, "QUIT");
 	run_free(&r);
 }
@@ -1768,10 +1770,8 @@ START_TEST(bdat_auth_refused)
 	    "503 5.5.1 no RCPT\r\n221 bye\r\n", AUTH_PLAIN);
 	r.acct.chunking = 1;
 	run_send(&r);
-	ck_assert_int_eq(r.rv, -1);
-	ck_assert_int_eq(r.err.ex, EX_NOPERM);
-	ck_assert_int_eq(r.res.stage, SMTP_AUTH);
-	ck_has(r.err.msg, "at AUTH PLAIN: 535 5.7.8 authentication failed");
+	ck_auth_failed(&r, EX_NOPERM, "at AUTH PLAIN: 535 5.7.8 authentication "
+	    "failed");
 	ck_assert_str_eq(r.res.warning, "");
 	run_free(&r);
 }
