@@ -1210,6 +1210,18 @@ START_TEST(auth_external)
 	ck_has(r.out, "AUTH EXTERNAL dGlt\r\n");
 	ck_has(r.err.msg, "client certificate");
 	run_free(&r);
+
+	/* With PIPELINING it leads the group, as PLAIN does. */
+	auth_init(&r, GREET "250-mx\r\n250-PIPELINING\r\n"
+	    "250 AUTH EXTERNAL\r\n235 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"
+	    "250 ok\r\n221 bye\r\n", AUTH_EXTERNAL);
+	r.acct.user = NULL;
+	run_send(&r);
+	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
+	ck_assert_uint_eq(r.nwrites, 3);
+	ck_has(r.out, "AUTH EXTERNAL =\r\nMAIL");
+	ck_assert_str_eq(r.res.auth_mech, "EXTERNAL");
+	run_free(&r);
 }
 END_TEST
 
