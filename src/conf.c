@@ -67,10 +67,10 @@ enum field_id {
 	F_SET_DATE_HEADER, F_SET_MSGID_HEADER, F_SET_TO_HEADER,
 	F_REMOVE_BCC_HEADERS, F_ALLOW_FROM_OVERRIDE, F_DSN_NOTIFY,
 	F_DSN_RETURN, F_QUEUE, F_QUEUE_LIFETIME, F_QUEUE_FLUSH,
-	F_MAX_MESSAGE_SIZE, F_TLS_SESSION_CACHE, F_INET_PROTOCOLS, F_SOCKET,
-	F_PROXY_HOST, F_PROXY_PORT, F_TLS_CRL_FILE, F_TLS_HOST_OVERRIDE,
-	F_AUTO_FROM, F_BOUNCE, F_BOUNCE_TO, F_DELAY_WARNING, F_FALLBACK,
-	F__COUNT
+	F_MAX_MESSAGE_SIZE, F_TLS_SESSION_CACHE, F_CHUNKING, F_INET_PROTOCOLS,
+	F_SOCKET, F_PROXY_HOST, F_PROXY_PORT, F_TLS_CRL_FILE,
+	F_TLS_HOST_OVERRIDE, F_AUTO_FROM, F_BOUNCE, F_BOUNCE_TO,
+	F_DELAY_WARNING, F_FALLBACK, F__COUNT
 };
 
 #define BIT(f)	(UINT64_C(1) << (f))
@@ -102,6 +102,7 @@ static const struct field fields[F__COUNT] = {
 	[F_TLS_STARTTLS] = VAL(a.tls_starttls),
 	[F_TLS_CERTCHECK] = VAL(a.tls_certcheck),
 	[F_TLS_SESSION_CACHE] = VAL(a.tls_session_cache),
+	[F_CHUNKING] = VAL(a.chunking),
 	[F_TLS_TRUST_FILE] = STR(a.tls_trust_file),
 	[F_TLS_FINGERPRINT] = { FT_FPR, 0, 0 },
 	[F_TLS_CERT_FILE] = STR(a.tls_cert_file),
@@ -253,6 +254,7 @@ node_builtin(struct node *n)
 	n->a.tls_starttls = 1;
 	n->a.tls_certcheck = 1;
 	n->a.tls_session_cache = 1;
+	n->a.chunking = 1;
 	n->a.tls_min_version = TLS1_2_VERSION;
 	n->a.auth = AUTH_OFF;
 	n->a.syslog_facility = LOG_MAIL;
@@ -1155,6 +1157,7 @@ static const struct keydef keys[] = {
 	{ "tls_certcheck", h_bool, F_TLS_CERTCHECK },
 	{ "tls_nocertcheck", h_no, F_TLS_CERTCHECK },
 	{ "tls_session_cache", h_bool, F_TLS_SESSION_CACHE },
+	{ "chunking", h_bool, F_CHUNKING },
 	{ "tls_trust_file", h_trust_file, F_TLS_TRUST_FILE },
 	{ "tls_fingerprint", h_fingerprint, F_TLS_FINGERPRINT },
 	{ "tls_cert_file", h_path, F_TLS_CERT_FILE },
@@ -2010,6 +2013,7 @@ conf_print_account(const struct account *a, FILE *fp)
 	fprintf(fp, "tls_min_version %s\n",
 	    a->tls_min_version == TLS1_3_VERSION ? "TLSv1.3" : "TLSv1.2");
 	fprintf(fp, "tls_session_cache %s\n", onoff(a->tls_session_cache));
+	fprintf(fp, "chunking %s\n", onoff(a->chunking));
 	s = "on";
 	for (i = 0; i < sizeof(auth_names) / sizeof(auth_names[0]); i++)
 		if (auth_names[i].auth == a->auth)

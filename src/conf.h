@@ -69,6 +69,7 @@ struct account {
 	int	 tls_min_version;	/* OpenSSL constant, e.g.
 					   TLS1_2_VERSION */
 	int	 tls_session_cache;	/* bool, default on */
+	int	 chunking;		/* bool, default on: BDAT if offered */
 
 	enum conf_auth auth;		/* default: on when user is set */
 	int	 allow_cleartext_auth;	/* bool, default off */

@@ -251,6 +251,12 @@ deliver_attempt_link(struct deliver_link *l, FILE *warn,
 	o->stage = res.stage;
 	o->final_code = res.final_code;
 	smtp_result_free(&res);
+	if (rv == -1 && res.stage == SMTP_AUTH) {
+		/* AUTH led the group: the account's next ones would fail. */
+		l->stop = 1;
+		l->stop_err = *e;
+		l->stop_stage = SMTP_AUTH;
+	}
 	if (!submit_session_usable(l->ss)) {
 		l->barren = l->ntx == 1 ? l->barren + 1 : 0;
 		submit_session_close(l->ss);

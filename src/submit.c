@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "bounds.h"
@@ -282,6 +283,13 @@ submit_session_send(struct submit_session *ss, struct envelope *env,
 	t.msg = msg;
 	t.last = last;
 	rv = smtp_session_send(ss->smtp, &t, res, e);
+	if (rv == 0 && res->warning[0] != '\0') {
+		if (ss->ctx.warn != NULL)
+			fprintf(ss->ctx.warn, "postie: warning: %s:%d: %s\n",
+			    a->host, a->port, res->warning);
+		log_note(log_facility(a), LOG_WARNING, "%s:%d: %s", a->host,
+		    a->port, res->warning);
+	}
 	if (rv == -1) {
 		for (i = 0; i < res->nfails && ss->ctx.warn != NULL; i++)
 			fprintf(ss->ctx.warn, "postie: recipient <%s> "

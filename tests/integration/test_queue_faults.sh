@@ -136,7 +136,8 @@ done 3<<EOF
 closed before greeting|plain|--close-at greeting||at greeting: connection
 closed after EHLO|plain|--close-at ehlo||at EHLO: connection (closed|lost)
 closed during the TLS handshake|tls|--close-at tls||TLS handshake.*(closed|lost)
-closed after AUTH|auth|--close-at auth||MAIL FROM: connection (closed|lost)
+closed after AUTH LOGIN|auth|--close-at auth|auth login|MAIL FROM: connection (closed|lost)
+closed after AUTH PLAIN, which led the flight|auth|--close-at auth||end of DATA: connection (closed|lost)
 closed mid-DATA|plain|--close-at data||at DATA: connection (lost|closed)
 name that does not resolve|plain||host nonexistent.invalid|cannot resolve
 452 at MAIL|plain|--reply-at 'mail=452 4.3.1 no room'||MAIL FROM: 452 4\.3\.1

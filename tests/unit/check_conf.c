@@ -180,6 +180,8 @@ static const struct keycase keycases[] = {
 	    NULL },
 	{ "tls_session_cache off", CK_INT, OFF(tls_session_cache), 0, NULL },
 	{ "tls_session_cache on", CK_INT, OFF(tls_session_cache), 1, NULL },
+	{ "chunking off", CK_INT, OFF(chunking), 0, NULL },
+	{ "chunking on", CK_INT, OFF(chunking), 1, NULL },
 	{ "auth", CK_INT, OFF(auth), AUTH_ON, NULL },
 	{ "auth on", CK_INT, OFF(auth), AUTH_ON, NULL },
 	{ "auth off", CK_INT, OFF(auth), AUTH_OFF, NULL },
@@ -344,6 +346,7 @@ START_TEST(test_defaults)
 	ck_assert_ptr_null(a->tls_trust_file);
 	ck_assert_int_eq(a->tls_has_fingerprint, 0);
 	ck_assert_int_eq(a->tls_session_cache, 1);
+	ck_assert_int_eq(a->chunking, 1);
 	ck_assert_int_eq(a->tls_min_version, TLS1_2_VERSION);
 	ck_assert_int_eq(a->port, 587);
 	ck_assert_int_eq(a->timeout, 60);
