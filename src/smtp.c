@@ -19,6 +19,7 @@
 
 #include "addr.h"
 #include "bounds.h"
+#include "mime.h"
 #include "reply.h"
 #include "sasl.h"
 #include "smtp.h"
@@ -57,6 +58,7 @@ struct session {
 	char	 greeting[POSTIE_ERR_MSG];
 	char	 mech[32];		/* AUTH mechanism used */
 	enum smtp_stage fail_stage;	/* of the refusal, SMTP_NONE: none */
+	struct mime_plan plan;		/* the transaction's message as sent */
 };
 
 static const char *const stage_names[] = {
@@ -770,7 +772,7 @@ mail_params(struct session *s, const struct smtp_txn *t, char *params,
 	size_t i;
 
 	params[0] = '\0';
-	msize = msg_size(t->msg);
+	msize = s->plan.size;
 	size = msize > 0 ? (unsigned long long)msize : 0;
 	if (s->caps.size) {
 		if (s->caps.size_max > 0 && size > s->caps.size_max) {
@@ -792,7 +794,7 @@ mail_params(struct session *s, const struct smtp_txn *t, char *params,
 			    "8BITMIME)");
 			return -1;
 		}
-	} else if (msg_has_8bit(t->msg))
+	} else if (s->plan.eightbit)
 		body = "8BITMIME";
 	/* RFC 6152 2: BODY= only to a server that offers 8BITMIME. */
 	if (body != NULL && s->caps.eightbitmime) {
@@ -812,7 +814,8 @@ mail_params(struct session *s, const struct smtp_txn *t, char *params,
 			return -1;
 		}
 		strlcat(params, " SMTPUTF8", paramsz);
-	}
+	} else if (s->plan.smtputf8)
+		strlcat(params, " SMTPUTF8", paramsz);
 	if (t->env->dsn_notify != NULL && !dsn_notify_ok(t->env->dsn_notify)) {
 		err_setx(err, EX_USAGE, "bad DSN notify value (use NEVER, or "
 		    "SUCCESS, FAILURE and DELAY separated by commas)");
@@ -1050,6 +1053,26 @@ data_out(void *arg, const char *buf, size_t len, struct postie_err *err)
 }
 
 /*
+ * How the message goes to this server (mime.h): as it is, quoted-
+ * printable, or not at all (a refusal of the message, before MAIL).
+ */
+static int
+plan_message(struct session *s, const struct smtp_txn *t,
+    struct postie_err *err)
+{
+	struct mime_server srv = { s->caps.eightbitmime, s->caps.smtputf8 };
+
+	if (mime_plan(t->msg, &srv, &s->plan, err) == -1) {
+		if (err->ex == EX_DATAERR)
+			s->fail_stage = SMTP_MAIL;
+		return -1;
+	}
+	if (s->plan.note[0] != '\0')
+		trace(s, SMTP_DIR_INFO, s->plan.note);
+	return 0;
+}
+
+/*
  * The message, the final dot, and with PIPELINING and quit_after the
  * QUIT in the same flush (RFC 2920 3.1 lets QUIT end a group).
  */
@@ -1063,7 +1086,7 @@ stage_data(struct session *s, struct msg *msg, struct smtp_result *res,
 	int ex;
 
 	smtp_dot_init(&dot, s->io);
-	if (msg_emit(msg, data_out, &dot, err) == -1 ||
+	if (mime_emit(&s->plan, msg, data_out, &dot, err) == -1 ||
 	    smtp_dot_end(&dot, err) == -1) {
 		/* Mid-DATA there is no way back but closing. */
 		s->broken = 1;
@@ -1153,7 +1176,9 @@ transaction(struct session *s, const struct smtp_txn *t,
 	s->fail_stage = SMTP_NONE;
 	if (envelope_reset(t->env, err) == -1)
 		return -1;
-	rv = stage_envelope(s, t, res, err);
+	rv = plan_message(s, t, err);
+	if (rv == 0)
+		rv = stage_envelope(s, t, res, err);
 	if (rv == 0)
 		rv = stage_data(s, t->msg, res, quit_after, err);
 	if (rv == 0 && res->nfails > 0) {

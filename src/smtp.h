@@ -101,7 +101,10 @@ int	 smtp_session_open(struct smtp_session **sp, struct io *,
 
 /*
  * One message: MAIL, RCPT, DATA (pipelined when offered), the message
- * CRLF-encoded and dot-stuffed, the final dot (with t->last and
+ * CRLF-encoded and dot-stuffed (its body quoted-printable when mime_plan
+ * says so for this server; a message it refuses fails with its
+ * EX_DATAERR before MAIL, res->stage SMTP_MAIL, the session still
+ * usable), the final dot (with t->last and
  * PIPELINING, QUIT in the same flush).  Each recipient's reply is
  * recorded in t->env; recipients rejected while others are accepted are
  * also listed in res->fails and make the call fail with the worst of
