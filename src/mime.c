@@ -15,17 +15,6 @@
 #include "bounds.h"
 #include "mime.h"
 
-static int
-is_high(const char *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if ((unsigned char)p[i] >= 0x80)
-			return 1;
-	return 0;
-}
-
 /* Past white space and RFC 5322 comments (nested, with quoted pairs). */
 static const char *
 skip_cfws(const char *p)
@@ -65,18 +54,12 @@ void
 mime_facts(const struct msg *m, struct mime_facts *f)
 {
 	char tok[32];
-	const char *raw;
 	ssize_t i;
-	size_t k, len;
 
 	memset(f, 0, sizeof(*f));
 	f->body_8bit = msg_body_8bit(m);
+	f->head_8bit = msg_head_8bit(m);
 	f->longest = msg_body_longest_line(m);
-	for (k = 0; k < msg_nheaders(m); k++) {
-		raw = msg_header_raw(m, k, &len);
-		if (is_high(raw, len))
-			f->head_8bit = 1;
-	}
 	f->dkim = msg_header_find(m, "DKIM-Signature", 0) >= 0;
 	if ((i = msg_header_find(m, "Content-Type", 0)) >= 0) {
 		first_token(msg_header_value(m, (size_t)i), tok, sizeof(tok));

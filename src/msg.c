@@ -1052,16 +1052,20 @@ msg_body_size(const struct msg *m)
 }
 
 int
-msg_has_8bit(const struct msg *m)
+msg_head_8bit(const struct msg *m)
 {
 	size_t i;
 
-	if (m->body_8bit)
-		return 1;
 	for (i = 0; i < m->nh; i++)
 		if (has_high_bit(m->h[i].raw, m->h[i].len))
 			return 1;
 	return 0;
+}
+
+int
+msg_has_8bit(const struct msg *m)
+{
+	return m->body_8bit || msg_head_8bit(m);
 }
 
 int

@@ -113,8 +113,9 @@ off_t	 msg_size(const struct msg *);
  * header section as edited or in the body.
  */
 int	 msg_has_8bit(const struct msg *);
-/* 1 when the body holds bytes >= 0x80. */
+/* 1 when the body, or the header section as edited, holds bytes >= 0x80. */
 int	 msg_body_8bit(const struct msg *);
+int	 msg_head_8bit(const struct msg *);
 /*
  * Octets in the body's longest line, not counting its line end (LF,
  * CRLF, or a lone CR, which is sent as a line end).

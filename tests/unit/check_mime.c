@@ -20,36 +20,8 @@
 
 #include "bounds.h"
 #include "mime.h"
+#include "msgtest.h"
 #include "smtp.h"
-
-/* A growable byte buffer that the encoder writes to. */
-struct sink {
-	char	*p;
-	size_t	 len;
-	size_t	 cap;
-	size_t	 calls;
-	size_t	 biggest;
-};
-
-static int
-sink_out(void *arg, const char *buf, size_t len, struct postie_err *e)
-{
-	struct sink *k = arg;
-
-	(void)e;
-	if (k->len + len + 1 > k->cap) {
-		k->cap = (k->len + len + 1) * 2;
-		k->p = realloc(k->p, k->cap);
-		ck_assert_ptr_nonnull(k->p);
-	}
-	memcpy(k->p + k->len, buf, len);
-	k->len += len;
-	k->p[k->len] = '\0';
-	k->calls++;
-	if (len > k->biggest)
-		k->biggest = len;
-	return 0;
-}
 
 static void
 encode(const char *in, size_t len, size_t chunk, struct sink *k)
@@ -96,38 +68,39 @@ check_decode(const char *p, size_t len, struct sink *out)
 	char c;
 	int hi, lo;
 
+	/* No ck_assert per byte: each passing one is a write to the runner. */
 	memset(out, 0, sizeof(*out));
 	sink_out(out, "", 0, &e);
 	while (p < end) {
 		eol = memchr(p, '\r', (size_t)(end - p));
-		ck_assert_msg(eol != NULL && eol + 1 < end && eol[1] == '\n',
-		    "a line without CRLF: \"%.*s\"", (int)(end - p), p);
+		if (eol == NULL || eol + 1 == end || eol[1] != '\n')
+			ck_abort_msg("a line without CRLF: \"%.*s\"",
+			    (int)(end - p), p);
 		n = (size_t)(eol - p);
-		ck_assert_msg(n <= BOUND_QP_LINE, "line of %zu: \"%.*s\"", n,
-		    (int)n, p);
-		ck_assert_msg(memchr(p, '\n', n) == NULL, "a bare LF");
-		if (n > 0) {
-			ck_assert_msg(p[n - 1] != ' ' && p[n - 1] != '\t',
-			    "white space ends \"%.*s\"", (int)n, p);
-			ck_assert_msg(p[0] != '.', "a dot starts \"%.*s\"",
-			    (int)n, p);
-		}
+		if (n > BOUND_QP_LINE)
+			ck_abort_msg("line of %zu: \"%.*s\"", n, (int)n, p);
+		if (memchr(p, '\n', n) != NULL)
+			ck_abort_msg("a bare LF");
+		if (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			ck_abort_msg("white space ends \"%.*s\"", (int)n, p);
+		if (n > 0 && p[0] == '.')
+			ck_abort_msg("a dot starts \"%.*s\"", (int)n, p);
 		for (i = 0; i < n; i++) {
 			c = p[i];
-			ck_assert_msg(c == ' ' || c == '\t' ||
-			    (c >= 33 && c <= 126), "byte %02x in a line",
-			    (unsigned char)c);
+			if (c != ' ' && c != '\t' && (c < 33 || c > 126))
+				ck_abort_msg("byte %02x in a line",
+				    (unsigned char)c);
 			if (c != '=') {
 				sink_out(out, &c, 1, &e);
 				continue;
 			}
 			if (i + 1 == n)
 				break;		/* a soft line break */
-			ck_assert_msg(i + 2 < n, "a cut =XX");
-			hi = hexval(p[i + 1]);
-			lo = hexval(p[i + 2]);
-			ck_assert_msg(hi >= 0 && lo >= 0, "bad =%c%c",
-			    p[i + 1], p[i + 2]);
+			hi = i + 2 < n ? hexval(p[i + 1]) : -1;
+			lo = i + 2 < n ? hexval(p[i + 2]) : -1;
+			if (hi < 0 || lo < 0)
+				ck_abort_msg("bad or cut =XX in \"%.*s\"",
+				    (int)n, p);
 			c = (char)(hi * 16 + lo);
 			sink_out(out, &c, 1, &e);
 			i += 2;
@@ -268,27 +241,34 @@ gen(uint64_t *s, size_t len)
 START_TEST(qp_round_trip)
 {
 	uint64_t seed = 0x9e3779b97f4a7c15ULL * (uint64_t)(_i + 1);
-	size_t len = (size_t)(rnd(&seed) % 5000), chunk, clen;
+	size_t len, chunk, clen;
 	struct sink k, k1, d;
 	char *in, *c;
+	int round;
 
-	in = gen(&seed, len);
-	chunk = 1 + (size_t)(rnd(&seed) % 200);
-	encode(in, len, chunk, &k);
-	/* The chunking does not change the encoding. */
-	encode(in, len, 0, &k1);
-	ck_assert_uint_eq(k.len, k1.len);
-	ck_assert(memcmp(k.p, k1.p, k.len) == 0);
-	ck_assert_uint_le(k.biggest, sizeof(((struct mime_qp *)0)->buf));
-	check_decode(k.p, k.len, &d);
-	c = canon(in, len, &clen);
-	ck_assert_msg(d.len == clen && memcmp(d.p, c, clen) == 0,
-	    "round trip %d (length %zu) differs", _i, len);
-	free(c);
-	free(in);
-	free(k.p);
-	free(k1.p);
-	free(d.p);
+	for (round = 0; round < 5; round++) {
+		len = (size_t)(rnd(&seed) % 5000);
+		in = gen(&seed, len);
+		chunk = 1 + (size_t)(rnd(&seed) % 200);
+		encode(in, len, chunk, &k);
+		/* The chunking does not change the encoding. */
+		encode(in, len, 0, &k1);
+		if (k.len != k1.len || memcmp(k.p, k1.p, k.len) != 0)
+			ck_abort_msg("round trip %d.%d: chunks of %zu change "
+			    "the encoding", _i, round, chunk);
+		ck_assert_uint_le(k.biggest,
+		    sizeof(((struct mime_qp *)0)->buf));
+		check_decode(k.p, k.len, &d);
+		c = canon(in, len, &clen);
+		if (d.len != clen || memcmp(d.p, c, clen) != 0)
+			ck_abort_msg("round trip %d.%d (length %zu) differs",
+			    _i, round, len);
+		free(c);
+		free(in);
+		free(k.p);
+		free(k1.p);
+		free(d.p);
+	}
 }
 END_TEST
 
@@ -381,24 +361,6 @@ START_TEST(decide)
 		    c->name, p.note);
 }
 END_TEST
-
-static struct msg *
-make_msg(const char *text, size_t len)
-{
-	struct postie_err err;
-	struct msg *m;
-	FILE *fp;
-
-	fp = tmpfile();
-	ck_assert_ptr_nonnull(fp);
-	ck_assert_uint_eq(fwrite(text, 1, len, fp), len);
-	ck_assert_int_eq(fflush(fp), 0);
-	ck_assert_int_eq(lseek(fileno(fp), 0, SEEK_SET), 0);
-	ck_assert_msg(msg_read(&m, fileno(fp), 0, "/tmp", &err) == 0, "%s",
-	    err.msg);
-	fclose(fp);
-	return m;
-}
 
 /* The facts mime_facts finds in the header section. */
 static const struct {
@@ -701,8 +663,8 @@ START_TEST(size_is_sent)
 		ck_assert_ptr_nonnull(strstr(s.trace, "quoted-printable"));
 	if (strstr(scases[_i].ehlo, "8BITMIME") == NULL)
 		for (i = 0; i < s.outlen; i++)
-			ck_assert_msg((unsigned char)s.out[i] < 0x80,
-			    "an 8-bit byte sent at %zu", i);
+			if ((unsigned char)s.out[i] >= 0x80)
+				ck_abort_msg("an 8-bit byte sent at %zu", i);
 	free(data);
 	free(s.out);
 	smtp_result_free(&s.res);
@@ -774,7 +736,7 @@ mime_suite(void)
 
 	tc = tcase_create("qp");
 	tcase_add_loop_test(tc, qp_exact, 0, NQCASES * NQCHUNKS);
-	tcase_add_loop_test(tc, qp_round_trip, 0, 500);
+	tcase_add_loop_test(tc, qp_round_trip, 0, 100);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("decide");

@@ -27,6 +27,7 @@
 
 #include "bounds.h"
 #include "msg.h"
+#include "msgtest.h"
 
 /* A string literal with its length, for inputs holding NUL. */
 #define S(s)	(s), sizeof(s) - 1
@@ -107,34 +108,6 @@ read_in(struct msg **mp, const char *s, size_t len, int dot, size_t chunk,
     struct postie_err *e)
 {
 	return read_in_dir(mp, s, len, dot, chunk, SPOOL, e);
-}
-
-struct sink {
-	char	*p;
-	size_t	 len;
-	size_t	 cap;
-	size_t	 calls;
-	size_t	 biggest;
-};
-
-static int
-sink_out(void *arg, const char *buf, size_t len, struct postie_err *e)
-{
-	struct sink *k = arg;
-
-	(void)e;
-	if (k->len + len + 1 > k->cap) {
-		k->cap = (k->len + len + 1) * 2;
-		k->p = realloc(k->p, k->cap);
-		ck_assert_ptr_nonnull(k->p);
-	}
-	memcpy(k->p + k->len, buf, len);
-	k->len += len;
-	k->p[k->len] = '\0';
-	k->calls++;
-	if (len > k->biggest)
-		k->biggest = len;
-	return 0;
 }
 
 /* The message emitted into a new string; *lenp gets its length. */
