@@ -10,6 +10,8 @@
  */
 #include "config.h"
 
+#include <sys/resource.h>
+
 #include <check.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -503,6 +505,87 @@ START_TEST(emit_large)
 }
 END_TEST
 
+static long
+maxrss_kb(void)
+{
+	struct rusage ru;
+
+	ck_assert_int_eq(getrusage(RUSAGE_SELF, &ru), 0);
+	return ru.ru_maxrss;
+}
+
+/* Bytes given to out, and whether any was 8-bit. */
+struct tally {
+	off_t	 n;
+	int	 high;
+};
+
+static int
+tally_out(void *arg, const char *buf, size_t len, struct postie_err *e)
+{
+	struct tally *t = arg;
+	size_t i;
+
+	(void)e;
+	t->n += (off_t)len;
+	for (i = 0; i < len && !t->high; i++)
+		t->high = (unsigned char)buf[i] >= 0x80;
+	return 0;
+}
+
+/*
+ * 20 MB converted to quoted-printable costs well under 4 MB of memory:
+ * the plan's counting pass and the emit both stream from the spool.
+ */
+START_TEST(emit_constant_memory)
+{
+	static char block[64 * 1024];
+	struct mime_server srv = { 0, 0 };
+	struct postie_err e;
+	struct mime_plan p;
+	struct tally t = { 0, 0 };
+	struct msg *m;
+	long before, after, control;
+	size_t i;
+	char *hog;
+	FILE *fp;
+
+	for (i = 0; i < sizeof(block); i++)
+		block[i] = i % 100 == 99 ? '\n' : (char)(0xa0 + i % 50);
+	fp = tmpfile();
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_int_eq(fputs("Subject: big\n\n", fp) >= 0, 1);
+	for (i = 0; i < 320; i++)
+		ck_assert_uint_eq(fwrite(block, 1, sizeof(block), fp),
+		    sizeof(block));
+	ck_assert_int_eq(fflush(fp), 0);
+	ck_assert_int_eq(lseek(fileno(fp), 0, SEEK_SET), 0);
+	ck_assert_int_eq(msg_read(&m, fileno(fp), 0, "/tmp", &e), 0);
+	fclose(fp);
+
+	before = maxrss_kb();
+	ck_assert_int_eq(mime_plan(m, &srv, &p, &e), 0);
+	ck_assert_int_eq(p.action, MIME_QP);
+	ck_assert_int_eq(mime_emit(&p, m, tally_out, &t, &e), 0);
+	after = maxrss_kb();
+	msg_free(m);
+	ck_assert_int_eq(t.high, 0);
+	/* Every body byte is =XX but the line ends: about three times. */
+	ck_assert_int_gt(t.n, (off_t)(320 * sizeof(block) * 29 / 10));
+	if (after - before > 4096)
+		ck_abort_msg("max RSS grew by %ld KiB", after - before);
+
+	/* And the measure does see 20 MB held in memory. */
+	hog = malloc(20 * 1024 * 1024);
+	ck_assert_ptr_nonnull(hog);
+	for (i = 0; i < 20 * 1024 * 1024; i += 4096)
+		hog[i] = 1;
+	control = maxrss_kb();
+	ck_assert_int_ge(control - after, 15 * 1024);
+	free(hog);
+}
+END_TEST
+
 /* Whole sessions over the in-memory transport. */
 #define GREET	"220 mx.example.org ESMTP\r\n"
 #define TAIL	"250 ok\r\n250 ok\r\n354 go\r\n250 ok\r\n221 bye\r\n"
@@ -750,6 +833,7 @@ mime_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, emit, 0, sizeof(ecases) / sizeof(ecases[0]));
 	tcase_add_test(tc, emit_large);
+	tcase_add_test(tc, emit_constant_memory);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("session");
