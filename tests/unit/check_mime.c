@@ -10,8 +10,6 @@
  */
 #include "config.h"
 
-#include <sys/resource.h>
-
 #include <check.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -504,15 +502,6 @@ START_TEST(emit_large)
 	msg_free(m);
 }
 END_TEST
-
-static long
-maxrss_kb(void)
-{
-	struct rusage ru;
-
-	ck_assert_int_eq(getrusage(RUSAGE_SELF, &ru), 0);
-	return ru.ru_maxrss;
-}
 
 /* Bytes given to out, and whether any was 8-bit. */
 struct tally {

@@ -1002,15 +1002,6 @@ hash_out(void *arg, const char *buf, size_t len, struct postie_err *e)
 	return 0;
 }
 
-static long
-maxrss_kb(void)
-{
-	struct rusage ru;
-
-	ck_assert_int_eq(getrusage(RUSAGE_SELF, &ru), 0);
-	return ru.ru_maxrss;
-}
-
 START_TEST(test_large)
 {
 	static struct gen g, out;

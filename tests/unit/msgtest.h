@@ -1,10 +1,13 @@
 /*
  * What the unit tests of the message modules share: a growable buffer
- * that an emitter writes into (struct sink, sink_out), and a message read
- * from a string (make_msg).  Included by one test program each time.
+ * that an emitter writes into (struct sink, sink_out), a message read
+ * from a string (make_msg), and the peak memory (maxrss_kb).  Included by
+ * one test program each time.
  */
 #ifndef POSTIE_TESTS_UNIT_MSGTEST_H
 #define POSTIE_TESTS_UNIT_MSGTEST_H
+
+#include <sys/resource.h>
 
 #include <check.h>
 #include <stdio.h>
@@ -60,6 +63,16 @@ make_msg(const char *text, size_t len)
 	    err.msg);
 	fclose(fp);
 	return m;
+}
+
+/* The process's peak resident memory so far, in KiB. */
+static inline long
+maxrss_kb(void)
+{
+	struct rusage ru;
+
+	ck_assert_int_eq(getrusage(RUSAGE_SELF, &ru), 0);
+	return ru.ru_maxrss;
 }
 
 #endif
