@@ -2,8 +2,10 @@
  * Fuzz target for the message reader: the input is what arrives on
  * stdin, read by msg_read from a memory file (with and without "." ending
  * the input, chosen by the first byte), then the header section walked,
- * edited, searched for recipients and emitted.  Built by scripts/fuzz
- * with libFuzzer.
+ * edited, searched for recipients and emitted; then planned and emitted
+ * for each kind of server (mime.h), aborting when the plan's size is not
+ * what goes on the wire or 8-bit bytes would reach a server without
+ * 8BITMIME.  Built by scripts/fuzz with libFuzzer.
  */
 #include "config.h"
 
@@ -11,11 +13,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "addr.h"
 #include "err.h"
+#include "mime.h"
 #include "msg.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -27,6 +31,70 @@ sink(void *arg, const char *buf, size_t len, struct postie_err *e)
 
 	*n += len;
 	return 0;
+}
+
+/* What mime_emit gives, as the DATA encoder puts it on the wire. */
+struct wire {
+	off_t	 n;
+	int	 cr;
+	int	 bol;
+	int	 high;
+};
+
+static int
+wire(void *arg, const char *buf, size_t len, struct postie_err *e)
+{
+	struct wire *w = arg;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if ((unsigned char)buf[i] >= 0x80)
+			w->high = 1;
+		if (w->cr) {
+			w->cr = 0;
+			w->n += 2;
+			w->bol = 1;
+			if (buf[i] == '\n')
+				continue;
+		}
+		if (buf[i] == '\r')
+			w->cr = 1;
+		else if (buf[i] == '\n') {
+			w->n += 2;
+			w->bol = 1;
+		} else {
+			w->n++;
+			w->bol = 0;
+		}
+	}
+	return 0;
+}
+
+static void
+plan_all(struct msg *m)
+{
+	struct mime_server srv;
+	struct mime_plan p;
+	struct postie_err e;
+	struct wire w;
+	int k;
+
+	for (k = 0; k < 4; k++) {
+		srv.eightbitmime = k & 1;
+		srv.smtputf8 = (k >> 1) & 1;
+		if (mime_plan(m, &srv, &p, &e) == -1)
+			continue;
+		memset(&w, 0, sizeof(w));
+		w.bol = 1;
+		if (mime_emit(&p, m, wire, &w, &e) == -1)
+			continue;
+		if (w.cr || !w.bol)
+			w.n += 2;
+		if (w.n != p.size)
+			abort();
+		if (!srv.eightbitmime && !p.smtputf8 && w.high)
+			abort();
+	}
 }
 
 static int
@@ -82,6 +150,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)msg_body_size(m);
 		(void)msg_is_empty(m);
 		(void)msg_emit(m, sink, &n, &e);
+		plan_all(m);
 	}
 	if (kept != NULL)
 		(void)msg_emit(kept, sink, &n, &e);
