@@ -13,7 +13,8 @@ t_need_postie
 
 # mail_line [N]: the Nth MAIL command the last server received.
 mail_line() {
-	sed -n 's/^C: \(MAIL FROM:.*\)/\1/p' "$SRV_TRANSCRIPT" | sed -n "${1:-1}p"
+	sed -n 's/^C: \(MAIL FROM:.*\)/\1/p' "$SRV_TRANSCRIPT" |
+	    sed -n "${1:-1}p"
 }
 
 # mkmsg NAME HEADER-TEXT BODY-TEXT (printf formats): $T_DIR/NAME.eml and
@@ -67,8 +68,11 @@ size_ok() {
 
 # A body with UTF-8 and Latin-1 bytes, "=", trailing white space, dot
 # lines, a lone CR, a line of 300 octets, and no final line end.
-mkmsg plain 'Subject: 8 bits\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n' \
-    'Gr\303\274\303\237e, caf\303\251 \351t\351\n.\n..leading dots\na = b \t\nbare\rcr\n%0300d\nend without line end  '
+h='Subject: 8 bits\nContent-Type: text/plain; charset=utf-8\n'
+h="${h}Content-Transfer-Encoding: 8bit\n"
+b='Gr\303\274\303\237e, caf\303\251 \351t\351\n.\n..leading dots\n'
+b="${b}a = b \t\nbare\rcr\n%0300d\nend without line end  "
+mkmsg plain "$h" "$b"
 mkmsg nl 'Subject: 8 bits\n' 'na\303\257ve\n\n'
 
 # --- Converted: single part, no 8BITMIME.
@@ -124,9 +128,11 @@ check_qp "flush: converted at send time, decodes to the original" \
 server_stop
 
 # --- Cannot convert: 65, kept in failed/, nothing sent.
-mkmsg multi 'Subject: parts\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n' \
-    'preamble\n--b\nContent-Type: text/plain; charset=utf-8\n\nGr\303\274\303\237e\n--b--\n'
-mkmsg dkim 'Subject: signed\nDKIM-Signature: v=1; a=rsa-sha256; d=example.org; b=abc\n' \
+multi='Subject: parts\nMIME-Version: 1.0\n'
+multi="${multi}Content-Type: multipart/mixed; boundary=b\n"
+pre='preamble\n--b\nContent-Type: text/plain'
+mkmsg multi "$multi" "$pre; charset=utf-8\n\nGr\303\274\303\237e\n--b--\n"
+mkmsg dkim 'Subject: signed\nDKIM-Signature: v=1; a=rsa-sha256; b=abc\n' \
     'caf\303\251\n'
 mkmsg head8 'Subject: Gr\303\274\303\237e\n' 'seven bits\n'
 server_start --no-8bitmime --no-smtputf8
@@ -190,8 +196,7 @@ server_stop
 
 # --- Body lines over 998 octets.
 mkmsg long 'Subject: cron\n' 'short line\n%01500d\nlast\n'
-mkmsg longmulti 'Subject: parts\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n' \
-    'preamble\n--b\nContent-Type: text/plain\n\n%01500d\n--b--\n'
+mkmsg longmulti "$multi" "$pre\n\n%01500d\n--b--\n"
 mkmsg longdkim 'Subject: signed\nDKIM-Signature: v=1; a=rsa-sha256; b=abc\n' \
     '%01500d\n'
 line1500=$(printf '%01500d' 0)
@@ -200,7 +205,7 @@ write_config "tls off"
 run_postie_within 30 -v -i rcpt@example.org <"$T_DIR/long.eml"
 assert_run "long line: delivered" 0
 assert_contains "long line: -v says why it is converted" "$T_DIR/err" \
-    "a body line of 1500 octets is longer than 998: the body is sent quoted-printable"
+    "1500 octets is longer than 998: the body is sent quoted-printable"
 check_qp "long line: quoted-printable to an 8BITMIME server, decodes" \
     "$SRV_RECORD/1.eml" "$T_DIR/long.body"
 assert_eq "long line: 7 bits after conversion, no BODY=" \

@@ -750,8 +750,8 @@ END_TEST
 START_TEST(refused)
 {
 	static const char *const msgs[] = {
-		"Content-Type: multipart/mixed; boundary=b\n\n--b\n\n\xe9\n"
-		    "--b--\n",
+		("Content-Type: multipart/mixed; boundary=b\n\n"
+		    "--b\n\n\xe9\n--b--\n"),
 		"DKIM-Signature: v=1; a=rsa-sha256\n\n\xe9\n",
 		"Subject: caf\xc3\xa9\n\nx\n",
 		"Content-Transfer-Encoding: base64\n\n\xe9\n",
