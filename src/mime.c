@@ -138,24 +138,23 @@ mime_decide(const struct mime_facts *f, const struct mime_server *srv,
 	return 0;
 }
 
-/*
- * Bytes as smtp_dot_write puts them on the wire, dot-stuffing aside: LF,
- * CRLF and a lone CR each a CRLF, and a CRLF after a last line without.
- */
-struct wire_count {
-	off_t	 n;
-	int	 cr;
-	int	 bol;
-};
-
-static int
-wire_count(void *arg, const char *buf, size_t len, struct postie_err *e)
+void
+mime_wire_init(struct mime_wire *w)
 {
-	struct wire_count *w = arg;
+	memset(w, 0, sizeof(*w));
+	w->bol = 1;
+}
+
+int
+mime_wire_count(void *arg, const char *buf, size_t len, struct postie_err *e)
+{
+	struct mime_wire *w = arg;
 	size_t i;
 
 	(void)e;
 	for (i = 0; i < len; i++) {
+		if ((unsigned char)buf[i] >= 0x80)
+			w->eightbit = 1;
 		if (w->cr) {
 			w->cr = 0;
 			w->n += 2;
@@ -176,12 +175,18 @@ wire_count(void *arg, const char *buf, size_t len, struct postie_err *e)
 	return 0;
 }
 
+off_t
+mime_wire_size(const struct mime_wire *w)
+{
+	return w->n + (w->cr || !w->bol ? 2 : 0);
+}
+
 int
 mime_plan(struct msg *m, const struct mime_server *srv, struct mime_plan *p,
     struct postie_err *e)
 {
 	struct mime_facts f;
-	struct wire_count w = { 0, 0, 1 };
+	struct mime_wire w;
 
 	mime_facts(m, &f);
 	if (mime_decide(&f, srv, p, e) == -1)
@@ -190,9 +195,10 @@ mime_plan(struct msg *m, const struct mime_server *srv, struct mime_plan *p,
 		p->size = msg_size(m);
 		return 0;
 	}
-	if (mime_emit(p, m, wire_count, &w, e) == -1)
+	mime_wire_init(&w);
+	if (mime_emit(p, m, mime_wire_count, &w, e) == -1)
 		return -1;
-	p->size = w.n + (w.cr || !w.bol ? 2 : 0);
+	p->size = mime_wire_size(&w);
 	return 0;
 }
 

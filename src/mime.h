@@ -89,6 +89,25 @@ int	 mime_emit(const struct mime_plan *, struct msg *m,
 	    struct postie_err *), void *arg, struct postie_err *);
 
 /*
+ * The bytes an emitter's chunks make on the wire as smtp_dot_write sends
+ * them, dot-stuffing aside: LF, CRLF and a lone CR each a CRLF, and a
+ * CRLF after a last line without one.  mime_wire_count is an out for
+ * msg_emit or mime_emit (arg: the struct mime_wire); it cannot fail.
+ */
+struct mime_wire {
+	off_t	 n;
+	int	 cr;		/* a CR held */
+	int	 bol;		/* at the start of a line */
+	int	 eightbit;	/* a byte >= 0x80 went through */
+};
+
+void	 mime_wire_init(struct mime_wire *);
+int	 mime_wire_count(void *arg, const char *buf, size_t len,
+	    struct postie_err *);
+/* The size so far, with the CRLF that ends the data when needed. */
+off_t	 mime_wire_size(const struct mime_wire *);
+
+/*
  * The quoted-printable encoder, streaming in constant memory.  Input is
  * the body as spooled: LF and CRLF are line ends (sent as CRLF), a lone
  * CR is data (=0D).  Output lines end in CRLF and hold at most
