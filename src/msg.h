@@ -124,6 +124,12 @@ off_t	 msg_body_longest_line(const struct msg *);
 /* Bytes of the body as spooled (as read: LF or CRLF). */
 off_t	 msg_body_size(const struct msg *);
 /*
+ * The body alone, as msg_emit gives it after the empty line (out as for
+ * msg_emit).
+ */
+int	 msg_emit_body(struct msg *, int (*out)(void *arg, const char *buf,
+	    size_t len, struct postie_err *), void *arg, struct postie_err *);
+/*
  * 1 when the input held nothing: no header, no separator, no body (empty
  * stdin, or a "." line first with dot_ends).
  */
@@ -138,10 +144,6 @@ int	 msg_is_empty(const struct msg *);
  * number of times.  Errors: EX_IOERR, EX_OSERR.
  */
 int	 msg_emit(struct msg *, int (*out)(void *arg, const char *buf,
-	    size_t len, struct postie_err *), void *arg, struct postie_err *);
-
-/* The body alone, as msg_emit gives it after the empty line. */
-int	 msg_emit_body(struct msg *, int (*out)(void *arg, const char *buf,
 	    size_t len, struct postie_err *), void *arg, struct postie_err *);
 
 void	 msg_free(struct msg *);
