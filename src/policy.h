@@ -7,7 +7,10 @@
  *   MESSAGE   5xx to RCPT (that recipient), 5xx to   the recipients go to
  *             MAIL other than 5.7.x, to DATA or at   failed/; exit status:
  *             the final dot, SIZE exceeded, a bad    the failure's code
- *             message, address or command line
+ *             message, address or command line, a
+ *             message this server cannot be sent
+ *             (8-bit that mime.c cannot convert:
+ *             EX_DATAERR at MAIL, nothing sent)
  *   ACCOUNT   no STARTTLS, TLS or certificate        kept in the queue,
  *             failure, 5xx greeting or EHLO, AUTH    held until fixed;
  *             refused, protocol violation, config    exit 0 with queue on

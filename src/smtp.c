@@ -21,6 +21,7 @@
 
 #include "addr.h"
 #include "bounds.h"
+#include "mime.h"
 #include "reply.h"
 #include "sasl.h"
 #include "smtp.h"
@@ -78,6 +79,7 @@ struct session {
 	 */
 	struct sasl *lead;
 	char	 lead_name[32];
+	struct mime_plan plan;		/* the transaction's message as sent */
 };
 
 static const char *const stage_names[] = {
@@ -864,7 +866,7 @@ mail_params(struct session *s, const struct smtp_txn *t, char *params,
 	size_t i;
 
 	params[0] = '\0';
-	msize = msg_size(t->msg);
+	msize = s->plan.size;
 	size = msize > 0 ? (unsigned long long)msize : 0;
 	if (s->caps.size) {
 		if (s->caps.size_max > 0 && size > s->caps.size_max) {
@@ -886,7 +888,7 @@ mail_params(struct session *s, const struct smtp_txn *t, char *params,
 			    "8BITMIME)");
 			return -1;
 		}
-	} else if (msg_has_8bit(t->msg))
+	} else if (s->plan.eightbit)
 		body = "8BITMIME";
 	/* RFC 6152 2: BODY= only to a server that offers 8BITMIME. */
 	if (body != NULL && s->caps.eightbitmime) {
@@ -906,7 +908,8 @@ mail_params(struct session *s, const struct smtp_txn *t, char *params,
 			return -1;
 		}
 		strlcat(params, " SMTPUTF8", paramsz);
-	}
+	} else if (s->plan.smtputf8)
+		strlcat(params, " SMTPUTF8", paramsz);
 	if (t->env->dsn_notify != NULL && !dsn_notify_ok(t->env->dsn_notify)) {
 		err_setx(err, EX_USAGE, "bad DSN notify value (use NEVER, or "
 		    "SUCCESS, FAILURE and DELAY separated by commas)");
@@ -1300,13 +1303,34 @@ body_out(void *arg, const char *buf, size_t len, struct postie_err *err)
 }
 
 /*
+ * How the message goes to this server (mime.h): as it is, quoted-
+ * printable, or not at all (a refusal of the message, before MAIL).
+ */
+static int
+plan_message(struct session *s, const struct smtp_txn *t,
+    struct postie_err *err)
+{
+	struct mime_server srv = { s->caps.eightbitmime, s->caps.smtputf8 };
+
+	if (mime_plan(t->msg, &srv, &s->plan, err) == -1) {
+		if (err->ex == EX_DATAERR)
+			s->fail_stage = SMTP_MAIL;
+		return -1;
+	}
+	if (s->plan.note[0] != '\0')
+		trace(s, SMTP_DIR_INFO, s->plan.note);
+	return 0;
+}
+
+/*
  * The message from its one source into an encoder: dot-stuffed into the
  * stream for DATA, into BDAT chunks for CHUNKING.  Both paths come here.
  */
 static int
-body_emit(struct msg *msg, struct smtp_dot *enc, struct postie_err *err)
+body_emit(struct session *s, struct msg *msg, struct smtp_dot *enc,
+    struct postie_err *err)
 {
-	if (msg_emit(msg, body_out, enc, err) == -1)
+	if (mime_emit(&s->plan, msg, body_out, enc, err) == -1)
 		return -1;
 	return smtp_dot_end(enc, err);
 }
@@ -1382,7 +1406,7 @@ stage_data(struct session *s, struct msg *msg, struct smtp_result *res,
 	int rv;
 
 	smtp_dot_init(&dot, s->io);
-	if (body_emit(msg, &dot, err) == -1) {
+	if (body_emit(s, msg, &dot, err) == -1) {
 		/* Mid-DATA there is no way back but closing. */
 		s->broken = 1;
 		err_prefix(err, "at %s: ", s->where);
@@ -1540,7 +1564,7 @@ stage_bdat(struct session *s, const struct smtp_txn *t,
 	struct smtp_dot enc;
 	struct bdat b;
 	char line[64], why[POSTIE_ERR_MSG];
-	off_t size = msg_size(t->msg);
+	off_t size = s->plan.size;
 	int rv = -1;
 
 	memset(&b, 0, sizeof(b));
@@ -1558,7 +1582,7 @@ stage_bdat(struct session *s, const struct smtp_txn *t,
 	}
 	set_stage(s, SMTP_DATA_END, "(BDAT)");
 	smtp_dot_init_sink(&enc, bdat_reserve, bdat_commit, &b);
-	if (body_emit(t->msg, &enc, err) == -1 && !b.stop) {
+	if (body_emit(s, t->msg, &enc, err) == -1 && !b.stop) {
 		/* Between chunks there is no way back but closing. */
 		s->broken = 1;
 		if (!b.sink_failed)
@@ -1643,7 +1667,9 @@ transaction(struct session *s, const struct smtp_txn *t,
 	g.auth_ok = g.mail_ok = 1;
 	if (envelope_reset(t->env, err) == -1)
 		return -1;
-	rv = stage_envelope(s, t, res, &g, bdat, err);
+	rv = plan_message(s, t, err);
+	if (rv == 0)
+		rv = stage_envelope(s, t, res, &g, bdat, err);
 	if (rv == 0)
 		rv = bdat ? stage_bdat(s, t, res, &g, quit_after, err) :
 		    stage_data(s, t->msg, res, quit_after, err);

@@ -109,7 +109,10 @@ int	 smtp_session_open(struct smtp_session **sp, struct io *,
 
 /*
  * One message: MAIL, RCPT, DATA (pipelined when offered), the message
- * CRLF-encoded and dot-stuffed, the final dot (with t->last and
+ * CRLF-encoded and dot-stuffed (its body quoted-printable when mime_plan
+ * says so for this server; a message it refuses fails with its
+ * EX_DATAERR before MAIL, res->stage SMTP_MAIL, the session still
+ * usable), the final dot (with t->last and
  * PIPELINING, QUIT in the same flush).  When the server offers CHUNKING
  * (RFC 3030) and the account's chunking is on, BDAT chunks replace DATA:
  * no wait for 354, and with PIPELINING the whole message goes in the

@@ -48,6 +48,8 @@ static const struct {
 	{ EX_USAGE, SMTP_NONE, POLICY_MESSAGE },
 	{ EX_NOUSER, SMTP_NONE, POLICY_MESSAGE },
 	{ EX_NOUSER, SMTP_RCPT, POLICY_MESSAGE },
+	/* 8-bit bytes this server cannot take (mime.h), before MAIL. */
+	{ EX_DATAERR, SMTP_MAIL, POLICY_MESSAGE },
 	/* Local system errors: try later. */
 	{ EX_OSERR, SMTP_NONE, POLICY_TEMP },
 	{ EX_OSERR, SMTP_DATA, POLICY_TEMP },
