@@ -1,6 +1,7 @@
 /*
  * The benchmark's SMTP sink: a small server on 127.0.0.1 that speaks
- * EHLO (PIPELINING, SIZE, 8BITMIME, AUTH PLAIN, STARTTLS), STARTTLS and
+ * EHLO (PIPELINING, SIZE, 8BITMIME, CHUNKING, AUTH PLAIN, STARTTLS),
+ * STARTTLS and
  * implicit TLS, accepts any AUTH PLAIN, discards message data as fast as
  * it arrives, and counts round trips: the times it had nothing to do but
  * wait for the client (a read that would block).  One line per session
@@ -278,6 +279,26 @@ get_line(struct conn *c, char *line, size_t linesz)
  * if after a CRLF) and CRLF after it.  A dot too near the end of
  * what has arrived is kept for the next read.
  */
+/* BDAT (RFC 3030): n bytes of message, exactly. */
+static int
+discard_chunk(struct conn *c, unsigned long long n)
+{
+	size_t k;
+
+	for (;;) {
+		k = c->ilen - c->ipos;
+		if (k > n)
+			k = (size_t)n;
+		c->bytes += k;
+		c->ipos += k;
+		n -= k;
+		if (n == 0)
+			return 0;
+		if (fill(c) <= 0)
+			return -1;
+	}
+}
+
 static int
 discard_data(struct conn *c)
 {
@@ -365,6 +386,7 @@ ehlo(struct conn *c)
 	reply(c, "250-PIPELINING");
 	reply(c, "250-SIZE 1073741824");
 	reply(c, "250-8BITMIME");
+	reply(c, "250-CHUNKING");
 	if (c->ssl == NULL)
 		reply(c, "250-STARTTLS");
 	reply(c, "250 AUTH PLAIN");
@@ -421,6 +443,18 @@ session(int fd, enum mode mode)
 				goto done;
 			c.msgs++;
 			reply(&c, "250 2.0.0 queued");
+		} else if (strncasecmp(line, "BDAT ", 5) == 0) {
+			char *end;
+			unsigned long long n = strtoull(line + 5, &end, 10);
+
+			c.at = "bdat";
+			if (discard_chunk(&c, n) == -1)
+				goto done;
+			if (strcasecmp(end, " LAST") == 0) {
+				c.msgs++;
+				reply(&c, "250 2.0.0 queued");
+			} else
+				reply(&c, "250 2.0.0 chunk ok");
 		} else if (strcasecmp(line, "QUIT") == 0) {
 			reply(&c, "221 2.0.0 bye");
 			break;

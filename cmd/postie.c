@@ -31,6 +31,7 @@
 #include "job.h"
 #include "log.h"
 #include "login.h"
+#include "metrics.h"
 #include "monitor.h"
 #include "opts.h"
 #include "queue.h"
@@ -191,7 +192,7 @@ flush_after_send(const struct job *job, const struct deliver_ctx *ctx)
 	struct stat st;
 	char dir[4096];
 
-	if (!job->acct->queue || !job->acct->queue_flush ||
+	if (job->acct == NULL || !job->acct->queue || !job->acct->queue_flush ||
 	    queue_default_dir(dir, sizeof(dir), ctx->sys, &e) == -1 ||
 	    stat(dir, &st) == -1 || queue_open(&q, dir, &e) == -1)
 		return;
@@ -203,12 +204,29 @@ flush_after_send(const struct job *job, const struct deliver_ctx *ctx)
 	queue_close(q);
 }
 
+/*
+ * The metrics file after a send or a flush: a failure there is logged,
+ * never the run's.
+ */
+static void
+metrics_done(struct metrics *m, int opened, const struct postie_err *me)
+{
+	struct postie_err e = { 0, "" };
+
+	if (opened == 0 && metrics_close(m, time(NULL), &e) == 0)
+		return;
+	log_note(log_facility(NULL), LOG_WARNING, "%s",
+	    exit_msg(opened == -1 ? me : &e));
+}
+
 static int
 send_mail(const struct opts *o, struct sysenv *sys, struct postie_err *e)
 {
 	struct deliver_ctx ctx;
+	struct postie_err me = { 0, "" };
+	struct metrics *m = NULL;
 	struct job job;
-	int ex, sent, facility;
+	int ex, sent, facility, mo = 0;
 
 	if (o->pretend) {
 		ex = job_prepare(&job, o, sys, STDIN_FILENO, e);
@@ -228,10 +246,16 @@ send_mail(const struct opts *o, struct sysenv *sys, struct postie_err *e)
 	print_notes(&job);
 	if (e->msg[0] != '\0')
 		fprintf(stderr, "postie: %s\n", e->msg);
+	if (job.acct != NULL) {
+		mo = metrics_open(&m, job.conf, sys, &me);
+		metrics_outcome(m, job.config_arg, job.acct->name, sent);
+	}
 	if (sent) {
 		ctx.tr = o->verbose ? stderr : NULL;
 		flush_after_send(&job, &ctx);
 	}
+	if (m != NULL || mo == -1)
+		metrics_done(m, mo, &me);
 	job_free(&job);
 	return ex;
 }
@@ -336,12 +360,19 @@ static int
 serve_mode(const struct opts *o, struct sysenv *sys, struct postie_err *e)
 {
 	struct deliver_ctx ctx;
+	struct postie_err me = { 0, "" };
+	struct metrics *m = NULL;
+	int rc, mo;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.sys = sys;
 	ctx.verbose = o->verbose;
 	ctx.tr = o->verbose ? stderr : NULL;
-	if (serve_smtp(o, STDIN_FILENO, STDOUT_FILENO, &ctx, e) != 0)
+	mo = metrics_open_config(&m, o->config, sys, &me);
+	rc = serve_smtp(o, STDIN_FILENO, STDOUT_FILENO, &ctx, e);
+	if (m != NULL || mo == -1)
+		metrics_done(m, mo, &me);
+	if (rc != 0)
 		return fail(e, log_facility(NULL));
 	return EX_OK;
 }
@@ -352,9 +383,11 @@ queue_mode(const struct opts *o, struct sysenv *sys, struct postie_err *e)
 {
 	struct deliver_flush f;
 	struct deliver_ctx ctx;
+	struct postie_err me = { 0, "" };
+	struct metrics *m = NULL;
 	struct queue *q = NULL;
 	char *only = NULL, hint[128];
-	int rc = -1;
+	int rc = -1, mo = 0;
 
 	memset(&f, 0, sizeof(f));
 	if (o->mode == OPTS_QUEUE_LIST && o->json)
@@ -395,6 +428,7 @@ queue_mode(const struct opts *o, struct sysenv *sys, struct postie_err *e)
 		ctx.tr = stderr;
 		f.only_id = o->queue_id;
 		f.only_config = only;
+		mo = metrics_open_config(&m, only, sys, &me);
 		rc = deliver_flush(q, &ctx, &f, e);
 		/*
 		 * Root's flush also delivers the drop spool, with the system
@@ -409,6 +443,8 @@ queue_mode(const struct opts *o, struct sysenv *sys, struct postie_err *e)
 			    "try, %zu failed for good, %zu skipped\n",
 			    queue_dir(q), f.sent, f.retry, f.failed,
 			    f.skipped);
+		if (m != NULL || mo == -1)
+			metrics_done(m, mo, &me);
 		break;
 	}
 done:

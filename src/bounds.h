@@ -116,5 +116,13 @@
  */
 #define BOUND_SMTPD_COMMANDS	1000
 #define BOUND_SMTPD_ERRORS	20
+/*
+ * Octets in a line of the message, CRLF not counted (RFC 5322 2.1.1,
+ * RFC 5321 4.5.3.1.6); a longer body line is sent quoted-printable when
+ * that is possible (see mime.h).
+ */
+#define BOUND_TEXT_LINE		998
+/* Characters in a quoted-printable line, CRLF not counted (RFC 2045 6.7). */
+#define BOUND_QP_LINE		76
 
 #endif

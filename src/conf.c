@@ -52,6 +52,8 @@ struct conf {
 	char	**warn;
 	size_t	 nwarn;
 	int	 has_password;	/* some account or defaults sets password */
+	char	*metrics_file;	/* defaults' metrics_file, or NULL */
+	uid_t	 owner;		/* of the file; (uid_t)-1: not known */
 };
 
 /* Every field an account can set; the bits of node.mask. */
@@ -65,16 +67,19 @@ enum field_id {
 	F_SET_DATE_HEADER, F_SET_MSGID_HEADER, F_SET_TO_HEADER,
 	F_REMOVE_BCC_HEADERS, F_ALLOW_FROM_OVERRIDE, F_DSN_NOTIFY,
 	F_DSN_RETURN, F_QUEUE, F_QUEUE_LIFETIME, F_QUEUE_FLUSH,
-	F_MAX_MESSAGE_SIZE, F_TLS_SESSION_CACHE, F_INET_PROTOCOLS, F_SOCKET,
-	F_PROXY_HOST, F_PROXY_PORT, F_TLS_CRL_FILE, F_TLS_HOST_OVERRIDE,
-	F_OAUTH2_PROVIDER, F_OAUTH2_TENANT, F_OAUTH2_CLIENT_ID,
-	F_OAUTH2_CLIENT_SECRET, F_OAUTH2_AUTH_URL, F_OAUTH2_DEVICE_URL,
-	F_OAUTH2_TOKEN_URL, F_OAUTH2_SCOPE, F_OAUTH2_TOKEN_FILE,
-	F_OAUTH2_TRUST_FILE,
-	F_AUTO_FROM, F__COUNT
+	F_MAX_MESSAGE_SIZE, F_TLS_SESSION_CACHE, F_CHUNKING, F_INET_PROTOCOLS,
+	F_SOCKET, F_PROXY_HOST, F_PROXY_PORT, F_TLS_CRL_FILE,
+	F_TLS_HOST_OVERRIDE, F_OAUTH2_PROVIDER, F_OAUTH2_TENANT,
+	F_OAUTH2_CLIENT_ID, F_OAUTH2_CLIENT_SECRET, F_OAUTH2_AUTH_URL,
+	F_OAUTH2_DEVICE_URL, F_OAUTH2_TOKEN_URL, F_OAUTH2_SCOPE,
+	F_OAUTH2_TOKEN_FILE, F_OAUTH2_TRUST_FILE, F_AUTO_FROM, F_BOUNCE,
+	F_BOUNCE_TO, F_DELAY_WARNING, F_FALLBACK, F__COUNT
 };
 
 #define BIT(f)	(UINT64_C(1) << (f))
+/* node.mask has a bit per field. */
+_Static_assert(F__COUNT <= 64, "more fields than bits in node.mask");
+_Static_assert(F__COUNT <= 64, "the set bits of a section are one uint64_t");
 
 enum ftype { FT_VAL, FT_STR, FT_FPR };
 
@@ -102,6 +107,7 @@ static const struct field fields[F__COUNT] = {
 	[F_TLS_STARTTLS] = VAL(a.tls_starttls),
 	[F_TLS_CERTCHECK] = VAL(a.tls_certcheck),
 	[F_TLS_SESSION_CACHE] = VAL(a.tls_session_cache),
+	[F_CHUNKING] = VAL(a.chunking),
 	[F_TLS_TRUST_FILE] = STR(a.tls_trust_file),
 	[F_TLS_FINGERPRINT] = { FT_FPR, 0, 0 },
 	[F_TLS_CERT_FILE] = STR(a.tls_cert_file),
@@ -145,6 +151,10 @@ static const struct field fields[F__COUNT] = {
 	[F_OAUTH2_TOKEN_FILE] = STR(a.oauth2_token_file),
 	[F_OAUTH2_TRUST_FILE] = STR(a.oauth2_trust_file),
 	[F_AUTO_FROM] = VAL(auto_from),
+	[F_BOUNCE] = VAL(a.bounce),
+	[F_BOUNCE_TO] = STR(a.bounce_to),
+	[F_DELAY_WARNING] = VAL(a.delay_warning),
+	[F_FALLBACK] = STR(a.fallback),
 };
 
 #define FINT(n, f)	((int *)(void *)((char *)(n) + fields[f].off))
@@ -259,6 +269,7 @@ node_builtin(struct node *n)
 	n->a.tls_starttls = 1;
 	n->a.tls_certcheck = 1;
 	n->a.tls_session_cache = 1;
+	n->a.chunking = 1;
 	n->a.tls_min_version = TLS1_2_VERSION;
 	n->a.auth = AUTH_OFF;
 	n->a.syslog_facility = LOG_MAIL;
@@ -272,6 +283,8 @@ node_builtin(struct node *n)
 	n->a.queue_lifetime = 5L * 24 * 60 * 60;
 	n->a.queue_flush = 1;
 	n->a.max_message_size = 0;
+	n->a.bounce = 1;
+	n->a.delay_warning = 0;
 }
 
 static void
@@ -448,27 +461,65 @@ h_str(struct parser *p, struct node *n, const struct keydef *kd,
 }
 
 /* msmtp: a leading ~ in a file name stands for the home directory. */
+/* val, a leading ~ made the home directory, in *outp (the caller's). */
+static int
+expand_home(struct parser *p, const struct keydef *kd, const char *val,
+    char **outp)
+{
+	const char *home;
+
+	*outp = NULL;
+	if (val[0] != '~') {
+		if ((*outp = strdup(val)) == NULL)
+			return nomem(p->err);
+		return 0;
+	}
+	if (val[1] != '\0' && val[1] != '/')
+		return perr(p, "'%s': ~user is not supported in file names; "
+		    "write the full path", kd->name);
+	else if ((home = sysenv_home(p->sys)) == NULL)
+		return perr(p, "'%s': cannot expand ~: no home directory",
+		    kd->name);
+	if (asprintf(outp, "%s%s", home, val + 1) == -1) {
+		*outp = NULL;
+		return nomem(p->err);
+	}
+	return 0;
+}
+
 static int
 h_path(struct parser *p, struct node *n, const struct keydef *kd,
     const char *val)
 {
-	const char *home;
 	char *path;
 	int rc;
 
-	if (val[0] != '~')
-		return set_str(p, n, kd->field, val);
-	if (val[1] != '\0' && val[1] != '/')
-		return perr(p, "'%s': ~user is not supported in file names; "
-		    "write the full path", kd->name);
-	if ((home = sysenv_home(p->sys)) == NULL)
-		return perr(p, "'%s': cannot expand ~: no home directory",
-		    kd->name);
-	if (asprintf(&path, "%s%s", home, val + 1) == -1)
-		return nomem(p->err);
+	if (expand_home(p, kd, val, &path) == -1 || path == NULL)
+		return -1;
 	rc = set_str(p, n, kd->field, path);
 	free(path);
 	return rc;
+}
+
+/* A setting of the whole file, not of an account: defaults only. */
+static int
+h_metrics_file(struct parser *p, struct node *n, const struct keydef *kd,
+    const char *val)
+{
+	char *path;
+
+	if (p->cur != p->conf->defaults)
+		return perr(p, "'%s' is valid in defaults only: the file "
+		    "describes the whole queue", kd->name);
+	if (expand_home(p, kd, val, &path) == -1 || path == NULL)
+		return -1;
+	if (path[0] != '/') {
+		free(path);
+		return perr(p, "'%s' needs an absolute path", kd->name);
+	}
+	free(p->conf->metrics_file);
+	p->conf->metrics_file = path;
+	return 0;
 }
 
 static int
@@ -914,17 +965,15 @@ h_dsn_return(struct parser *p, struct node *n, const struct keydef *kd,
 	return bad_value(p, kd, val, "expected off, headers or full");
 }
 
+/* A duration: seconds, or a number followed by s, m, h or d; > 0. */
 static int
-h_queue_lifetime(struct parser *p, struct node *n, const struct keydef *kd,
-    const char *val)
+parse_duration(const char *val, long *out)
 {
 	unsigned long long v, mult = 1;
 	const char *end;
 
-	if (*val == '\0')
-		return need_value(p, kd);
 	if (parse_digits(val, &v, &end) == -1)
-		goto bad;
+		return -1;
 	if (*end != '\0') {
 		switch (tolower((unsigned char)*end)) {
 		case 's':
@@ -940,18 +989,81 @@ h_queue_lifetime(struct parser *p, struct node *n, const struct keydef *kd,
 			mult = 24 * 60 * 60;
 			break;
 		default:
-			goto bad;
+			return -1;
 		}
 		if (end[1] != '\0')
-			goto bad;
+			return -1;
 	}
 	if (v == 0 || v > (unsigned long long)LONG_MAX / mult)
-		goto bad;
-	n->a.queue_lifetime = (long)(v * mult);
+		return -1;
+	*out = (long)(v * mult);
 	return 0;
-bad:
-	return bad_value(p, kd, val, "expected a positive number of seconds, "
-	    "optionally followed by s, m, h or d");
+}
+
+static int
+h_queue_lifetime(struct parser *p, struct node *n, const struct keydef *kd,
+    const char *val)
+{
+	if (*val == '\0')
+		return need_value(p, kd);
+	if (parse_duration(val, &n->a.queue_lifetime) == -1)
+		return bad_value(p, kd, val, "expected a positive number of "
+		    "seconds, optionally followed by s, m, h or d");
+	return 0;
+}
+
+/* delay_warning: off (0), or a duration. */
+static int
+h_delay_warning(struct parser *p, struct node *n, const struct keydef *kd,
+    const char *val)
+{
+	if (*val == '\0')
+		return need_value(p, kd);
+	if (strcasecmp(val, "off") == 0) {
+		n->a.delay_warning = 0;
+		return 0;
+	}
+	if (parse_duration(val, &n->a.delay_warning) == -1)
+		return bad_value(p, kd, val, "expected off, or a positive "
+		    "number of seconds, optionally followed by s, m, h or d");
+	return 0;
+}
+
+/*
+ * fallback: account names separated by spaces, kept as one string of
+ * single spaces ("" for none); each must be a plain name.
+ */
+static int
+h_fallback(struct parser *p, struct node *n, const struct keydef *kd,
+    const char *val)
+{
+	char out[CONF_FALLBACK_MAX * 64], buf[SHOW_MAX * 4 + 1];
+	const char *s = val, *e;
+	size_t len, count = 0;
+
+	out[0] = '\0';
+	while (*s != '\0') {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == '\0')
+			break;
+		for (e = s; *e != '\0' && *e != ' ' && *e != '\t'; e++)
+			if (*e == ':' || (unsigned char)*e < 0x20)
+				return bad_value(p, kd, val, "expected "
+				    "account names separated by spaces");
+		len = (size_t)(e - s);
+		if (++count > CONF_FALLBACK_MAX || len >= 64 ||
+		    (n->a.name != NULL && strlen(n->a.name) == len &&
+		    strncmp(n->a.name, s, len) == 0))
+			return perr(p, "'%s %s': at most %d accounts, other "
+			    "than this one", kd->name, show(buf, sizeof(buf),
+			    val), CONF_FALLBACK_MAX);
+		if (out[0] != '\0')
+			strlcat(out, " ", sizeof(out));
+		strncat(out, s, len);
+		s = e;
+	}
+	return set_str(p, n, kd->field, out);
 }
 
 static int
@@ -1159,6 +1271,7 @@ static const struct keydef keys[] = {
 	{ "tls_certcheck", h_bool, F_TLS_CERTCHECK },
 	{ "tls_nocertcheck", h_no, F_TLS_CERTCHECK },
 	{ "tls_session_cache", h_bool, F_TLS_SESSION_CACHE },
+	{ "chunking", h_bool, F_CHUNKING },
 	{ "tls_trust_file", h_trust_file, F_TLS_TRUST_FILE },
 	{ "tls_fingerprint", h_fingerprint, F_TLS_FINGERPRINT },
 	{ "tls_cert_file", h_path, F_TLS_CERT_FILE },
@@ -1206,6 +1319,11 @@ static const struct keydef keys[] = {
 	{ "oauth2_scope", h_oauth2_str, F_OAUTH2_SCOPE },
 	{ "oauth2_token_file", h_oauth2_path, F_OAUTH2_TOKEN_FILE },
 	{ "oauth2_trust_file", h_oauth2_path, F_OAUTH2_TRUST_FILE },
+	{ "bounce", h_bool, F_BOUNCE },
+	{ "bounce_to", h_str, F_BOUNCE_TO },
+	{ "delay_warning", h_delay_warning, F_DELAY_WARNING },
+	{ "fallback", h_fallback, F_FALLBACK },
+	{ "metrics_file", h_metrics_file, -1 },
 	/* msmtp keys postie does not implement. */
 	{ "protocol", h_protocol, -1 },
 	{ "ntlmdomain", h_ignore, -1 },
@@ -1664,6 +1782,7 @@ conf_parse_as(struct conf **confp, FILE *fp, const char *name,
 		return nomem(err);
 	}
 	node_builtin(c->defaults);
+	c->owner = (uid_t)-1;
 	memset(&p, 0, sizeof(p));
 	p.conf = c;
 	p.sys = sys;
@@ -1811,6 +1930,7 @@ conf_load(struct conf **confp, const char *path, struct sysenv *sys,
 		    "by others; run: chmod 600 %s", path, path);
 		return -1;
 	}
+	c->owner = st.st_uid;
 	*confp = c;
 	return 0;
 }
@@ -1868,6 +1988,33 @@ conf_account(const struct conf *c, const char *name)
 	const struct node *n = find_node(c, name);
 
 	return n != NULL ? &n->a : NULL;
+}
+
+int
+conf_fallback_name(const struct account *a, size_t i, char *buf,
+    size_t bufsz)
+{
+	const char *s = a->fallback, *e;
+	size_t len;
+
+	if (s == NULL)
+		return 0;
+	for (;;) {
+		while (*s == ' ')
+			s++;
+		if (*s == '\0')
+			return 0;
+		e = strchr(s, ' ');
+		len = e != NULL ? (size_t)(e - s) : strlen(s);
+		if (i-- == 0) {
+			if (len >= bufsz)
+				return 0;
+			memcpy(buf, s, len);
+			buf[len] = '\0';
+			return 1;
+		}
+		s += len;
+	}
 }
 
 static char *
@@ -1957,6 +2104,7 @@ conf_free(struct conf *c)
 	for (i = 0; i < c->nwarn; i++)
 		free(c->warn[i]);
 	free(c->warn);
+	free(c->metrics_file);
 	free(c->file);
 	free(c);
 }
@@ -1989,6 +2137,14 @@ oauth2_check(const struct account *a)
 	if (a->oauth2_scope == NULL)
 		return "oauth2_provider custom needs oauth2_scope";
 	return NULL;
+}
+
+const char *
+conf_metrics_file(const struct conf *c, uid_t euid)
+{
+	if (c->owner != (uid_t)-1 && c->owner != euid)
+		return NULL;
+	return c->metrics_file;
 }
 
 int
@@ -2129,6 +2285,7 @@ conf_print_account(const struct account *a, FILE *fp)
 	fprintf(fp, "tls_min_version %s\n",
 	    a->tls_min_version == TLS1_3_VERSION ? "TLSv1.3" : "TLSv1.2");
 	fprintf(fp, "tls_session_cache %s\n", onoff(a->tls_session_cache));
+	fprintf(fp, "chunking %s\n", onoff(a->chunking));
 	s = "on";
 	for (i = 0; i < sizeof(auth_names) / sizeof(auth_names[0]); i++)
 		if (auth_names[i].auth == a->auth)
@@ -2177,4 +2334,12 @@ conf_print_account(const struct account *a, FILE *fp)
 	fprintf(fp, "queue_lifetime %ld\n", a->queue_lifetime);
 	fprintf(fp, "queue_flush %s\n", onoff(a->queue_flush));
 	fprintf(fp, "max_message_size %lld\n", a->max_message_size);
+	fprintf(fp, "bounce %s\n", onoff(a->bounce));
+	print_str(fp, "bounce_to", a->bounce_to);
+	if (a->delay_warning > 0)
+		fprintf(fp, "delay_warning %ld\n", a->delay_warning);
+	else
+		fputs("delay_warning off\n", fp);
+	if (a->fallback != NULL && a->fallback[0] != '\0')
+		print_str(fp, "fallback", a->fallback);
 }

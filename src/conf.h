@@ -6,6 +6,8 @@
 #ifndef POSTIE_CONF_H
 #define POSTIE_CONF_H
 
+#include <sys/types.h>
+
 #include <stdio.h>
 
 #include "err.h"
@@ -78,6 +80,7 @@ struct account {
 	int	 tls_min_version;	/* OpenSSL constant, e.g.
 					   TLS1_2_VERSION */
 	int	 tls_session_cache;	/* bool, default on */
+	int	 chunking;		/* bool, default on: BDAT if offered */
 
 	enum conf_auth auth;		/* default: on when user is set */
 	int	 allow_cleartext_auth;	/* bool, default off */
@@ -131,7 +134,23 @@ struct account {
 	long	 queue_lifetime;	/* seconds, default 5 days */
 	int	 queue_flush;		/* bool, default on: flush after a send */
 	long long max_message_size;	/* bytes, 0: no limit */
+
+	int	 bounce;		/* bool, default on: failure notices */
+	char	*bounce_to;		/* notices go here, not the sender */
+	long	 delay_warning;		/* seconds; 0: off (default) */
+	char	*fallback;		/* account names, one space apart;
+					   NULL or "": none */
 };
+
+/* At most this many fallback accounts per account. */
+#define CONF_FALLBACK_MAX	8
+
+/*
+ * The i-th name of a's fallback list into buf; 0 past the last (or when
+ * it does not fit).
+ */
+int	 conf_fallback_name(const struct account *a, size_t i, char *buf,
+	    size_t bufsz);
 
 struct conf;
 
@@ -198,6 +217,14 @@ const struct account *conf_account_at(const struct conf *, size_t i);
  */
 const char *conf_warning(const struct conf *, size_t i);
 void	 conf_free(struct conf *);
+
+/*
+ * The metrics_file of the defaults (an absolute path), when the file
+ * was parsed from a stream or belongs to euid: the metrics file
+ * describes the queue of the user running postie, who is the one to
+ * name it; NULL otherwise or when unset.
+ */
+const char *conf_metrics_file(const struct conf *, uid_t euid);
 
 /*
  * Checks made before an account is used: a host is set; auth (other than

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aliases.h"
+#include "bounds.h"
 #include "conf.h"
 #include "deliver.h"
+#include "dsn.h"
 #include "log.h"
 #include "policy.h"
 #include "smtp.h"
@@ -161,11 +165,10 @@ deliver_kept_line(char *buf, size_t bufsz, enum policy_class c,
 }
 
 /*
- * The flush's connection to the account being delivered: opened for the
- * account's first message, used for the next ones.
+ * A connection to one account's server: opened for the account's first
+ * message, used for the next ones.
  */
-struct deliver_conn {
-	FILE	*warn;		/* warnings and the transcript, or NULL */
+struct deliver_link {
 	const struct account *acct;
 	struct submit_session *ss;
 	size_t	 ntx;		/* messages tried on ss */
@@ -175,26 +178,41 @@ struct deliver_conn {
 	struct postie_err stop_err;
 };
 
+/* The connections of a send or a flush: the account's and its fallbacks'. */
+struct deliver_conn {
+	FILE	*warn;		/* warnings and the transcript, or NULL */
+	struct deliver_link main;
+	struct deliver_link fb[CONF_FALLBACK_MAX];
+};
+
+static void
+deliver_link_end(struct deliver_link *l)
+{
+	submit_session_close(l->ss);
+	memset(l, 0, sizeof(*l));
+}
+
 static void
 deliver_conn_end(struct deliver_conn *c)
 {
-	FILE *warn = c->warn;
+	size_t i;
 
-	submit_session_close(c->ss);
-	memset(c, 0, sizeof(*c));
-	c->warn = warn;
+	deliver_link_end(&c->main);
+	for (i = 0; i < CONF_FALLBACK_MAX; i++)
+		deliver_link_end(&c->fb[i]);
 }
 
 /*
- * One attempt to send msg to env over c (opened when needed), its
+ * One attempt to send msg to env over l (opened when needed), its
  * outcome in o (o->msg points into e).  When the connection cannot be
  * opened, the account's next messages get the same outcome without a
  * connection each; when it ends in a transaction, the next message opens
  * a new one, unless two in a row were lost at their first message.
  */
 static void
-deliver_attempt(struct deliver_conn *c, const struct deliver_ctx *ctx,
-    const struct account *a, struct envelope *env, struct msg *msg,
+deliver_attempt_link(struct deliver_link *l, FILE *warn,
+    const struct deliver_ctx *ctx, const struct account *a,
+    const char *fallback_for, struct envelope *env, struct msg *msg,
     int last, struct policy_outcome *o, struct postie_err *e)
 {
 	struct smtp_result res;
@@ -205,43 +223,124 @@ deliver_attempt(struct deliver_conn *c, const struct deliver_ctx *ctx,
 	memset(&res, 0, sizeof(res));
 	err_clear(e);
 	o->msg = e->msg;
-	if (c->acct != a) {
-		deliver_conn_end(c);
-		c->acct = a;
+	if (l->acct != a) {
+		deliver_link_end(l);
+		l->acct = a;
 	}
-	if (!c->stop && c->ss == NULL) {
-		if (submit_session_open(&c->ss, a, ctx->sys, ctx->conn,
-		    ctx->verbose, c->warn, &stage, e) == -1) {
-			c->stop = 1;
-			c->stop_err = *e;
-			c->stop_stage = stage;
-			submit_log(a, env, msg, NULL, e->ex, e->msg);
+	if (!l->stop && l->ss == NULL) {
+		if (submit_session_open(&l->ss, a, ctx->sys, ctx->conn,
+		    ctx->verbose, warn, &stage, e) == -1) {
+			l->stop = 1;
+			l->stop_err = *e;
+			l->stop_stage = stage;
+			submit_log(a, env, msg, NULL, e->ex, e->msg,
+			    fallback_for);
 		}
-		c->ntx = 0;
+		l->ntx = 0;
 	}
-	if (c->stop) {
-		*e = c->stop_err;
+	if (l->stop) {
+		*e = l->stop_err;
 		o->ex = e->ex != 0 ? e->ex : EX_TEMPFAIL;
-		o->stage = c->stop_stage;
+		o->stage = l->stop_stage;
 		return;
 	}
-	c->ntx++;
-	rv = submit_session_send(c->ss, env, msg, last, &res, e);
+	l->ntx++;
+	submit_session_fallback_for(l->ss, fallback_for);
+	rv = submit_session_send(l->ss, env, msg, last, &res, e);
 	o->ex = rv == 0 ? 0 : e->ex != 0 ? e->ex : EX_TEMPFAIL;
 	o->stage = res.stage;
 	o->final_code = res.final_code;
 	smtp_result_free(&res);
-	if (!submit_session_usable(c->ss)) {
-		c->barren = c->ntx == 1 ? c->barren + 1 : 0;
-		submit_session_close(c->ss);
-		c->ss = NULL;
-		if (c->barren >= 2) {
-			c->stop = 1;
-			c->stop_stage = SMTP_CONNECT;
-			err_setx(&c->stop_err, EX_TEMPFAIL, "not tried: the "
+	if (rv == -1 && res.stage == SMTP_AUTH) {
+		/* AUTH led the group: the account's next ones would fail. */
+		l->stop = 1;
+		l->stop_err = *e;
+		l->stop_stage = SMTP_AUTH;
+	}
+	if (!submit_session_usable(l->ss)) {
+		l->barren = l->ntx == 1 ? l->barren + 1 : 0;
+		submit_session_close(l->ss);
+		l->ss = NULL;
+		if (l->barren >= 2) {
+			l->stop = 1;
+			l->stop_stage = SMTP_CONNECT;
+			err_setx(&l->stop_err, EX_TEMPFAIL, "not tried: the "
 			    "server ended two connections in a row at their "
 			    "first message (last: %.300s)", e->msg);
 		}
+	}
+}
+
+/* The fallback's envelope sender (postie(1), "Failover"), or NULL: env's. */
+static const char *
+deliver_fallback_from(const struct account *a, const struct account *fa,
+    const struct envelope *env)
+{
+	if (env->from == NULL || env->from[0] == '\0' || a->from == NULL ||
+	    fa->from == NULL || strcmp(env->from, a->from) != 0 ||
+	    strcmp(fa->from, CONF_FROM_HEADER) == 0 ||
+	    strpbrk(fa->from, "*?[%") != NULL)
+		return NULL;
+	return fa->from;
+}
+
+/*
+ * One attempt through account a, then, while policy_failover allows,
+ * through each of its fallback accounts (found in conf) in order, with
+ * the same message.  The outcome is the first that delivered or that
+ * the policy may not pass on; when every account failed so, the first
+ * account's (its reason naming the others').  *viap is the account that
+ * gave the outcome.
+ */
+static void
+deliver_attempt(struct deliver_conn *c, const struct deliver_ctx *ctx,
+    const struct conf *conf, const struct account *a, struct envelope *env,
+    struct msg *msg, int last, struct policy_outcome *o,
+    const struct account **viap, struct postie_err *e)
+{
+	const struct account *fa;
+	struct policy_outcome fo;
+	struct postie_err fe;
+	char name[64], *from;
+	const char *nfrom;
+	size_t i;
+
+	*viap = a;
+	deliver_attempt_link(&c->main, c->warn, ctx, a, NULL, env, msg, last,
+	    o, e);
+	for (i = 0; conf != NULL && i < CONF_FALLBACK_MAX &&
+	    policy_failover(env, o) && conf_fallback_name(a, i, name,
+	    sizeof(name)); i++) {
+		if ((fa = conf_account(conf, name)) == NULL) {
+			err_append(e, "fallback %s: no such account", name);
+			continue;
+		}
+		if (conf_check_account(fa, &fe) == -1) {
+			err_append(e, "fallback %s: %s", name, fe.msg);
+			continue;
+		}
+		if (ctx->verbose)
+			deliver_say(ctx, "account %s failed (%s); trying "
+			    "account %s", a->name, e->msg, fa->name);
+		/* The sender is borrowed for this attempt, put back below. */
+		from = env->from;
+		if ((nfrom = deliver_fallback_from(a, fa, env)) != NULL)
+			env->from = (char *)(uintptr_t)nfrom;
+		deliver_attempt_link(&c->fb[i], c->warn, ctx, fa, a->name, env,
+		    msg, last, &fo, &fe);
+		env->from = from;
+		if (fo.ex == 0 || !policy_failover(env, &fo)) {
+			*o = fo;
+			*e = fe;
+			o->msg = e->msg;
+			*viap = fa;
+			if (fo.ex == 0)
+				log_note(log_facility(a), LOG_NOTICE, "account "
+				    "%s failed, fallback account %s took the "
+				    "message", a->name, fa->name);
+			return;
+		}
+		err_append(e, "fallback %s: %s", fa->name, fe.msg);
 	}
 }
 
@@ -302,6 +401,7 @@ deliver_send(const struct opts *o, int stdin_fd,
 	unsigned char *sel = NULL;
 	char why[POSTIE_ERR_MSG], line[2 * POSTIE_ERR_MSG], words[400];
 	char id[QUEUE_ID_LEN];
+	const struct account *via;
 	int ex, kept = 1;
 
 	*sentp = 0;
@@ -309,11 +409,14 @@ deliver_send(const struct opts *o, int stdin_fd,
 		return e->ex = deliver_unprepared(o, job, e);
 	memset(&c, 0, sizeof(c));
 	c.warn = ctx->tr;
-	deliver_attempt(&c, ctx, job->acct, &job->env, job->msg, 1, &out,
-	    &ae);
+	deliver_attempt(&c, ctx, job->conf, job->acct, &job->env, job->msg, 1,
+	    &out, &via, &ae);
 	deliver_conn_end(&c);
 	if (out.ex == 0) {
 		err_clear(e);
+		if (via != job->acct && ctx->verbose)
+			deliver_say(ctx, "sent through fallback account %s",
+			    via->name);
 		*sentp = 1;
 		return 0;
 	}
@@ -397,6 +500,7 @@ deliver_accept(const struct opts *o, int fd, const struct deliver_ctx *ctx,
 	struct postie_err ae, qe;
 	struct queue *q = NULL;
 	struct job job;
+	const struct account *via;
 	char why[POSTIE_ERR_MSG], line[POSTIE_ERR_MSG];
 	size_t i;
 	int ex, rv = -1;
@@ -446,10 +550,11 @@ deliver_accept(const struct opts *o, int fd, const struct deliver_ctx *ctx,
 	}
 	memset(&c, 0, sizeof(c));
 	c.warn = ctx->tr;
-	deliver_attempt(&c, ctx, job.acct, &job.env, job.msg, 1, &out, &ae);
+	deliver_attempt(&c, ctx, job.conf, job.acct, &job.env, job.msg, 1,
+	    &out, &via, &ae);
 	deliver_conn_end(&c);
 	if (out.ex == 0) {
-		err_setx(e, 0, "accepted by %s", job.acct->host);
+		err_setx(e, 0, "accepted by %s", via->host);
 		rv = 0;
 		goto out;
 	}
@@ -532,6 +637,267 @@ deliver_confs_free(struct deliver_confs *cs)
 	free(cs->v);
 }
 
+/* The notices a flush wrote, sent before it ends. */
+struct deliver_notices {
+	char	(*ids)[QUEUE_ID_LEN];
+	size_t	 n;
+};
+
+/* Collects the header section from msg_emit's output. */
+struct deliver_hdrs {
+	char	*buf;
+	size_t	 len, cap;
+	int	 done;
+};
+
+static int
+deliver_hdrs_cb(void *arg, const char *buf, size_t len, struct postie_err *e)
+{
+	struct deliver_hdrs *h = arg;
+	char *nb, *end;
+	size_t cap;
+
+	if (h->len + len > BOUND_HEADER_SECTION + 65536)
+		len = BOUND_HEADER_SECTION + 65536 - h->len;
+	if (h->len + len + 1 > h->cap) {
+		cap = h->len + len + 1;
+		if ((nb = realloc(h->buf, cap)) == NULL) {
+			err_set(e, EX_OSERR, "notice");
+			return -1;
+		}
+		h->buf = nb;
+		h->cap = cap;
+	}
+	memcpy(h->buf + h->len, buf, len);
+	h->len += len;
+	h->buf[h->len] = '\0';
+	/* The header section ends at the first empty line. */
+	if (h->buf[0] == '\n')
+		end = h->buf;
+	else if ((end = strstr(h->buf, "\n\n")) != NULL)
+		end++;
+	if (end != NULL || h->len >= BOUND_HEADER_SECTION + 65536) {
+		if (end != NULL)
+			h->len = (size_t)(end - h->buf);
+		h->buf[h->len] = '\0';
+		h->done = 1;
+		err_setx(e, 0, "enough");
+		return -1;
+	}
+	return 0;
+}
+
+/* The value of msg's first field name, or NULL. */
+static const char *
+deliver_header(struct msg *msg, const char *name)
+{
+	ssize_t i = msg_header_find(msg, name, 0);
+
+	return i >= 0 ? msg_header_value(msg, (size_t)i) : NULL;
+}
+
+/*
+ * The envelope sender of a notice: the account's own address (its from
+ * when that is one address, else its user name when that is one), so
+ * that a submission server that ties the sender to the login takes it;
+ * else the message's sender, which that server took before.
+ */
+static const char *
+deliver_notice_sender(const struct account *a, const struct queue_env *rec)
+{
+	if (a->from != NULL && strcmp(a->from, CONF_FROM_HEADER) != 0 &&
+	    strpbrk(a->from, "*?[%") == NULL && addr_is_qualified(a->from))
+		return a->from;
+	if (a->user != NULL && strchr(a->user, '@') != NULL &&
+	    addr_is_qualified(a->user))
+		return a->user;
+	return rec->env.from;
+}
+
+/* Where a notice goes: bounce_to (aliases applied), else the sender. */
+static int
+deliver_notice_rcpts(const struct account *a, const struct queue_env *rec,
+    struct sysenv *sys, struct envelope *env, struct postie_err *e)
+{
+	struct addr_list l = { NULL, 0, 0 };
+	const char *dom, *spec;
+	char *q;
+	size_t i;
+	int rv = -1;
+
+	if (a->bounce_to == NULL || a->bounce_to[0] == '\0')
+		return envelope_add_rcpt(env, rec->env.from, e);
+	if (addr_list_add(&l, a->bounce_to, e) == -1 ||
+	    (a->aliases != NULL && aliases_expand(a->aliases, &l, e) == -1))
+		goto out;
+	for (i = 0; i < l.n; i++) {
+		spec = l.v[i].spec;
+		q = NULL;
+		if (!addr_is_qualified(spec)) {
+			dom = a->maildomain != NULL && a->maildomain[0] !=
+			    '\0' ? a->maildomain : sysenv_fqdn(sys, e);
+			if (dom == NULL || asprintf(&q, "%s@%s", spec,
+			    dom) == -1) {
+				err_setx(e, EX_OSERR, "notice: cannot qualify "
+				    "bounce_to %s", spec);
+				goto out;
+			}
+			spec = q;
+		}
+		rv = envelope_add_rcpt(env, spec, e);
+		free(q);
+		if (rv == -1)
+			goto out;
+	}
+	rv = 0;
+out:
+	addr_list_free(&l);
+	return rv;
+}
+
+/*
+ * Queue a notice about rec (read as msg, through account a), of kind
+ * QUEUE_NOTICE_FAILED (the recipients v failed) or QUEUE_NOTICE_DELAYED
+ * (those it kept), under an id made from rec's, so that a flush that
+ * settles rec again after a crash finds the notice there.  Its id goes
+ * to ns.  Returns 0 when queued, already there or not due (a notice, a
+ * message that must get none, bounce off), -1 on error.
+ */
+static int
+deliver_notice(struct queue *q, const struct deliver_ctx *ctx,
+    const struct account *a, const struct queue_env *rec, struct msg *msg,
+    const struct policy_verdict *v, int kind, int expired,
+    struct deliver_notices *ns, struct postie_err *e)
+{
+	struct deliver_hdrs h;
+	struct dsn_notice n;
+	struct dsn_rcpt *r = NULL;
+	struct queue_env nrec;
+	struct postie_err he;
+	enum policy_fate want = kind == QUEUE_NOTICE_FAILED ? FATE_FAILED :
+	    FATE_KEPT;
+	const char *why, *host;
+	char boundary[64], msgid[QUEUE_ID_LEN + BOUND_DOMAIN + 16];
+	char until[MSG_DATE_LEN], (*nids)[QUEUE_ID_LEN];
+	char nid[2 * QUEUE_ID_LEN];
+	char *text = NULL;
+	size_t i, len;
+	int rv = -1, put;
+
+	if (rec->notice != QUEUE_NOTICE_NONE || rec->raw ||
+	    (kind == QUEUE_NOTICE_FAILED && !a->bounce))
+		return 0;
+	if (!dsn_notify_wants(rec->env.dsn_notify,
+	    kind == QUEUE_NOTICE_DELAYED)) {
+		if (ctx->verbose)
+			deliver_say(ctx, "%s: no notice: it asked NOTIFY=%s",
+			    rec->id, rec->env.dsn_notify);
+		return 0;
+	}
+	if ((why = dsn_exempt(rec->env.from, deliver_header(msg,
+	    "Content-Type"), deliver_header(msg, "Auto-Submitted"))) != NULL) {
+		if (ctx->verbose)
+			deliver_say(ctx, "%s: no notice: %s", rec->id, why);
+		return 0;
+	}
+	memset(&h, 0, sizeof(h));
+	memset(&n, 0, sizeof(n));
+	memset(&nrec, 0, sizeof(nrec));
+	if (msg_emit(msg, deliver_hdrs_cb, &h, &he) == -1 && !h.done) {
+		*e = he;
+		goto out;
+	}
+	if ((r = calloc(v->n + 1, sizeof(*r))) == NULL) {
+		err_set(e, EX_OSERR, "notice");
+		goto out;
+	}
+	for (i = 0; i < v->n && i < rec->env.rcpts.n; i++)
+		if (v->fate[i] == want) {
+			r[n.nrcpts].addr = rec->env.rcpts.v[i].spec;
+			r[n.nrcpts++].why = v->own[i] != NULL ? v->own[i] :
+			    kind == QUEUE_NOTICE_FAILED ? v->failed_why :
+			    v->kept_why;
+		}
+	if ((host = sysenv_fqdn(ctx->sys, &he)) == NULL)
+		host = "localhost";
+	snprintf(nid, sizeof(nid), "%s-%s%x", rec->id,
+	    kind == QUEUE_NOTICE_FAILED ? "b" : "d",
+	    kind == QUEUE_NOTICE_FAILED ? (unsigned)rec->attempts & 0xffff :
+	    0);
+	if (strlcpy(nrec.id, nid, sizeof(nrec.id)) >= sizeof(nrec.id)) {
+		/* Not an id postie makes: no name to find it by again. */
+		log_note(log_facility(a), LOG_ERR, "%s: no notice: the id is "
+		    "too long", rec->id);
+		rv = 0;
+		goto out;
+	}
+	snprintf(boundary, sizeof(boundary), "=_postie_%08x%08x",
+	    arc4random(), arc4random());
+	snprintf(msgid, sizeof(msgid), "<%s.notice@%s>", nrec.id, host);
+	n.delayed = kind == QUEUE_NOTICE_DELAYED;
+	n.expired = expired;
+	n.reporting = host;
+	n.remote = a->host;
+	n.from = deliver_notice_sender(a, rec);
+	n.orig_sender = rec->env.from;
+	n.orig_subject = deliver_header(msg, "Subject");
+	n.envid = rec->env.dsn_envid;
+	n.queue_id = rec->id;
+	n.arrival = rec->created;
+	n.now = time(NULL);
+	if (n.delayed && msg_date(rec->created + a->queue_lifetime, until,
+	    sizeof(until)) == 0)
+		n.until = until;
+	n.boundary = boundary;
+	n.msgid = msgid;
+	n.headers = h.buf != NULL ? h.buf : "";
+	n.headers_len = h.len;
+	n.rcpts = r;
+	if (envelope_set(&nrec.config, rec->config, e) == -1 ||
+	    envelope_set(&nrec.account, rec->account, e) == -1 ||
+	    envelope_set(&nrec.env.from, n.from, e) == -1 ||
+	    deliver_notice_rcpts(a, rec, ctx->sys, &nrec.env, e) == -1)
+		goto out;
+	if (nrec.env.rcpts.n == 0) {
+		err_setx(e, EX_CONFIG, "bounce_to %s names no address",
+		    a->bounce_to);
+		goto out;
+	}
+	n.to = nrec.env.rcpts.v[0].spec;
+	if (dsn_build(&n, &text, &len, e) == -1)
+		goto out;
+	nrec.notice = kind;
+	strlcpy(nrec.notice_of, rec->id, sizeof(nrec.notice_of));
+	nrec.notice_attempts = rec->attempts;
+	if ((put = queue_put_notice(q, &nrec, text, len, e)) == -1)
+		goto out;
+	if (put == 0) {
+		log_note(log_facility(a), LOG_NOTICE, "%s: %s notice queued "
+		    "as %s for <%s>", rec->id, n.delayed ? "delay" : "failure",
+		    nrec.id, n.to);
+		if (ctx->verbose)
+			deliver_say(ctx, "%s: %s notice queued as %s for <%s>",
+			    rec->id, n.delayed ? "delay" : "failure", nrec.id,
+			    n.to);
+	}
+	if ((nids = reallocarray(ns->ids, ns->n + 1,
+	    sizeof(*ns->ids))) != NULL) {
+		ns->ids = nids;
+		strlcpy(ns->ids[ns->n++], nrec.id, QUEUE_ID_LEN);
+	}
+	rv = 0;
+out:
+	if (rv == -1)
+		err_prefix(e, "%s: the %s notice could not be queued: ",
+		    rec->id, kind == QUEUE_NOTICE_FAILED ? "failure" :
+		    "delay");
+	queue_env_free(&nrec);
+	free(text);
+	free(r);
+	free(h.buf);
+	return rv;
+}
+
 /*
  * Keep item it for later: the recipients v kept, each with its own error,
  * or, v NULL (no attempt), every recipient with none.
@@ -603,8 +969,9 @@ deliver_item_fail(struct queue_item *it, const struct account *a,
 static void
 deliver_item_settle(struct queue *q, struct queue_item *it,
     const struct account *a, struct msg *msg,
-    const struct policy_verdict *v, const struct deliver_ctx *ctx,
-    struct deliver_flush *f)
+    const struct policy_verdict *v, int expired,
+    const struct deliver_ctx *ctx, struct deliver_flush *f,
+    struct deliver_notices *ns)
 {
 	struct queue_env *rec = queue_item_env(it);
 	struct postie_err e;
@@ -612,6 +979,29 @@ deliver_item_settle(struct queue *q, struct queue_item *it,
 	char id[QUEUE_ID_LEN], nid[QUEUE_ID_LEN];
 
 	strlcpy(id, rec->id, sizeof(id));
+	/*
+	 * The notice first, under a name made from this message's id and
+	 * attempts: when the move below does not happen (a crash), the
+	 * next flush settles the message again and finds the notice, and
+	 * the notice is not sent while the message is still here as it
+	 * was (deliver_notice_pending).
+	 */
+	if (v->nfailed > 0 && deliver_notice(q, ctx, a, rec, msg, v,
+	    QUEUE_NOTICE_FAILED, expired, ns, &e) == -1) {
+		deliver_say(ctx, "%s", e.msg);
+		log_note(log_facility(a), LOG_ERR, "%s", e.msg);
+		if (v->ndelivered == 0 &&
+		    policy_classify(e.ex, SMTP_NONE) == POLICY_TEMP) {
+			/*
+			 * Nothing was delivered and the disk may have room
+			 * later: all of it again then.  A notice that cannot
+			 * be made (bounce_to) is said, and the message moves.
+			 */
+			f->ex = e.ex;
+			queue_item_release(it);
+			return;
+		}
+	}
 	if (v->nfailed == v->n) {
 		deliver_item_fail(it, a, ctx, f, v->failed_why, v->failed_ex);
 		return;
@@ -639,6 +1029,17 @@ deliver_item_settle(struct queue *q, struct queue_item *it,
 		f->failed++;
 	}
 	if (v->nkept > 0) {
+		/* One warning a message, written before the record says so. */
+		if (a->delay_warning > 0 && !rec->warned &&
+		    rec->notice == QUEUE_NOTICE_NONE &&
+		    time(NULL) - rec->created >= a->delay_warning) {
+			if (deliver_notice(q, ctx, a, rec, msg, v,
+			    QUEUE_NOTICE_DELAYED, 0, ns, &e) == -1) {
+				deliver_say(ctx, "%s", e.msg);
+				log_note(log_facility(a), LOG_ERR, "%s", e.msg);
+			} else
+				rec->warned = 1;
+		}
 		deliver_item_retry(it, a, ctx, f, v, v->kept_why,
 		    v->kept_class, v->kept_ex);
 		return;
@@ -733,14 +1134,36 @@ deliver_drop_sender_ok(const struct account *a, const struct queue_env *rec)
 	    rec->env.from != NULL && strcmp(rec->env.from, a->from) == 0;
 }
 
+/*
+ * 1 while the message a notice is about is still in the queue as it was
+ * when the notice was written: the step after the notice (moving it to
+ * failed/, or recording the warning) has not happened, and the flush
+ * that settles it again decides.
+ */
+static int
+deliver_notice_pending(struct queue *q, const struct queue_env *rec)
+{
+	struct queue_env p;
+	struct postie_err e;
+	int pending;
+
+	if (queue_env_read(q, 0, rec->notice_of, &p, &e) == -1)
+		return 0;
+	pending = rec->notice == QUEUE_NOTICE_FAILED ?
+	    p.attempts == rec->notice_attempts : !p.warned;
+	queue_env_free(&p);
+	return pending;
+}
+
 /* Deliver one taken queue item; always releases it. */
 static void
 deliver_item(struct queue *q, struct deliver_confs *cs,
     struct deliver_conn *c, struct queue_item *it,
-    const struct deliver_ctx *ctx, struct deliver_flush *f)
+    const struct deliver_ctx *ctx, struct deliver_flush *f,
+    struct deliver_notices *ns)
 {
 	struct queue_env *rec = queue_item_env(it);
-	const struct account *a;
+	const struct account *a, *via;
 	struct deliver_conf *dc;
 	struct policy_outcome out;
 	struct policy_verdict v;
@@ -749,6 +1172,15 @@ deliver_item(struct queue *q, struct deliver_confs *cs,
 	char why[POSTIE_ERR_MSG], nid[QUEUE_ID_LEN];
 	int fd, r;
 
+	if (rec->notice != QUEUE_NOTICE_NONE && deliver_notice_pending(q,
+	    rec)) {
+		if (ctx->verbose)
+			deliver_say(ctx, "%s: waits until %s is settled",
+			    rec->id, rec->notice_of);
+		queue_item_release(it);
+		f->skipped++;
+		return;
+	}
 	if (f->system_config != NULL && rec->config != NULL &&
 	    strcmp(rec->config, f->system_config) != 0) {
 		snprintf(why, sizeof(why), "not sent from the drop spool: it "
@@ -808,14 +1240,23 @@ deliver_item(struct queue *q, struct deliver_confs *cs,
 		return;
 	}
 	close(fd);
-	deliver_attempt(c, ctx, a, &rec->env, msg, 0, &out, &e);
+	deliver_attempt(c, ctx, dc->job.conf, a, &rec->env, msg, 0, &out, &via,
+	    &e);
+	if (out.ex == 0 && via != a) {
+		log_note(log_facility(a), LOG_INFO, "%s: sent through fallback "
+		    "account %s", rec->id, via->name);
+		if (ctx->verbose)
+			deliver_say(ctx, "%s: sent through fallback account %s",
+			    rec->id, via->name);
+	}
 	out.expired = time(NULL) - rec->created > a->queue_lifetime;
 	out.lifetime = a->queue_lifetime;
 	if (policy_settle(&rec->env, &out, &v, &e) == -1) {
 		queue_item_release(it);
 		f->ex = EX_OSERR;
 	} else
-		deliver_item_settle(q, it, a, msg, &v, ctx, f);
+		deliver_item_settle(q, it, a, msg, &v, out.expired, ctx, f,
+		    ns);
 	policy_verdict_free(&v);
 	msg_free(msg);
 }
@@ -938,12 +1379,46 @@ done:
 	return rv;
 }
 
+/*
+ * The notices this flush wrote go out with it, as any queued message
+ * (a notice makes no notice, so this goes no deeper).  They are not
+ * counted with the messages: a notice that cannot be sent waits in the
+ * queue and is said by the next flush.
+ */
+static void
+deliver_flush_notices(struct queue *q, const struct deliver_ctx *ctx,
+    struct deliver_flush *f, const struct deliver_notices *ns)
+{
+	struct deliver_flush nf;
+	struct postie_err e;
+	char **list;
+	size_t i;
+
+	if (ns->n == 0 || (f->deadline != 0 && time(NULL) >= f->deadline))
+		return;
+	if ((list = calloc(ns->n, sizeof(*list))) == NULL)
+		return;		/* they wait for the next flush */
+	for (i = 0; i < ns->n; i++)
+		list[i] = ns->ids[i];
+	memset(&nf, 0, sizeof(nf));
+	nf.only_ids = list;
+	nf.n_only_ids = ns->n;
+	nf.only_config = f->only_config;
+	nf.system_config = f->system_config;
+	nf.deadline = f->deadline;
+	if (deliver_flush(q, ctx, &nf, &e) == -1)
+		deliver_say(ctx, "%s", e.msg);
+	f->notices_sent += nf.sent;
+	free(list);
+}
+
 int
 deliver_flush(struct queue *q, const struct deliver_ctx *ctx,
     struct deliver_flush *f, struct postie_err *e)
 {
 	struct deliver_confs cs;
 	struct deliver_conn c;
+	struct deliver_notices ns;
 	struct queue_item *it;
 	struct postie_err te;
 	size_t n, i, k, norder, *order;
@@ -962,6 +1437,7 @@ deliver_flush(struct queue *q, const struct deliver_ctx *ctx,
 	/* A flush is quiet about what it settles itself, unless -v. */
 	c.warn = ctx->verbose ? ctx->tr : NULL;
 	memset(&cs, 0, sizeof(cs));
+	memset(&ns, 0, sizeof(ns));
 	for (k = 0; k < norder; k++) {
 		i = order[k];
 		if (f->deadline != 0 && time(NULL) >= f->deadline)
@@ -989,12 +1465,14 @@ deliver_flush(struct queue *q, const struct deliver_ctx *ctx,
 			f->skipped++;
 			continue;
 		}
-		deliver_item(q, &cs, &c, it, ctx, f);
+		deliver_item(q, &cs, &c, it, ctx, f, &ns);
 	}
 	deliver_conn_end(&c);
 	deliver_confs_free(&cs);
 	free(order);
 	queue_ids_free(ids, n);
+	deliver_flush_notices(q, ctx, f, &ns);
+	free(ns.ids);
 	return 0;
 }
 

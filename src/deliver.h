@@ -83,8 +83,9 @@ struct deliver_flush {
 				   this config only; NULL: each its own */
 	int	 due_only;	/* skip messages whose next try is to come */
 	time_t	 deadline;	/* stop starting deliveries after; 0: none */
-	/* Filled in: */
+	/* Filled in (the messages found; notices it wrote apart): */
 	size_t	 sent, retry, failed, skipped;
+	size_t	 notices_sent;	/* notices written and sent by it */
 	/*
 	 * 0, or the sysexits code of the last message that needs
 	 * attention: moved to failed/, or kept for an account fault.

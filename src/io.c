@@ -104,6 +104,12 @@ io_timeout_ms(const struct io *io)
 	return io->timeout_ms;
 }
 
+void
+io_set_timeout_ms(struct io *io, int timeout_ms)
+{
+	io->timeout_ms = timeout_ms;
+}
+
 static int
 io_fill(struct io *io, struct postie_err *err)
 {

@@ -52,6 +52,8 @@ int	 io_channel_binding(struct io *, char *type, size_t typesz,
 	    unsigned char *buf, size_t bufsz, size_t *lenp);
 const struct io_ops *io_transport(const struct io *);
 int	 io_timeout_ms(const struct io *);
+/* Bound the next operations by timeout_ms instead (-1: none). */
+void	 io_set_timeout_ms(struct io *, int timeout_ms);
 
 /*
  * Read one line ending in LF (a CR before it is removed) into buf,

@@ -607,32 +607,18 @@ set_from_header(struct job *job, const struct opts *o, struct postie_err *e)
 	return msg_header_add(job->msg, "From", value, 0, e);
 }
 
-/* RFC 5322 3.3 date-time in local time with a numeric zone. */
 static int
 set_date_header(struct job *job, struct postie_err *e)
 {
-	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed",
-	    "Thu", "Fri", "Sat" };
-	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr",
-	    "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	char zone[8], value[64];
-	time_t now;
-	struct tm tm;
+	char value[MSG_DATE_LEN];
 
 	if (!job->acct->set_date_header ||
 	    msg_header_find(job->msg, "Date", 0) >= 0)
 		return 0;
-	now = time(NULL);
-	if (localtime_r(&now, &tm) == NULL ||
-	    strftime(zone, sizeof(zone), "%z", &tm) == 0 ||
-	    tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_mon < 0 ||
-	    tm.tm_mon > 11) {
+	if (msg_date(time(NULL), value, sizeof(value)) == -1) {
 		err_setx(e, EX_OSERR, "cannot format the date");
 		return -1;
 	}
-	snprintf(value, sizeof(value), "%s, %d %s %04d %02d:%02d:%02d %s",
-	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
-	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, zone);
 	return msg_header_add(job->msg, "Date", value, 0, e);
 }
 
@@ -901,11 +887,14 @@ check_file(FILE *fp, const char *key, const char *path, size_t *n)
 
 /* Print the settings of a and the problems found in it. */
 static void
-check_one(FILE *fp, const struct account *a, struct sysenv *sys, size_t *n)
+check_one(FILE *fp, const struct conf *c, const struct account *a,
+    struct sysenv *sys, size_t *n)
 {
 	struct addr_list none = { NULL, 0, 0 };
 	struct postie_err e;
 	const char *host;
+	char name[64];
+	size_t i;
 
 	fputc('\n', fp);
 	conf_print_account(a, fp);
@@ -913,6 +902,12 @@ check_one(FILE *fp, const struct account *a, struct sysenv *sys, size_t *n)
 		fprintf(fp, "problem: %s\n", e.msg);
 		(*n)++;
 	}
+	for (i = 0; conf_fallback_name(a, i, name, sizeof(name)); i++)
+		if (conf_account(c, name) == NULL) {
+			fprintf(fp, "problem: fallback %s: no such account\n",
+			    name);
+			(*n)++;
+		}
 	if (a->aliases != NULL && aliases_expand(a->aliases, &none, &e) == -1) {
 		fprintf(fp, "problem: %s\n", e.msg);
 		(*n)++;
@@ -954,7 +949,7 @@ job_config_check(const struct opts *o, struct sysenv *sys, FILE *fp,
 		fprintf(fp, "warning: %s\n", w);
 	if (o->account != NULL) {
 		if ((a = conf_account(job.conf, o->account)) != NULL)
-			check_one(fp, a, sys, &n);
+			check_one(fp, job.conf, a, sys, &n);
 		else {
 			err_sanitize(safe, sizeof(safe), o->account,
 			    strlen(o->account));
@@ -964,8 +959,8 @@ job_config_check(const struct opts *o, struct sysenv *sys, FILE *fp,
 		}
 	} else {
 		for (i = 0; i < conf_naccounts(job.conf); i++)
-			check_one(fp, conf_account_at(job.conf, i), sys,
-			    &n);
+			check_one(fp, job.conf, conf_account_at(job.conf, i),
+			    sys, &n);
 		fputc('\n', fp);
 		if (conf_naccounts(job.conf) == 0) {
 			fprintf(fp, "problem: no account in %s\n",

@@ -96,6 +96,11 @@ log_build(char *line, size_t linesz, const struct log_attempt *la)
 		log_kv(line, linesz, "smtpmsg", la->final_reply != NULL ?
 		    la->final_reply : "");
 	}
+	/* A fallback account says so; other lines stay msmtp's. */
+	if (la->fallback_for != NULL) {
+		log_kv(line, linesz, "account", a->name);
+		log_kv(line, linesz, "fallback_for", la->fallback_for);
+	}
 	log_kv(line, linesz, "exitcode", log_exname(la->ex));
 	if (la->ex != 0 && la->errmsg != NULL)
 		log_kv(line, linesz, "error", la->errmsg);

@@ -20,6 +20,8 @@ struct log_attempt {
 	const char *final_reply;
 	int	 ex;			/* 0 on success */
 	const char *errmsg;		/* the error line, or NULL */
+	const char *fallback_for;	/* acct stands in for this account
+					   (its fallback), or NULL */
 };
 
 /*

@@ -76,7 +76,9 @@ monitor_json_record(FILE *out, const struct queue_env *env, int failed)
 }
 
 int
-monitor_json(struct queue *q, FILE *out, struct postie_err *e)
+monitor_walk(struct queue *q, void (*fn)(void *, const char *,
+    const struct queue_env *, int, const struct postie_err *), void *arg,
+    struct postie_err *e)
 {
 	struct queue_env env;
 	struct postie_err re;
@@ -89,23 +91,39 @@ monitor_json(struct queue *q, FILE *out, struct postie_err *e)
 			return -1;
 		for (i = 0; i < n; i++) {
 			if (queue_env_read(q, failed, ids[i], &env, &re) == 0) {
-				monitor_json_record(out, &env, failed);
+				fn(arg, ids[i], &env, failed, &re);
 				queue_env_free(&env);
-				continue;
-			}
-			if (re.ex == EX_NOINPUT)
-				continue;	/* delivered meanwhile */
-			fputs("{\"id\":", out);
-			json_string(out, ids[i]);
-			fputs(",\"state\":", out);
-			json_string(out, failed ? "failed" : "queued");
-			fputs(",\"error\":", out);
-			json_string(out, re.msg);
-			fputs("}\n", out);
+			} else if (re.ex != EX_NOINPUT)	/* else delivered */
+				fn(arg, ids[i], NULL, failed, &re);
 		}
 		queue_ids_free(ids, n);
 	}
 	return 0;
+}
+
+static void
+monitor_json_one(void *arg, const char *id, const struct queue_env *env,
+    int failed, const struct postie_err *re)
+{
+	FILE *out = arg;
+
+	if (env != NULL) {
+		monitor_json_record(out, env, failed);
+		return;
+	}
+	fputs("{\"id\":", out);
+	json_string(out, id);
+	fputs(",\"state\":", out);
+	json_string(out, failed ? "failed" : "queued");
+	fputs(",\"error\":", out);
+	json_string(out, re->msg);
+	fputs("}\n", out);
+}
+
+int
+monitor_json(struct queue *q, FILE *out, struct postie_err *e)
+{
+	return monitor_walk(q, monitor_json_one, out, e);
 }
 
 void
@@ -132,29 +150,23 @@ monitor_health_add(struct monitor_health *h, const struct queue_env *env,
 		h->oldest = created;
 }
 
+static void
+monitor_health_one(void *arg, const char *id, const struct queue_env *env,
+    int failed, const struct postie_err *re)
+{
+	struct monitor_health *h = arg;
+
+	if (env != NULL)
+		monitor_health_add(h, env, failed);
+	else
+		h->unreadable++;
+}
+
 int
 monitor_health_scan(struct monitor_health *h, struct queue *q,
     struct postie_err *e)
 {
-	struct queue_env env;
-	struct postie_err re;
-	char **ids;
-	size_t n, i;
-	int failed;
-
-	for (failed = 0; failed <= 1; failed++) {
-		if (queue_ids(q, failed, &ids, &n, e) == -1)
-			return -1;
-		for (i = 0; i < n; i++) {
-			if (queue_env_read(q, failed, ids[i], &env, &re) == 0) {
-				monitor_health_add(h, &env, failed);
-				queue_env_free(&env);
-			} else if (re.ex != EX_NOINPUT)
-				h->unreadable++;
-		}
-		queue_ids_free(ids, n);
-	}
-	return 0;
+	return monitor_walk(q, monitor_health_one, h, e);
 }
 
 /* Count the queue at dir of owner, when there is one. */

@@ -29,6 +29,16 @@ enum monitor_status {
 #define MONITOR_CRIT_AGE	(24L * 60 * 60)
 
 /*
+ * Call fn(arg, id, env, failed, re) for each record of q, the queued ones
+ * then the failed ones (failed 1), each oldest first: env is the record,
+ * or NULL when it cannot be read, re saying why; a record gone meanwhile
+ * (delivered) is skipped.  Errors: the queue cannot be listed.
+ */
+int	 monitor_walk(struct queue *, void (*fn)(void *arg, const char *id,
+	    const struct queue_env *env, int failed,
+	    const struct postie_err *re), void *arg, struct postie_err *);
+
+/*
  * Write the messages of q, the queued ones then the failed ones, each
  * oldest first, to out: one JSON object a line with id, state ("queued",
  * "held" or "failed"), config (null: the default lookup), account,

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bounds.h"
@@ -43,6 +44,10 @@ struct msg {
 	int	 fd;		/* the spool: body bytes only, unlinked */
 	off_t	 body_len;
 	off_t	 body_bare_lf;	/* LFs in the body not preceded by CR */
+	off_t	 body_bare_cr;	/* CRs not followed by LF, the last aside */
+	off_t	 body_line;	/* octets in the body's current line */
+	off_t	 body_longest;	/* octets in its longest line */
+	char	 body_last;	/* its last byte, '\n' when empty */
 	int	 body_8bit;
 	int	 saw_sep;	/* an empty line ended the headers */
 };
@@ -241,6 +246,47 @@ nul_error(off_t line, struct postie_err *e)
 	    (long long)line);
 }
 
+/*
+ * Line lengths and bare CRs as the body will be sent: LF, CRLF and a CR
+ * alone each end a line (as smtp_dot_write sends them).  A CR last in p is
+ * counted once the next byte (or msg_size) tells.
+ */
+static void
+body_lines(struct msg *m, const char *p, size_t n)
+{
+	const char *end = p + n, *lf, *q;
+	size_t seg;
+
+	if (m->body_last == '\r' && p[0] != '\n')
+		m->body_bare_cr++;
+	while (p < end) {
+		lf = memchr(p, '\n', (size_t)(end - p));
+		seg = (size_t)((lf != NULL ? lf : end) - p);
+		if (memchr(p, '\r', seg) == NULL)
+			m->body_line += (off_t)seg;
+		else {
+			for (q = p; q < p + seg; q++) {
+				if (*q != '\r') {
+					m->body_line++;
+					continue;
+				}
+				if (m->body_line > m->body_longest)
+					m->body_longest = m->body_line;
+				m->body_line = 0;
+				if (q + 1 < end && q[1] != '\n')
+					m->body_bare_cr++;
+			}
+		}
+		if (m->body_line > m->body_longest)
+			m->body_longest = m->body_line;
+		if (lf == NULL)
+			break;
+		m->body_line = 0;
+		p = lf + 1;
+	}
+	m->body_last = end[-1];
+}
+
 /* Body bytes that are part of the message: check, count, spool. */
 static int
 body_take(struct rd *r, const char *p, size_t n, struct postie_err *e)
@@ -258,6 +304,7 @@ body_take(struct rd *r, const char *p, size_t n, struct postie_err *e)
 	}
 	r->lines += (off_t)count_lf(p, n, r->last, &bare);
 	m->body_bare_lf += (off_t)bare;
+	body_lines(m, p, n);
 	if (!m->body_8bit)
 		m->body_8bit = has_high_bit(p, n);
 	r->last = p[n - 1];
@@ -702,6 +749,7 @@ msg_read_keep(struct msg **mp, struct msg **keptp, int fd, int dot_ends,
 		return -1;
 	}
 	m->fd = -1;
+	m->body_last = '\n';
 	if ((r = calloc(1, sizeof(*r))) == NULL ||
 	    (buf = malloc(MSG_BLOCK)) == NULL ||
 	    (r->wbuf = malloc(MSG_BLOCK)) == NULL) {
@@ -970,7 +1018,32 @@ msg_size(const struct msg *m)
 
 	for (i = 0; i < m->nh; i++)
 		size += (off_t)field_size(&m->h[i]);
-	return size + m->body_len + m->body_bare_lf;
+	size += m->body_len + m->body_bare_lf + m->body_bare_cr;
+	/* A CR last becomes CRLF; any other last byte but LF gets CRLF. */
+	if (m->body_last == '\r')
+		size++;
+	else if (m->body_last != '\n')
+		size += 2;
+	return size;
+}
+
+int
+msg_body_8bit(const struct msg *m)
+{
+	return m->body_8bit;
+}
+
+off_t
+msg_body_longest_line(const struct msg *m)
+{
+	return m->body_longest;
+}
+
+const char *
+msg_header_raw(const struct msg *m, size_t i, size_t *lenp)
+{
+	*lenp = m->h[i].len;
+	return m->h[i].raw;
 }
 
 off_t
@@ -980,16 +1053,20 @@ msg_body_size(const struct msg *m)
 }
 
 int
-msg_has_8bit(const struct msg *m)
+msg_head_8bit(const struct msg *m)
 {
 	size_t i;
 
-	if (m->body_8bit)
-		return 1;
 	for (i = 0; i < m->nh; i++)
 		if (has_high_bit(m->h[i].raw, m->h[i].len))
 			return 1;
 	return 0;
+}
+
+int
+msg_has_8bit(const struct msg *m)
+{
+	return m->body_8bit || msg_head_8bit(m);
 }
 
 int
@@ -998,14 +1075,51 @@ msg_is_empty(const struct msg *m)
 	return m->nh == 0 && !m->saw_sep && m->body_len == 0;
 }
 
+/*
+ * The body from the spool after the blen bytes already in buf (a
+ * MSG_BLOCK buffer), then the last chunk.
+ */
+static int
+emit_body(struct msg *m, char *buf, size_t blen, int (*out)(void *,
+    const char *, size_t, struct postie_err *), void *arg,
+    struct postie_err *e)
+{
+	off_t off = 0, want;
+	ssize_t n;
+
+	while (off < m->body_len) {
+		if (blen == MSG_BLOCK) {
+			if (out(arg, buf, blen, e) == -1)
+				return -1;
+			blen = 0;
+		}
+		want = m->body_len - off;
+		if (want > (off_t)(MSG_BLOCK - blen))
+			want = (off_t)(MSG_BLOCK - blen);
+		n = pread(m->fd, buf + blen, (size_t)want, off);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			err_set(e, EX_IOERR, "cannot read spool file");
+			return -1;
+		}
+		if (n == 0) {
+			err_setx(e, EX_IOERR, "cannot read spool file: "
+			    "shorter than the message");
+			return -1;
+		}
+		blen += (size_t)n;
+		off += n;
+	}
+	return blen > 0 ? out(arg, buf, blen, e) : 0;
+}
+
 int
 msg_emit(struct msg *m, int (*out)(void *, const char *, size_t,
     struct postie_err *), void *arg, struct postie_err *e)
 {
 	char *buf;
 	size_t i, k, blen = 0, done;
-	off_t off = 0, want;
-	ssize_t n;
 	int rc = -1;
 
 	if ((buf = malloc(MSG_BLOCK)) == NULL) {
@@ -1032,34 +1146,24 @@ msg_emit(struct msg *m, int (*out)(void *, const char *, size_t,
 		blen = 0;
 	}
 	buf[blen++] = '\n';
-	while (off < m->body_len) {
-		if (blen == MSG_BLOCK) {
-			if (out(arg, buf, blen, e) == -1)
-				goto out;
-			blen = 0;
-		}
-		want = m->body_len - off;
-		if (want > (off_t)(MSG_BLOCK - blen))
-			want = (off_t)(MSG_BLOCK - blen);
-		n = pread(m->fd, buf + blen, (size_t)want, off);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			err_set(e, EX_IOERR, "cannot read spool file");
-			goto out;
-		}
-		if (n == 0) {
-			err_setx(e, EX_IOERR, "cannot read spool file: "
-			    "shorter than the message");
-			goto out;
-		}
-		blen += (size_t)n;
-		off += n;
-	}
-	if (out(arg, buf, blen, e) == -1)
-		goto out;
-	rc = 0;
+	rc = emit_body(m, buf, blen, out, arg, e);
 out:
+	free(buf);
+	return rc;
+}
+
+int
+msg_emit_body(struct msg *m, int (*out)(void *, const char *, size_t,
+    struct postie_err *), void *arg, struct postie_err *e)
+{
+	char *buf;
+	int rc;
+
+	if ((buf = malloc(MSG_BLOCK)) == NULL) {
+		err_set(e, EX_OSERR, "cannot emit message");
+		return -1;
+	}
+	rc = emit_body(m, buf, 0, out, arg, e);
 	free(buf);
 	return rc;
 }
@@ -1077,4 +1181,26 @@ msg_free(struct msg *m)
 	if (m->fd != -1)
 		close(m->fd);
 	free(m);
+}
+
+int
+msg_date(time_t t, char *buf, size_t bufsz)
+{
+	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed",
+	    "Thu", "Fri", "Sat" };
+	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr",
+	    "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	char zone[8];
+	struct tm tm;
+	int n;
+
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(zone, sizeof(zone), "%z", &tm) == 0 ||
+	    tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_mon < 0 ||
+	    tm.tm_mon > 11)
+		return -1;
+	n = snprintf(buf, bufsz, "%s, %d %s %04d %02d:%02d:%02d %s",
+	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
+	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, zone);
+	return n < 0 || (size_t)n >= bufsz ? -1 : 0;
 }

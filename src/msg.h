@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "addr.h"
 #include "err.h"
@@ -95,8 +96,17 @@ int	 msg_recipients(const struct msg *, struct addr_list *out,
 	    struct postie_err *);
 
 /*
- * Bytes of the message as it will be sent (headers after edits + body)
- * once every line ends in CRLF, before dot-stuffing: the SIZE= value.
+ * Field i as it will be sent: "Name: value" with its folding, each line
+ * ending in LF; *lenp gets its length.  Belongs to the message, valid
+ * until that field is edited or removed.
+ */
+const char *msg_header_raw(const struct msg *, size_t i, size_t *lenp);
+
+/*
+ * Bytes of the message as msg_emit gives it (headers after edits + body)
+ * once on the wire as smtp_dot_write sends it: every LF, CRLF and lone CR
+ * a CRLF, a CRLF added after a last line without one; dot-stuffing not
+ * counted.  The SIZE= value of a message sent as it is.
  */
 off_t	 msg_size(const struct msg *);
 /*
@@ -104,8 +114,22 @@ off_t	 msg_size(const struct msg *);
  * header section as edited or in the body.
  */
 int	 msg_has_8bit(const struct msg *);
+/* 1 when the body, or the header section as edited, holds bytes >= 0x80. */
+int	 msg_body_8bit(const struct msg *);
+int	 msg_head_8bit(const struct msg *);
+/*
+ * Octets in the body's longest line, not counting its line end (LF,
+ * CRLF, or a lone CR, which is sent as a line end).
+ */
+off_t	 msg_body_longest_line(const struct msg *);
 /* Bytes of the body as spooled (as read: LF or CRLF). */
 off_t	 msg_body_size(const struct msg *);
+/*
+ * The body alone, as msg_emit gives it after the empty line (out as for
+ * msg_emit).
+ */
+int	 msg_emit_body(struct msg *, int (*out)(void *arg, const char *buf,
+	    size_t len, struct postie_err *), void *arg, struct postie_err *);
 /*
  * 1 when the input held nothing: no header, no separator, no body (empty
  * stdin, or a "." line first with dot_ends).
@@ -122,6 +146,14 @@ int	 msg_is_empty(const struct msg *);
  */
 int	 msg_emit(struct msg *, int (*out)(void *arg, const char *buf,
 	    size_t len, struct postie_err *), void *arg, struct postie_err *);
+
+/*
+ * RFC 5322 3.3 date-time of t in local time with a numeric zone, in the
+ * C locale's names, into buf (MSG_DATE_LEN bytes suffice).  -1 when it
+ * cannot be formatted.
+ */
+#define MSG_DATE_LEN	64
+int	 msg_date(time_t t, char *buf, size_t bufsz);
 
 void	 msg_free(struct msg *);
 

@@ -167,6 +167,23 @@ policy_exit(const struct policy_verdict *v, int kept)
 	return 0;
 }
 
+int
+policy_failover(const struct envelope *env, const struct policy_outcome *o)
+{
+	enum policy_class c;
+	size_t i;
+
+	if (o->ex == 0 || o->final_code != 0 || o->stage >= SMTP_DATA)
+		return 0;
+	c = policy_classify(o->ex, o->stage);
+	if (c != POLICY_TEMP && c != POLICY_ACCOUNT)
+		return 0;
+	for (i = 0; i < env->nstatus; i++)
+		if (env->status[i].state == RCPT_REFUSED)
+			return 0;
+	return 1;
+}
+
 unsigned char *
 policy_select(const struct policy_verdict *v, enum policy_fate f)
 {

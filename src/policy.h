@@ -7,7 +7,10 @@
  *   MESSAGE   5xx to RCPT (that recipient), 5xx to   the recipients go to
  *             MAIL other than 5.7.x, to DATA or at   failed/; exit status:
  *             the final dot, SIZE exceeded, a bad    the failure's code
- *             message, address or command line
+ *             message, address or command line, a
+ *             message this server cannot be sent
+ *             (8-bit that mime.c cannot convert:
+ *             EX_DATAERR at MAIL, nothing sent)
  *   ACCOUNT   no STARTTLS, TLS or certificate        kept in the queue,
  *             failure, 5xx greeting or EHLO, AUTH    held until fixed;
  *             refused, protocol violation, config    exit 0 with queue on
@@ -17,9 +20,12 @@
  *             errors                                 exit 0 with queue on
  *
  * A recipient accepted at RCPT shares the fate of the transaction; one
- * refused at RCPT has its own.  Past queue_lifetime, what would be kept
- * fails.  With the queue off nothing is kept and the exit status is the
- * failure's code.
+ * refused at RCPT has its own.  An ACCOUNT or TEMP failure before DATA
+ * with no recipient refused on its own is tried again through the
+ * account's fallback accounts, in order (policy_failover).  Past
+ * queue_lifetime, what would be kept fails; a queued message that fails
+ * for good gets a failure notice (deliver.c, dsn.h).  With the queue off
+ * nothing is kept and the exit status is the failure's code.
  */
 #ifndef POSTIE_POLICY_H
 #define POSTIE_POLICY_H
@@ -84,6 +90,16 @@ int	 policy_settle(const struct envelope *env,
  * they are safely in the queue (kept set) or the reason's code; else 0.
  */
 int	 policy_exit(const struct policy_verdict *v, int kept);
+
+/*
+ * 1 when an attempt that ended as o may be made again through the
+ * account's fallback accounts: it failed for the account or temporarily
+ * (a TEMP or ACCOUNT class) before the DATA command, and no recipient
+ * was refused on its own (a recipient deferred with 4xx stays for this
+ * account).  Never after DATA: past it the server may have the message.
+ */
+int	 policy_failover(const struct envelope *env,
+	    const struct policy_outcome *o);
 
 /* Select the recipients whose fate is f (for envelope_copy). */
 unsigned char *policy_select(const struct policy_verdict *v,

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "file.h"
 #include "queue.h"
 #include "sysenv.h"
 
@@ -492,6 +493,12 @@ queue_env_format(const struct queue_env *env, size_t *lenp)
 	bad |= queue_env_kv(fp, "last_error", env->last_error);
 	if (env->held)
 		fputs("held 1\n", fp);
+	if (env->notice != QUEUE_NOTICE_NONE)
+		fprintf(fp, "notice %s\nnotice_of %s\nnotice_attempts %d\n",
+		    env->notice == QUEUE_NOTICE_DELAYED ? "delayed" : "failed",
+		    env->notice_of, env->notice_attempts);
+	if (env->warned)
+		fputs("warned 1\n", fp);
 	if (fclose(fp) != 0 || bad) {
 		free(buf);
 		return NULL;
@@ -510,49 +517,17 @@ queue_give(int fd, uid_t owner, const char *name, struct postie_err *e)
 	return -1;
 }
 
-/*
- * Write name in dirfd atomically: a temporary file, fsync, rename,
- * fsync of the directory.
- */
+/* Write name in dirfd atomically (file_replace), given to owner. */
 static int
 queue_write_file(int dirfd, uid_t owner, const char *name, const char *buf,
     size_t len, struct postie_err *e)
 {
 	char tmp[QUEUE_ID_LEN + 16];
-	int fd;
 
 	snprintf(tmp, sizeof(tmp), "tmp.%s", name);
-	if ((fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC | O_NOFOLLOW, 0600)) == -1) {
-		err_set(e, EX_CANTCREAT, "queue: create %s", tmp);
-		return -1;
-	}
-	if (queue_give(fd, owner, tmp, e) == -1 ||
-	    queue_write_all(fd, buf, len, e) == -1)
-		goto fail;
-	if (fsync(fd) == -1) {
-		err_set(e, EX_IOERR, "queue: fsync %s", tmp);
-		goto fail;
-	}
-	if (close(fd) == -1) {
-		fd = -1;
-		err_set(e, EX_IOERR, "queue: close %s", tmp);
-		goto fail;
-	}
-	fd = -1;
-	if (renameat(dirfd, tmp, dirfd, name) == -1) {
-		err_set(e, EX_IOERR, "queue: rename %s", tmp);
-		goto fail;
-	}
-	if (fsync(dirfd) == -1) {
-		err_set(e, EX_IOERR, "queue: fsync directory");
-		return -1;
-	}
-	return 0;
-fail:
-	if (fd != -1)
-		close(fd);
-	unlinkat(dirfd, tmp, 0);
+	if (file_replace(dirfd, name, tmp, buf, len, 0600, owner, e) == 0)
+		return 0;
+	err_prefix(e, "queue: ");
 	return -1;
 }
 
@@ -654,6 +629,33 @@ queue_put_failed(struct queue *q, struct queue_env *env, struct msg *m,
 		return -1;
 	}
 	return queue_store(q, q->failedfd, env, m, e);
+}
+
+int
+queue_put_notice(struct queue *q, struct queue_env *env, const char *text,
+    size_t len, struct postie_err *e)
+{
+	char name[QUEUE_ID_LEN + 8];
+
+	if (!queue_id_valid(env->id)) {
+		err_setx(e, EX_USAGE, "queue: bad message id");
+		return -1;
+	}
+	snprintf(name, sizeof(name), "%s.env", env->id);
+	if (faccessat(q->dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return 1;
+	env->next_try = time(NULL);
+	if (env->created == 0)
+		env->created = env->next_try;
+	env->size = (off_t)len;
+	snprintf(name, sizeof(name), "%s.msg", env->id);
+	if (queue_write_file(q->dirfd, q->owner, name, text, len, e) == -1)
+		return -1;
+	if (queue_write_env(q->dirfd, q->owner, env, e) == -1) {
+		unlinkat(q->dirfd, name, 0);
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -827,6 +829,15 @@ queue_env_parse(char *text, const char *id, struct queue_env *env,
 			r |= queue_setstr(&env->last_error, val);
 		else if (strcmp(line, "held") == 0)
 			env->held = strcmp(val, "1") == 0;
+		else if (strcmp(line, "notice") == 0)
+			env->notice = strcmp(val, "delayed") == 0 ?
+			    QUEUE_NOTICE_DELAYED : QUEUE_NOTICE_FAILED;
+		else if (strcmp(line, "notice_of") == 0)
+			strlcpy(env->notice_of, val, sizeof(env->notice_of));
+		else if (strcmp(line, "notice_attempts") == 0)
+			env->notice_attempts = (int)strtol(val, NULL, 10);
+		else if (strcmp(line, "warned") == 0)
+			env->warned = strcmp(val, "1") == 0;
 	}
 	if (r != 0) {
 		queue_env_free(env);

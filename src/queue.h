@@ -58,7 +58,18 @@ struct queue_env {
 	 */
 	char	**rcpt_error;
 	size_t	 nrcpt_error;
+	/*
+	 * A notice postie wrote about another message (QUEUE_NOTICE_*):
+	 * the id of that message and its attempts when the notice was
+	 * made.  A notice gets no notice.
+	 */
+	int	 notice;
+	char	 notice_of[QUEUE_ID_LEN];
+	int	 notice_attempts;
+	int	 warned;		/* the delay warning was written */
 };
+
+enum { QUEUE_NOTICE_NONE = 0, QUEUE_NOTICE_FAILED, QUEUE_NOTICE_DELAYED };
 
 /*
  * Set the recipients' own errors of env to errs[i] for each i < n that
@@ -137,6 +148,16 @@ int	 queue_put(struct queue *, struct queue_env *, struct msg *,
 /* Store msg straight into failed/ with the reason (input refused). */
 int	 queue_put_failed(struct queue *, struct queue_env *, struct msg *,
 	    const char *reason, struct postie_err *);
+
+/*
+ * Store a notice: text (a whole message, LF line ends) as ID.msg and env
+ * as ID.env, under the id env->id given by the caller (made from the id
+ * of the message it is about, so that a second try finds it).  Returns
+ * 1 when ID.env is already there (nothing written), 0 when stored.
+ * Errors: EX_USAGE (a bad id), EX_CANTCREAT, EX_IOERR.
+ */
+int	 queue_put_notice(struct queue *, struct queue_env *, const char *text,
+	    size_t len, struct postie_err *);
 
 /*
  * The ids of the messages in the queue (failed: in failed/), oldest

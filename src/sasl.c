@@ -410,6 +410,12 @@ sasl_has_initial(const struct sasl *s)
 }
 
 int
+sasl_one_round(const struct sasl *s)
+{
+	return s->mech->id == AUTH_PLAIN || s->mech->id == AUTH_EXTERNAL;
+}
+
+int
 sasl_step(struct sasl *s, const unsigned char *chal, size_t chal_len,
     unsigned char **out, size_t *outlen, struct postie_err *err)
 {

@@ -78,6 +78,14 @@ int	 sasl_is_oauth(const struct sasl *);
 /* 1 when the mechanism sends an initial response with the AUTH command. */
 int	 sasl_has_initial(const struct sasl *);
 /*
+ * 1 for PLAIN and EXTERNAL: the whole exchange is the initial response,
+ * no security layer, and a failure is a plain reply, never a challenge
+ * that needs an answer.  RFC 4954 4 lets only such a mechanism lead a
+ * pipelined group (RFC 2920); XOAUTH2 and OAUTHBEARER answer a failure
+ * with a challenge, the others need several steps.
+ */
+int	 sasl_one_round(const struct sasl *);
+/*
  * The next response, raw (not base64).  For a mechanism with an initial
  * response, the first call (chal NULL) yields it; each later call answers
  * one decoded server challenge.  Returns 1 with *out allocated (*outlen

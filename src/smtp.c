@@ -1,9 +1,11 @@
 /*
  * The SMTP submission session as a state machine over a struct io:
  * greeting, EHLO/HELO and capabilities, STARTTLS (the handshake itself is
- * the caller's hook), AUTH (mechanisms in sasl.c), the envelope with
- * PIPELINING, DATA encoding, several transactions on one session (RSET
- * after one that did not end cleanly), QUIT, and the -v transcript with
+ * the caller's hook), AUTH (mechanisms in sasl.c; PLAIN and EXTERNAL
+ * leading the first envelope's pipelined group), the envelope with
+ * PIPELINING, the message by DATA or BDAT chunks (CHUNKING), several
+ * transactions on one session (RSET after one that did not end cleanly),
+ * QUIT without waiting long for its reply, and the -v transcript with
  * credentials masked.  Replies are read and mapped to exit codes by
  * reply.c; this file does not open connections, speak TLS or read the
  * config.
@@ -19,6 +21,7 @@
 
 #include "addr.h"
 #include "bounds.h"
+#include "mime.h"
 #include "reply.h"
 #include "sasl.h"
 #include "smtp.h"
@@ -27,11 +30,24 @@
 #define SMTP_CMD_MAX	1024
 /* AUTH challenges answered before giving up (postie's own limit). */
 #define SMTP_AUTH_ROUNDS	8
+/*
+ * BDAT (RFC 3030): the largest chunk, and how many chunks may be sent
+ * before the reply to the earliest is read (postie's own limits: memory
+ * stays constant, and unread replies never fill the socket buffers).
+ */
+#define SMTP_BDAT_CHUNK		(256 * 1024)
+#define SMTP_BDAT_WINDOW	16
+/*
+ * How long the reply to QUIT is waited for once the message is through:
+ * nothing it says changes the outcome (postie's own limit).
+ */
+#define SMTP_QUIT_GRACE_MS	200
 
 struct caps {
 	int	 esmtp;			/* EHLO was accepted */
 	int	 starttls;
 	int	 pipelining;
+	int	 chunking;		/* RFC 3030 BDAT */
 	int	 eightbitmime;
 	int	 smtputf8;
 	int	 dsn;
@@ -57,6 +73,13 @@ struct session {
 	char	 greeting[POSTIE_ERR_MSG];
 	char	 mech[32];		/* AUTH mechanism used */
 	enum smtp_stage fail_stage;	/* of the refusal, SMTP_NONE: none */
+	/*
+	 * A one-round AUTH (PLAIN, EXTERNAL) that leads the first
+	 * transaction's pipelined group, or NULL (RFC 4954 4).
+	 */
+	struct sasl *lead;
+	char	 lead_name[32];
+	struct mime_plan plan;		/* the transaction's message as sent */
 };
 
 static const char *const stage_names[] = {
@@ -218,6 +241,22 @@ command(struct session *s, enum smtp_stage stage, const char *detail,
 	return check_reply(s, err);
 }
 
+/*
+ * The reply to QUIT, waited for SMTP_QUIT_GRACE_MS at most: what it says
+ * changes nothing, and a server that stalls after QUIT must not hold the
+ * sender for the whole timeout.
+ */
+static void
+quit_reply(struct session *s)
+{
+	struct postie_err ignored;
+	int timeout = io_timeout_ms(s->io);
+
+	io_set_timeout_ms(s->io, SMTP_QUIT_GRACE_MS);
+	(void)read_reply(s, SMTP_QUIT, NULL, &ignored);
+	io_set_timeout_ms(s->io, timeout);
+}
+
 /* QUIT when the stream is sane; its reply and errors do not matter. */
 static void
 quit(struct session *s)
@@ -230,7 +269,7 @@ quit(struct session *s)
 	set_stage(s, SMTP_QUIT, NULL);
 	if (send_line(s, "QUIT", NULL, &ignored) == 0 &&
 	    flush(s, &ignored) == 0)
-		(void)read_reply(s, SMTP_QUIT, NULL, &ignored);
+		quit_reply(s);
 	set_stage(s, SMTP_DONE, NULL);
 }
 
@@ -332,6 +371,8 @@ caps_parse(struct caps *c, struct reply *r)
 			c->starttls = 1;
 		else if (cap_is(line, "PIPELINING", 0) != NULL)
 			c->pipelining = 1;
+		else if (cap_is(line, "CHUNKING", 0) != NULL)
+			c->chunking = 1;
 		else if (cap_is(line, "8BITMIME", 0) != NULL)
 			c->eightbitmime = 1;
 		else if (cap_is(line, "SMTPUTF8", 0) != NULL)
@@ -443,8 +484,8 @@ get_secret(struct session *s, char *buf, size_t bufsz, struct postie_err *err)
 }
 
 /*
- * One response, base64-encoded, sent as "prefix<b64>" ("AUTH PLAIN " or
- * "") with shown in the transcript; every copy is wiped.
+ * One response, base64-encoded, queued as "prefix<b64>" ("AUTH PLAIN "
+ * or "") with shown in the transcript; every copy is wiped.
  */
 static int
 send_secret(struct session *s, const char *prefix, const unsigned char *raw,
@@ -469,8 +510,6 @@ send_secret(struct session *s, const char *prefix, const unsigned char *raw,
 	sasl_wipe_free(b64, b64len);
 	rv = send_line(s, line, shown, err);
 	sasl_wipe_free(line, len);
-	if (rv == 0)
-		rv = flush(s, err);
 	return rv;
 }
 
@@ -503,48 +542,92 @@ auth_hint(const struct session *s, const struct sasl *sasl)
 	    "password or OAuth2 (auth xoauth2 or oauthbearer)";
 }
 
+/*
+ * "AUTH name" with the initial response when it has one, unflushed.
+ * RFC 4954 4: a response that would make the line longer than
+ * BOUND_AUTH_LINE is not sent with it but given back in *pendingp (the
+ * caller sends it after the server's empty 334, and wipes it); with
+ * pendingp NULL it goes with AUTH whatever its length.
+ */
+static int
+auth_start(struct session *s, struct sasl *sasl, const char *name,
+    unsigned char **pendingp, size_t *pendlenp, struct postie_err *err)
+{
+	unsigned char *raw;
+	char prefix[64], shown[64];
+	size_t rawlen;
+	int rv;
+
+	if (!sasl_has_initial(sasl)) {
+		snprintf(prefix, sizeof(prefix), "AUTH %s", name);
+		return send_line(s, prefix, NULL, err);
+	}
+	snprintf(prefix, sizeof(prefix), "AUTH %s ", name);
+	snprintf(shown, sizeof(shown), "AUTH %s [hidden]", name);
+	if (sasl_step(sasl, NULL, 0, &raw, &rawlen, err) != 1) {
+		err_prefix(err, "at ");
+		return -1;
+	}
+	if (pendingp != NULL && strlen(prefix) + (rawlen + 2) / 3 * 4 + 2 >
+	    BOUND_AUTH_LINE) {
+		*pendingp = raw;
+		*pendlenp = rawlen;
+		snprintf(prefix, sizeof(prefix), "AUTH %s", name);
+		return send_line(s, prefix, NULL, err);
+	}
+	rv = send_secret(s, prefix, raw, rawlen, shown, err);
+	sasl_wipe_free(raw, rawlen);
+	return rv;
+}
+
+/* What the last reply of the exchange, in s->r, means. */
+static int
+auth_verdict(struct session *s, struct sasl *sasl, struct postie_err *err)
+{
+	char status[160];
+	int ex;
+
+	if ((ex = reply_exitcode(SMTP_AUTH, &s->r)) == 0 &&
+	    reply_class(&s->r) == 3)
+		ex = EX_PROTOCOL;
+	status[0] = '\0';
+	if (sasl_oauth_status(sasl) != NULL)
+		snprintf(status, sizeof(status), " (OAuth error status: %s)",
+		    sasl_oauth_status(sasl));
+	if (ex == EX_NOPERM) {
+		err_setx(err, ex, "at %s: %s%s; %s", s->where, s->r.text,
+		    status, auth_hint(s, sasl));
+		return -1;
+	}
+	if (ex != 0) {
+		err_setx(err, ex, "at %s: %s%s%s", s->where,
+		    ex == EX_PROTOCOL ? "unexpected reply: " : "", s->r.text,
+		    status);
+		return -1;
+	}
+	if (!sasl_complete(sasl)) {
+		err_setx(err, EX_NOPERM, "at %s: the server accepted without "
+		    "proving that it knows the password (no server "
+		    "signature); not trusting it", s->where);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 auth_exchange(struct session *s, struct sasl *sasl, const char *name,
     struct postie_err *err)
 {
 	unsigned char *raw, *chal, *pending = NULL;
-	char prefix[64], shown[64], status[160];
+	char status[160];
 	const char *text;
 	size_t rawlen, chal_len, len, pendlen = 0;
-	int rounds, rv, ex;
+	int rounds, rv;
 
-	snprintf(prefix, sizeof(prefix), "AUTH %s ", name);
-	snprintf(shown, sizeof(shown), "AUTH %s [hidden]", name);
-	if (sasl_has_initial(sasl)) {
-		if (sasl_step(sasl, NULL, 0, &raw, &rawlen, err) != 1) {
-			err_prefix(err, "at ");
-			return -1;
-		}
-		/*
-		 * RFC 4954 4: an initial response that would make the line
-		 * too long waits for the server's empty 334 instead.
-		 */
-		if (strlen(prefix) + (rawlen + 2) / 3 * 4 + 2 >
-		    BOUND_AUTH_LINE) {
-			pending = raw;
-			pendlen = rawlen;
-			snprintf(prefix, sizeof(prefix), "AUTH %s", name);
-			rv = send_line(s, prefix, NULL, err);
-			if (rv == 0)
-				rv = flush(s, err);
-		} else {
-			rv = send_secret(s, prefix, raw, rawlen, shown, err);
-			sasl_wipe_free(raw, rawlen);
-		}
-		if (rv == -1) {
-			sasl_wipe_free(pending, pendlen);
-			return -1;
-		}
-	} else {
-		snprintf(prefix, sizeof(prefix), "AUTH %s", name);
-		if (send_line(s, prefix, NULL, err) == -1 ||
-		    flush(s, err) == -1)
-			return -1;
+	if (auth_start(s, sasl, name, &pending, &pendlen, err) == -1 ||
+	    flush(s, err) == -1) {
+		sasl_wipe_free(pending, pendlen);
+		return -1;
 	}
 	for (rounds = 0;; rounds++) {
 		if (read_reply(s, SMTP_AUTH, name, err) == -1) {
@@ -566,7 +649,7 @@ auth_exchange(struct session *s, struct sasl *sasl, const char *name,
 			    err);
 			sasl_wipe_free(pending, pendlen);
 			pending = NULL;
-			if (rv == -1)
+			if (rv == -1 || flush(s, err) == -1)
 				return -1;
 			continue;
 		}
@@ -610,38 +693,19 @@ auth_exchange(struct session *s, struct sasl *sasl, const char *name,
 		}
 		rv = send_secret(s, "", raw, rawlen, "[hidden]", err);
 		sasl_wipe_free(raw, rawlen);
-		if (rv == -1)
+		if (rv == -1 || flush(s, err) == -1)
 			return -1;
 	}
-	if ((ex = reply_exitcode(SMTP_AUTH, &s->r)) == 0 &&
-	    reply_class(&s->r) == 3)
-		ex = EX_PROTOCOL;
-	status[0] = '\0';
-	if (sasl_oauth_status(sasl) != NULL)
-		snprintf(status, sizeof(status), " (OAuth error status: %s)",
-		    sasl_oauth_status(sasl));
-	if (ex == EX_NOPERM) {
-		err_setx(err, ex, "at %s: %s%s; %s", s->where, s->r.text,
-		    status, auth_hint(s, sasl));
-		return -1;
-	}
-	if (ex != 0) {
-		err_setx(err, ex, "at %s: %s%s%s", s->where,
-		    ex == EX_PROTOCOL ? "unexpected reply: " : "", s->r.text,
-		    status);
-		return -1;
-	}
-	if (!sasl_complete(sasl)) {
-		err_setx(err, EX_NOPERM, "at %s: the server accepted without "
-		    "proving that it knows the password (no server "
-		    "signature); not trusting it", s->where);
-		return -1;
-	}
-	return 0;
+	return auth_verdict(s, sasl, err);
 }
 
+/*
+ * The mechanism chosen and its state made: cleartext and offer checks,
+ * the secret (wiped once the mechanism holds it), channel binding.
+ */
 static int
-stage_auth(struct session *s, struct postie_err *err)
+auth_prepare(struct session *s, struct sasl **saslp, const char **namep,
+    struct postie_err *err)
 {
 	const struct account *acct = s->p->acct;
 	char secret[BOUND_SECRET], cbtype[32], line[64];
@@ -651,6 +715,7 @@ stage_auth(struct session *s, struct postie_err *err)
 	size_t cblen = 0;
 	int rv, cbind;
 
+	*saslp = NULL;
 	set_stage(s, SMTP_AUTH, NULL);
 	if (!s->tls && !acct->allow_cleartext_auth) {
 		err_setx(err, EX_NOPERM, "refusing AUTH over a cleartext "
@@ -690,12 +755,42 @@ stage_auth(struct session *s, struct postie_err *err)
 		snprintf(line, sizeof(line), "channel binding: %s", cbtype);
 		trace(s, SMTP_DIR_INFO, line);
 	}
+	*saslp = sasl;
+	*namep = name;
+	return 0;
+}
+
+static void
+auth_done(struct session *s, const char *name)
+{
+	strlcpy(s->mech, name, sizeof(s->mech));
+	trace(s, SMTP_DIR_INFO, "authenticated");
+}
+
+/*
+ * AUTH as configured.  With may_lead and PIPELINING, a one-round
+ * mechanism is kept to lead the first transaction's group instead (RFC
+ * 4954 4): its reply is read with MAIL's.
+ */
+static int
+stage_auth(struct session *s, int may_lead, struct postie_err *err)
+{
+	struct sasl *sasl;
+	const char *name;
+	int rv;
+
+	if (auth_prepare(s, &sasl, &name, err) == -1)
+		return -1;
+	if (may_lead && s->caps.pipelining && sasl_one_round(sasl)) {
+		s->lead = sasl;
+		strlcpy(s->lead_name, name, sizeof(s->lead_name));
+		trace(s, SMTP_DIR_INFO, "AUTH goes with the first message");
+		return 0;
+	}
 	rv = auth_exchange(s, sasl, name, err);
 	sasl_free(sasl);
-	if (rv == 0) {
-		strlcpy(s->mech, name, sizeof(s->mech));
-		trace(s, SMTP_DIR_INFO, "authenticated");
-	}
+	if (rv == 0)
+		auth_done(s, name);
 	return rv;
 }
 
@@ -711,7 +806,7 @@ session_open(struct session *s, int do_auth, struct postie_err *err)
 	if (acct->tls && acct->tls_starttls && !s->p->tls_active &&
 	    stage_starttls(s, err) == -1)
 		return -1;
-	if (do_auth && acct->auth != AUTH_OFF && stage_auth(s, err) == -1)
+	if (do_auth && acct->auth != AUTH_OFF && stage_auth(s, 1, err) == -1)
 		return -1;
 	return 0;
 }
@@ -753,6 +848,8 @@ session_free(struct session *s)
 {
 	caps_free(&s->caps);
 	reply_free(&s->r);
+	sasl_free(s->lead);
+	s->lead = NULL;
 }
 
 /* RFC 3461 4: xtext. */
@@ -810,7 +907,7 @@ mail_params(struct session *s, const struct smtp_txn *t, char *params,
 	size_t i;
 
 	params[0] = '\0';
-	msize = msg_size(t->msg);
+	msize = s->plan.size;
 	size = msize > 0 ? (unsigned long long)msize : 0;
 	if (s->caps.size) {
 		if (s->caps.size_max > 0 && size > s->caps.size_max) {
@@ -832,7 +929,7 @@ mail_params(struct session *s, const struct smtp_txn *t, char *params,
 			    "8BITMIME)");
 			return -1;
 		}
-	} else if (msg_has_8bit(t->msg))
+	} else if (s->plan.eightbit)
 		body = "8BITMIME";
 	/* RFC 6152 2: BODY= only to a server that offers 8BITMIME. */
 	if (body != NULL && s->caps.eightbitmime) {
@@ -852,7 +949,8 @@ mail_params(struct session *s, const struct smtp_txn *t, char *params,
 			return -1;
 		}
 		strlcat(params, " SMTPUTF8", paramsz);
-	}
+	} else if (s->plan.smtputf8)
+		strlcat(params, " SMTPUTF8", paramsz);
 	if (t->env->dsn_notify != NULL && !dsn_notify_ok(t->env->dsn_notify)) {
 		err_setx(err, EX_USAGE, "bad DSN notify value (use NEVER, or "
 		    "SUCCESS, FAILURE and DELAY separated by commas)");
@@ -987,124 +1085,370 @@ data_abort(struct session *s)
 }
 
 /*
- * MAIL, RCPT for each recipient, DATA.  With PIPELINING all are written
- * in one flush and the replies read in order (RFC 2920 3.1); without, one
- * at a time, and DATA is not sent when no recipient was accepted.  When
- * the session's previous transaction may still be open, RSET goes first
- * (in the same flush with PIPELINING).  Returns 0 when DATA got 354.
+ * A pipelined group (RFC 2920): what went ahead of the replies, and how
+ * they came back.
  */
-static int
-stage_envelope(struct session *s, const struct smtp_txn *t,
-    struct smtp_result *res, struct postie_err *err)
-{
-	char params[SMTP_CMD_MAX], detail[BOUND_PATH * 4 + 3];
-	struct postie_err mailerr = { 0, "" };
-	const struct addr_list *rcpts = &t->env->rcpts;
-	size_t i, nrcpts = rcpts->n;
-	int pipe = s->caps.pipelining, mail_ok, reset = s->need_rset;
+struct group {
+	const struct smtp_txn *t;
+	struct smtp_result *res;
+	int	 auth;			/* s->lead leads it */
+	int	 auth_ok;
+	struct postie_err autherr;
+	int	 reset;			/* RSET first */
+	int	 mail_ok;
+	struct postie_err mailerr;
+	int	 answered;		/* replies read up to the last RCPT */
+};
 
-	set_stage(s, SMTP_MAIL, NULL);
-	if (mail_params(s, t, params, sizeof(params), err) == -1)
-		return -1;
-	if (reset) {
+/* [AUTH] [RSET] MAIL RCPT..., unflushed. */
+static int
+group_send(struct session *s, const struct smtp_txn *t, struct group *g,
+    const char *params, struct postie_err *err)
+{
+	const struct addr_list *rcpts = &t->env->rcpts;
+	char detail[BOUND_PATH * 4 + 3];
+	size_t i;
+
+	if (g->auth) {
+		set_stage(s, SMTP_AUTH, s->lead_name);
+		if (auth_start(s, s->lead, s->lead_name, NULL, NULL,
+		    err) == -1)
+			return -1;
+	}
+	if (g->reset) {
 		set_stage(s, SMTP_RSET, NULL);
 		if (send_line(s, "RSET", NULL, err) == -1)
 			return -1;
-		if (!pipe && (flush(s, err) == -1 || read_rset(s, err) == -1))
-			return -1;
-		set_stage(s, SMTP_MAIL, NULL);
 	}
+	set_stage(s, SMTP_MAIL, NULL);
 	if (send_cmd(s, err, "MAIL FROM:<%s>%s", t->env->from, params) == -1)
 		return -1;
 	s->need_rset = 1;
-	if (!pipe) {
-		if (flush(s, err) == -1 ||
-		    read_reply(s, SMTP_MAIL, NULL, err) == -1 ||
-		    check_reply(s, err) == -1)
-			return -1;
-	}
-	for (i = 0; i < nrcpts; i++) {
+	for (i = 0; i < rcpts->n; i++) {
 		snprintf(detail, sizeof(detail), "<%s>", rcpts->v[i].spec);
 		set_stage(s, SMTP_RCPT, detail);
 		if (send_rcpt(s, t, rcpts->v[i].spec, err) == -1)
 			return -1;
-		if (pipe)
-			continue;
-		if (flush(s, err) == -1 ||
-		    read_reply(s, SMTP_RCPT, detail, err) == -1 ||
-		    record_rcpt(s, t, i, res, err) == -1)
-			return -1;
 	}
-	if (!pipe) {
-		if (res->naccepted == 0) {
-			rset(s);
-			rcpt_error(res, nrcpts, err);
-			s->fail_stage = SMTP_RCPT;
-			return -1;
-		}
-		return command(s, SMTP_DATA, NULL, "DATA", err);
-	}
+	return 0;
+}
 
-	set_stage(s, SMTP_DATA, NULL);
-	if (send_line(s, "DATA", NULL, err) == -1 || flush(s, err) == -1 ||
-	    (reset && read_rset(s, err) == -1) ||
-	    read_reply(s, SMTP_MAIL, NULL, err) == -1)
+/*
+ * The reply to the AUTH that led the group.  A challenge means the
+ * server took the next command for a response: the stream is lost.
+ */
+static int
+group_auth(struct session *s, struct smtp_result *res, struct group *g,
+    struct postie_err *err)
+{
+	struct sasl *sasl = s->lead;
+	int rv = 0;
+
+	s->lead = NULL;
+	if (read_reply(s, SMTP_AUTH, s->lead_name, err) == -1)
+		rv = -1;
+	else if (s->r.code == 334) {
+		s->broken = 1;
+		err_setx(err, EX_PROTOCOL, "at %s: unexpected challenge to a "
+		    "mechanism that needs none", s->where);
+		rv = -1;
+	} else if (auth_verdict(s, sasl, &g->autherr) == 0) {
+		auth_done(s, s->lead_name);
+		strlcpy(res->auth_mech, s->mech, sizeof(res->auth_mech));
+	} else
+		g->auth_ok = 0;
+	sasl_free(sasl);
+	if (rv == -1) {
+		g->auth_ok = 0;
+		g->autherr = *err;
+	}
+	return rv;
+}
+
+/* The group's replies in order: AUTH, RSET, MAIL, each RCPT. */
+static int
+group_read(struct session *s, const struct smtp_txn *t,
+    struct smtp_result *res, struct group *g, struct postie_err *err)
+{
+	const struct addr_list *rcpts = &t->env->rcpts;
+	char detail[BOUND_PATH * 4 + 3];
+	size_t i;
+
+	if (g->auth && group_auth(s, res, g, err) == -1)
 		return -1;
-	mail_ok = check_reply(s, &mailerr) == 0;
-	for (i = 0; i < nrcpts; i++) {
+	if (g->reset && read_rset(s, err) == -1)
+		return -1;
+	if (read_reply(s, SMTP_MAIL, NULL, err) == -1)
+		return -1;
+	g->mail_ok = check_reply(s, &g->mailerr) == 0;
+	for (i = 0; i < rcpts->n; i++) {
 		snprintf(detail, sizeof(detail), "<%s>", rcpts->v[i].spec);
 		if (read_reply(s, SMTP_RCPT, detail, err) == -1)
-			goto lost;
-		if (mail_ok && record_rcpt(s, t, i, res, err) == -1)
+			return -1;
+		if (g->mail_ok && record_rcpt(s, t, i, res, err) == -1)
 			return -1;
 	}
-	if (read_reply(s, SMTP_DATA, NULL, err) == -1)
-		goto lost;
-	if (!mail_ok || res->naccepted == 0) {
-		if (reply_class(&s->r) == 3)
-			data_abort(s);
-		rset(s);
-		if (!mail_ok) {
-			*err = mailerr;
-			s->fail_stage = SMTP_MAIL;
-		} else {
-			rcpt_error(res, nrcpts, err);
-			s->fail_stage = SMTP_RCPT;
-		}
+	g->answered = 1;
+	return 0;
+}
+
+/*
+ * The AUTH that led the group failed: that is the outcome, whatever came
+ * after, and the session takes no more mail.  A recipient refused after
+ * it was refused for want of AUTH: none has a fate of its own.
+ */
+static int
+group_auth_failed(struct session *s, struct group *g, struct postie_err *err)
+{
+	smtp_result_free(g->res);
+	g->res->naccepted = 0;
+	if (envelope_reset(g->t->env, err) == -1)
 		return -1;
-	}
-	return check_reply(s, err);
-lost:
+	*err = g->autherr;
+	s->fail_stage = SMTP_AUTH;
+	s->closing = 1;
+	return -1;
+}
+
+/* The stream ended while the group's replies were read: say why. */
+static int
+group_lost(struct session *s, struct group *g, struct postie_err *err)
+{
+	if (!g->auth_ok)
+		return group_auth_failed(s, g, err);
 	/* MAIL got 421 and the server went away: say what it said. */
-	if (!mail_ok && s->closing) {
-		*err = mailerr;
+	if (!g->mail_ok && s->closing) {
+		*err = g->mailerr;
 		s->fail_stage = SMTP_MAIL;
 	}
 	return -1;
 }
 
+/* MAIL was refused, or every recipient: the transaction's error. */
 static int
-data_out(void *arg, const char *buf, size_t len, struct postie_err *err)
+group_refused(struct session *s, const struct smtp_txn *t,
+    struct smtp_result *res, struct group *g, struct postie_err *err)
+{
+	if (!g->mail_ok) {
+		*err = g->mailerr;
+		s->fail_stage = SMTP_MAIL;
+	} else {
+		rcpt_error(res, t->env->rcpts.n, err);
+		s->fail_stage = SMTP_RCPT;
+	}
+	return -1;
+}
+
+/* MAIL and each RCPT, one reply at a time (no PIPELINING). */
+static int
+envelope_lockstep(struct session *s, const struct smtp_txn *t,
+    struct smtp_result *res, const char *params, struct postie_err *err)
+{
+	const struct addr_list *rcpts = &t->env->rcpts;
+	char detail[BOUND_PATH * 4 + 3];
+	size_t i;
+
+	if (s->need_rset) {
+		set_stage(s, SMTP_RSET, NULL);
+		if (send_line(s, "RSET", NULL, err) == -1 ||
+		    flush(s, err) == -1 || read_rset(s, err) == -1)
+			return -1;
+	}
+	set_stage(s, SMTP_MAIL, NULL);
+	if (send_cmd(s, err, "MAIL FROM:<%s>%s", t->env->from, params) == -1)
+		return -1;
+	s->need_rset = 1;
+	if (flush(s, err) == -1 ||
+	    read_reply(s, SMTP_MAIL, NULL, err) == -1 ||
+	    check_reply(s, err) == -1)
+		return -1;
+	for (i = 0; i < rcpts->n; i++) {
+		snprintf(detail, sizeof(detail), "<%s>", rcpts->v[i].spec);
+		set_stage(s, SMTP_RCPT, detail);
+		if (send_rcpt(s, t, rcpts->v[i].spec, err) == -1 ||
+		    flush(s, err) == -1 ||
+		    read_reply(s, SMTP_RCPT, detail, err) == -1 ||
+		    record_rcpt(s, t, i, res, err) == -1)
+			return -1;
+	}
+	if (res->naccepted == 0) {
+		rset(s);
+		rcpt_error(res, rcpts->n, err);
+		s->fail_stage = SMTP_RCPT;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * MAIL, RCPT for each recipient, and for DATA the DATA command.  With
+ * PIPELINING they go in one flush (RFC 2920 3.1), led by RSET when the
+ * session's previous transaction may still be open, or by the AUTH kept
+ * for the first transaction; for BDAT the group is only queued, the
+ * chunks join it and stage_bdat reads the replies.  Without, one at a
+ * time, and no DATA when no recipient was accepted.  Returns 0 when DATA
+ * got 354 (or, for BDAT, when the message may follow).
+ *
+ * When the AUTH that led the group fails, the rest is read and the
+ * outcome is the AUTH failure; a 354 that comes anyway gets nothing of
+ * the message: no dot either, the connection is dropped.
+ */
+static int
+stage_envelope(struct session *s, const struct smtp_txn *t,
+    struct smtp_result *res, struct group *g, int bdat,
+    struct postie_err *err)
+{
+	char params[SMTP_CMD_MAX];
+
+	set_stage(s, SMTP_MAIL, NULL);
+	if (mail_params(s, t, params, sizeof(params), err) == -1)
+		return -1;
+	if (!s->caps.pipelining) {
+		g->answered = 1;
+		if (envelope_lockstep(s, t, res, params, err) == -1)
+			return -1;
+		return bdat ? 0 : command(s, SMTP_DATA, NULL, "DATA", err);
+	}
+	g->auth = s->lead != NULL;
+	g->reset = s->need_rset;
+	if (group_send(s, t, g, params, err) == -1)
+		return -1;
+	if (bdat)
+		return 0;
+	set_stage(s, SMTP_DATA, NULL);
+	if (send_line(s, "DATA", NULL, err) == -1 || flush(s, err) == -1)
+		return -1;
+	if (group_read(s, t, res, g, err) == -1 ||
+	    read_reply(s, SMTP_DATA, NULL, err) == -1)
+		return group_lost(s, g, err);
+	if (!g->auth_ok) {
+		if (reply_class(&s->r) == 3) {
+			s->broken = 1;
+			trace(s, SMTP_DIR_INFO, "AUTH failed but DATA was "
+			    "accepted: closing without sending the message");
+		}
+		return group_auth_failed(s, g, err);
+	}
+	if (!g->mail_ok || res->naccepted == 0) {
+		if (reply_class(&s->r) == 3)
+			data_abort(s);
+		rset(s);
+		return group_refused(s, t, res, g, err);
+	}
+	return check_reply(s, err);
+}
+
+static int
+body_out(void *arg, const char *buf, size_t len, struct postie_err *err)
 {
 	return smtp_dot_write(arg, buf, len, err);
 }
 
 /*
- * The message, the final dot, and with PIPELINING and quit_after the
- * QUIT in the same flush (RFC 2920 3.1 lets QUIT end a group).
+ * How the message goes to this server (mime.h): as it is, quoted-
+ * printable, or not at all (a refusal of the message, before MAIL).
  */
+static int
+plan_message(struct session *s, const struct smtp_txn *t,
+    struct postie_err *err)
+{
+	struct mime_server srv = { s->caps.eightbitmime, s->caps.smtputf8 };
+
+	if (mime_plan(t->msg, &srv, &s->plan, err) == -1) {
+		if (err->ex == EX_DATAERR)
+			s->fail_stage = SMTP_MAIL;
+		return -1;
+	}
+	if (s->plan.note[0] != '\0')
+		trace(s, SMTP_DIR_INFO, s->plan.note);
+	return 0;
+}
+
+/*
+ * The message from its one source into an encoder: dot-stuffed into the
+ * stream for DATA, into BDAT chunks for CHUNKING.  Both paths come here.
+ */
+static int
+body_emit(struct session *s, struct msg *msg, struct smtp_dot *enc,
+    struct postie_err *err)
+{
+	if (mime_emit(&s->plan, msg, body_out, enc, err) == -1)
+		return -1;
+	return smtp_dot_end(enc, err);
+}
+
+/*
+ * The connection was lost once the end of the message (what: "the final
+ * dot", "BDAT LAST") was sent.
+ */
+static void
+lost_after_end(struct session *s, const char *what, struct postie_err *err)
+{
+	char why[POSTIE_ERR_MSG];
+
+	s->broken = 1;
+	if (err->ex == EX_PROTOCOL) {
+		err_prefix(err, "at %s: ", s->where);
+		return;
+	}
+	strlcpy(why, err->msg, sizeof(why));
+	if (strcmp(why, "connection closed by server") == 0)
+		err_setx(err, EX_TEMPFAIL, "at %s: connection lost after %s; "
+		    "the message may have been delivered", s->where, what);
+	else
+		err_setx(err, EX_TEMPFAIL, "at %s: connection lost after %s "
+		    "(%s); the message may have been delivered", s->where,
+		    what, why);
+}
+
+/*
+ * The reply to the end of the message (the final dot, BDAT LAST) into
+ * res.  RFC 5321 4.1.4: the next MAIL follows a successful end, or an
+ * aborted transaction; after any other reply RSET goes first.
+ */
+static int
+final_reply(struct session *s, const char *detail, struct smtp_result *res,
+    struct postie_err *err)
+{
+	set_stage(s, SMTP_DATA_END, detail);
+	if (reply_read(s->io, &s->r, trace_server, s, err) == -1) {
+		lost_after_end(s, detail != NULL ? "BDAT LAST" :
+		    "the final dot", err);
+		return -1;
+	}
+	res->final_code = s->r.code;
+	strlcpy(res->final_reply, s->r.text, sizeof(res->final_reply));
+	if (s->r.code == 421)
+		s->closing = 1;
+	else if (reply_class(&s->r) == 2)
+		s->need_rset = 0;
+	return 0;
+}
+
+/* With PIPELINING and quit_after, QUIT ends the group (RFC 2920 3.1). */
+static int
+quit_ahead(struct session *s, int quit_after, struct postie_err *err)
+{
+	if (!s->caps.pipelining || !quit_after)
+		return 0;
+	set_stage(s, SMTP_QUIT, NULL);
+	if (send_line(s, "QUIT", NULL, err) == -1)
+		return -1;
+	s->quit_done = 1;
+	return 0;
+}
+
+/* The message, the final dot, the QUIT ahead, and the final reply. */
 static int
 stage_data(struct session *s, struct msg *msg, struct smtp_result *res,
     int quit_after, struct postie_err *err)
 {
-	struct postie_err ignored;
 	struct smtp_dot dot;
 	char line[64];
-	int ex;
+	int rv;
 
 	smtp_dot_init(&dot, s->io);
-	if (msg_emit(msg, data_out, &dot, err) == -1 ||
-	    smtp_dot_end(&dot, err) == -1) {
+	if (body_emit(s, msg, &dot, err) == -1) {
 		/* Mid-DATA there is no way back but closing. */
 		s->broken = 1;
 		err_prefix(err, "at %s: ", s->where);
@@ -1113,49 +1457,216 @@ stage_data(struct session *s, struct msg *msg, struct smtp_result *res,
 	snprintf(line, sizeof(line), "[message: %llu bytes]", dot.nbytes);
 	trace(s, SMTP_DIR_CLIENT, line);
 	trace(s, SMTP_DIR_CLIENT, ".");
-	if (s->caps.pipelining && quit_after) {
-		set_stage(s, SMTP_QUIT, NULL);
-		if (send_line(s, "QUIT", NULL, err) == -1)
-			return -1;
-		s->quit_done = 1;
-	}
+	if (quit_ahead(s, quit_after, err) == -1 || flush(s, err) == -1 ||
+	    final_reply(s, NULL, res, err) == -1)
+		return -1;
+	rv = check_reply(s, err);
+	if (s->quit_done)
+		quit_reply(s);
+	return rv;
+}
+
+/*
+ * BDAT (RFC 3030): the message in chunks of exactly counted CRLF bytes,
+ * no dot-stuffing, the last one "BDAT n LAST".  Chunks go without
+ * waiting; the reply to a chunk is read once SMTP_BDAT_WINDOW more have
+ * been sent (at once without PIPELINING), and a refusal stops the rest.
+ */
+struct bdat {
+	struct session *s;
+	const struct smtp_txn *t;
+	struct smtp_result *res;
+	struct group *g;
+	char	*buf;			/* the chunk being filled */
+	size_t	 len, cap;
+	size_t	 sent, answered;	/* chunks before the last */
+	size_t	 window;
+	int	 stop;			/* refused: no more chunks */
+	int	 sink_failed;		/* sending a chunk failed */
+	int	 chunk_failed;
+	struct postie_err chunkerr;	/* the first refused chunk's */
+	unsigned long long nbytes;
+};
+
+/* Replies until at most keep chunks are unanswered; the group's first. */
+static int
+bdat_read(struct bdat *b, size_t keep, struct postie_err *err)
+{
+	struct session *s = b->s;
+
+	if (b->sent - b->answered <= keep && (keep > 0 || b->g->answered))
+		return 0;
 	if (flush(s, err) == -1)
 		return -1;
-	set_stage(s, SMTP_DATA_END, NULL);
-	if (reply_read(s->io, &s->r, trace_server, s, err) == -1) {
-		s->broken = 1;
-		if (err->ex == EX_PROTOCOL)
-			err_prefix(err, "at %s: ", s->where);
-		else if (strcmp(err->msg, "connection closed by server") == 0)
-			err_setx(err, EX_TEMPFAIL, "at %s: connection lost "
-			    "after the final dot; the message may have been "
-			    "delivered", s->where);
-		else {
-			char why[POSTIE_ERR_MSG];
-
-			strlcpy(why, err->msg, sizeof(why));
-			err_setx(err, EX_TEMPFAIL, "at %s: connection lost "
-			    "after the final dot (%s); the message may have "
-			    "been delivered", s->where, why);
+	if (!b->g->answered) {
+		if (group_read(s, b->t, b->res, b->g, err) == -1)
+			return -1;
+		if (!b->g->mail_ok || b->res->naccepted == 0)
+			b->stop = 1;
+	}
+	while (b->sent - b->answered > keep) {
+		if (read_reply(s, SMTP_DATA_END, "(BDAT)", err) == -1)
+			return -1;
+		b->answered++;
+		if (reply_class(&s->r) != 2) {
+			if (!b->chunk_failed)
+				(void)check_reply(s, &b->chunkerr);
+			b->chunk_failed = 1;
+			b->stop = 1;
 		}
+	}
+	return 0;
+}
+
+static int
+bdat_ship(struct bdat *b, int last, struct postie_err *err)
+{
+	struct session *s = b->s;
+	char cmd[64];
+
+	set_stage(s, SMTP_DATA_END, "(BDAT)");
+	snprintf(cmd, sizeof(cmd), "BDAT %zu%s", b->len, last ? " LAST" : "");
+	if (send_line(s, cmd, NULL, err) == -1)
+		return -1;
+	if (b->len > 0 && io_write(s->io, b->buf, b->len, err) == -1) {
+		s->broken = 1;
+		err_prefix(err, "at %s: ", s->where);
 		return -1;
 	}
-	res->final_code = s->r.code;
-	strlcpy(res->final_reply, s->r.text, sizeof(res->final_reply));
-	/*
-	 * RFC 5321 4.1.4: the next MAIL follows a successful DATA, or an
-	 * aborted transaction; after any other reply RSET goes first.
-	 */
-	if (s->r.code == 421)
+	b->nbytes += b->len;
+	b->len = 0;
+	if (last)
+		return 0;
+	b->sent++;
+	return bdat_read(b, b->window, err);
+}
+
+/* The encoder's sink: a full chunk is sent before more is taken. */
+static char *
+bdat_reserve(void *arg, size_t min, size_t *availp, struct postie_err *err)
+{
+	struct bdat *b = arg;
+
+	if (b->cap - b->len < min) {
+		if (bdat_ship(b, 0, err) == -1) {
+			b->sink_failed = 1;
+			return NULL;
+		}
+		if (b->stop) {
+			err_setx(err, EX_UNAVAILABLE, "chunk refused");
+			return NULL;
+		}
+	}
+	*availp = b->cap - b->len;
+	return b->buf + b->len;
+}
+
+static void
+bdat_commit(void *arg, size_t n)
+{
+	struct bdat *b = arg;
+
+	b->len += n;
+}
+
+/* What the replies said, once all were read. */
+static int
+bdat_outcome(struct bdat *b, int ended, struct postie_err *err)
+{
+	struct session *s = b->s;
+	struct group *g = b->g;
+
+	if (!g->auth_ok) {
+		if (!ended || reply_class(&s->r) != 2)
+			return group_auth_failed(s, g, err);
+		/* RFC 3030: the message is the server's now; no retry. */
+		snprintf(b->res->warning, sizeof(b->res->warning),
+		    "%.400s, but the server accepted the message: it was "
+		    "delivered without authentication", g->autherr.msg);
+		trace(s, SMTP_DIR_INFO, "AUTH failed but the message was "
+		    "accepted");
 		s->closing = 1;
-	else if (reply_class(&s->r) == 2)
-		s->need_rset = 0;
-	ex = check_reply(s, err);
-	if (s->quit_done)
-		(void)read_reply(s, SMTP_QUIT, NULL, &ignored);
-	if (ex == -1)
+		return 0;
+	}
+	if (!g->mail_ok || b->res->naccepted == 0)
+		return group_refused(s, b->t, b->res, g, err);
+	if (b->chunk_failed) {
+		*err = b->chunkerr;
+		s->fail_stage = SMTP_DATA_END;
 		return -1;
-	return 0;
+	}
+	return check_reply(s, err);
+}
+
+static int
+stage_bdat(struct session *s, const struct smtp_txn *t,
+    struct smtp_result *res, struct group *g, int quit_after,
+    struct postie_err *err)
+{
+	struct smtp_dot enc;
+	struct bdat b;
+	char line[64], why[POSTIE_ERR_MSG];
+	off_t size = s->plan.size;
+	int rv = -1;
+
+	memset(&b, 0, sizeof(b));
+	b.s = s;
+	b.t = t;
+	b.res = res;
+	b.g = g;
+	b.window = s->caps.pipelining ? SMTP_BDAT_WINDOW : 0;
+	/* Room for the message as counted, and for a few more CRs. */
+	b.cap = size >= 0 && size < SMTP_BDAT_CHUNK - 4096 ?
+	    (size_t)size + 4096 : SMTP_BDAT_CHUNK;
+	if ((b.buf = malloc(b.cap)) == NULL) {
+		err_set(err, EX_OSERR, "at BDAT");
+		return -1;
+	}
+	set_stage(s, SMTP_DATA_END, "(BDAT)");
+	smtp_dot_init_sink(&enc, bdat_reserve, bdat_commit, &b);
+	if (body_emit(s, t->msg, &enc, err) == -1 && !b.stop) {
+		/* Between chunks there is no way back but closing. */
+		s->broken = 1;
+		if (!b.sink_failed)
+			err_prefix(err, "at %s: ", s->where);
+		rv = group_lost(s, g, err);
+		goto out;
+	}
+	if (b.stop) {
+		if (bdat_read(&b, 0, err) == -1)
+			rv = group_lost(s, g, err);
+		else
+			rv = bdat_outcome(&b, 0, err);
+		goto out;
+	}
+	if (bdat_ship(&b, 1, err) == -1)
+		goto out;
+	snprintf(line, sizeof(line), "[message: %llu bytes]", b.nbytes);
+	trace(s, SMTP_DIR_CLIENT, line);
+	if (quit_ahead(s, quit_after, err) == -1 || flush(s, err) == -1)
+		goto out;
+	if (bdat_read(&b, 0, err) == -1) {
+		/* The replies before the last chunk's were cut short. */
+		if (g->auth_ok && err->ex == EX_TEMPFAIL) {
+			strlcpy(why, err->msg, sizeof(why));
+			err_setx(err, EX_TEMPFAIL, "%.400s; after BDAT LAST "
+			    "was sent: the message may have been delivered",
+			    why);
+		}
+		rv = group_lost(s, g, err);
+		goto out;
+	}
+	if (final_reply(s, "(BDAT)", res, err) == -1) {
+		if (!g->auth_ok)
+			rv = group_auth_failed(s, g, err);
+		goto out;
+	}
+	rv = bdat_outcome(&b, 1, err);
+	if (s->quit_done)
+		quit_reply(s);
+out:
+	free(b.buf);
+	return rv;
 }
 
 /* Arguments a transaction cannot start with. */
@@ -1188,14 +1699,22 @@ static int
 transaction(struct session *s, const struct smtp_txn *t,
     struct smtp_result *res, int quit_after, struct postie_err *err)
 {
-	int rv;
+	struct group g;
+	int rv, bdat = s->caps.chunking && s->p->acct->chunking;
 
 	s->fail_stage = SMTP_NONE;
+	memset(&g, 0, sizeof(g));
+	g.t = t;
+	g.res = res;
+	g.auth_ok = g.mail_ok = 1;
 	if (envelope_reset(t->env, err) == -1)
 		return -1;
-	rv = stage_envelope(s, t, res, err);
+	rv = plan_message(s, t, err);
 	if (rv == 0)
-		rv = stage_data(s, t->msg, res, quit_after, err);
+		rv = stage_envelope(s, t, res, &g, bdat, err);
+	if (rv == 0)
+		rv = bdat ? stage_bdat(s, t, res, &g, quit_after, err) :
+		    stage_data(s, t->msg, res, quit_after, err);
 	if (rv == 0 && res->nfails > 0) {
 		rcpt_error(res, t->env->rcpts.n, err);
 		s->fail_stage = SMTP_RCPT;
@@ -1256,6 +1775,7 @@ smtp_session_send(struct smtp_session *ss, const struct smtp_txn *t,
 		return -1;
 	}
 	rv = transaction(s, t, res, t->last, err);
+	strlcpy(res->auth_mech, s->mech, sizeof(res->auth_mech));
 	res->stage = rv == 0 ? SMTP_DONE : s->fail_stage != SMTP_NONE ?
 	    s->fail_stage : s->stage;
 	return rv;
@@ -1304,7 +1824,7 @@ smtp_serverinfo(struct io *io, const struct smtp_params *p, int do_auth,
 		fprintf(out, "AUTH mechanisms: %s\n", s.caps.auth[0] != '\0' ?
 		    s.caps.auth : "none");
 		if (do_auth && p->acct->auth != AUTH_OFF) {
-			rv = stage_auth(&s, err);
+			rv = stage_auth(&s, 0, err);
 			if (rv == 0)
 				fprintf(out, "Authentication: succeeded "
 				    "(%s)\n", s.mech);
@@ -1329,11 +1849,33 @@ smtp_result_free(struct smtp_result *res)
 	res->nfails = 0;
 }
 
+static char *
+dot_io_reserve(void *arg, size_t min, size_t *availp, struct postie_err *err)
+{
+	return io_reserve(arg, min, availp, err);
+}
+
+static void
+dot_io_commit(void *arg, size_t n)
+{
+	io_commit(arg, n);
+}
+
 void
 smtp_dot_init(struct smtp_dot *d, struct io *io)
 {
+	smtp_dot_init_sink(d, dot_io_reserve, dot_io_commit, io);
+	d->stuff = 1;
+}
+
+void
+smtp_dot_init_sink(struct smtp_dot *d, char *(*reserve)(void *, size_t,
+    size_t *, struct postie_err *), void (*commit)(void *, size_t), void *arg)
+{
 	memset(d, 0, sizeof(*d));
-	d->io = io;
+	d->reserve = reserve;
+	d->commit = commit;
+	d->arg = arg;
 	d->bol = 1;
 }
 
@@ -1341,12 +1883,18 @@ static int
 dot_put(struct smtp_dot *d, const char *buf, size_t len,
     struct postie_err *err)
 {
-	d->nbytes += len;
-	return io_write(d->io, buf, len, err);
+	size_t avail;
+	char *out;
+
+	if ((out = d->reserve(d->arg, len, &avail, err)) == NULL)
+		return -1;
+	memcpy(out, buf, len);
+	d->commit(d->arg, len);
+	return 0;
 }
 
 /*
- * The encoder writes straight into the io buffer: per line one memchr
+ * The encoder writes straight into the sink's buffer: per line one memchr
  * for the LF (and one for a CR, only in chunks that hold one) and one
  * memcpy, so that a large message costs about one pass over its bytes.
  */
@@ -1366,17 +1914,18 @@ smtp_dot_write(struct smtp_dot *d, const char *buf, size_t len,
 		d->bol = 1;
 		if (dot_put(d, "\r\n", 2, err) == -1)
 			return -1;
+		d->nbytes += 2;
 		if (*p == '\n')
 			p++;
 	}
 	has_cr = p < end && memchr(p, '\r', (size_t)(end - p)) != NULL;
 	while (p < end) {
 		/* Room for a stuffed dot and a CRLF at least. */
-		if ((out = io_reserve(d->io, 3, &avail, err)) == NULL)
+		if ((out = d->reserve(d->arg, 3, &avail, err)) == NULL)
 			return -1;
 		o = 0;
 		while (p < end && o + 3 <= avail) {
-			if (d->bol && *p == '.')
+			if (d->bol && *p == '.' && d->stuff)
 				out[o++] = '.';
 			d->bol = 0;
 			/* Leave room for the CRLF that may end the line. */
@@ -1408,7 +1957,7 @@ smtp_dot_write(struct smtp_dot *d, const char *buf, size_t len,
 			out[o++] = '\n';
 			d->bol = 1;
 		}
-		io_commit(d->io, o);
+		d->commit(d->arg, o);
 		d->nbytes += o;
 	}
 	return 0;
@@ -1417,9 +1966,13 @@ smtp_dot_write(struct smtp_dot *d, const char *buf, size_t len,
 int
 smtp_dot_end(struct smtp_dot *d, struct postie_err *err)
 {
-	if ((d->cr || !d->bol) && dot_put(d, "\r\n", 2, err) == -1)
-		return -1;
+	if (d->cr || !d->bol) {
+		if (dot_put(d, "\r\n", 2, err) == -1)
+			return -1;
+		d->nbytes += 2;
+	}
 	d->cr = 0;
 	d->bol = 1;
-	return io_write(d->io, ".\r\n", 3, err);
+	/* The dot ends the data; it is not part of the message. */
+	return d->stuff ? dot_put(d, ".\r\n", 3, err) : 0;
 }

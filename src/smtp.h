@@ -1,8 +1,8 @@
 /*
  * The SMTP submission session (RFC 5321, 3207, 4954, 2920, 1870, 6152,
- * 6531, 3461) as a state machine over a struct io.  Owns the stages, the
- * capabilities, the envelope dialogue and DATA encoding; does not own
- * sockets, TLS or the config file.
+ * 6531, 3461, 3030) as a state machine over a struct io.  Owns the
+ * stages, the capabilities, the envelope dialogue and the DATA and BDAT
+ * encoding; does not own sockets, TLS or the config file.
  */
 #ifndef POSTIE_SMTP_H
 #define POSTIE_SMTP_H
@@ -68,6 +68,11 @@ struct smtp_result {
 	int	 tls;			/* TLS was in use */
 	char	 auth_mech[32];		/* mechanism used, "" when none */
 	enum smtp_stage stage;		/* where it failed; SMTP_DONE: not */
+	/*
+	 * Delivered, but something went wrong that the user must hear of
+	 * (AUTH failed and the server took the message anyway), or "".
+	 */
+	char	 warning[POSTIE_ERR_MSG];
 };
 
 /*
@@ -86,7 +91,10 @@ struct smtp_txn {
 struct smtp_session;
 
 /*
- * Greeting, EHLO (HELO after a 5xx), STARTTLS and AUTH as configured.  io
+ * Greeting, EHLO (HELO after a 5xx), STARTTLS and AUTH as configured.
+ * With PIPELINING, AUTH PLAIN and EXTERNAL are only made ready here:
+ * they lead the first transaction's group (RFC 4954 4), and their
+ * failure is smtp_session_send's, at stage SMTP_AUTH.  io
  * and p must outlive the session; the session does not free io.  On
  * failure QUIT has been sent when the stream allowed it, *sp is NULL,
  * *stagep says where it failed, and the error carries the stage and the
@@ -101,8 +109,19 @@ int	 smtp_session_open(struct smtp_session **sp, struct io *,
 
 /*
  * One message: MAIL, RCPT, DATA (pipelined when offered), the message
- * CRLF-encoded and dot-stuffed, the final dot (with t->last and
- * PIPELINING, QUIT in the same flush).  Each recipient's reply is
+ * CRLF-encoded and dot-stuffed (its body quoted-printable when mime_plan
+ * says so for this server; a message it refuses fails with its
+ * EX_DATAERR before MAIL, res->stage SMTP_MAIL, the session still
+ * usable), the final dot (with t->last and
+ * PIPELINING, QUIT in the same flush).  When the server offers CHUNKING
+ * (RFC 3030) and the account's chunking is on, BDAT chunks replace DATA:
+ * no wait for 354, and with PIPELINING the whole message goes in the
+ * envelope's flush.  The AUTH kept by smtp_session_open leads the first
+ * group; when it fails, the outcome is its error (stage SMTP_AUTH, the
+ * session takes no more mail), the message is not sent after a 354, and
+ * a BDAT LAST that got 250 anyway makes the call succeed with
+ * res->warning set.  The reply to a QUIT sent ahead is waited for a
+ * short grace only.  Each recipient's reply is
  * recorded in t->env; recipients rejected while others are accepted are
  * also listed in res->fails and make the call fail with the worst of
  * their codes after the message was sent to the others.  res->stage says
@@ -140,22 +159,38 @@ int	 smtp_serverinfo(struct io *, const struct smtp_params *, int do_auth,
 void	 smtp_result_free(struct smtp_result *);
 
 /*
- * The DATA encoder (RFC 5321 4.5.2, 2.3.8): turns LF and bare CR into
- * CRLF, keeps CRLF, doubles a dot that starts a line, and ends the data
- * with CRLF (added when the last line lacks one) and ".".  Chunks may
- * split a line or a CR LF pair anywhere.  Writes go to io unflushed.
+ * The message encoder (RFC 5321 4.5.2, 2.3.8; RFC 3030 2): turns LF and
+ * bare CR into CRLF, keeps CRLF, and ends the message with CRLF (added
+ * when the last line lacks one).  For DATA (smtp_dot_init) it also
+ * doubles a dot that starts a line and ends the data with "."; for BDAT
+ * (smtp_dot_init_sink) it does neither.  Chunks may split a line or a CR
+ * LF pair anywhere.  nbytes counts the bytes written, stuffed dots
+ * included, the final "." not.
  */
 struct smtp_dot {
-	struct io *io;
+	/*
+	 * Where the bytes go: at least min (at most 64 KiB) free bytes, all
+	 * the room there is in *availp; commit takes the first n of them.
+	 */
+	char	*(*reserve)(void *arg, size_t min, size_t *availp,
+		    struct postie_err *);
+	void	 (*commit)(void *arg, size_t n);
+	void	*arg;
+	int	 stuff;			/* DATA: dot-stuffing and the dot */
 	int	 bol;			/* at the start of a line */
 	int	 cr;			/* the last chunk ended in CR */
-	unsigned long long nbytes;	/* message bytes written */
+	unsigned long long nbytes;	/* bytes written, the "." aside */
 };
 
+/* DATA into io: unflushed writes, dot-stuffed, ended by ".". */
 void	 smtp_dot_init(struct smtp_dot *, struct io *);
+/* Into a sink of the caller's, as BDAT sends it: no stuffing, no dot. */
+void	 smtp_dot_init_sink(struct smtp_dot *, char *(*reserve)(void *,
+	    size_t, size_t *, struct postie_err *),
+	    void (*commit)(void *, size_t), void *arg);
 int	 smtp_dot_write(struct smtp_dot *, const char *buf, size_t len,
 	    struct postie_err *);
-/* The final CRLF when needed, then ".\r\n". */
+/* The final CRLF when needed, then ".\r\n" for DATA. */
 int	 smtp_dot_end(struct smtp_dot *, struct postie_err *);
 
 #endif

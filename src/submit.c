@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -215,6 +216,7 @@ struct submit_session {
 	char	 helo[256];
 	struct io *io;
 	struct smtp_session *smtp;
+	const char *fallback_for;	/* log_attempt's */
 };
 
 void
@@ -263,9 +265,15 @@ submit_session_open(struct submit_session **ssp, const struct account *a,
 }
 
 void
+submit_session_fallback_for(struct submit_session *ss, const char *first)
+{
+	ss->fallback_for = first;
+}
+
+void
 submit_log(const struct account *a, const struct envelope *env,
     struct msg *msg, const struct smtp_result *res, int ex,
-    const char *errmsg)
+    const char *errmsg, const char *fallback_for)
 {
 	struct log_attempt la;
 
@@ -280,6 +288,7 @@ submit_log(const struct account *a, const struct envelope *env,
 	}
 	la.ex = ex;
 	la.errmsg = errmsg;
+	la.fallback_for = fallback_for;
 	log_submission(&la);
 }
 
@@ -298,6 +307,13 @@ submit_session_send(struct submit_session *ss, struct envelope *env,
 	t.msg = msg;
 	t.last = last;
 	rv = smtp_session_send(ss->smtp, &t, res, e);
+	if (rv == 0 && res->warning[0] != '\0') {
+		if (ss->ctx.warn != NULL)
+			fprintf(ss->ctx.warn, "postie: warning: %s:%d: %s\n",
+			    a->host, a->port, res->warning);
+		log_note(log_facility(a), LOG_WARNING, "%s:%d: %s", a->host,
+		    a->port, res->warning);
+	}
 	if (rv == -1) {
 		for (i = 0; i < res->nfails && ss->ctx.warn != NULL; i++)
 			fprintf(ss->ctx.warn, "postie: recipient <%s> "
@@ -306,7 +322,7 @@ submit_session_send(struct submit_session *ss, struct envelope *env,
 		err_prefix(e, "%s:%d: ", a->host, a->port);
 	}
 	submit_log(a, env, msg, res, rv == 0 ? 0 : e->ex, rv == 0 ? NULL :
-	    e->msg);
+	    e->msg, ss->fallback_for);
 	return rv;
 }
 

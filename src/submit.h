@@ -52,11 +52,19 @@ int	 submit_session_send(struct submit_session *, struct envelope *,
 	    struct postie_err *);
 /*
  * The log record of one attempt (log_submission): res NULL when no
- * session was opened, ex 0 and errmsg NULL on success.
+ * session was opened, ex 0 and errmsg NULL on success; fallback_for
+ * names the account a stands in for, or is NULL.
  */
 void	 submit_log(const struct account *, const struct envelope *,
 	    struct msg *, const struct smtp_result *res, int ex,
-	    const char *errmsg);
+	    const char *errmsg, const char *fallback_for);
+/*
+ * The session's account stands in for the account named first (a
+ * fallback, conf.h): its log records say so (the string must outlive
+ * the session).
+ */
+void	 submit_session_fallback_for(struct submit_session *,
+	    const char *first);
 /* 1 while the connection can take another message. */
 int	 submit_session_usable(const struct submit_session *);
 /* QUIT when possible, close, free.  NULL is ignored. */

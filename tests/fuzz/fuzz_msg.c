@@ -2,8 +2,10 @@
  * Fuzz target for the message reader: the input is what arrives on
  * stdin, read by msg_read from a memory file (with and without "." ending
  * the input, chosen by the first byte), then the header section walked,
- * edited, searched for recipients and emitted.  Built by scripts/fuzz
- * with libFuzzer.
+ * edited, searched for recipients and emitted; then planned and emitted
+ * for each kind of server (mime.h), aborting when the plan's size is not
+ * what goes on the wire or 8-bit bytes would reach a server without
+ * 8BITMIME.  Built by scripts/fuzz with libFuzzer.
  */
 #include "config.h"
 
@@ -11,11 +13,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "addr.h"
 #include "err.h"
+#include "mime.h"
 #include "msg.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -27,6 +31,30 @@ sink(void *arg, const char *buf, size_t len, struct postie_err *e)
 
 	*n += len;
 	return 0;
+}
+
+static void
+plan_all(struct msg *m)
+{
+	struct mime_server srv;
+	struct mime_plan p;
+	struct postie_err e;
+	struct mime_wire w;
+	int k;
+
+	for (k = 0; k < 4; k++) {
+		srv.eightbitmime = k & 1;
+		srv.smtputf8 = (k >> 1) & 1;
+		if (mime_plan(m, &srv, &p, &e) == -1)
+			continue;
+		mime_wire_init(&w);
+		if (mime_emit(&p, m, mime_wire_count, &w, &e) == -1)
+			continue;
+		if (mime_wire_size(&w) != p.size)
+			abort();
+		if (!srv.eightbitmime && !p.smtputf8 && w.eightbit)
+			abort();
+	}
 }
 
 static int
@@ -82,6 +110,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)msg_body_size(m);
 		(void)msg_is_empty(m);
 		(void)msg_emit(m, sink, &n, &e);
+		plan_all(m);
 	}
 	if (kept != NULL)
 		(void)msg_emit(kept, sink, &n, &e);

@@ -193,15 +193,39 @@ t_certs() {
 # seconds (600: a safety net only, long enough for a loaded machine)
 # and is stopped when the test exits.
 server_start() {
+	srv_dir
+	SRV_TRANSCRIPT=$_sd/transcript
+	: >"$SRV_TRANSCRIPT"
+	srv_launch server.py --transcript "$SRV_TRANSCRIPT" "$@"
+}
+
+# turns_start ARGS...: start turns.py, the turn-counting server (see its
+# --help), as server_start does.  Sets SRV_PORT, SRV_PID, SRV_RECORD
+# (message N as N.eml) and SRV_STATS (one line per session: waits=N
+# at=... auth=... msgs=N bdat=N data=N).
+turns_start() {
+	srv_dir
+	SRV_STATS=$_sd/stats
+	: >"$SRV_STATS"
+	srv_launch turns.py --stats "$SRV_STATS" "$@"
+}
+
+# srv_dir: a directory for the next server, $_sd, and its SRV_RECORD.
+srv_dir() {
 	SRV_N=$((SRV_N + 1))
 	_sd=$T_DIR/server$SRV_N
 	mkdir -p "$_sd"
-	SRV_TRANSCRIPT=$_sd/transcript
 	SRV_RECORD=$_sd/record
-	: >"$SRV_TRANSCRIPT"
-	"$PYTHON3" "$TESTS_SRCDIR/integration/server.py" "$_sd/port" \
-	    --transcript "$SRV_TRANSCRIPT" --record "$SRV_RECORD" \
-	    --lifetime "${SRV_LIFETIME:-600}" "$@" >"$_sd/log" 2>&1 &
+}
+
+# srv_launch SCRIPT ARGS...: run tests/integration/SCRIPT with a port file
+# in $_sd, --record "$SRV_RECORD" and ARGS, and wait until it listens.
+srv_launch() {
+	_script=$1
+	shift
+	"$PYTHON3" "$TESTS_SRCDIR/integration/$_script" "$_sd/port" \
+	    --record "$SRV_RECORD" --lifetime "${SRV_LIFETIME:-600}" "$@" \
+	    >"$_sd/log" 2>&1 &
 	SRV_PID=$!
 	SRV_PIDS="$SRV_PIDS $SRV_PID"
 	trap 'server_stop_all; rm -rf "$T_DIR"' EXIT
@@ -230,9 +254,7 @@ server_start_tls() {
 # listening (a connection is refused), held until the test ends.  (A port
 # freed by stopping a server may be given to a parallel test's server.)
 server_down() {
-	SRV_N=$((SRV_N + 1))
-	_sd=$T_DIR/server$SRV_N
-	mkdir -p "$_sd"
+	srv_dir
 	"$PYTHON3" -c 'import os, socket, sys, time
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
@@ -252,7 +274,6 @@ time.sleep(3600)' "$_sd/port" >"$_sd/log" 2>&1 &
 		sleep 0.05
 	done
 	SRV_PORT=$(cat "$_sd/port")
-	SRV_RECORD=$_sd/record
 }
 
 # server_stop: stop the last server started.

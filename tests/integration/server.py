@@ -137,6 +137,8 @@ class Handler:
             text = r[4:]
             if text.startswith("AUTH") and not self.o.auth:
                 continue
+            if text == "8BITMIME" and self.o.no_8bitmime:
+                continue
             out.append("250-" + text)
         if not self.o.no_pipelining:
             out.insert(1, "250-PIPELINING")
@@ -568,6 +570,8 @@ def options(argv):
                    help="offer AUTH without TLS too")
     p.add_argument("--no-pipelining", action="store_true")
     p.add_argument("--no-smtputf8", action="store_true")
+    p.add_argument("--no-8bitmime", action="store_true",
+                   help="do not offer 8BITMIME (RFC 6152)")
     p.add_argument("--size", type=int, help="advertise SIZE N and enforce")
     p.add_argument("--record", metavar="DIR",
                    help="write accepted messages to DIR")

@@ -5,6 +5,7 @@
 # connection; a server that cannot be reached or greets with 421 costs
 # one connection attempt, not one per message; a connection the server
 # ends midway is replaced while it makes progress.
+# Failure notices are off (bounce off): test_notices.sh tests them.
 . "$(dirname "$0")/lib.sh"
 
 t_tmpdir
@@ -63,12 +64,12 @@ queue() {
 # up ARGS...: start a server with ARGS; the config points at it.
 up() {
 	server_start "$@"
-	write_config "tls off" "queue on"
+	write_config "tls off" "queue on" "bounce off"
 }
 
 # --- Five messages, one connection, each byte for byte, one log line
 # each.
-go_down "tls off" "queue on"
+go_down "tls off" "queue on" "bounce off"
 for t in m1 m2 m3 m4 m5; do
 	queue "$t" "$t@example.org"
 done
@@ -96,7 +97,7 @@ server_stop
 
 # --- A recipient refused with 550 in the middle: that message alone goes
 # to failed/, RSET, and the others go out on the same connection.
-go_down "tls off" "queue on"
+go_down "tls off" "queue on" "bounce off"
 queue a a@example.org
 queue b bad@example.org
 queue c c@example.org
@@ -120,7 +121,7 @@ server_stop
 
 # --- A server that greets with 421: one connection, every message kept
 # with its error.
-go_down "tls off" "queue on"
+go_down "tls off" "queue on" "bounce off"
 for t in d1 d2 d3; do
 	queue "$t" "$t@example.org"
 done
@@ -140,14 +141,14 @@ assert_eq "421 greeting: an attempt counted for each" "$ok" 3
 server_stop
 
 # Nothing listening: each message says the connection was refused.
-write_config "tls off" "queue on"
+write_config "tls off" "queue on" "bounce off"
 run_postie_within 60 -q -v
 assert_eq "down: each kept, connection refused" \
     "$(grep -c 'kept in the queue: .*refused' "$T_DIR/err")" 3
 
 # --- The server ends the connection after two messages (421 to MAIL):
 # that message is kept, a new connection takes the rest.
-go_down "tls off" "queue on"
+go_down "tls off" "queue on" "bounce off"
 for t in r1 r2 r3 r4 r5; do
 	queue "$t" "$t@example.org"
 done
@@ -166,7 +167,7 @@ server_stop
 
 # --- Connections lost at their first message twice in a row: the
 # account's other messages wait for the next flush.
-go_down "tls off" "queue on"
+go_down "tls off" "queue on" "bounce off"
 for t in l1 l2 l3; do
 	queue "$t" "$t@example.org"
 done
@@ -184,7 +185,7 @@ server_stop
 
 # --- Two accounts queued in turn: one connection each, each account's
 # messages together.
-go_down "tls off" "queue on"
+go_down "tls off" "queue on" "bounce off"
 queue x1 x1@example.org -a test
 queue y1 y1@example.org
 queue x2 x2@example.org -a test
@@ -203,12 +204,12 @@ assert_eq "two accounts: each account's messages together" \
 server_stop
 
 # --- STARTTLS and AUTH once for all the messages.
-go_down "queue on" "auth on" "user alice" "password pw"
+go_down "queue on" "bounce off" "auth on" "user alice" "password pw"
 for t in t1 t2 t3; do
 	queue "$t" "$t@example.org"
 done
 server_start_tls good --starttls --auth "alice:pw"
-write_config "queue on" "auth on" "user alice" "password pw"
+write_config "queue on" "bounce off" "auth on" "user alice" "password pw"
 run_postie_within 60 -q
 assert_run "TLS and AUTH: exit 0" 0
 assert_eq "TLS and AUTH: all delivered" "$(srv_nmessages)" 3

@@ -4,7 +4,8 @@
 # byte with the account's current settings, retries back off, permanent
 # failures and old messages go to failed/, --requeue brings them back,
 # leftovers of a killed process are never sent, and concurrent senders
-# and flushes deliver each message exactly once.
+# and flushes deliver each message exactly once.  Failure notices are
+# off here (bounce off): test_notices.sh tests them.
 . "$(dirname "$0")/lib.sh"
 
 t_tmpdir
@@ -60,7 +61,7 @@ go_down() {
 # RCPT (rcpt@example.org); ID is the id it was queued as.
 queue_one() {
 	go_down
-	write_config "tls off" "queue on"
+	write_config "tls off" "queue on" "bounce off"
 	run_postie_within 30 -i "${2:-rcpt@example.org}" <"$T_DIR/in-$1.eml"
 	ID=$(sed -n 's/.*queued as \([0-9T]*-[0-9a-f]*\).*/\1/p' \
 	    "$T_DIR/err")
@@ -69,7 +70,7 @@ queue_one() {
 # healthy: a server that accepts everything; the config points at it.
 healthy() {
 	server_start
-	write_config "tls off" "queue on"
+	write_config "tls off" "queue on" "bounce off"
 }
 
 # yes_if CMD...: "yes" when CMD succeeds, else "no".
@@ -166,13 +167,13 @@ assert_eq "send, queue not due: the old one stays queued" "$(qids)" "$ID"
 assert_eq "send, queue not due: its attempts untouched" \
     "$(env_get "$ID" attempts)" 10
 env_set "$ID" next_try $(($(date +%s) - 1))
-write_config "tls off" "queue on" "queue_flush off"
+write_config "tls off" "queue on" "bounce off" "queue_flush off"
 run_postie_within 30 -i rcpt@example.org <"$T_DIR/in-due3.eml"
 assert_run "send, queue_flush off: exit 0" 0
 assert_eq "send, queue_flush off: only the new message delivered" \
     "$(srv_nmessages)" 2
 assert_eq "send, queue_flush off: the due one stays queued" "$(qids)" "$ID"
-write_config "tls off" "queue on"
+write_config "tls off" "queue on" "bounce off"
 run_postie_within 30 -i rcpt@example.org <"$T_DIR/in-due2.eml"
 assert_run "send, queue due: exit 0" 0
 assert_eq "send, queue due: the queued one delivered too" \
@@ -211,7 +212,7 @@ for spec in "greeting=421 4.3.2 closing" "mail=451 4.3.0 mail later" \
 	reply=${spec#*=}
 	rm -rf "$QDIR"
 	server_start --reply-at "$spec"
-	write_config "tls off" "queue on"
+	write_config "tls off" "queue on" "bounce off"
 	run_postie_within 30 -i rcpt@example.org <"$T_DIR/in-flush.eml"
 	assert_run "$reply at $stage: exit 0" 0
 	assert_contains "$reply at $stage: says the reply" "$T_DIR/err" \
@@ -232,7 +233,7 @@ done
 # (the one duplicate accepted).
 rm -rf "$QDIR"
 server_start --close-after-dot
-write_config "tls off" "queue on"
+write_config "tls off" "queue on" "bounce off"
 run_postie_within 30 -i rcpt@example.org <"$T_DIR/in-dot.eml"
 assert_run "lost after the dot: exit 0" 0
 assert_contains "lost after the dot: says so" "$T_DIR/err" "final dot"
@@ -247,7 +248,7 @@ server_stop
 # is queued.
 rm -rf "$QDIR"
 server_start --reply-at "rcpt:later=451 4.2.1 try later"
-write_config "tls off" "queue on"
+write_config "tls off" "queue on" "bounce off"
 run_postie_within 30 -i now@example.org later@example.org \
     <"$T_DIR/in-partial.eml"
 assert_run "one recipient later: exit 0" 0
@@ -279,7 +280,7 @@ assert_eq "queue off: nothing queued" "$(nqueued)" 0
 rm -rf "$QDIR"
 queue_one requeue
 server_start --reply-at "rcpt=550 5.1.1 no such user"
-write_config "tls off" "queue on"
+write_config "tls off" "queue on" "bounce off"
 run_postie_within 30 -q
 assert_run "550 at flush: exit 67" 67
 assert_eq "550 at flush: one line on stderr" "$(stderr_lines)" 1
@@ -344,7 +345,7 @@ assert_same "lifetime, server up: still delivered" "$SRV_RECORD/1.eml" \
 server_stop
 rm -rf "$QDIR"
 queue_one lifetime
-write_config "tls off" "queue on" "queue_lifetime 2h"
+write_config "tls off" "queue on" "bounce off" "queue_lifetime 2h"
 env_set "$ID" created $(($(date +%s) - 3600))
 run_postie_within 30 -q
 assert_run "queue_lifetime 2h, 1 h old: exit 0" 0
@@ -358,7 +359,7 @@ assert_eq "queue_lifetime 2h, 3 h old: failed" "$(qids failed)" "$ID"
 # back in the config (at a new port), the message goes out.
 rm -rf "$QDIR"
 go_down
-write_config "tls off" "queue on"
+write_config "tls off" "queue on" "bounce off"
 run_postie_within 30 -a test -i rcpt@example.org <"$T_DIR/in-acct.eml"
 assert_run "account removed: queued" 0
 ID=$(qids)
@@ -456,7 +457,7 @@ server_stop
 # lost; then 3 flushes at once: each delivered exactly once.
 rm -rf "$QDIR"
 go_down
-write_config "tls off" "queue on"
+write_config "tls off" "queue on" "bounce off"
 pids=
 i=1
 while [ "$i" -le 20 ]; do
@@ -509,7 +510,7 @@ server_stop
 rm -rf "$QDIR"
 queue_one kill
 server_start --stall-at rcpt
-write_config "tls off" "queue on"
+write_config "tls off" "queue on" "bounce off"
 "$POSTIE" -q >"$T_DIR/k.out" 2>"$T_DIR/k.err" &
 KPID=$!
 i=0

@@ -10,6 +10,7 @@
 # covered with the queue on by test_queue.sh (server down, 421 greeting,
 # 451 MAIL, 452 RCPT, 451 DATA and end of DATA, lost after the final dot,
 # one recipient refused for now) are not repeated here.
+# Failure notices are off (bounce off): test_notices.sh tests them.
 . "$(dirname "$0")/lib.sh"
 
 t_tmpdir
@@ -60,9 +61,9 @@ config() {
 	_k=$1
 	shift
 	case $_k in
-	plain)	write_config "tls off" "queue on" "$@" ;;
-	tls)	write_config "queue on" "$@" ;;
-	auth)	write_config "queue on" "auth plain" "user $USER" \
+	plain)	write_config "tls off" "queue on" "bounce off" "$@" ;;
+	tls)	write_config "queue on" "bounce off" "$@" ;;
+	auth)	write_config "queue on" "bounce off" "auth plain" "user $USER" \
 		    "password $PASS" "$@" ;;
 	esac
 }
@@ -135,7 +136,8 @@ done 3<<EOF
 closed before greeting|plain|--close-at greeting||at greeting: connection
 closed after EHLO|plain|--close-at ehlo||at EHLO: connection (closed|lost)
 closed during the TLS handshake|tls|--close-at tls||TLS handshake.*(closed|lost)
-closed after AUTH|auth|--close-at auth||MAIL FROM: connection (closed|lost)
+closed after AUTH LOGIN|auth|--close-at auth|auth login|MAIL FROM: connection (closed|lost)
+closed after AUTH PLAIN, which led the flight|auth|--close-at auth||end of DATA: connection (closed|lost)
 closed mid-DATA|plain|--close-at data||at DATA: connection (lost|closed)
 name that does not resolve|plain||host nonexistent.invalid|cannot resolve
 452 at MAIL|plain|--reply-at 'mail=452 4.3.1 no room'||MAIL FROM: 452 4\.3\.1

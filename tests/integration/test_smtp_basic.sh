@@ -15,9 +15,11 @@ CRED="user $USER"
 CRED_PW="password $PASS"
 
 # The input mixes CRLF and LF line ends and has the lines that dot
-# stuffing is about, a 2000-octet line and UTF-8 text.  want.eml is what
-# the server must receive: CRLF everywhere, the Bcc line gone.
-long=$(printf '%2000s' '' | tr ' ' a)
+# stuffing is about, a line of 998 octets (the most SMTP allows; a longer
+# one is sent quoted-printable, see test_mime.sh) and UTF-8 text.
+# want.eml is what the server must receive: CRLF everywhere, the Bcc line
+# gone.
+long=$(printf '%998s' '' | tr ' ' a)
 hdr() {
 	printf 'From: Sender <sender@example.org>\n'
 	printf 'To: Rcpt One <one@example.org>\r\n'

@@ -33,8 +33,13 @@ run_postie_within 30 -i rcpt@example.org <"$T_DIR/in.eml"
 assert_run "wrong password: exit 77" 77
 assert_matches "wrong password: the server's 535 text" "$T_DIR/err" \
     "535.*Authentication credentials invalid"
-assert_not_matches "wrong password: no MAIL after a failed AUTH" \
-    "$SRV_TRANSCRIPT" "^C: MAIL"
+# AUTH PLAIN led the pipelined envelope (RFC 4954 4): nothing of the
+# message follows its failure.
+assert_matches "wrong password: AUTH led the envelope" "$SRV_TRANSCRIPT" \
+    "^C: MAIL"
+assert_not_matches "wrong password: nothing of the message sent" \
+    "$SRV_TRANSCRIPT" "^C: Subject: faults"
+assert_eq "wrong password: nothing delivered" "$(srv_nmessages)" 0
 assert_not_contains "wrong password: password not printed" "$T_DIR/err" \
     "wrong-$PASS"
 server_stop

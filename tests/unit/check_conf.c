@@ -180,6 +180,8 @@ static const struct keycase keycases[] = {
 	    NULL },
 	{ "tls_session_cache off", CK_INT, OFF(tls_session_cache), 0, NULL },
 	{ "tls_session_cache on", CK_INT, OFF(tls_session_cache), 1, NULL },
+	{ "chunking off", CK_INT, OFF(chunking), 0, NULL },
+	{ "chunking on", CK_INT, OFF(chunking), 1, NULL },
 	{ "auth", CK_INT, OFF(auth), AUTH_ON, NULL },
 	{ "auth on", CK_INT, OFF(auth), AUTH_ON, NULL },
 	{ "auth off", CK_INT, OFF(auth), AUTH_OFF, NULL },
@@ -270,6 +272,13 @@ static const struct keycase keycases[] = {
 	{ "max_message_size 2G", CK_LLONG, OFF(max_message_size),
 	    2147483648LL, NULL },
 	{ "max_message_size 0", CK_LLONG, OFF(max_message_size), 0, NULL },
+	{ "bounce off", CK_INT, OFF(bounce), 0, NULL },
+	{ "bounce on", CK_INT, OFF(bounce), 1, NULL },
+	{ "bounce_to postmaster", CK_STR, OFF(bounce_to), 0, "postmaster" },
+	{ "delay_warning 4h", CK_LONG, OFF(delay_warning), 14400, NULL },
+	{ "delay_warning off", CK_LONG, OFF(delay_warning), 0, NULL },
+	{ "fallback b", CK_STR, OFF(fallback), 0, "b" },
+	{ "fallback  b\tc  d ", CK_STR, OFF(fallback), 0, "b c d" },
 	/* msmtp's old keys */
 	{ "add_missing_from_header off", CK_INT, OFF(set_from_header),
 	    SET_FROM_OFF, NULL },
@@ -337,6 +346,7 @@ START_TEST(test_defaults)
 	ck_assert_ptr_null(a->tls_trust_file);
 	ck_assert_int_eq(a->tls_has_fingerprint, 0);
 	ck_assert_int_eq(a->tls_session_cache, 1);
+	ck_assert_int_eq(a->chunking, 1);
 	ck_assert_int_eq(a->tls_min_version, TLS1_2_VERSION);
 	ck_assert_int_eq(a->port, 587);
 	ck_assert_int_eq(a->timeout, 60);
@@ -362,6 +372,26 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(a->queue, 1);
 	ck_assert_int_eq(a->queue_lifetime, 5 * 24 * 3600);
 	ck_assert_int_eq(a->max_message_size, 0);
+	ck_assert_int_eq(a->bounce, 1);
+	ck_assert_ptr_null(a->bounce_to);
+	ck_assert_int_eq(a->delay_warning, 0);
+	ck_assert_ptr_null(a->fallback);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_fallback_names)
+{
+	struct conf *c = parse_ok("account a\nhost h\nfallback b  c\n");
+	const struct account *a = account_of(c, "a");
+	char name[64];
+
+	ck_assert_int_eq(conf_fallback_name(a, 0, name, sizeof(name)), 1);
+	ck_assert_str_eq(name, "b");
+	ck_assert_int_eq(conf_fallback_name(a, 1, name, sizeof(name)), 1);
+	ck_assert_str_eq(name, "c");
+	ck_assert_int_eq(conf_fallback_name(a, 2, name, sizeof(name)), 0);
+	ck_assert_int_eq(conf_fallback_name(a, 0, name, 1), 0);
 	conf_free(c);
 }
 END_TEST
@@ -812,6 +842,21 @@ static const struct errcase errcases[] = {
 	    "off", NULL },
 	{ "account a\nauto_from x\n",
 	    "t:2: bad value 'x' for 'auto_from': expected on or off", NULL },
+	{ "account a\ndelay_warning 0\n",
+	    "t:2: bad value '0' for 'delay_warning': expected off, or a "
+	    "positive number of seconds, optionally followed by s, m, h or d",
+	    NULL },
+	{ "account a\nbounce x\n",
+	    "t:2: bad value 'x' for 'bounce': expected on or off", NULL },
+	{ "account a\nfallback a\n",
+	    "t:2: 'fallback a': at most 8 accounts, other than this one",
+	    NULL },
+	{ "account a\nfallback b c d e f g h i j\n",
+	    "t:2: 'fallback b c d e f g h i j': at most 8 accounts, other "
+	    "than this one", NULL },
+	{ "account a\nfallback b:c\n",
+	    "t:2: bad value 'b:c' for 'fallback': expected account names "
+	    "separated by spaces", NULL },
 };
 
 START_TEST(test_error)
@@ -1711,6 +1756,7 @@ conf_suite(void)
 	tcase_add_loop_test(tc, test_key, 0,
 	    sizeof(keycases) / sizeof(keycases[0]));
 	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_fallback_names);
 	tcase_add_test(tc, test_derived_defaults);
 	tcase_add_test(tc, test_defaults_section);
 	tcase_add_test(tc, test_inheritance);

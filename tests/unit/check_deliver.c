@@ -158,6 +158,7 @@ setup(void)
 	snprintf(dir, sizeof(dir), "%s/queue", tmpdir);
 	ck_assert_msg(queue_open(&q, dir, &e) == 0, "%s", e.msg);
 	snprintf(confpath, sizeof(confpath), "%s/postie.conf", tmpdir);
+	/* Notices off: test_notices.sh tests them. */
 	write_file(confpath, "account work\n"
 	    "host 127.0.0.1\n"
 	    "port 25\n"
@@ -165,6 +166,7 @@ setup(void)
 	    "tls off\n"
 	    "auth off\n"
 	    "syslog off\n"
+	    "bounce off\n"
 	    "domain client.example.org\n");
 }
 

@@ -75,6 +75,7 @@ struct fixture {
 	int	 final_code;
 	char	 final_reply[512];
 	char	 auth_mech[32];
+	const char *fallback_for;
 };
 
 /* A message of 19 bytes, 22 as sent (CRLF line ends). */
@@ -160,6 +161,7 @@ log_one(const struct fixture *f, int with_res, int ex, const char *errmsg)
 	}
 	la.ex = ex;
 	la.errmsg = errmsg;
+	la.fallback_for = f->fallback_for;
 	log_submission(&la);
 }
 
@@ -216,6 +218,22 @@ START_TEST(success_line)
 	snprintf(wantfile, sizeof(wantfile), "%s %s\n%s %s\n", this_year,
 	    want, this_year, want);
 	ck_assert_str_eq(slurp(f.logpath), wantfile);
+	fixture_free(&f);
+}
+END_TEST
+
+/* A fallback account's record names it and the account it stands in for. */
+START_TEST(fallback_line)
+{
+	struct fixture f;
+
+	fixture_init(&f);
+	f.fallback_for = "work";
+	log_one(&f, 1, 0, NULL);
+	ck_assert_int_eq(nsyslog, 1);
+	ck_assert_msg(strstr(syslog_line, " smtpmsg=250 2.0.0 queued as X "
+	    "account=test fallback_for=work exitcode=EX_OK") != NULL, "%s",
+	    syslog_line);
 	fixture_free(&f);
 }
 END_TEST
@@ -410,6 +428,7 @@ main(void)
 	int nf;
 
 	tcase_add_test(tc, success_line);
+	tcase_add_test(tc, fallback_line);
 	tcase_add_test(tc, failure_line);
 	tcase_add_test(tc, unknown_size);
 	tcase_add_test(tc, no_secret);

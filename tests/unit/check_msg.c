@@ -27,6 +27,7 @@
 
 #include "bounds.h"
 #include "msg.h"
+#include "msgtest.h"
 
 /* A string literal with its length, for inputs holding NUL. */
 #define S(s)	(s), sizeof(s) - 1
@@ -109,34 +110,6 @@ read_in(struct msg **mp, const char *s, size_t len, int dot, size_t chunk,
 	return read_in_dir(mp, s, len, dot, chunk, SPOOL, e);
 }
 
-struct sink {
-	char	*p;
-	size_t	 len;
-	size_t	 cap;
-	size_t	 calls;
-	size_t	 biggest;
-};
-
-static int
-sink_out(void *arg, const char *buf, size_t len, struct postie_err *e)
-{
-	struct sink *k = arg;
-
-	(void)e;
-	if (k->len + len + 1 > k->cap) {
-		k->cap = (k->len + len + 1) * 2;
-		k->p = realloc(k->p, k->cap);
-		ck_assert_ptr_nonnull(k->p);
-	}
-	memcpy(k->p + k->len, buf, len);
-	k->len += len;
-	k->p[k->len] = '\0';
-	k->calls++;
-	if (len > k->biggest)
-		k->biggest = len;
-	return 0;
-}
-
 /* The message emitted into a new string; *lenp gets its length. */
 static char *
 emit_all(struct msg *m, size_t *lenp)
@@ -152,16 +125,50 @@ emit_all(struct msg *m, size_t *lenp)
 	return k.p;
 }
 
-/* Length once every LF not after a CR becomes CRLF. */
+/*
+ * Length on the wire, dot-stuffing aside: every LF, CRLF and lone CR a
+ * CRLF, and a CRLF after a last line without a line end.
+ */
 static size_t
 crlf_len(const char *p, size_t len)
 {
-	size_t i, n = len;
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] == '\r' && i + 1 < len && p[i + 1] == '\n')
+			continue;
+		n += p[i] == '\n' || p[i] == '\r' ? 2 : 1;
+	}
+	if (len > 0 && p[len - 1] != '\n' && p[len - 1] != '\r')
+		n += 2;
+	return n;
+}
+
+/* Octets in the longest line; LF, CRLF and a lone CR end lines. */
+static off_t
+longest_line(const char *p, size_t len)
+{
+	off_t cur = 0, max = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] == '\n' || p[i] == '\r')
+			cur = 0;
+		else if (++cur > max)
+			max = cur;
+	}
+	return max;
+}
+
+static int
+has_high(const char *p, size_t len)
+{
+	size_t i;
 
 	for (i = 0; i < len; i++)
-		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
-			n++;
-	return n;
+		if ((unsigned char)p[i] >= 0x80)
+			return 1;
+	return 0;
 }
 
 static void
@@ -375,6 +382,10 @@ START_TEST(test_read)
 		hlen = sep - c->out + 2;
 	}
 	ck_assert_int_eq(msg_body_size(m), (off_t)(outlen - hlen));
+	ck_assert_int_eq(msg_body_longest_line(m),
+	    longest_line(c->out + hlen, outlen - hlen));
+	ck_assert_int_eq(msg_body_8bit(m), has_high(c->out + hlen,
+	    outlen - hlen));
 	ck_assert_uint_eq(msg_nheaders(m), c->nh);
 	ck_assert_int_eq(msg_is_empty(m), c->empty);
 	ck_assert_int_eq(msg_has_8bit(m), c->eightbit);
@@ -989,15 +1000,6 @@ hash_out(void *arg, const char *buf, size_t len, struct postie_err *e)
 	fnv(&g->hash, buf, len);
 	g->len += len;
 	return 0;
-}
-
-static long
-maxrss_kb(void)
-{
-	struct rusage ru;
-
-	ck_assert_int_eq(getrusage(RUSAGE_SELF, &ru), 0);
-	return ru.ru_maxrss;
 }
 
 START_TEST(test_large)

@@ -48,6 +48,8 @@ static const struct {
 	{ EX_USAGE, SMTP_NONE, POLICY_MESSAGE },
 	{ EX_NOUSER, SMTP_NONE, POLICY_MESSAGE },
 	{ EX_NOUSER, SMTP_RCPT, POLICY_MESSAGE },
+	/* 8-bit bytes this server cannot take (mime.h), before MAIL. */
+	{ EX_DATAERR, SMTP_MAIL, POLICY_MESSAGE },
 	/* Local system errors: try later. */
 	{ EX_OSERR, SMTP_NONE, POLICY_TEMP },
 	{ EX_OSERR, SMTP_DATA, POLICY_TEMP },
@@ -285,6 +287,58 @@ START_TEST(settle_words)
 }
 END_TEST
 
+/* When the fallback accounts may try again (policy_failover). */
+static const struct {
+	int	 ex;
+	enum smtp_stage stage;
+	int	 final_code;
+	int	 refused;	/* the first recipient refused on its own */
+	int	 failover;
+} failovers[] = {
+	{ 0, SMTP_DONE, 250, 0, 0 },
+	{ EX_TEMPFAIL, SMTP_CONNECT, 0, 0, 1 },
+	{ EX_NOHOST, SMTP_CONNECT, 0, 0, 1 },
+	{ EX_UNAVAILABLE, SMTP_GREETING, 0, 0, 1 },
+	{ EX_PROTOCOL, SMTP_TLS, 0, 0, 1 },
+	{ EX_NOPERM, SMTP_AUTH, 0, 0, 1 },
+	{ EX_CONFIG, SMTP_NONE, 0, 0, 1 },
+	{ EX_TEMPFAIL, SMTP_MAIL, 0, 0, 1 },
+	{ EX_NOPERM, SMTP_MAIL, 0, 0, 1 },
+	/* The message's own failure: never. */
+	{ EX_UNAVAILABLE, SMTP_MAIL, 0, 0, 0 },
+	/* A recipient refused on its own stays with the first account. */
+	{ EX_TEMPFAIL, SMTP_RCPT, 0, 1, 0 },
+	/* From DATA on, the server may have the message. */
+	{ EX_TEMPFAIL, SMTP_DATA, 0, 0, 0 },
+	{ EX_TEMPFAIL, SMTP_DATA_END, 0, 0, 0 },
+	{ EX_TEMPFAIL, SMTP_DATA_END, 451, 0, 0 },
+	{ EX_UNAVAILABLE, SMTP_DATA_END, 554, 0, 0 },
+};
+
+START_TEST(failover)
+{
+	struct policy_outcome o;
+	struct postie_err e;
+	struct envelope env;
+
+	memset(&env, 0, sizeof(env));
+	ck_assert_int_eq(envelope_set(&env.from, "me@example.org", &e), 0);
+	ck_assert_int_eq(envelope_add_rcpt(&env, rcpts[0], &e), 0);
+	ck_assert_int_eq(envelope_add_rcpt(&env, rcpts[1], &e), 0);
+	ck_assert_int_eq(envelope_reset(&env, &e), 0);
+	if (failovers[_i].refused)
+		ck_assert_int_eq(envelope_mark(&env, 0, 451, EX_TEMPFAIL,
+		    "451 later", &e), 0);
+	memset(&o, 0, sizeof(o));
+	o.ex = failovers[_i].ex;
+	o.stage = failovers[_i].stage;
+	o.final_code = failovers[_i].final_code;
+	o.msg = "";
+	ck_assert_int_eq(policy_failover(&env, &o), failovers[_i].failover);
+	envelope_free(&env);
+}
+END_TEST
+
 static Suite *
 policy_suite(void)
 {
@@ -297,6 +351,8 @@ policy_suite(void)
 	tcase_add_loop_test(tc, settle, 0,
 	    (int)(sizeof(settles) / sizeof(settles[0])));
 	tcase_add_test(tc, settle_words);
+	tcase_add_loop_test(tc, failover, 0,
+	    (int)(sizeof(failovers) / sizeof(failovers[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -187,6 +187,54 @@ START_TEST(test_null_sender_kept)
 }
 END_TEST
 
+/* A notice: stored under the id given, once; its marks read back. */
+START_TEST(test_put_notice)
+{
+	static const char text[] = "Subject: notice\n\nbody\n";
+	struct postie_err e;
+	struct queue_env env, back;
+	struct queue_item *it;
+	char id[QUEUE_ID_LEN], path[256];
+
+	put_one(id, sizeof(id));
+	make_env(&env);
+	ck_assert_uint_lt(strlcpy(env.id, id, sizeof(env.id)) + 3,
+	    sizeof(env.id));
+	strlcat(env.id, "-b0", sizeof(env.id));
+	env.notice = QUEUE_NOTICE_FAILED;
+	strlcpy(env.notice_of, id, sizeof(env.notice_of));
+	env.notice_attempts = 3;
+	ck_assert_msg(queue_put_notice(q, &env, text, strlen(text), &e) == 0,
+	    "%s", e.msg);
+	ck_assert_int_eq(env.size, (off_t)strlen(text));
+	/* A second try finds it there and writes nothing. */
+	ck_assert_int_eq(queue_put_notice(q, &env, "x", 1, &e), 1);
+	snprintf(path, sizeof(path), "%s/%s.msg", queue_dir(q), env.id);
+	ck_assert_str_eq(slurp(path), text);
+	ck_assert_int_eq(queue_env_read(q, 0, env.id, &back, &e), 0);
+	ck_assert_int_eq(back.notice, QUEUE_NOTICE_FAILED);
+	ck_assert_str_eq(back.notice_of, id);
+	ck_assert_int_eq(back.notice_attempts, 3);
+	ck_assert_int_eq(back.warned, 0);
+	queue_env_free(&back);
+	/* The warned mark of a message survives a retry. */
+	ck_assert_int_eq(queue_take(q, id, &it, &e), 1);
+	queue_item_env(it)->warned = 1;
+	ck_assert_int_eq(queue_item_retry(it, NULL, "later",
+	    QUEUE_FAULT_TEMP, &e), 0);
+	ck_assert_int_eq(queue_env_read(q, 0, id, &back, &e), 0);
+	ck_assert_int_eq(back.warned, 1);
+	ck_assert_int_eq(back.notice, QUEUE_NOTICE_NONE);
+	queue_env_free(&back);
+	/* An id that is not one of the queue's is refused. */
+	strlcpy(env.id, "../x", sizeof(env.id));
+	ck_assert_int_eq(queue_put_notice(q, &env, text, strlen(text), &e),
+	    -1);
+	ck_assert_int_eq(e.ex, EX_USAGE);
+	queue_env_free(&env);
+}
+END_TEST
+
 START_TEST(test_take_done)
 {
 	struct postie_err e;
@@ -1106,9 +1154,10 @@ flush_conf(int port)
 {
 	char text[512];
 
+	/* Notices off: test_notices.sh tests them. */
 	snprintf(text, sizeof(text), "account work\nhost 127.0.0.1\n"
 	    "port %d\nfrom me@example.org\ntls off\nsyslog off\n"
-	    "domain client.example.org\ntimeout 5\n", port);
+	    "bounce off\ndomain client.example.org\ntimeout 5\n", port);
 	write_conf(text);
 }
 
@@ -1248,6 +1297,7 @@ queue_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_put_and_read_back);
 	tcase_add_test(tc, test_null_sender_kept);
+	tcase_add_test(tc, test_put_notice);
 	tcase_add_test(tc, test_take_done);
 	tcase_add_test(tc, test_take_is_exclusive);
 	tcase_add_test(tc, test_retry_backoff);

@@ -35,6 +35,29 @@ step_b64(struct sasl *s, const char *chal, int want_rv)
 	return b64;
 }
 
+/* RFC 4954 4: only one-round mechanisms may lead a pipelined group. */
+static const struct {
+	const char *mech;
+	int	 one_round;
+} one_rounds[] = {
+	{ "PLAIN", 1 }, { "EXTERNAL", 1 }, { "LOGIN", 0 }, { "CRAM-MD5", 0 },
+	{ "XOAUTH2", 0 }, { "OAUTHBEARER", 0 }, { "SCRAM-SHA-256", 0 },
+	{ "SCRAM-SHA-1", 0 },
+};
+
+START_TEST(one_round)
+{
+	struct postie_err err;
+	struct sasl *s;
+
+	ck_assert_msg(sasl_new(&s, one_rounds[_i].mech, NULL, "tim",
+	    "tanstaaftanstaaf", &err) == 0, "%s", err.msg);
+	ck_assert_msg(sasl_one_round(s) == one_rounds[_i].one_round, "%s",
+	    one_rounds[_i].mech);
+	sasl_free(s);
+}
+END_TEST
+
 START_TEST(plain_rfc4616)
 {
 	struct postie_err err;
@@ -658,6 +681,8 @@ sasl_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, plain_rfc4616);
+	tcase_add_loop_test(tc, one_round, 0,
+	    (int)(sizeof(one_rounds) / sizeof(one_rounds[0])));
 	tcase_add_test(tc, plain_raw_bytes);
 	tcase_add_test(tc, login_steps);
 	tcase_add_test(tc, new_errors);

@@ -1110,6 +1110,16 @@ START_TEST(auth_oauth_continuation)
 	ck_assert_int_eq(r.npw, 1);
 	run_free(&r);
 
+	/* With PIPELINING too, OAuth never leads a group (RFC 7628 3.2.2). */
+	auth_init(&r, GREET "250-mx.example.org\r\n250-PIPELINING\r\n"
+	    "250 AUTH XOAUTH2 OAUTHBEARER\r\n235 ok\r\n250 ok\r\n250 ok\r\n"
+	    "354 go\r\n250 ok\r\n221 bye\r\n", AUTH_OAUTH2);
+	run_send(&r);
+	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
+	ck_lacks(r.trace, "AUTH goes with the first message");
+	ck_has(r.trace, "C: AUTH OAUTHBEARER [hidden]\nS: 235 ok\n");
+	run_free(&r);
+
 	/* Refused before the 334: the pending response is dropped. */
 	auth_init(&r, GREET "250-mx.example.org\r\n250 AUTH OAUTHBEARER\r\n"
 	    "535 5.7.8 no\r\n221 bye\r\n", AUTH_OAUTHBEARER);
@@ -1263,6 +1273,18 @@ START_TEST(auth_external)
 	ck_assert_int_eq(r.err.ex, EX_NOPERM);
 	ck_has(r.out, "AUTH EXTERNAL dGlt\r\n");
 	ck_has(r.err.msg, "client certificate");
+	run_free(&r);
+
+	/* With PIPELINING it leads the group, as PLAIN does. */
+	auth_init(&r, GREET "250-mx\r\n250-PIPELINING\r\n"
+	    "250 AUTH EXTERNAL\r\n235 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"
+	    "250 ok\r\n221 bye\r\n", AUTH_EXTERNAL);
+	r.acct.user = NULL;
+	run_send(&r);
+	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
+	ck_assert_uint_eq(r.nwrites, 3);
+	ck_has(r.out, "AUTH EXTERNAL =\r\nMAIL");
+	ck_assert_str_eq(r.res.auth_mech, "EXTERNAL");
 	run_free(&r);
 }
 END_TEST
@@ -1641,6 +1663,348 @@ START_TEST(large_message)
 	    "DATA\r\n") + n + lines + 2 + 2 + strlen(".\r\nQUIT\r\n"));
 	ck_assert_uint_le(r.nwrites, 2 + (n + lines) / 65536 + 1);
 	free(text);
+	run_free(&r);
+}
+END_TEST
+
+#define EHLO_AUTH_PIPE	"250-mx.example.org\r\n250-PIPELINING\r\n" \
+			"250 AUTH PLAIN LOGIN\r\n"
+#define EHLO_CHUNK	"250-mx.example.org\r\n250-PIPELINING\r\n" \
+			"250-CHUNKING\r\n250 AUTH PLAIN\r\n"
+#define MSG_BDAT	"Subject: hi\r\n\r\nhello\r\n"
+
+/* The AUTH that led the group failed with ex, its error holding words. */
+static void
+ck_auth_failed(const struct run *r, int ex, const char *words)
+{
+	ck_assert_int_eq(r->rv, -1);
+	ck_assert_int_eq(r->err.ex, ex);
+	ck_assert_int_eq(r->res.stage, SMTP_AUTH);
+	ck_has(r->err.msg, words);
+}
+
+/* RFC 4954 4: AUTH PLAIN leads the envelope's group; DATA ends it. */
+START_TEST(auth_leads_group)
+{
+	struct run r;
+
+	auth_init(&r, GREET EHLO_AUTH_PIPE
+	    "235 2.7.0 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n250 queued\r\n"
+	    "221 bye\r\n", AUTH_PLAIN);
+	run_send(&r);
+	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
+	ck_out(&r, "EHLO client.example\r\nAUTH PLAIN " PLAIN_B64 "\r\n"
+	    "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n"
+	    "DATA\r\n" MSG_SENT "QUIT\r\n");
+	/* EHLO; AUTH+MAIL+RCPT+DATA; message+dot+QUIT. */
+	ck_assert_uint_eq(r.nwrites, 3);
+	ck_assert_str_eq(r.res.auth_mech, "PLAIN");
+	ck_assert_int_eq(r.res.stage, SMTP_DONE);
+	ck_has(r.trace, "C: AUTH PLAIN [hidden]\n");
+	assert_masked(&r);
+	run_free(&r);
+}
+END_TEST
+
+/*
+ * AUTH fails but the relay says 354 anyway: nothing of the message, not
+ * even the dot, is sent; the connection is dropped and the outcome is
+ * the AUTH failure.
+ */
+START_TEST(auth_lead_fails_354)
+{
+	struct run r;
+
+	auth_init(&r, GREET EHLO_AUTH_PIPE
+	    "535 5.7.8 authentication failed\r\n250 ok\r\n250 ok\r\n"
+	    "354 go\r\n250 queued\r\n221 bye\r\n", AUTH_PLAIN);
+	run_send(&r);
+	ck_auth_failed(&r, EX_NOPERM, "at AUTH PLAIN: 535 5.7.8 authentication "
+	    "failed");
+	ck_out(&r, "EHLO client.example\r\nAUTH PLAIN " PLAIN_B64 "\r\n"
+	    "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n"
+	    "DATA\r\n");
+	ck_assert_str_eq(r.res.auth_mech, "");
+	ck_has(r.trace, "closing without sending the message");
+	run_free(&r);
+}
+END_TEST
+
+/* AUTH fails and the rest is refused: the AUTH failure, then QUIT. */
+START_TEST(auth_lead_fails_refused)
+{
+	struct run r;
+
+	auth_init(&r, GREET EHLO_AUTH_PIPE
+	    "535 5.7.8 authentication failed\r\n"
+	    "530 5.7.0 authentication required\r\n503 5.5.1 no MAIL\r\n"
+	    "503 5.5.1 no RCPT\r\n221 bye\r\n", AUTH_PLAIN);
+	run_send(&r);
+	ck_auth_failed(&r, EX_NOPERM, "at AUTH PLAIN: 535 5.7.8");
+	ck_out(&r, "EHLO client.example\r\nAUTH PLAIN " PLAIN_B64 "\r\n"
+	    "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n"
+	    "DATA\r\nQUIT\r\n");
+	run_free(&r);
+
+	/* Refused for want of AUTH: no recipient has a fate of its own. */
+	auth_init(&r, GREET EHLO_AUTH_PIPE
+	    "535 5.7.8 authentication failed\r\n250 ok\r\n"
+	    "554 5.7.1 access denied\r\n554 5.5.1 no recipients\r\n"
+	    "221 bye\r\n", AUTH_PLAIN);
+	run_send(&r);
+	ck_auth_failed(&r, EX_NOPERM, "at AUTH PLAIN: 535");
+	ck_assert_uint_eq(r.res.nfails, 0);
+	ck_assert_uint_eq(r.res.naccepted, 0);
+	ck_rcpt(&r, 0, RCPT_PENDING, 0, 0);
+	run_free(&r);
+}
+END_TEST
+
+/* A challenge to PLAIN's initial response: the stream is lost. */
+START_TEST(auth_lead_challenged)
+{
+	struct run r;
+
+	auth_init(&r, GREET EHLO_AUTH_PIPE
+	    "334 \r\n501 5.5.2 bad base64\r\n503 no\r\n503 no\r\n",
+	    AUTH_PLAIN);
+	run_send(&r);
+	ck_auth_failed(&r, EX_PROTOCOL, "unexpected challenge");
+	ck_lacks(r.out, "QUIT");
+	run_free(&r);
+}
+END_TEST
+
+/* Mechanisms whose failure is a challenge never lead a group. */
+START_TEST(auth_login_alone)
+{
+	struct run r;
+
+	auth_init(&r, GREET EHLO_AUTH_PIPE
+	    "334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n235 ok\r\n"
+	    "250 ok\r\n250 ok\r\n354 go\r\n250 ok\r\n221 bye\r\n", AUTH_LOGIN);
+	run_send(&r);
+	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
+	/* EHLO; AUTH; user; password; MAIL+RCPT+DATA; message+QUIT. */
+	ck_assert_uint_eq(r.nwrites, 6);
+	run_free(&r);
+}
+END_TEST
+
+/*
+ * CHUNKING: the whole message in the envelope's flight, BDAT LAST with
+ * the exact CRLF size, no dot-stuffing, QUIT at the end of the flight.
+ */
+START_TEST(bdat_one_flight)
+{
+	struct run r;
+
+	auth_init(&r, GREET EHLO_CHUNK
+	    "235 2.7.0 ok\r\n250 ok\r\n250 ok\r\n250 2.0.0 queued\r\n"
+	    "221 bye\r\n", AUTH_PLAIN);
+	r.acct.chunking = 1;
+	r.msgtext = "Subject: dots\n\n.\n..\rx\r\nend";
+	run_send(&r);
+	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
+	ck_out(&r, "EHLO client.example\r\nAUTH PLAIN " PLAIN_B64 "\r\n"
+	    "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n"
+	    "BDAT 32 LAST\r\nSubject: dots\r\n\r\n.\r\n..\r\nx\r\nend\r\n"
+	    "QUIT\r\n");
+	ck_assert_uint_eq(r.nwrites, 2);
+	ck_assert_int_eq(r.res.final_code, 250);
+	ck_assert_str_eq(r.res.final_reply, "250 2.0.0 queued");
+	ck_assert_str_eq(r.res.auth_mech, "PLAIN");
+	ck_assert_str_eq(r.res.warning, "");
+	ck_rcpt(&r, 0, RCPT_ACCEPTED, 250, 0);
+	run_free(&r);
+}
+END_TEST
+
+/* chunking off for the account: DATA as before. */
+START_TEST(bdat_off)
+{
+	struct run r;
+
+	run_init(&r, GREET "250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n"
+	    "250 ok\r\n250 ok\r\n354 go\r\n250 ok\r\n221 bye\r\n");
+	run_send(&r);
+	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
+	ck_has(r.out, "DATA\r\n" MSG_SENT "QUIT\r\n");
+	ck_lacks(r.out, "BDAT");
+	run_free(&r);
+}
+END_TEST
+
+/* AUTH failed and BDAT LAST refused: the AUTH failure. */
+START_TEST(bdat_auth_refused)
+{
+	struct run r;
+
+	auth_init(&r, GREET EHLO_CHUNK
+	    "535 5.7.8 authentication failed\r\n"
+	    "530 5.7.0 authentication required\r\n503 5.5.1 no MAIL\r\n"
+	    "503 5.5.1 no RCPT\r\n221 bye\r\n", AUTH_PLAIN);
+	r.acct.chunking = 1;
+	run_send(&r);
+	ck_auth_failed(&r, EX_NOPERM, "at AUTH PLAIN: 535 5.7.8 authentication "
+	    "failed");
+	ck_assert_str_eq(r.res.warning, "");
+	run_free(&r);
+}
+END_TEST
+
+/*
+ * AUTH failed but the server took the message (a relay that trusts the
+ * address): delivered, with the AUTH failure as a warning; no retry.
+ */
+START_TEST(bdat_auth_accepted)
+{
+	struct run r;
+
+	auth_init(&r, GREET EHLO_CHUNK
+	    "535 5.7.8 authentication failed\r\n250 ok\r\n250 ok\r\n"
+	    "250 2.0.0 queued\r\n221 bye\r\n", AUTH_PLAIN);
+	r.acct.chunking = 1;
+	run_send(&r);
+	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
+	ck_assert_int_eq(r.res.stage, SMTP_DONE);
+	ck_assert_int_eq(r.res.final_code, 250);
+	ck_has(r.res.warning, "at AUTH PLAIN: 535 5.7.8 authentication "
+	    "failed");
+	ck_has(r.res.warning, "the server accepted the message");
+	ck_assert_str_eq(r.res.auth_mech, "");
+	ck_has(r.out, "BDAT 22 LAST\r\n" MSG_BDAT "QUIT\r\n");
+	run_free(&r);
+}
+END_TEST
+
+/* The reply to BDAT LAST is the final one, classified as the dot's. */
+START_TEST(bdat_final_refused)
+{
+	struct run r;
+
+	run_init(&r, GREET "250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n"
+	    "250 ok\r\n250 ok\r\n552 5.3.4 too big\r\n221 bye\r\n");
+	r.acct.chunking = 1;
+	run_send(&r);
+	ck_assert_int_eq(r.rv, -1);
+	ck_assert_int_eq(r.err.ex, EX_DATAERR);
+	ck_assert_int_eq(r.res.stage, SMTP_DATA_END);
+	ck_has(r.err.msg, "at end of DATA (BDAT): 552 5.3.4 too big");
+	run_free(&r);
+
+	/* Every recipient refused: their error, not BDAT's. */
+	run_init(&r, GREET "250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n"
+	    "250 ok\r\n550 5.1.1 unknown\r\n554 5.5.1 no recipients\r\n"
+	    "221 bye\r\n");
+	r.acct.chunking = 1;
+	run_send(&r);
+	ck_assert_int_eq(r.rv, -1);
+	ck_assert_int_eq(r.err.ex, EX_NOUSER);
+	ck_assert_int_eq(r.res.stage, SMTP_RCPT);
+	run_free(&r);
+}
+END_TEST
+
+/* The connection lost once BDAT LAST is out: it may have been taken. */
+START_TEST(bdat_lost)
+{
+	struct run r;
+
+	run_init(&r, GREET "250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n"
+	    "250 ok\r\n");
+	r.acct.chunking = 1;
+	run_send(&r);
+	ck_assert_int_eq(r.rv, -1);
+	ck_assert_int_eq(r.err.ex, EX_TEMPFAIL);
+	ck_has(r.err.msg, "connection closed by server; after BDAT LAST was "
+	    "sent: the message may have been delivered");
+	run_free(&r);
+
+	run_init(&r, GREET "250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n"
+	    "250 ok\r\n250 ok\r\n");
+	r.acct.chunking = 1;
+	run_send(&r);
+	ck_assert_int_eq(r.rv, -1);
+	ck_assert_int_eq(r.err.ex, EX_TEMPFAIL);
+	ck_has(r.err.msg, "at end of DATA (BDAT): connection lost after BDAT "
+	    "LAST; the message may have been delivered");
+	run_free(&r);
+}
+END_TEST
+
+/* Without PIPELINING: one reply at a time, BDAT LAST on its own. */
+START_TEST(bdat_lockstep)
+{
+	struct run r;
+
+	run_init(&r, GREET "250-mx\r\n250 CHUNKING\r\n"
+	    "250 ok\r\n250 ok\r\n250 queued\r\n221 bye\r\n");
+	r.acct.chunking = 1;
+	run_send(&r);
+	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
+	ck_out(&r, "EHLO client.example\r\nMAIL FROM:<a@example.org>\r\n"
+	    "RCPT TO:<b@example.net>\r\nBDAT 22 LAST\r\n" MSG_BDAT
+	    "QUIT\r\n");
+	/* EHLO; MAIL; RCPT; BDAT; QUIT. */
+	ck_assert_uint_eq(r.nwrites, 5);
+	run_free(&r);
+}
+END_TEST
+
+/* A message of several chunks: exact sizes that add up, no waits. */
+START_TEST(bdat_large)
+{
+	size_t i, n = 1000 * 1024, lines = 0, total = 0, chunks = 0, len;
+	char *text, *script, *p, *end;
+	int last = 0;
+	struct run r;
+
+	text = malloc(n + 1);
+	ck_assert_ptr_nonnull(text);
+	memcpy(text, "Subject: big\n\n", 14);
+	for (i = 14; i < n; i++) {
+		text[i] = i % 70 == 0 ? '\n' : i % 71 == 0 ? '.' : 'x';
+		if (text[i] == '\n')
+			lines++;
+	}
+	text[n] = '\0';
+	script = malloc(4096);
+	ck_assert_ptr_nonnull(script);
+	strlcpy(script, GREET "250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n"
+	    "250 ok\r\n250 ok\r\n", 4096);
+	/* About 1 MiB: three chunks of 256 KiB, then the LAST one. */
+	for (i = 0; i < 3; i++)
+		strlcat(script, "250 2.0.0 chunk ok\r\n", 4096);
+	strlcat(script, "250 2.0.0 queued\r\n221 bye\r\n", 4096);
+	run_init(&r, script);
+	r.acct.chunking = 1;
+	r.msgtext = text;
+	run_send(&r);
+	ck_assert_msg(r.rv == 0, "%s", r.err.msg);
+	ck_assert_str_eq(r.res.final_reply, "250 2.0.0 queued");
+	p = strstr(r.out, "BDAT ");
+	ck_assert_ptr_nonnull(p);
+	end = r.out + r.outlen;
+	while (p < end && strncmp(p, "BDAT ", 5) == 0) {
+		len = strtoul(p + 5, &p, 10);
+		last = strncmp(p, " LAST\r\n", 7) == 0;
+		p += last ? 7 : 2;
+		ck_assert_uint_le(len, 256 * 1024);
+		ck_assert_uint_le(len, (size_t)(end - p));
+		p += len;
+		total += len;
+		chunks++;
+		if (last)
+			break;
+	}
+	ck_assert_int_eq(last, 1);
+	ck_assert_uint_eq(chunks, 4);
+	/* Every LF became CRLF, the last line got one; nothing stuffed. */
+	ck_assert_uint_eq(total, n + lines + 2 + 2);
+	ck_assert_str_eq(p, "QUIT\r\n");
+	free(text);
+	free(script);
 	run_free(&r);
 }
 END_TEST
@@ -2171,6 +2535,19 @@ smtp_suite(void)
 	tcase_add_test(tc, auth_oauth_error);
 	tcase_add_test(tc, auth_oauth_continuation);
 	tcase_add_test(tc, auth_external);
+	tcase_add_test(tc, auth_leads_group);
+	tcase_add_test(tc, auth_lead_fails_354);
+	tcase_add_test(tc, auth_lead_fails_refused);
+	tcase_add_test(tc, auth_lead_challenged);
+	tcase_add_test(tc, auth_login_alone);
+	tcase_add_test(tc, bdat_one_flight);
+	tcase_add_test(tc, bdat_off);
+	tcase_add_test(tc, bdat_auth_refused);
+	tcase_add_test(tc, bdat_auth_accepted);
+	tcase_add_test(tc, bdat_final_refused);
+	tcase_add_test(tc, bdat_lost);
+	tcase_add_test(tc, bdat_lockstep);
+	tcase_add_test(tc, bdat_large);
 	tcase_add_test(tc, size_refused);
 	tcase_add_loop_test(tc, body_param, 0,
 	    (int)(sizeof(body_cases) / sizeof(body_cases[0])));
