@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * HTTPS form POSTs with a JSON object answer, through libcurl (with
  * OpenSSL) and json-c.  The proxy comes from the caller (sysenv read the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * HTTPS requests to OAuth 2.0 endpoints (RFC 6749): a form POSTed, a JSON
  * object back.  Owns libcurl and json-c: nothing else in postie speaks

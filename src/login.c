@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The interactive first sign-in (postie --login): the device grant
  * (RFC 8628 3.1-3.5) and the code grant with PKCE over a loopback

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * postie --login: the first sign-in of an account with an OAuth 2.0
  * provider, which stores the refresh token.  The device authorization

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * OAuth 2.0 tokens of an account: the token file (its format, where it
  * lives, its permissions, atomic replacement), the refresh grant under a

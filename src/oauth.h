@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * OAuth 2.0 access tokens for XOAUTH2 and OAUTHBEARER (RFC 6749, 7628):
  * the token file of an account, the refresh grant, the lock that lets

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """A fake OAuth 2.0 provider for the tests, over HTTPS with the test CA.
 
 Endpoints (POST forms, JSON answers, as RFC 6749, 7636 and 8628 say):

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # OAuth 2.0 built in, against oauthd.py (a fake provider over HTTPS with
 # the test CA) and server.py checking the access tokens the provider
 # issued: postie --login with the device grant (slow_down honoured) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for src/oauth.c, its pure parts: the token file format,
  * where the file lives and its permission check, the refresh decision,
