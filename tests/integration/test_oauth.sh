@@ -132,6 +132,19 @@ print(opener.open(sys.argv[1], timeout=20).read().decode())' \
 	cat "$T_DIR/login.out" "$T_DIR/login.err" >>"$ALL"
 }
 
+# pasted_login: postie --login test in the background (LOGIN_PID), its
+# standard input the FIFO that descriptor 7 writes, as the terminal of a
+# headless server where the redirect is pasted; the URL in _url.
+pasted_login() {
+	rm -f "$T_DIR/stdin"
+	mkfifo "$T_DIR/stdin"
+	"$POSTIE" --login test <"$T_DIR/stdin" >"$T_DIR/login.out" \
+	    2>"$T_DIR/login.err" &
+	LOGIN_PID=$!
+	exec 7>"$T_DIR/stdin"
+	wait_url
+}
+
 # --- 1. The device grant: pending, slow_down, then approved.
 config
 _t0=$(date +%s)
@@ -288,12 +301,7 @@ assert_contains "revoked: queue off: the hint" "$T_DIR/err" \
     "run postie --login test"
 
 config code "queue on"
-mkfifo "$T_DIR/stdin"
-"$POSTIE" --login test <"$T_DIR/stdin" >"$T_DIR/login.out" \
-    2>"$T_DIR/login.err" &
-LOGIN_PID=$!
-exec 7>"$T_DIR/stdin"
-wait_url
+pasted_login
 # The browser elsewhere: it ends on the redirect, which does not load.
 "$PYTHON3" -c 'import ssl, sys, urllib.request
 class Stop(urllib.request.HTTPRedirectHandler):
@@ -314,13 +322,7 @@ assert_eq "headless: --login with the pasted redirect" "$?" 0
 cat "$T_DIR/login.out" "$T_DIR/login.err" >>"$ALL"
 assert_eq "headless: one more code grant" "$(grants authorization_code)" 5
 # A redirect that is not this sign-in's (another state) is refused.
-rm -f "$T_DIR/stdin"
-mkfifo "$T_DIR/stdin"
-"$POSTIE" --login test <"$T_DIR/stdin" >"$T_DIR/login.out" \
-    2>"$T_DIR/login.err" &
-LOGIN_PID=$!
-exec 7>"$T_DIR/stdin"
-wait_url
+pasted_login
 echo "http://127.0.0.1:1/?code=stolen&state=forged" >&7
 exec 7>&-
 wait "$LOGIN_PID"
