@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """A TCP relay on 127.0.0.1 that holds every chunk for a while.
 
     delay.py MS TARGET_PORT...

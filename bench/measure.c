@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The benchmark's stopwatch: runs a command (or N copies of it at once)
  * with stdin from a file, and prints the wall time, the children's user

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Many recipients: the CPU time of `postie -t -P` (read the message, take
 # the recipients from To and Cc, deduplicate and qualify them, edit the
 # headers and print what would be sent; no network) for a message with

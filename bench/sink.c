@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The benchmark's SMTP sink: a small server on 127.0.0.1 that speaks
  * EHLO (PIPELINING, SIZE, 8BITMIME, CHUNKING, AUTH PLAIN, STARTTLS),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * postie's main: hardens the process, reads its surroundings once
  * (sysenv), parses the command line, prepares the job and hands it to

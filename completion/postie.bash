@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Bash completion for postie(1), also when it is called as sendmail,
 # mailq or newaliases.  Completes options, account names (read from the
 # config file given with -C or --file, else the default one) and files.

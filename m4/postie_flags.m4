@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Compiler and linker flag probes (what autoconf-archive's
 # AX_CHECK_COMPILE_FLAG and AX_CHECK_LINK_FLAG do, kept here so that
 # building from git needs no autoconf-archive).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Addresses: the RFC 5322 address-list parser (section 3.4, tolerant of
  * the obsolete syntax of section 4.4, UTF-8 as RFC 6532 allows), the list

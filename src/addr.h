@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * RFC 5322 addresses: parsing address lists from headers and arguments,
  * checking envelope addresses against RFC 5321, qualification.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The aliases file: opening it safely, parsing "name: targets" entries
  * with continuation lines, and the one-level expansion of unqualified

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The aliases file (msmtp's format, like /etc/aliases): local names mapped
  * to address lists, and their expansion in a recipient list.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Every limit postie enforces, in one place, each with where it comes from.
  * All are documented in postie(1) or postie.conf(5).

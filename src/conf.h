@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The configuration: msmtprc-compatible files, accounts, defaults and
  * inheritance.  Owns struct account; does not open connections or read

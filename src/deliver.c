@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Send now or keep, and the queue flush.  Both paths open sessions with
  * submit_session_*, settle each attempt with policy_settle, and keep what

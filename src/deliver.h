@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Delivery: a message from the command line sent now, or kept; the queue
  * flushed.  Both paths run the same sessions (submit.c), ask the same

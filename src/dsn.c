@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The text of failure and delay notices (see dsn.h).  Builds bytes in
  * memory from what it is given; decides nothing about when a notice is

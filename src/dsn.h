@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Failure and delay notices: the text of a delivery status notification
  * (RFC 3464 multipart/report, report-type delivery-status, RFC 6522)

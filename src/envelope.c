@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The envelope: sender, the recipient set with each recipient's state in
  * the current attempt, DSN and body parameters (see envelope.h).  Owns

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The envelope of one message: the sender, the recipients (one set, kept
  * in one form from the command line and the headers to the wire and into

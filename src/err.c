@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The error value: setters in the shape of err(3), and the one place that
  * makes untrusted text (server replies, input) safe to print.

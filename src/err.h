@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The error value passed up the stack: a sysexits(3) code and the one line
  * the user reads.  Library code fills it; only cmd/ prints it.

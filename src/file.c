@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Replacing a whole file atomically (file.h): a temporary file, fsync,
  * rename, fsync of the directory.

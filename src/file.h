@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Replacing a whole file atomically: readers see the old file or the
  * new one, never a part, and once the call returns the new one survives

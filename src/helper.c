@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Running a helper command (passwordeval, eval): "/bin/sh -c COMMAND" in a
  * process group of its own, stdin from /dev/null, stdout a pipe, stderr

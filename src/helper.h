@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Running a helper command and reading the first line it prints
  * (passwordeval, eval).  At the bottom of the library: knows no other

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The buffered stream over a transport: line reading bounded by the
  * caller's buffer, write batching, and the in-memory transport that the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The transport seam: buffered line reading and batched writing over a
  * transport (socket, TLS, or memory for tests), every operation bounded by

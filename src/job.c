@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * One submission job, from the parsed command line, the config and stdin
  * to what would be submitted: the account, the envelope sender, the

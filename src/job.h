@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * One submission job: from the parsed command line, the config and stdin
  * to the account, the envelope and the message that would be submitted.

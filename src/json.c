@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * JSON string literals (see json.h): escaping and UTF-8 checking only.
  */

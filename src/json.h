@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * JSON output: strings written as JSON string literals (RFC 8259), for
  * the lines monitoring reads.  Owns no structure (the caller writes the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Submission records to syslog (the account's facility) and the account's
  * logfile, in msmtp's key=value shape, and the other lines for syslog (the

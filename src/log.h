@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The record of each submission: one line to syslog and/or the account's
  * logfile; and every other line postie sends to syslog, as the account's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The metrics file and the per-account state behind it (metrics.h).
  * Owns the exposition format as postie writes it and metrics.state;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The metrics file (metrics_file): after a send or a flush, the queue of
  * the user running postie in the Prometheus text format, for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The body's transfer encoding on the wire: the facts of a message, the
  * decision for a server (see mime.h), the quoted-printable encoder and

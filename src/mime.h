@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What goes on the wire for a message: as it is, or with its body
  * quoted-printable (RFC 2045 6.7) because the server does not offer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mailq --json and postie --health (see monitor.h): what a monitor reads
  * of the queues, read only.  The JSON is written by hand, each string

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The queue as monitoring reads it: each message as one JSON object a
  * line (mailq --json), and the health check (postie --health), a status

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The message: reading stdin in blocks into a private unlinked spool file,
  * the header section (parsed and held in memory, bounded), header edits,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The message: stdin spooled to a private unlinked file, the header
  * section parsed and held in memory (bounded), header edits, and the

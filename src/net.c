@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Connecting: resolving the smarthost and racing its addresses (Happy
  * Eyeballs), a SOCKS5 proxy, a Unix socket; and the plain socket transport

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Connecting to the smarthost (Happy Eyeballs, a SOCKS5 proxy, a Unix
  * socket) and the plain socket transport for struct io.  Does not know

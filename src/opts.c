@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The sendmail command line into a struct opts.  Owns option syntax, the
  * list of sendmail options postie accepts and ignores, and the modes it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The sendmail command line: argv into a struct opts.  Checks the syntax
  * of option values and that nothing the user typed can inject a line

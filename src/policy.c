@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The one classifier of failures and the verdict on an attempt (see the
  * table in policy.h).  deliver.c applies the verdict to the queue.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The delivery policy: what a failure means for a message, decided in one
  * place for a direct send and a queue flush alike.  Pure functions of an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The durable queue on disk (see queue.h for the layout and the commit
  * protocol).  Owns files, locks and retry state; owns no SMTP, no config

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The durable queue: messages kept after a temporary failure, retried by
  * a flush, moved to failed/ when they cannot be delivered.  Each message

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * SMTP replies: reading one reply strictly (code range, separator, the
  * same code on every line, the reply's size bounded, long lines cut),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * SMTP replies (RFC 5321 4.2, enhanced status codes RFC 2034/3463): one
  * reply read strictly from a struct io, and the one table that maps a

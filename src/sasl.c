@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * SASL mechanisms as pure functions of (challenge, credentials) ->
  * response, their order of preference, and base64 through OpenSSL.  The

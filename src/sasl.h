@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * SASL mechanisms for SMTP AUTH (RFC 4954) as pure functions: given the
  * decoded challenge and the credentials, the next response.  PLAIN

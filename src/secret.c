@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The password of an account, the one way postie gets one: the password
  * key, passwordeval (a helper run under a deadline, its first line read),

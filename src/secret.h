@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The password of an account, from wherever it comes: the password key,
  * passwordeval, netrc files (as ftp(1) and msmtp read them) and a prompt

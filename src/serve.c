@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * postie -bs: the sink behind the SMTP dialogue.  Each message becomes
  * the command line that a sendmail call with its sender and recipients

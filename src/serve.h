@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * postie -bs: an SMTP session on standard input and output (smtpd.c)
  * whose messages are prepared as a command-line send prepares them and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The SMTP submission session as a state machine over a struct io:
  * greeting, EHLO/HELO and capabilities, STARTTLS (the handshake itself is

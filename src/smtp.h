@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The SMTP submission session (RFC 5321, 3207, 4954, 2920, 1870, 6152,
  * 6531, 3461, 3030) as a state machine over a struct io.  Owns the

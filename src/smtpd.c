@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The server side of SMTP for postie -bs: the commands and their
  * replies, the bounds on the client, the DATA stream into a spool file.

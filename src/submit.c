@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Delivering a prepared job: connect, TLS, the SMTP session with its
  * hooks (STARTTLS, the password, the -v transcript), and the log record.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Sessions with an account's smarthost: connect, TLS, the SMTP session,
  * the -v transcript and the log line.  Does not read the config or the

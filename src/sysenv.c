@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The process's surroundings, read once: the environment variables
  * postie heeds, the effective uid and what the password database says

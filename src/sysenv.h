@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What the process takes from its surroundings: the environment, the
  * effective uid and its password database entry, the host's name.  Read

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * TLS with OpenSSL: the client SSL_CTX built from an account, the
  * handshake with a deadline over a connected socket, the verification

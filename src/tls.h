@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * TLS with OpenSSL: the client context built from an account (trust,
  * TLS 1.2 minimum, client certificate), the handshake over a socket

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Fuzz target for the address parser: the input as an RFC 5322 address
  * list (addr_parse_list), each address found checked as an envelope

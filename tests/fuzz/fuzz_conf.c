@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Fuzz target for the config parser: the input as a config file
  * (conf_parse through fmemopen, in fixed surroundings), then every

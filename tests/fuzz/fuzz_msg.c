@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Fuzz target for the message reader: the input is what arrives on
  * stdin, read by msg_read from a memory file (with and without "." ending

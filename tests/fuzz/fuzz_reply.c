@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Fuzz target for the SMTP reply parser: the input is what a server
  * sends, read as replies through the in-memory transport (reply_read)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """An SMTP client for postie -bs, as PHP's mailers are: it writes a
 command, then waits for its reply before the next, unless the script
 pipelines.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Throwaway certificates for the integration tests, made with the openssl
 # command (EC P-256 keys, so this takes a fraction of a second):
 #   ca.pem            the test CA (the tls_trust_file of the tests)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Shared helpers for the integration tests.
 
 # --- Generic checks (POSIX sh).  Each check prints one line: "ok - NAME"

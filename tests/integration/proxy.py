@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Network stand-ins for the connection tests.
 
   proxy.py socks5 PORTFILE LOG [--map NAME=ADDR]... [--refuse CODE]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Run a command on a pseudo-terminal of its own, and answer a prompt.
 
     ptyrun.py [options] -- COMMAND [ARG...]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """SMTP server for the integration tests.
 
 A recording submission server built on aiosmtpd (STARTTLS or implicit TLS,

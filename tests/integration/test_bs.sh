@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # postie -bs against the recording test server, driven by bsclient.py
 # as PHP's mailers drive it (a command, then its reply): the exact
 # command lines of Laravel (-bs -i) and Symfony (-bs, HELO), the queue

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Real programs that call sendmail, configured to call the built postie
 # (through a link named sendmail, as an installed postie is called),
 # submitting to the recording test server: mail(1) from bsd-mailx, git

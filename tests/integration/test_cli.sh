@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The command line and the offline path: the built postie run with
 # --pretend (no network: nothing listens on the configured port) against
 # temporary configs, asserting the exit code, the envelope and the message

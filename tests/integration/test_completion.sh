@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The bash completion: options, and account names read from the config
 # given with -C (or the user's default one), under every name postie is
 # installed as.

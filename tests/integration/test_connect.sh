@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # msmtp's connection keys: socket (a Unix socket instead of host and
 # port, TLS still verified against host), tls_host_override (the name the
 # certificate is verified against) and tls_crl_file (a certificate that

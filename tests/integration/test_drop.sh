@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Users whose home is not theirs or not writable (www-data with HOME
 # /var/www, nobody): postie creates nothing in that home; their mail is
 # kept in their directory of the drop spool, and root's flush delivers it

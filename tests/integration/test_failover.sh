@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Failover (postie(1), "Failover"; postie.conf(5) fallback): when the
 # first account fails at connection or account level, or temporarily
 # before DATA, the fallback account sends the message with the first

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # A queue flush sends the messages of one account over one connection:
 # one greeting, TLS handshake and AUTH for all of them; a message refused
 # for good goes to failed/ while the others go out on the same

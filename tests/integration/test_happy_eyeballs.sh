@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Happy Eyeballs (RFC 8305) on loopback.  A private /etc/hosts, mounted in
 # a mount namespace of the test's own, gives he.test two addresses, ::1
 # first, then 127.0.0.1.  On [::1]:PORT a listener whose accept backlog

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The built binary, read with readelf: the hardening configure added
 # (HARDENING: pie relro bindnow stack-protector fortify) is in it, and
 # only the functions the C library lacks (FROM_LIBBSD) come from libbsd.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The checks of lib.sh can fail: each is fed its failing cases (a file
 # that is missing or cannot be read, an empty string to look for, a value
 # that differs) and must count one failure that says why, and its passing

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The metrics file (postie.conf(5), metrics_file; postie(1), QUEUE,
 # "Monitoring"): after a send and after a flush it is rewritten in the
 # Prometheus text format, parsed here by python3-prometheus-client's own

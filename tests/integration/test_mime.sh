@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # What postie puts on the wire is valid SMTP (postie(1), MESSAGE HANDLING):
 # to a server without 8BITMIME a single-part 8-bit body goes
 # quoted-printable, and what the server received decodes (Python's email

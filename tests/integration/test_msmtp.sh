@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Coming from msmtp: a realistic ~/.msmtprc used unchanged with -C sends
 # through the test server; msmtp keys postie does not implement are
 # ignored with a warning when harmless and refused, naming the key, when

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Failure and delay notices (postie(1), QUEUE, "Failure notices"): a
 # queued message refused for good at a flush gets exactly one notice, a
 # well-formed RFC 3464 report sent to its sender through the same

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # A queue that monitoring can read and an operator can manage (postie(1),
 # QUEUE, "Monitoring" and "Managing the queue"): postie --health for each
 # outcome (OK, WARNING, CRITICAL, UNKNOWN), its exit status and perfdata;

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # passwordeval against the test server: a helper that does not answer is
 # killed at the account's timeout and the message is kept (queued, or
 # exit 75 without a queue); the first line is the answer, whatever the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The delivery policy (postie(1), QUEUE, "Delivery policy"), the same on both
 # paths: each fault once on a direct send and once at a flush of a
 # message already queued.  An account or connection fault keeps the

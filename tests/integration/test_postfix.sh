@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # BDAT (RFC 3030) against a real Postfix run as a private instance:
 # postfix -c with its own main.cf, master.cf, queue and data directories
 # in the test's directory, listening on 127.0.0.1 at a free port only,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The password asked on the controlling terminal when neither the config
 # nor ~/.netrc gives one: postie runs on a pty of its own (ptyrun.py) with
 # the message on stdin and stderr in a file; the password typed there is

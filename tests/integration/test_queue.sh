@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The queue end to end: a temporary failure keeps the message (exit 0,
 # one line saying so), mailq lists it, postie -q delivers it byte for
 # byte with the account's current settings, retries back off, permanent

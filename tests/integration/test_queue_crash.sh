@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The queue under kill -9 and under load: senders killed at random points
 # while queueing and flushes killed at random points while delivering
 # lose no message that was reported queued, deliver nothing twice (but

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Never lose a message: a fault-injecting server at each stage of the
 # session, with the queue on.  A temporary fault (connection closed, a
 # name that does not resolve, a 4xx reply, a stall past the timeout)

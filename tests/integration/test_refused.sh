@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # A message refused at input for its content (NUL byte, overlong header
 # line) exits 65 but is not lost: with the queue on it is kept in the
 # failed store, whole, with the reason, and listed by mailq.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Hardening against a hostile network, server and input: no core dumps,
 # config and aliases file permissions, passwordeval's environment, CR, LF
 # and controls kept out of the SMTP dialogue, hostile server replies

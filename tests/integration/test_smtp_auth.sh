@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # AUTH mechanisms against the test server: CRAM-MD5, SCRAM-SHA-1,
 # SCRAM-SHA-256 and SCRAM-SHA-256-PLUS, XOAUTH2 and OAUTHBEARER with a
 # token from passwordeval, EXTERNAL with a client certificate; success and

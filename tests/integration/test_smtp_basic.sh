@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Successful submissions: STARTTLS and implicit TLS, AUTH PLAIN and LOGIN,
 # recipients from -t and from arguments; the envelope and the message as
 # the server received them, byte for byte; the -v transcript hides the

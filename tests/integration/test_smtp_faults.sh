@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Servers that refuse, stall, hang up or talk nonsense: each failure
 # gives its sysexits code and a message naming what went wrong.
 . "$(dirname "$0")/lib.sh"

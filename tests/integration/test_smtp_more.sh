@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The rest of the submission rules, each against a real server: host
 # resolution and source_ip, HELO fallback, the MAIL and RCPT parameters
 # (SIZE, BODY, SMTPUTF8, DSN), every stage's 4xx and the 5xx mapping with

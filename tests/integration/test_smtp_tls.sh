@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # TLS and the protections around it: certificate verification (CA, host
 # name, dates), fingerprint pinning, a server that does not offer
 # STARTTLS, a STARTTLS reply other than 220, STARTTLS response injection,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # proxy_host and proxy_port: SOCKS5 (RFC 1928) to a proxy in the test
 # (proxy.py socks5), CONNECT by name so that the proxy resolves it (the
 # name, other.example, resolves nowhere else), STARTTLS over the proxied

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # What reaches syslog(3), all at the account's facility (LOG_MAIL by
 # default) and nothing at all with syslog off: the submission record
 # (LOG_INFO on success, LOG_ERR on failure), the error line of a failed

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The systemd units of the queue flush (postie(1), QUEUE, "Flushing
 # regularly"), as make builds them for make install: their ExecStart
 # names the configured bindir; systemd-analyze verify finds nothing to

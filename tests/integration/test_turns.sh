@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Round trips at the RFC floor, counted by turns.py as bench/RESULTS.md
 # counts them: STARTTLS + AUTH PLAIN in 6 without CHUNKING and 5 with it,
 # implicit TLS in 4 and 3.  BDAT sends the exact CRLF bytes, undotted.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """A turn-counting SMTP server for tests, on 127.0.0.1.
 
 Counts round trips as bench/sink.c does: the times the server had sent

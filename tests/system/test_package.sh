@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The Debian package (debian/, scripts/deb), built and installed in a
 # throwaway chroot, never on the host (whose MTA other tests use):
 # scripts/deb builds it with nocheck and lintian reports no error and no

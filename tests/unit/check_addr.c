@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for src/addr.c: the address-list parser (every address of
  * RFC 5322 Appendix A, modern and obsolete forms, garbage), envelope

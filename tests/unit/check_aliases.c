@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for src/aliases.c: parsing through fmemopen, expansion of
  * recipient lists, errors with their line numbers, and the permission

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for src/conf.c: every key, every error with its line, the
  * defaults section and inheritance, quoting and comments, msmtp's old keys,

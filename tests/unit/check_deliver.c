@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Tests for deliver.c: the queue flush end to end, through a config file
  * and a queue in a temporary directory, against scripted servers in

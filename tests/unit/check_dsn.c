@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Tests for dsn.c: which messages get no notice, the reply and status
  * taken from a reason, and the shape of a built notice.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests for src/err.c: the error setters and sanitizing. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for src/file.c: a file replaced whole, with its mode past
  * the umask; a stale temporary file or a symbolic link at the temporary

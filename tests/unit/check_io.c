@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Tests for io.c: line reading across transport reads of any size, the
  * line bound, end of stream, pending bytes, write batching, and that

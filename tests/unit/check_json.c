@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for src/json.c: every kind of byte a JSON string can meet,
  * as a table of input and the exact literal written.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Tests for log.c: the one record per submission, to syslog (caught by
  * the syslog() defined here, which the library's call resolves to) and to

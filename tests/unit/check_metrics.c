@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for src/metrics.c: the exposition format as written (label
  * escaping, every metric), the state file as read back, and the

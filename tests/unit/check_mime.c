@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Tests for mime.c: the quoted-printable encoder (exact encodings, and
  * decode(encode(x)) == x over random binary-ish input cut into random

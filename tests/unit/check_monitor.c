@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for src/monitor.c: the health check's status and line as a
  * table of queues, and mailq --json's lines for records of every kind.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for src/msg.c: reading and spooling, the header section,
  * header edits, recipients from headers, SIZE, and emitting.  msg_read

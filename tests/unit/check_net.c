@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Tests for net.c: connecting to 127.0.0.1 and round-tripping bytes with
  * a forked peer, every address of a name tried in turn, the refused,

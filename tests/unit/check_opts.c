@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Tests for opts.c: command lines as real programs write them (cron,
  * PHP, sudo, mutt), every option glued and separate, bundles, "--",

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Tests for policy.c: the class of each failure by exit code and stage
  * (the table in policy.h), and the verdict on an attempt: each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for src/queue.c: storing, listing, locking, retry, failure,
  * the record's fields (config, account, fault, raw command lines, each

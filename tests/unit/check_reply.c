@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Tests for reply.c: reading replies strictly (single and multi-line,
  * enhanced status codes, every malformed shape), and the table that maps

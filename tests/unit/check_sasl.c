@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Tests for sasl.c: every mechanism's responses byte for byte against the
  * published examples (RFC 4616, RFC 2195, RFC 5802 5, RFC 7677 3, RFC

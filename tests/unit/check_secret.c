@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Tests for secret.c: the netrc reader fed through fmemopen (matching by
  * host and login, default, quoting, macdef), the file checks, the lookup

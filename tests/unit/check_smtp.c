@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Tests for smtp.c: whole sessions against a scripted server over the
  * in-memory transport (no sockets), asserting the exact bytes sent, the

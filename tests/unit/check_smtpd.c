@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Tests for smtpd.c: whole -bs dialogues scripted over the in-memory
  * transport, with a recording sink: the exact replies, what the sink is

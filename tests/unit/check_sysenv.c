@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for src/sysenv.c: what each variable means when unset, empty
  * or relative; the home and login name rules; the host name and FQDN

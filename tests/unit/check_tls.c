@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Tests for tls.c: a CA and server certificates (good, expired, not yet
  * valid, wrong name, self-signed, from an unrelated CA) are made at run

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What the unit tests of the message modules share: a growable buffer
  * that an emitter writes into (struct sink, sink_out), a message read
