@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The configuration: msmtprc-compatible files read into accounts, with the
  * defaults section, inheritance, derived defaults, ~ in file names and the
@@ -79,7 +80,6 @@ enum field_id {
 #define BIT(f)	(UINT64_C(1) << (f))
 /* node.mask has a bit per field. */
 _Static_assert(F__COUNT <= 64, "more fields than bits in node.mask");
-_Static_assert(F__COUNT <= 64, "the set bits of a section are one uint64_t");
 
 enum ftype { FT_VAL, FT_STR, FT_FPR };
 
