@@ -21,9 +21,10 @@ printf 'From: sender@example.org\nTo: rcpt@example.org\nSubject: secret topic\n\
     t_hard_error "python3-prometheus-client is not importable by $PYTHON3 (Debian: apt install python3-prometheus-client)"
 
 # config: write_config with the queue on, no TLS, and the metrics file
-# in defaults.
+# in defaults.  Failure notices off: a refused message's notice would be
+# a second message (test_notices.sh tests them).
 config() {
-	write_config "tls off" "queue on"
+	write_config "tls off" "queue on" "bounce off"
 	sed -i "/^defaults\$/a metrics_file $PROM" "$CONFIG"
 }
 
