@@ -402,7 +402,7 @@ aliases_check_perm(int fd, uid_t euid, const char *name,
 		    (unsigned)(st.st_mode & 07777));
 		return -1;
 	}
-	if (st.st_uid != 0 && st.st_uid != euid) {
+	if (st.st_uid != 0) {
 		err_setx(e, EX_CONFIG, "%s: owned by uid %lu, not root, "
 		    "refused when running as root", name,
 		    (unsigned long)st.st_uid);

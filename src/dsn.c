@@ -146,12 +146,12 @@ dsn_enhanced(const char *text, char cls, char *buf, size_t bufsz)
 	if (p[0] != cls || p[1] != '.')
 		return 0;
 	p += 2;
-	for (n = 0; isdigit((unsigned char)p[n]) && n < 3; n++)
+	for (n = 0; n < 3 && isdigit((unsigned char)p[n]); n++)
 		;
 	if (n == 0 || p[n] != '.')
 		return 0;
 	p += n + 1;
-	for (n = 0; isdigit((unsigned char)p[n]) && n < 3; n++)
+	for (n = 0; n < 3 && isdigit((unsigned char)p[n]); n++)
 		;
 	if (n == 0 || (p[n] != ' ' && p[n] != '\0'))
 		return 0;

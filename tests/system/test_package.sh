@@ -46,11 +46,20 @@ done
 . /etc/os-release
 SUITE=${VERSION_CODENAME:?no VERSION_CODENAME in /etc/os-release}
 ARCH=$(dpkg --print-architecture)
-CACHE=$TOP/build/cache/chroot-$SUITE-$ARCH.tar
+# The package's dependencies (the first of each alternative, without
+# versions) come with the chroot, which has no network of its own; the
+# cache is kept per list.
+DEPS=$(dpkg-deb -f "$DEB" Depends Pre-Depends | sed 's/^[A-Za-z-]*: //' |
+    tr ',' '\n' | sed 's/|.*//; s/(.*)//; s/[[:space:]]//g' | grep -v '^$' |
+    sort -u | tr '\n' ',' | sed 's/,$//')
+DEPS="${DEPS:+$DEPS,}init-system-helpers"
+echo "# chroot packages: $DEPS"
+DEPSUM=$(printf '%s' "$DEPS" | cksum | cut -d ' ' -f 1)
+CACHE=$TOP/build/cache/chroot-$SUITE-$ARCH-$DEPSUM.tar
 if [ ! -s "$CACHE" ]; then
 	mkdir -p "$(dirname "$CACHE")"
 	mmdebstrap --quiet --variant=minbase --format=tar \
-	    --include=libssl3,libbsd0,init-system-helpers \
+	    --include="$DEPS" \
 	    "$SUITE" "$CACHE.tmp" >"$T_DIR/mmdebstrap.log" 2>&1 ||
 	    t_hard_error "mmdebstrap failed: $(tail -n 10 "$T_DIR/mmdebstrap.log")"
 	mv "$CACHE.tmp" "$CACHE"
