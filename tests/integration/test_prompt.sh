@@ -20,7 +20,7 @@ printf 'Subject: prompt\n\nhello\n' >"$T_DIR/in.eml"
 # prompt; the run's files as run_postie leaves them, the terminal's
 # output in $T_DIR/tty.
 on_tty() {
-	"$PYTHON3" "$TESTS_SRCDIR/integration/ptyrun.py" --timeout 20 \
+	"$PYTHON3" "$TESTS_SRCDIR/integration/ptyrun.py" --timeout "$(t_secs 20)" \
 	    --stdin "$T_DIR/in.eml" --stdout "$T_DIR/out" \
 	    --stderr "$T_DIR/err" --tty-log "$T_DIR/tty" \
 	    --prompt "$PROMPT" --answer "$2" -- \
@@ -83,7 +83,7 @@ assert_eq "empty password: no AUTH sent" \
 # 4. No terminal (a new session, stdin a file): the error, naming the
 # account, instead of waiting for input (a wait would end in timeout's
 # kill and its exit status, not 78).
-setsid -w timeout -k 2 10 "$POSTIE" -v -i rcpt@example.org \
+setsid -w timeout -k 2 "$(t_secs 10)" "$POSTIE" -v -i rcpt@example.org \
     <"$T_DIR/in.eml" >"$T_DIR/out" 2>"$T_DIR/err"
 echo $? >"$T_DIR/rc"
 assert_run "no terminal: exit 78" 78 \
