@@ -174,12 +174,19 @@ auth_send() {
 
 # Where mail needs AUTH: the AUTH error, and nothing delivered.
 auth_send "$PORT_AUTH"
-assert_run "AUTH refused: the AUTH error" 75 "at AUTH PLAIN: 454"
+# Postfix answers 454 without a SASL plugin for PLAIN (try later: 75)
+# and 535 with one (libsasl2-modules) that finds no such user (77).
+if grep -q '^<-- 535' "$T_DIR/err"; then
+	_code=535 _ex=77
+else
+	_code=454 _ex=75
+fi
+assert_run "AUTH refused: the AUTH error" "$_ex" "at AUTH PLAIN: $_code"
 assert_not_contains "AUTH refused: no recipient blamed" "$T_DIR/err" \
     "recipient <rcpt@example.org> rejected"
 assert_eq "AUTH refused: MAIL went before the reply to AUTH" \
-    "$(grep -e '^--> MAIL FROM' -e '^<-- 454' "$T_DIR/err" | cut -c1-3 |
-    tr '\n' ' ')" "--> <-- "
+    "$(grep -e '^--> MAIL FROM' -e "^<-- $_code" "$T_DIR/err" |
+    cut -c1-3 | tr '\n' ' ')" "--> <-- "
 assert_matches "AUTH refused: Postfix refused BDAT, not the pipelining" \
     "$PF/maillog" "auth=0/1 mail=1 rcpt=0/1 bdat=0/1 quit=1"
 
