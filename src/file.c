@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Replacing a whole file atomically (file.h): a temporary file, fsync,
+ * Writing a whole file atomically (file.h): a temporary file, fsync,
  * rename, fsync of the directory.
  */
 #include "config.h"
@@ -15,8 +15,8 @@
 
 #include "file.h"
 
-static int
-file_write_all(int fd, const char *buf, size_t len)
+int
+file_write_all(int fd, const char *buf, size_t len, struct postie_err *e)
 {
 	ssize_t n;
 
@@ -24,6 +24,7 @@ file_write_all(int fd, const char *buf, size_t len)
 		if ((n = write(fd, buf, len)) == -1) {
 			if (errno == EINTR)
 				continue;
+			err_set(e, EX_IOERR, "write");
 			return -1;
 		}
 		buf += n;
@@ -33,9 +34,11 @@ file_write_all(int fd, const char *buf, size_t len)
 }
 
 int
-file_replace(int dirfd, const char *name, const char *tmp, const char *buf,
-    size_t len, mode_t mode, uid_t owner, struct postie_err *e)
+file_create(int dirfd, const char *name, const char *tmp, mode_t mode,
+    uid_t owner, int flags, file_fill_fn fill, void *arg, off_t *sizep,
+    struct postie_err *e)
 {
+	struct stat st;
 	int fd;
 
 	unlinkat(dirfd, tmp, 0);
@@ -48,11 +51,15 @@ file_replace(int dirfd, const char *name, const char *tmp, const char *buf,
 		err_set(e, EX_CANTCREAT, "chown %s", tmp);
 		goto fail;
 	}
-	if (fchmod(fd, mode) == -1 || file_write_all(fd, buf, len) == -1) {
-		err_set(e, EX_IOERR, "write %s", tmp);
+	if (fchmod(fd, mode) == -1) {
+		err_set(e, EX_CANTCREAT, "chmod %s", tmp);
 		goto fail;
 	}
-	if (fsync(fd) == -1) {
+	if (fill(arg, fd, e) == -1) {
+		err_prefix(e, "%s: ", tmp);
+		goto fail;
+	}
+	if (fsync(fd) == -1 || fstat(fd, &st) == -1) {
 		err_set(e, EX_IOERR, "fsync %s", tmp);
 		goto fail;
 	}
@@ -66,7 +73,9 @@ file_replace(int dirfd, const char *name, const char *tmp, const char *buf,
 		err_set(e, EX_IOERR, "rename %s to %s", tmp, name);
 		goto fail;
 	}
-	if (fsync(dirfd) == -1) {
+	if (sizep != NULL)
+		*sizep = st.st_size;
+	if (!(flags & FILE_NO_DIRSYNC) && fsync(dirfd) == -1) {
 		err_set(e, EX_IOERR, "fsync the directory of %s", name);
 		return -1;
 	}
@@ -76,4 +85,27 @@ fail:
 		close(fd);
 	unlinkat(dirfd, tmp, 0);
 	return -1;
+}
+
+struct file_buf {
+	const char	*buf;
+	size_t		 len;
+};
+
+static int
+file_fill_buf(void *arg, int fd, struct postie_err *e)
+{
+	const struct file_buf *b = arg;
+
+	return file_write_all(fd, b->buf, b->len, e);
+}
+
+int
+file_replace(int dirfd, const char *name, const char *tmp, const char *buf,
+    size_t len, mode_t mode, uid_t owner, struct postie_err *e)
+{
+	struct file_buf b = { buf, len };
+
+	return file_create(dirfd, name, tmp, mode, owner, 0, file_fill_buf,
+	    &b, NULL, e);
 }

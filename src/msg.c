@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "bounds.h"
+#include "file.h"
 #include "msg.h"
 
 /* Read, spool and emit in blocks of this size. */
@@ -158,20 +159,10 @@ count_lf(const char *p, size_t n, char before, size_t *barep)
 static int
 write_all(int fd, const char *p, size_t n, struct postie_err *e)
 {
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w == -1) {
-			if (errno == EINTR)
-				continue;
-			err_set(e, EX_IOERR, "cannot write spool file");
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	if (file_write_all(fd, p, n, e) == 0)
+		return 0;
+	err_prefix(e, "spool file: ");
+	return -1;
 }
 
 static int

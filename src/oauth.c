@@ -27,6 +27,7 @@
 
 #include "bounds.h"
 #include "err.h"
+#include "file.h"
 #include "http.h"
 #include "oauth.h"
 
@@ -268,63 +269,68 @@ make_parent(const char *path, struct postie_err *e)
 	return 0;
 }
 
+/* file_create's fill for a token file. */
+static int
+oauth_token_fill(void *arg, int fd, struct postie_err *e)
+{
+	FILE *fp;
+	int dfd, rv;
+
+	if ((dfd = dup(fd)) == -1 || (fp = fdopen(dfd, "w")) == NULL) {
+		err_set(e, EX_OSERR, "token file");
+		if (dfd != -1)
+			close(dfd);
+		return -1;
+	}
+	rv = oauth_token_format(fp, arg);
+	if (fclose(fp) == EOF)
+		rv = -1;
+	if (rv == -1)
+		err_set(e, EX_IOERR, "write");
+	return rv;
+}
+
 int
 oauth_token_save(const char *path, const struct oauth_token *t,
     struct postie_err *e)
 {
-	char tmp[PATH_MAX], dir[PATH_MAX], *slash;
-	FILE *fp;
-	int fd, dfd;
+	char dir[PATH_MAX], tmp[NAME_MAX + 1];
+	const char *base;
+	unsigned char r[4];
+	char *slash;
+	int dfd, rv;
 
 	if (make_parent(path, e) == -1)
 		return -1;
-	if (snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path) >=
-	    (int)sizeof(tmp)) {
+	if (strlcpy(dir, path, sizeof(dir)) >= sizeof(dir)) {
 		err_setx(e, EX_CANTCREAT, "%s: name too long", path);
 		return -1;
 	}
-	/* mkstemp makes it 0600. */
-	if ((fd = mkstemp(tmp)) == -1) {
-		err_set(e, EX_CANTCREAT, "%s", tmp);
-		return -1;
-	}
-	if ((fp = fdopen(fd, "w")) == NULL) {
-		err_set(e, EX_OSERR, "%s", tmp);
-		close(fd);
-		unlink(tmp);
-		return -1;
-	}
-	if (oauth_token_format(fp, t) == -1 || fflush(fp) == EOF ||
-	    fsync(fd) == -1) {
-		err_set(e, EX_IOERR, "%s", tmp);
-		fclose(fp);
-		unlink(tmp);
-		return -1;
-	}
-	if (fclose(fp) == EOF) {
-		err_set(e, EX_IOERR, "%s", tmp);
-		unlink(tmp);
-		return -1;
-	}
-	if (rename(tmp, path) == -1) {
-		err_set(e, EX_CANTCREAT, "%s", path);
-		unlink(tmp);
-		return -1;
-	}
-	strlcpy(dir, path, sizeof(dir));
-	if ((slash = strrchr(dir, '/')) != NULL) {
+	if ((slash = strrchr(dir, '/')) == NULL) {
+		base = path;
+		strlcpy(dir, ".", sizeof(dir));
+	} else {
+		base = path + (slash - dir) + 1;
 		*(slash == dir ? slash + 1 : slash) = '\0';
-		if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) !=
-		    -1) {
-			if (fsync(dfd) == -1) {
-				err_set(e, EX_IOERR, "%s", dir);
-				close(dfd);
-				return -1;
-			}
-			close(dfd);
-		}
 	}
-	return 0;
+	/* A name of its own: another process may be saving the same file. */
+	if (RAND_bytes(r, sizeof(r)) != 1)
+		memset(r, 0, sizeof(r));
+	if (snprintf(tmp, sizeof(tmp), ".%s.%ld%02x%02x%02x%02x.tmp", base,
+	    (long)getpid(), r[0], r[1], r[2], r[3]) >= (int)sizeof(tmp)) {
+		err_setx(e, EX_CANTCREAT, "%s: name too long", path);
+		return -1;
+	}
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		err_set(e, EX_CANTCREAT, "%s", dir);
+		return -1;
+	}
+	rv = file_create(dfd, base, tmp, 0600, geteuid(), 0,
+	    oauth_token_fill, (void *)t, NULL, e);
+	if (rv == -1)
+		err_prefix(e, "%s: ", dir);
+	close(dfd);
+	return rv;
 }
 
 void

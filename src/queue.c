@@ -413,27 +413,16 @@ queue_id_valid(const char *id)
 }
 
 static int
-queue_write_all(int fd, const char *buf, size_t len, struct postie_err *e)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			err_set(e, EX_IOERR, "queue: write");
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int
 queue_emit_cb(void *arg, const char *buf, size_t len, struct postie_err *e)
 {
-	return queue_write_all(*(int *)arg, buf, len, e);
+	return file_write_all(*(int *)arg, buf, len, e);
+}
+
+/* file_create's fill for a message: msg_emit to the file. */
+static int
+queue_fill_msg(void *arg, int fd, struct postie_err *e)
+{
+	return msg_emit(arg, queue_emit_cb, &fd, e);
 }
 
 /* Append "key value\n" with value made single-line and printable. */
@@ -508,16 +497,6 @@ queue_env_format(const struct queue_env *env, size_t *lenp)
 	return buf;
 }
 
-/* A file root writes in a user's queue belongs to that user. */
-static int
-queue_give(int fd, uid_t owner, const char *name, struct postie_err *e)
-{
-	if (owner == geteuid() || fchown(fd, owner, (gid_t)-1) == 0)
-		return 0;
-	err_set(e, EX_CANTCREAT, "queue: chown %s", name);
-	return -1;
-}
-
 /* Write name in dirfd atomically (file_replace), given to owner. */
 static int
 queue_write_file(int dirfd, uid_t owner, const char *name, const char *buf,
@@ -550,45 +529,22 @@ queue_write_env(int dirfd, uid_t owner, const struct queue_env *env,
 	return rv;
 }
 
-/* Write ID.msg in dirfd from msg; returns its size in *sizep. */
+/*
+ * Write ID.msg in dirfd from msg, given to owner; returns its size in
+ * *sizep.  The directory is fsynced with the envelope, written next.
+ */
 static int
 queue_write_msg(int dirfd, uid_t owner, const char *id, struct msg *m,
     off_t *sizep, struct postie_err *e)
 {
 	char tmp[QUEUE_ID_LEN + 16], name[QUEUE_ID_LEN + 8];
-	struct stat st;
-	int fd;
 
 	snprintf(tmp, sizeof(tmp), "tmp.%s.msg", id);
 	snprintf(name, sizeof(name), "%s.msg", id);
-	if ((fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
-	    O_CLOEXEC | O_NOFOLLOW, 0600)) == -1) {
-		err_set(e, EX_CANTCREAT, "queue: create %s", tmp);
-		return -1;
-	}
-	if (queue_give(fd, owner, tmp, e) == -1 ||
-	    msg_emit(m, queue_emit_cb, &fd, e) == -1)
-		goto fail;
-	if (fsync(fd) == -1 || fstat(fd, &st) == -1) {
-		err_set(e, EX_IOERR, "queue: fsync %s", tmp);
-		goto fail;
-	}
-	if (close(fd) == -1) {
-		fd = -1;
-		err_set(e, EX_IOERR, "queue: close %s", tmp);
-		goto fail;
-	}
-	fd = -1;
-	if (renameat(dirfd, tmp, dirfd, name) == -1) {
-		err_set(e, EX_IOERR, "queue: rename %s", tmp);
-		goto fail;
-	}
-	*sizep = st.st_size;
-	return 0;
-fail:
-	if (fd != -1)
-		close(fd);
-	unlinkat(dirfd, tmp, 0);
+	if (file_create(dirfd, name, tmp, 0600, owner, FILE_NO_DIRSYNC,
+	    queue_fill_msg, m, sizep, e) == 0)
+		return 0;
+	err_prefix(e, "queue: ");
 	return -1;
 }
 

@@ -3,6 +3,8 @@
  * Unit tests for src/file.c: a file replaced whole, with its mode past
  * the umask; a stale temporary file or a symbolic link at the temporary
  * name replaced, never followed; a failure leaves nothing behind.
+ * file_create: content written by a callback in pieces, its size
+ * returned; a failing callback leaves the old file as it was.
  */
 #include "config.h"
 
@@ -10,6 +12,7 @@
 
 #include <check.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +127,71 @@ START_TEST(test_file_replace_fails)
 }
 END_TEST
 
+/* A fill writing "piece N\n" for N up to *arg, in separate writes. */
+static int
+fill_pieces(void *arg, int fd, struct postie_err *e)
+{
+	char buf[32];
+	int i, n;
+
+	for (i = 1; i <= *(int *)arg; i++) {
+		n = snprintf(buf, sizeof(buf), "piece %d\n", i);
+		if (file_write_all(fd, buf, (size_t)n, e) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* A fill that writes a little, then fails. */
+static int
+fill_fails(void *arg, int fd, struct postie_err *e)
+{
+	(void)arg;
+	if (file_write_all(fd, "partial", 7, e) == -1)
+		return -1;
+	err_setx(e, EX_DATAERR, "the source went away");
+	return -1;
+}
+
+START_TEST(test_file_create)
+{
+	struct postie_err e = { 0, "" };
+	off_t size = -1;
+	int n = 3;
+
+	ck_assert_int_eq(file_create(dirfd, "f", "t", 0600, geteuid(),
+	    FILE_NO_DIRSYNC, fill_pieces, &n, &size, &e), 0);
+	ck_assert_str_eq(content("f"), "piece 1\npiece 2\npiece 3\n");
+	ck_assert_int_eq(size, 24);
+	/* A fill that fails: the error names the temporary file, the old
+	 * content stays, nothing is left at the temporary name. */
+	ck_assert_int_eq(file_create(dirfd, "f", "t", 0600, geteuid(), 0,
+	    fill_fails, NULL, &size, &e), -1);
+	ck_assert_int_eq(e.ex, EX_DATAERR);
+	ck_assert_str_eq(e.msg, "t: the source went away");
+	ck_assert_int_eq(size, 24);
+	ck_assert_str_eq(content("f"), "piece 1\npiece 2\npiece 3\n");
+	ck_assert_int_eq(faccessat(dirfd, "t", F_OK, AT_SYMLINK_NOFOLLOW),
+	    -1);
+}
+END_TEST
+
+START_TEST(test_file_write_all_fails)
+{
+	struct postie_err e = { 0, "" };
+	int p[2];
+
+	/* A pipe with no reader: EPIPE, EX_IOERR "write: ...". */
+	ck_assert_int_eq(pipe(p), 0);
+	close(p[0]);
+	signal(SIGPIPE, SIG_IGN);
+	ck_assert_int_eq(file_write_all(p[1], "x", 1, &e), -1);
+	ck_assert_int_eq(e.ex, EX_IOERR);
+	ck_assert_msg(strncmp(e.msg, "write: ", 7) == 0, "%s", e.msg);
+	close(p[1]);
+}
+END_TEST
+
 static Suite *
 file_suite(void)
 {
@@ -134,6 +202,8 @@ file_suite(void)
 	tcase_add_test(tc, test_file_replace);
 	tcase_add_test(tc, test_file_replace_stale_tmp);
 	tcase_add_test(tc, test_file_replace_fails);
+	tcase_add_test(tc, test_file_create);
+	tcase_add_test(tc, test_file_write_all_fails);
 	suite_add_tcase(s, tc);
 	return s;
 }
