@@ -6,7 +6,8 @@
 # delivering to a mailbox file of its own (virtual(8) as nobody).  A
 # small message goes as one BDAT LAST, a large one in several chunks;
 # Postfix's log and the mailbox show what it received.  AUTH PLAIN
-# leading the flight, when AUTH fails: refused, and accepted by address.
+# leading the flight, when AUTH fails: refused, and accepted by address;
+# AUTH PLAIN and LOGIN that succeed, against Cyrus SASL's sasldb.
 # Postfix's master must be started by root.
 . "$(dirname "$0")/lib.sh"
 
@@ -41,6 +42,26 @@ print(s.getsockname()[1])'
 SRV_PORT=$(free_port)
 PORT_AUTH=$(free_port)
 PORT_ADDR=$(free_port)
+PORT_SASL=$(free_port)
+
+# A user of Postfix's own (Cyrus SASL, sasldb in the test's directory)
+# for the port where AUTH succeeds.
+SASL_USER=postie-$$
+SASL_PASS=Pf-$$-secret
+mkdir -p "$PF/conf/sasl"
+command -v saslpasswd2 >/dev/null 2>&1 ||
+    t_hard_error "saslpasswd2 is missing (sasl2-bin; scripts/deps \
+installs it)"
+printf '%s' "$SASL_PASS" | saslpasswd2 -c -p -f "$PF/conf/sasl/sasldb2" \
+    -u mx.test "$SASL_USER" ||
+    t_hard_error "saslpasswd2 could not make $PF/conf/sasl/sasldb2"
+chown postfix "$PF/conf/sasl/sasldb2"
+chmod 600 "$PF/conf/sasl/sasldb2"
+printf '%s\n' "pwcheck_method: auxprop" "auxprop_plugin: sasldb" \
+    "sasldb_path: $PF/conf/sasl/sasldb2" "mech_list: PLAIN LOGIN" \
+    >"$PF/conf/sasl/smtpd.conf"
+chmod 755 "$PF/conf/sasl"
+chmod 644 "$PF/conf/sasl/smtpd.conf"
 
 cat >"$PF/conf/main.cf" <<EOF
 compatibility_level = 3.6
@@ -100,6 +121,9 @@ postlog unix-dgram n - n - 1 postlogd
   -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject
 127.0.0.1:$PORT_ADDR inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes
   -o smtpd_recipient_restrictions=permit_mynetworks,reject
+127.0.0.1:$PORT_SASL inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes
+  -o smtpd_sasl_local_domain=mx.test
+  -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject
 EOF
 
 pf_stop() {
@@ -161,9 +185,8 @@ assert_eq "large: every line in the mailbox" \
     "$(grep -c '^line [0-9]\{5\} x\{52\}$' "$PF/mail/box")" 16000
 assert_matches "large: the last line too" "$PF/mail/box" "^last line$"
 
-# AUTH PLAIN leads the flight.  This Postfix offers AUTH (Cyrus SASL) but
-# has no user database of its own, so every AUTH fails (454 or 535):
-# what is shown is the failure's path, and that Postfix, which forbids
+# AUTH PLAIN leads the flight.  First with a user Postfix does not know
+# (AUTH fails): the failure's path, and that Postfix, which forbids
 # pipelining where RFC 2920 does not allow it, takes AUTH PLAIN with
 # MAIL, RCPT, BDAT and QUIT in one flight.
 auth_send() {
@@ -174,8 +197,8 @@ auth_send() {
 
 # Where mail needs AUTH: the AUTH error, and nothing delivered.
 auth_send "$PORT_AUTH"
-# Postfix answers 454 without a SASL plugin for PLAIN (try later: 75)
-# and 535 with one (libsasl2-modules) that finds no such user (77).
+# 535 from the sasldb (no such user: 77); 454 (try later: 75) where
+# Cyrus SASL cannot check at all.
 if grep -q '^<-- 535' "$T_DIR/err"; then
 	_code=535 _ex=77
 else
@@ -198,6 +221,36 @@ assert_run "AUTH failed, accepted: delivered" 0 \
 delivered 3
 assert_eq "AUTH failed, accepted: delivered once, nothing else" \
     "$(grep -c '^Subject: postfix' "$PF/mail/box")" 3
+# AUTH that succeeds: PLAIN leads MAIL, RCPT, BDAT LAST and QUIT in one
+# flight, and Postfix, which forbids unauthorised pipelining, takes it;
+# LOGIN, whose challenges need answers, goes before the envelope.
+n=3
+for mech in plain login; do
+	write_config "tls off" "port $PORT_SASL" "auth $mech" \
+	    "user $SASL_USER" "password $SASL_PASS" "allow_cleartext_auth on"
+	run_postie_within 30 -v rcpt@example.org <"$T_DIR/small.eml"
+	assert_run "AUTH $mech accepted: delivered" 0
+	n=$((n + 1))
+	delivered $n
+	assert_eq "AUTH $mech accepted: in the mailbox" \
+	    "$(grep -c '^Subject: postfix' "$PF/mail/box")" $n
+	assert_not_contains "AUTH $mech accepted: password not shown" \
+	    "$T_DIR/err" "$SASL_PASS"
+	# The order of MAIL sent and 235 received.
+	_order=$(grep -e '^--> MAIL FROM' -e '^<-- 235' "$T_DIR/err" |
+	    cut -c1-3 | tr '\n' ' ')
+	if [ "$mech" = plain ]; then
+		assert_eq "AUTH plain: MAIL went before the 235" "$_order" \
+		    "--> <-- "
+		assert_matches "AUTH plain: BDAT LAST in the same flight" \
+		    "$T_DIR/err" "^--> BDAT [0-9]+ LAST$"
+	else
+		assert_eq "AUTH login: MAIL after the 235" "$_order" \
+		    "<-- --> "
+	fi
+done
+assert_matches "AUTH accepted: Postfix took AUTH, MAIL, RCPT, BDAT" \
+    "$PF/maillog" "auth=1 mail=1 rcpt=1 bdat=1 quit=1"
 assert_not_matches "no pipelining error in Postfix's log" "$PF/maillog" \
     "protocol synchronization|improper command pipelining"
 
