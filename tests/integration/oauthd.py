@@ -26,7 +26,7 @@ exclusive flock(2) of STATE.lock:
   violations   polls that came sooner than the interval
   deny         when true, the device sign-in is denied at the first poll
 
-Usage: oauthd.py serve PORTFILE STATE CERT KEY [LIFETIME]
+Usage: oauthd.py serve PORTFILE STATE CERT KEY [LIFETIME]  (600 s)
        oauthd.py set STATE KEY JSON-VALUE
        oauthd.py get STATE KEY            (prints the JSON value)
        oauthd.py revoke STATE             (every refresh token dies)
@@ -201,7 +201,7 @@ class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
 
-def serve(portfile, state, cert, key, lifetime=120):
+def serve(portfile, state, cert, key, lifetime=600):
     with State(state):
         pass
     srv = Server(("127.0.0.1", 0), Handler)

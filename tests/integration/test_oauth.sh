@@ -255,6 +255,7 @@ assert_eq "concurrent: exactly one refresh between them" \
 # --- 6. XOAUTH2 with a token too long for the AUTH line: after a 334.
 ctl set "$OAUTH_STATE" access_len 700
 browser_login
+assert_eq "long token: --login succeeds" "$LOGIN_RC" 0
 config code "auth xoauth2"
 : >"$SRV_TRANSCRIPT"
 run_postie -v r@example.org <"$T_DIR/in.eml"
@@ -276,6 +277,7 @@ keep_output
 assert_run "syslog on: a send" 0
 ctl set "$OAUTH_STATE" expires_in 59
 browser_login
+assert_eq "revoked: --login leaves a 59 s token" "$LOGIN_RC" 0
 ctl set "$OAUTH_STATE" expires_in 3600
 ctl revoke "$OAUTH_STATE"
 _before=$(srv_nmessages)
@@ -340,6 +342,7 @@ assert_eq "revoked: delivered once" "$(($(srv_nmessages) - _before))" 1
 # --- 8. The token endpoint down (503): temporary, delivered after.
 ctl set "$OAUTH_STATE" expires_in 59
 browser_login
+assert_eq "down: --login leaves a 59 s token" "$LOGIN_RC" 0
 ctl set "$OAUTH_STATE" expires_in 3600
 ctl set "$OAUTH_STATE" down true
 _before=$(srv_nmessages)
@@ -359,6 +362,7 @@ assert_eq "down: the queue is empty" "$(nqueued)" 0
 # The token endpoint unreachable (nothing listens): temporary too.
 ctl set "$OAUTH_STATE" expires_in 59
 browser_login
+assert_eq "unreachable: --login leaves a 59 s token" "$LOGIN_RC" 0
 ctl set "$OAUTH_STATE" expires_in 3600
 server_down
 DOWN_PORT=$SRV_PORT
