@@ -79,6 +79,12 @@
 /* Largest network timeout; "timeout off" means this (postie's own limit). */
 #define BOUND_TIMEOUT_MAX	3600
 /*
+ * Seconds the canonical name of this host (a name without a dot) may
+ * take to look up before the name is used as it is (postie's own limit:
+ * the lookup is only for the EHLO name and the message's headers).
+ */
+#define BOUND_FQDN_LOOKUP	5
+/*
  * Addresses of a host tried when connecting, the families interleaved
  * (RFC 8305 section 4; postie's own limit).
  */

@@ -31,6 +31,7 @@
 #include "err.h"
 #include "io.h"
 #include "net.h"
+#include "resolve.h"
 
 struct net_ctx {
 	int	fd;
@@ -613,7 +614,14 @@ net_dial(const char *host, int port, struct net_dial *d,
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_protocol = IPPROTO_TCP;
 	hints.ai_flags = AI_NUMERICSERV;
-	if ((gai = getaddrinfo(host, service, &hints, &res)) != 0) {
+	gai = resolve(host, service, &hints, (int)(d->deadline - net_now()),
+	    &res);
+	if (gai == RESOLVE_TIMEOUT) {
+		err_setx(err, EX_TEMPFAIL, "cannot resolve %s: no answer "
+		    "within %d s", host, d->timeout_s);
+		return -1;
+	}
+	if (gai != 0) {
 		net_resolve_error(host, gai, err);
 		return -1;
 	}

@@ -22,7 +22,9 @@
 
 #include <openssl/x509.h>
 
+#include "bounds.h"
 #include "err.h"
+#include "resolve.h"
 #include "sysenv.h"
 
 #ifndef HOST_NAME_MAX
@@ -286,7 +288,10 @@ sysenv_hostname(struct sysenv *s, struct postie_err *e)
 	return s->hostname;
 }
 
-/* The canonical name of host when it holds a dot, else host. */
+/*
+ * The canonical name of host when it holds a dot, else host; host too
+ * when the lookup takes longer than BOUND_FQDN_LOOKUP.
+ */
 static char *
 fqdn_of(const char *host)
 {
@@ -298,8 +303,9 @@ fqdn_of(const char *host)
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_flags = AI_CANONNAME;
-	if (getaddrinfo(host, NULL, &hints, &res) == 0 && res != NULL &&
-	    res->ai_canonname != NULL && strchr(res->ai_canonname, '.'))
+	if (resolve(host, NULL, &hints, BOUND_FQDN_LOOKUP * 1000, &res) == 0 &&
+	    res != NULL && res->ai_canonname != NULL &&
+	    strchr(res->ai_canonname, '.') != NULL)
 		fqdn = strdup(res->ai_canonname);
 	else
 		fqdn = strdup(host);
