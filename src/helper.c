@@ -13,17 +13,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bounds.h"
+#include "deadline.h"
 #include "err.h"
 #include "helper.h"
 
@@ -42,7 +41,7 @@ enum eval_end { EVAL_LINE, EVAL_EOF, EVAL_LATE, EVAL_LONG, EVAL_ERROR };
 struct eval {
 	const char *cmd;
 	const char *who;	/* for messages */
-	struct timespec deadline;	/* CLOCK_MONOTONIC */
+	long long deadline;	/* deadline.h */
 	pid_t	 pid;		/* the helper, its group's leader; -1: reaped */
 	int	 fd;		/* read end of its stdout, or -1 */
 	int	 tty;		/* our terminal while the helper has it, or -1 */
@@ -53,50 +52,6 @@ struct eval {
 	size_t	 linesz;	/* max + 2: room for a CR and one more */
 	size_t	 max;		/* the longest password taken */
 };
-
-static struct timespec
-eval_now(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts;
-}
-
-static struct timespec
-eval_after(int ms)
-{
-	struct timespec ts = eval_now();
-
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
-}
-
-/* Milliseconds from now until t, rounded up; 0 when t has passed. */
-static int
-eval_ms_until(const struct timespec *t)
-{
-	struct timespec now = eval_now();
-	long long ms;
-
-	ms = (long long)(t->tv_sec - now.tv_sec) * 1000 +
-	    (t->tv_nsec - now.tv_nsec + 999999) / 1000000;
-	if (ms <= 0)
-		return 0;
-	return ms > INT_MAX ? INT_MAX : (int)ms;
-}
-
-static int
-eval_earlier(const struct timespec *a, const struct timespec *b)
-{
-	return a->tv_sec < b->tv_sec ||
-	    (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
-}
 
 /*
  * A helper may ask on /dev/tty (keepassxc-cli, a read from /dev/tty): in
@@ -212,7 +167,7 @@ eval_read(struct eval *ev)
 	pfd.fd = ev->fd;
 	pfd.events = POLLIN;
 	for (;;) {
-		if ((ms = eval_ms_until(&ev->deadline)) == 0)
+		if ((ms = deadline_left(ev->deadline)) == 0)
 			return EVAL_LATE;
 		if (poll(&pfd, 1, ms) == -1) {
 			if (errno == EINTR)
@@ -245,7 +200,7 @@ eval_read(struct eval *ev)
  * runs at end, -1 when someone else reaped it (ECHILD: status unknown).
  */
 static int
-eval_wait_exit(struct eval *ev, const struct timespec *end)
+eval_wait_exit(struct eval *ev, long long end)
 {
 	char sink[512];
 	struct pollfd pfd;
@@ -259,7 +214,7 @@ eval_wait_exit(struct eval *ev, const struct timespec *end)
 			return 1;
 		if (r == -1 && errno == ECHILD)
 			return -1;
-		if ((ms = eval_ms_until(end)) == 0)
+		if ((ms = deadline_left(end)) == 0)
 			return 0;
 		if (ev->fd == -1) {
 			/* Output closed, process not yet gone: nap. */
@@ -288,14 +243,14 @@ eval_wait_exit(struct eval *ev, const struct timespec *end)
 static void
 eval_reap(struct eval *ev, int grace)
 {
-	struct timespec end;
+	long long end;
 	int r = 0;
 
 	if (grace) {
-		end = eval_after(EVAL_GRACE_MS);
-		if (eval_earlier(&ev->deadline, &end))
+		end = deadline_in(EVAL_GRACE_MS);
+		if (ev->deadline < end)
 			end = ev->deadline;
-		r = eval_wait_exit(ev, &end);
+		r = eval_wait_exit(ev, end);
 		ev->known = r == 1;
 	}
 	if (r == 0) {
@@ -372,7 +327,7 @@ helper_first_line(const char *cmd, const char *who, int timeout_s,
 		err_set(err, EX_OSERR, "%s", ev.who);
 		return -1;
 	}
-	ev.deadline = eval_after(timeout_s * 1000);
+	ev.deadline = deadline_in((long long)timeout_s * 1000);
 
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;

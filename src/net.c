@@ -24,10 +24,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bounds.h"
+#include "deadline.h"
 #include "err.h"
 #include "io.h"
 #include "net.h"
@@ -49,15 +49,6 @@ struct net_ctx {
 #define NET_SOFT	(-1)	/* this address failed; why says how */
 #define NET_HARD	(-2)	/* give up; err is set */
 
-static long long
-net_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int
 net_timeout_ms(int timeout_ms)
 {
@@ -67,7 +58,7 @@ net_timeout_ms(int timeout_ms)
 long long
 net_deadline(int timeout_ms)
 {
-	return net_now() + net_timeout_ms(timeout_ms);
+	return deadline_in(net_timeout_ms(timeout_ms));
 }
 
 int
@@ -75,19 +66,13 @@ net_wait(int fd, int events, long long deadline, int timeout_ms,
     struct postie_err *err)
 {
 	struct pollfd pfd;
-	long long left;
 	int n;
 
 	for (;;) {
-		left = deadline - net_now();
-		if (left < 0)
-			left = 0;
-		if (left > INT_MAX)
-			left = INT_MAX;
 		pfd.fd = fd;
 		pfd.events = (short)events;
 		pfd.revents = 0;
-		n = poll(&pfd, 1, (int)left);
+		n = poll(&pfd, 1, deadline_left(deadline));
 		if (n > 0)
 			return 0;
 		if (n == 0) {
@@ -307,7 +292,7 @@ struct net_dial {
 	struct addrinfo *src;	/* source_ip resolved, or NULL */
 	int	 family;	/* AF_UNSPEC, AF_INET or AF_INET6 */
 	int	 timeout_s;	/* the whole connect, proxy included */
-	long long start;	/* net_now() when it began */
+	long long start;	/* deadline_now() when it began */
 	long long deadline;
 	net_trace_fn trace;
 	void	*trace_arg;
@@ -331,7 +316,7 @@ net_trace(const struct net_dial *d, const char *fmt, ...)
 	va_end(ap);
 	len = strlen(line);
 	snprintf(line + len, sizeof(line) - len, " (+%lld ms)",
-	    net_now() - d->start);
+	    deadline_now() - d->start);
 	d->trace(d->trace_arg, line);
 }
 
@@ -478,19 +463,15 @@ net_race_wait(struct net_race *r, const struct net_dial *d, long long at,
     int *failedp, char *why, size_t whysz, struct postie_err *err)
 {
 	char addr[INET6_ADDRSTRLEN + 16];
-	long long left;
 	size_t i;
 	int n, fd;
 
 	*failedp = 0;
-	left = at - net_now();
-	if (left < 0)
-		left = 0;
 	for (i = 0; i < r->n; i++) {
 		r->pfd[i].events = POLLOUT;
 		r->pfd[i].revents = 0;
 	}
-	n = poll(r->pfd, (nfds_t)r->n, (int)(left > INT_MAX ? INT_MAX : left));
+	n = poll(r->pfd, (nfds_t)r->n, deadline_left(at));
 	if (n == -1 && errno != EINTR) {
 		err_set(err, EX_OSERR, "poll");
 		return NET_HARD;
@@ -530,13 +511,13 @@ net_race(const struct addrinfo **order, size_t n, struct net_dial *d,
 {
 	struct net_race r;
 	char addr[INET6_ADDRSTRLEN + 16];
-	long long next_at = net_now(), at;
+	long long next_at = deadline_now(), at;
 	size_t next = 0;
 	int fd = NET_SOFT, done, failed;
 
 	r.n = 0;
 	for (;;) {
-		if (next < n && net_now() >= next_at) {
+		if (next < n && deadline_now() >= next_at) {
 			net_trace(d, "trying %s", net_addr_str(order[next],
 			    addr, sizeof(addr)));
 			fd = net_start(order[next], d, &done, why, whysz, err);
@@ -549,10 +530,10 @@ net_race(const struct addrinfo **order, size_t n, struct net_dial *d,
 			if (fd >= 0) {
 				r.pfd[r.n].fd = fd;
 				r.ai[r.n++] = order[next];
-				next_at = net_now() + NET_ATTEMPT_DELAY_MS;
+				next_at = deadline_now() + NET_ATTEMPT_DELAY_MS;
 			} else {
 				net_trace(d, "%s failed: %s", addr, why);
-				next_at = net_now();
+				next_at = deadline_now();
 			}
 			next++;
 			fd = NET_SOFT;
@@ -560,7 +541,7 @@ net_race(const struct addrinfo **order, size_t n, struct net_dial *d,
 		}
 		if (r.n == 0 && next >= n)
 			break;
-		if (net_now() >= d->deadline) {
+		if (deadline_now() >= d->deadline) {
 			snprintf(why, whysz, "timed out after %d s",
 			    d->timeout_s);
 			net_trace(d, "%s", why);
@@ -571,7 +552,7 @@ net_race(const struct addrinfo **order, size_t n, struct net_dial *d,
 		if (fd != NET_SOFT)
 			break;
 		if (failed > 0)
-			next_at = net_now();
+			next_at = deadline_now();
 	}
 	while (r.n > 0) {
 		if (fd >= 0)
@@ -614,8 +595,7 @@ net_dial(const char *host, int port, struct net_dial *d,
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_protocol = IPPROTO_TCP;
 	hints.ai_flags = AI_NUMERICSERV;
-	gai = resolve(host, service, &hints, (int)(d->deadline - net_now()),
-	    &res);
+	gai = resolve(host, service, &hints, deadline_left(d->deadline), &res);
 	if (gai == RESOLVE_TIMEOUT) {
 		err_setx(err, EX_TEMPFAIL, "cannot resolve %s: no answer "
 		    "within %d s", host, d->timeout_s);
@@ -651,7 +631,7 @@ net_dial_init(struct net_dial *d, const char *source_ip, int family,
 	d->source_ip = source_ip;
 	d->family = family;
 	d->timeout_s = timeout_s > 0 ? timeout_s : BOUND_TIMEOUT_DEFAULT;
-	d->start = net_now();
+	d->start = deadline_now();
 	d->deadline = d->start + (long long)d->timeout_s * 1000;
 	if (source_ip != NULL && net_source(source_ip, &d->src, err) == -1)
 		return -1;
@@ -693,7 +673,7 @@ net_socks_io(int fd, int out, void *buf, size_t len, const struct net_dial *d,
 	ssize_t n;
 
 	do {
-		if ((left = d->deadline - net_now()) <= 0) {
+		if ((left = d->deadline - deadline_now()) <= 0) {
 			err_setx(err, EX_TEMPFAIL, "timed out after %d s",
 			    d->timeout_s);
 			return -1;

@@ -18,9 +18,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "resolve.h"
 
 struct resolve_job {
@@ -83,15 +83,6 @@ resolve_thread(void *arg)
 	return NULL;
 }
 
-static long long
-resolve_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Start the thread with every signal blocked: they stay the caller's. */
 static int
 resolve_start(struct resolve_job *j)
@@ -118,9 +109,8 @@ resolve(const char *host, const char *service,
 {
 	struct resolve_job *j;
 	struct pollfd pfd;
-	long long deadline = resolve_now() + (timeout_ms > 0 ? timeout_ms : 0);
-	long long left;
-	int err, gai, n;
+	long long deadline = deadline_in(timeout_ms > 0 ? timeout_ms : 0);
+	int err, gai, left, n;
 
 	*res = NULL;
 	if ((j = calloc(1, sizeof(*j))) == NULL)
@@ -151,12 +141,11 @@ resolve(const char *host, const char *service,
 	pfd.fd = j->fds[0];
 	pfd.events = POLLIN;
 	for (;;) {
-		left = deadline - resolve_now();
-		if (left <= 0) {
+		if ((left = deadline_left(deadline)) == 0) {
 			resolve_job_unref(j);
 			return RESOLVE_TIMEOUT;
 		}
-		n = poll(&pfd, 1, left > 1000000 ? 1000000 : (int)left);
+		n = poll(&pfd, 1, left);
 		if (n > 0)
 			break;
 		if (n == -1 && errno != EINTR) {
