@@ -24,6 +24,26 @@ t_done() {
 	[ "$T_FAIL" -eq 0 ]
 }
 
+# t_kill [-SIGNAL] PID...: send SIGNAL (TERM) to each PID that is still
+# a child of this shell; status 0 when one was sent.  The shell reaps a
+# background child that ended while it waited for another command, and
+# with pid_max at 32768 and the other builds' tests beside, its number
+# may by then name an unrelated process.
+t_kill() {
+	_tk_sig=TERM
+	case $1 in
+	-*)	_tk_sig=${1#-}; shift ;;
+	esac
+	_tk_rc=1
+	for _tk_p in "$@"; do
+		if [ "$(sed -n 's/^PPid:[[:space:]]*//p' "/proc/$_tk_p/status" \
+		    2>/dev/null)" = "$$" ]; then
+			kill -s "$_tk_sig" "$_tk_p" 2>/dev/null && _tk_rc=0
+		fi
+	done
+	return "$_tk_rc"
+}
+
 # t_tmpdir: make $T_DIR (removed on exit) and point HOME and TMPDIR there.
 t_tmpdir() {
 	T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/postie-test.XXXXXX") || exit 99
@@ -279,14 +299,14 @@ time.sleep(3600)' "$_sd/port" >"$_sd/log" 2>&1 &
 
 # server_stop: stop the last server started.
 server_stop() {
-	kill "$SRV_PID" 2>/dev/null
+	t_kill "$SRV_PID"
 	wait "$SRV_PID" 2>/dev/null
 	return 0
 }
 
 server_stop_all() {
 	for _p in $SRV_PIDS; do
-		kill "$_p" 2>/dev/null
+		t_kill "$_p"
 	done
 	for _p in $SRV_PIDS; do
 		wait "$_p" 2>/dev/null
@@ -456,7 +476,7 @@ except socket.timeout:
 }
 
 syslog_stop() {
-	[ -n "${LOGGER_PID:-}" ] && kill "$LOGGER_PID" 2>/dev/null
+	[ -n "${LOGGER_PID:-}" ] && t_kill "$LOGGER_PID"
 	return 0
 }
 

@@ -434,7 +434,7 @@ sa_wait
 	echo "< 221"
 } >"$S"
 bs "socket activation on 127.0.0.1" --connect "127.0.0.1:$port"
-kill "$sa" 2>/dev/null
+t_kill "$sa"
 wait "$sa" 2>/dev/null
 # The peer off the loopback lives in a network namespace of the test's
 # own, on a veth interface (192.0.2.2, TEST-NET-1): never the host's

@@ -131,7 +131,7 @@ assert_contains "inet_protocols ipv6: timed out" "$T_DIR/err" \
 assert_eq "inet_protocols ipv6: not delivered" "$(srv_nmessages)" 2
 
 # ::1 refuses: the next address is tried at once.
-kill "$BH_PID"
+t_kill "$BH_PID"
 wait "$BH_PID" 2>/dev/null
 send "::1 refuses" 0
 assert_eq "::1 refuses: delivered" "$(srv_nmessages)" 3

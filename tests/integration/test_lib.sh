@@ -141,4 +141,22 @@ assert_eq "t_done: status 1 after a failure" \
 assert_eq "t_done: status 0 when all passed" \
     "$( (T_PASS=1; T_FAIL=0; t_done >/dev/null); echo $?)" 0
 
+
+# t_kill signals this shell's children only: not a process started by
+# another (as a reused number would be), and not one that has ended.
+sleep 30 &
+_mine=$!
+_other=$(sh -c 'sleep 30 >/dev/null 2>&1 & echo $!')
+assert_eq "t_kill: not another's process" \
+    "$(t_kill "$_other" && echo sent || echo spared)" spared
+assert_eq "t_kill: that process still runs" \
+    "$(kill -0 "$_other" 2>/dev/null && echo yes)" yes
+kill "$_other" 2>/dev/null
+assert_eq "t_kill: this shell's child" \
+    "$(t_kill "$_mine" && echo sent || echo spared)" sent
+wait "$_mine"
+assert_eq "t_kill: it got TERM" "$?" 143
+assert_eq "t_kill: once reaped, never again" \
+    "$(t_kill -KILL "$_mine" && echo sent || echo spared)" spared
+
 t_done

@@ -529,7 +529,7 @@ assert_matches "killed flush: the flush beside it leaves it alone" \
 assert_eq "killed flush: one session only" \
     "$(grep -c '^\* connect' "$SRV_TRANSCRIPT")" 1
 assert_eq "killed flush: killed in the session" \
-    "$(yes_if kill -9 "$KPID" 2>/dev/null)" yes
+    "$(yes_if t_kill -KILL "$KPID")" yes
 wait "$KPID" 2>/dev/null
 assert_eq "killed flush: still queued" "$(qids)" "$ID"
 assert_eq "killed flush: attempts untouched" "$(env_get "$ID" attempts)" 0

@@ -133,7 +133,7 @@ while [ "$i" -le "$NA" ]; do
 	    >/dev/null 2>"$T_DIR/a$i.err" &
 	pid=$!
 	sleep "$delay"
-	kill -9 "$pid" 2>/dev/null
+	t_kill -KILL "$pid"
 	{ wait "$pid"; } 2>/dev/null
 	[ $? -eq 137 ] && killed=$((killed + 1))
 	# What the sender said: the message is the queue's (whatever the
@@ -225,7 +225,7 @@ while [ "$k" -lt 60 ] && [ "$(nqueued)" -gt 0 ]; do
 	"$POSTIE" -q >/dev/null 2>"$T_DIR/b-flush.err" &
 	pid=$!
 	sleep "$delay"
-	kill -9 "$pid" 2>/dev/null
+	t_kill -KILL "$pid"
 	{ wait "$pid"; } 2>/dev/null
 	[ $? -eq 137 ] && kills=$((kills + 1))
 	k=$((k + 1))

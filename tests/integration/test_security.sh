@@ -117,7 +117,7 @@ else
 	assert_eq "not dumpable: running as another user than root" \
 	    "$(sed -n 's/^Uid:[	 ]*\([0-9]*\).*/\1/p' \
 	    "/proc/$pid/status")" "$(id -u | sed 's/^0$/65534/')"
-	kill "$pid" 2>/dev/null
+	t_kill "$pid"
 	wait "$pid" 2>/dev/null
 fi
 server_stop
@@ -257,7 +257,7 @@ done
 assert_empty "after AUTH: password in no argv or environment" "$found"
 assert_contains "after AUTH: postie was waiting on MAIL" \
     "$SRV_TRANSCRIPT" "C: MAIL FROM:<sender@example.org>"
-kill "$pid" 2>/dev/null
+t_kill "$pid"
 wait "$pid" 2>/dev/null
 cp "$T_DIR/stall.err" "$OUTPUTS/stall.err"
 server_stop
