@@ -99,7 +99,7 @@ config() {
 	    "oauth2_token_url $IDP/token" \
 	    "oauth2_scope \"smtp offline_access\"" \
 	    "oauth2_trust_file $T_CERTS/ca.pem" \
-	    "oauth2_token_file $TOK" "$@"
+	    "oauth2_token_file $TOK" "timeout $(t_secs 30)" "$@"
 }
 
 # wait_url: wait (10 s at most) for postie --login to print the
@@ -125,11 +125,21 @@ browser_login() {
 	"$PYTHON3" -c 'import ssl, sys, urllib.request
 ctx = ssl.create_default_context(cafile=sys.argv[2])
 opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=ctx))
-print(opener.open(sys.argv[1], timeout=20).read().decode())' \
+print(opener.open(sys.argv[1], timeout=60).read().decode())' \
 	    "$_url" "$T_CERTS/ca.pem" >"$T_DIR/browser.out" 2>&1
 	wait "$_lp"
 	LOGIN_RC=$?
 	cat "$T_DIR/login.out" "$T_DIR/login.err" >>"$ALL"
+}
+
+# login_ok NAME: the last browser_login exited 0; else its stderr says why.
+login_ok() {
+	if [ "$LOGIN_RC" -eq 0 ]; then
+		t_pass "$1"
+	else
+		t_fail "$1" "exit $LOGIN_RC: $(cat "$T_DIR/login.err" \
+		    "$T_DIR/browser.out" 2>/dev/null | head -n 5)"
+	fi
 }
 
 # pasted_login: postie --login test in the background (LOGIN_PID), its
@@ -200,7 +210,7 @@ ctl set "$OAUTH_STATE" expires_in 59
 config code
 rm -f "$TOK"
 browser_login
-assert_eq "pkce: --login succeeds" "$LOGIN_RC" 0
+login_ok "pkce: --login succeeds"
 assert_contains "pkce: the browser is told it went to postie" \
     "$T_DIR/browser.out" "the sign-in went to postie"
 assert_eq "pkce: one code grant" "$(grants authorization_code)" 1
@@ -233,7 +243,7 @@ assert_eq "margin: still mode 0600" "$(stat -c %a "$TOK")" 600
 # --- 5. Ten concurrent sends inside the margin: one refresh between them.
 ctl set "$OAUTH_STATE" expires_in 59
 browser_login
-assert_eq "concurrent: --login leaves a 59 s token" "$LOGIN_RC" 0
+login_ok "concurrent: --login leaves a 59 s token"
 ctl set "$OAUTH_STATE" expires_in 3600
 _before=$(srv_nmessages)
 _pids=
@@ -255,7 +265,7 @@ assert_eq "concurrent: exactly one refresh between them" \
 # --- 6. XOAUTH2 with a token too long for the AUTH line: after a 334.
 ctl set "$OAUTH_STATE" access_len 700
 browser_login
-assert_eq "long token: --login succeeds" "$LOGIN_RC" 0
+login_ok "long token: --login succeeds"
 config code "auth xoauth2"
 : >"$SRV_TRANSCRIPT"
 run_postie -v r@example.org <"$T_DIR/in.eml"
@@ -277,7 +287,7 @@ keep_output
 assert_run "syslog on: a send" 0
 ctl set "$OAUTH_STATE" expires_in 59
 browser_login
-assert_eq "revoked: --login leaves a 59 s token" "$LOGIN_RC" 0
+login_ok "revoked: --login leaves a 59 s token"
 ctl set "$OAUTH_STATE" expires_in 3600
 ctl revoke "$OAUTH_STATE"
 _before=$(srv_nmessages)
@@ -314,7 +324,7 @@ ctx = ssl.create_default_context(cafile=sys.argv[2])
 opener = urllib.request.build_opener(
     urllib.request.HTTPSHandler(context=ctx), Stop)
 try:
-    opener.open(sys.argv[1], timeout=20)
+    opener.open(sys.argv[1], timeout=60)
 except urllib.error.HTTPError:
     pass' "$_url" "$T_CERTS/ca.pem" >"$T_DIR/redirect" 2>&1
 cat "$T_DIR/redirect" >&7
@@ -342,7 +352,7 @@ assert_eq "revoked: delivered once" "$(($(srv_nmessages) - _before))" 1
 # --- 8. The token endpoint down (503): temporary, delivered after.
 ctl set "$OAUTH_STATE" expires_in 59
 browser_login
-assert_eq "down: --login leaves a 59 s token" "$LOGIN_RC" 0
+login_ok "down: --login leaves a 59 s token"
 ctl set "$OAUTH_STATE" expires_in 3600
 ctl set "$OAUTH_STATE" down true
 _before=$(srv_nmessages)
@@ -362,7 +372,7 @@ assert_eq "down: the queue is empty" "$(nqueued)" 0
 # The token endpoint unreachable (nothing listens): temporary too.
 ctl set "$OAUTH_STATE" expires_in 59
 browser_login
-assert_eq "unreachable: --login leaves a 59 s token" "$LOGIN_RC" 0
+login_ok "unreachable: --login leaves a 59 s token"
 ctl set "$OAUTH_STATE" expires_in 3600
 server_down
 DOWN_PORT=$SRV_PORT
@@ -434,7 +444,7 @@ write_config "user $USER" "oauth2_provider custom" \
     "oauth2_token_url $IDP/token" "oauth2_scope smtp" \
     "oauth2_trust_file $T_CERTS/ca.pem"
 browser_login
-assert_eq "default file: --login" "$LOGIN_RC" 0
+login_ok "default file: --login"
 _f=$(ls "$XDG_STATE_HOME/postie/oauth/" 2>/dev/null | grep '^test-' | grep -v '\.')
 assert_matches "default file: named ACCOUNT-HASH" "$T_DIR/login.out" \
     "stored in $XDG_STATE_HOME/postie/oauth/test-[0-9a-f]{16}\$"
