@@ -59,14 +59,14 @@ has_rc() {
 	return 1
 }
 
-# wait_call: wait (20 s at most) until the wrapper recorded a call; put
+# wait_call: wait (20 s at most, scaled by t_secs) until the wrapper recorded a call; put
 # postie's exit status in the rc file that assert_run reads, its
 # arguments in $T_DIR/argv, and clear the record for the next caller.
 wait_call() {
 	_i=0
 	while ! has_rc; do
 		_i=$((_i + 1))
-		[ "$_i" -le 400 ] || {
+		[ "$_i" -le $(($(t_secs 20) * 20)) ] || {
 			echo 124 >"$T_DIR/rc"
 			: >"$T_DIR/argv"
 			return 0

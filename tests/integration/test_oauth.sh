@@ -108,7 +108,7 @@ wait_url() {
 	_i=0
 	until grep -q "$IDP/authorize?" "$T_DIR/login.out" 2>/dev/null; do
 		_i=$((_i + 1))
-		[ "$_i" -le 200 ] || break
+		[ "$_i" -le $(($(t_secs 30) * 20)) ] || break
 		sleep 0.05
 	done
 	_url=$(grep -o "$IDP/authorize?[^ ]*" "$T_DIR/login.out")
@@ -116,17 +116,25 @@ wait_url() {
 
 # browser_login: postie --login test (the code grant), the test being
 # the browser: it opens the printed URL and follows the redirect to the
-# loopback address.  LOGIN_RC is postie's exit status.
+# loopback address.  LOGIN_RC is postie's exit status.  When no URL
+# comes or the browser fails, the login is stopped (it would wait for
+# the browser for 15 minutes) and browser.out says why.
 browser_login() {
 	"$POSTIE" --login test </dev/null >"$T_DIR/login.out" \
 	    2>"$T_DIR/login.err" &
 	_lp=$!
 	wait_url
-	"$PYTHON3" -c 'import ssl, sys, urllib.request
+	if [ -z "$_url" ]; then
+		echo "no sign-in URL from postie --login within" \
+		    "$(t_secs 30) s" >"$T_DIR/browser.out"
+		t_kill "$_lp"
+	elif ! "$PYTHON3" -c 'import ssl, sys, urllib.request
 ctx = ssl.create_default_context(cafile=sys.argv[2])
 opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=ctx))
 print(opener.open(sys.argv[1], timeout=60).read().decode())' \
-	    "$_url" "$T_CERTS/ca.pem" >"$T_DIR/browser.out" 2>&1
+	    "$_url" "$T_CERTS/ca.pem" >"$T_DIR/browser.out" 2>&1; then
+		t_kill "$_lp"
+	fi
 	wait "$_lp"
 	LOGIN_RC=$?
 	cat "$T_DIR/login.out" "$T_DIR/login.err" >>"$ALL"
@@ -138,7 +146,7 @@ login_ok() {
 		t_pass "$1"
 	else
 		t_fail "$1" "exit $LOGIN_RC: $(cat "$T_DIR/login.err" \
-		    "$T_DIR/browser.out" 2>/dev/null | head -n 5)"
+		    "$T_DIR/browser.out" 2>/dev/null | tail -n 5)"
 	fi
 }
 

@@ -516,7 +516,7 @@ write_config "tls off" "queue on" "bounce off"
 KPID=$!
 i=0
 while ! grep -q '^\* stalling at rcpt' "$SRV_TRANSCRIPT" &&
-    [ "$i" -lt 200 ]; do
+    [ "$i" -lt $(($(t_secs 10) * 20)) ]; do
 	sleep 0.05
 	i=$((i + 1))
 done

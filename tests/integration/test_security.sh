@@ -97,7 +97,7 @@ alive() {
 }
 _i=0
 while ! grep -q '^\* connect' "$SRV_TRANSCRIPT" && alive "$pid" &&
-    [ "$_i" -lt 200 ]; do
+    [ "$_i" -lt $(($(t_secs 10) * 20)) ]; do
 	_i=$((_i + 1))
 	sleep 0.05
 done
@@ -242,7 +242,7 @@ write_config "$CRED" "$CRED_PW"
 pid=$!
 _i=0
 while ! grep -q '^\* stalling at mail' "$SRV_TRANSCRIPT" &&
-    [ "$_i" -lt 200 ]; do
+    [ "$_i" -lt $(($(t_secs 10) * 20)) ]; do
 	_i=$((_i + 1))
 	sleep 0.05
 done
