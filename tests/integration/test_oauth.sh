@@ -120,6 +120,9 @@ wait_url() {
 # comes or the browser fails, the login is stopped (it would wait for
 # the browser for 15 minutes) and browser.out says why.
 browser_login() {
+	# Never the last login's URL: the new one's redirection empties the
+	# file only once its process runs.
+	rm -f "$T_DIR/login.out" "$T_DIR/login.err"
 	"$POSTIE" --login test </dev/null >"$T_DIR/login.out" \
 	    2>"$T_DIR/login.err" &
 	_lp=$!
@@ -154,7 +157,7 @@ login_ok() {
 # standard input the FIFO that descriptor 7 writes, as the terminal of a
 # headless server where the redirect is pasted; the URL in _url.
 pasted_login() {
-	rm -f "$T_DIR/stdin"
+	rm -f "$T_DIR/stdin" "$T_DIR/login.out" "$T_DIR/login.err"
 	mkfifo "$T_DIR/stdin"
 	"$POSTIE" --login test <"$T_DIR/stdin" >"$T_DIR/login.out" \
 	    2>"$T_DIR/login.err" &
