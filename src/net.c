@@ -530,7 +530,7 @@ net_race(const struct addrinfo **order, size_t n, struct net_dial *d,
 			if (fd >= 0) {
 				r.pfd[r.n].fd = fd;
 				r.ai[r.n++] = order[next];
-				next_at = deadline_now() + NET_ATTEMPT_DELAY_MS;
+				next_at = deadline_in(NET_ATTEMPT_DELAY_MS);
 			} else {
 				net_trace(d, "%s failed: %s", addr, why);
 				next_at = deadline_now();
@@ -669,18 +669,18 @@ net_socks_io(int fd, int out, void *buf, size_t len, const struct net_dial *d,
 {
 	struct net_ctx ctx = { fd };
 	unsigned char *p = buf;
-	long long left;
 	ssize_t n;
+	int left;
 
 	do {
-		if ((left = d->deadline - deadline_now()) <= 0) {
+		if ((left = deadline_left(d->deadline)) == 0) {
 			err_setx(err, EX_TEMPFAIL, "timed out after %d s",
 			    d->timeout_s);
 			return -1;
 		}
 		if (out)
-			return net_write(&ctx, buf, len, (int)left, err);
-		if ((n = net_read(&ctx, p, len, (int)left, err)) == -1)
+			return net_write(&ctx, buf, len, left, err);
+		if ((n = net_read(&ctx, p, len, left, err)) == -1)
 			return -1;
 		if (n == 0) {
 			err_setx(err, EX_TEMPFAIL, "connection lost: the proxy "
