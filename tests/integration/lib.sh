@@ -110,6 +110,16 @@ assert_eq() {
 	fi
 }
 
+# assert_between NAME VALUE LOW HIGH: the integer VALUE (not empty) is
+# LOW to HIGH; with "$T_ELAPSED", the last run took that many seconds.
+assert_between() {
+	if [ -n "$2" ] && [ "$2" -ge "$3" ] && [ "$2" -le "$4" ]; then
+		t_pass "$1"
+	else
+		t_fail "$1" "got '$2', want $3 to $4"
+	fi
+}
+
 # assert_empty NAME GOT: GOT is the empty string.
 assert_empty() {
 	if [ -z "$2" ]; then

@@ -85,15 +85,6 @@ offset() {
 	    sed -n "${1}p"
 }
 
-# between NAME VALUE LOW HIGH: LOW <= VALUE <= HIGH.
-between() {
-	if [ -n "$2" ] && [ "$2" -ge "$3" ] && [ "$2" -le "$4" ]; then
-		t_pass "$1"
-	else
-		t_fail "$1" "got '$2', want $3 to $4"
-	fi
-}
-
 send() {
 	_name=$1 _exit=$2
 	shift 2
@@ -110,7 +101,7 @@ assert_eq "::1 black-holes: delivered" "$(srv_nmessages)" 1
 assert_eq "::1 black-holes: ::1 first, then 127.0.0.1, nothing else" \
     "$(attempts)" "[::1]:$SRV_PORT 127.0.0.1:$SRV_PORT"
 _d=$(($(offset 2) - $(offset 1)))
-between "::1 black-holes: 127.0.0.1 about 250 ms later" "$_d" 245 1000
+assert_between "::1 black-holes: 127.0.0.1 about 250 ms later" "$_d" 245 1000
 assert_matches "::1 black-holes: IPv4 connected" "$T_DIR/err" \
     "^--- connected to 127\.0\.0\.1:$SRV_PORT \(\+[0-9]+ ms\)$"
 assert_matches "::1 black-holes: the IPv6 attempt closed" "$T_DIR/err" \
@@ -140,6 +131,6 @@ assert_eq "::1 refuses: ::1 first, then 127.0.0.1" "$(attempts)" \
 assert_contains "::1 refuses: the refusal traced" "$T_DIR/err" \
     "--- [::1]:$SRV_PORT failed: Connection refused"
 _d=$(($(offset 2) - $(offset 1)))
-between "::1 refuses: 127.0.0.1 tried at once" "$_d" 0 200
+assert_between "::1 refuses: 127.0.0.1 tried at once" "$_d" 0 200
 
 t_done

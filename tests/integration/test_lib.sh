@@ -50,6 +50,15 @@ check fail "assert_eq: want nothing" "empty want" assert_eq x "" ""
 check fail "assert_eq: want nothing, got something" "empty want" \
     assert_eq x abc ""
 
+check pass "assert_between: inside" "" assert_between x 5 3 8
+check pass "assert_between: at the ends" "" assert_between x 3 3 3
+check fail "assert_between: below" "got '2', want 3 to 8" \
+    assert_between x 2 3 8
+check fail "assert_between: above" "got '9', want 3 to 8" \
+    assert_between x 9 3 8
+check fail "assert_between: nothing" "got '', want 3 to 8" \
+    assert_between x "" 3 8
+
 check pass "assert_empty: empty" "" assert_empty x ""
 check fail "assert_empty: not empty" "got 'abc'" assert_empty x abc
 
