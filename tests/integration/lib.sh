@@ -389,6 +389,17 @@ t_secs() {
 	echo $(($1 * ${TEST_TIME_SCALE:-1}))
 }
 
+# t_samples N: how many of N random trials a loop makes: N divided by
+# TEST_TIME_SCALE (at least 1), so that the loop takes about as long
+# when each run is that many times slower.  Under check-valgrind a trial
+# costs seconds of valgrind's start-up, where a random kill mostly lands
+# (test_queue_crash); the lanes built without valgrind make all N.
+t_samples() {
+	_n=$(($1 / ${TEST_TIME_SCALE:-1}))
+	[ "$_n" -ge 1 ] || _n=1
+	echo "$_n"
+}
+
 # run_postie_within SECS ARGS...: run_postie, but killed after SECS
 # seconds, scaled by t_secs (exit status 124 then); T_ELAPSED is the
 # time it took in whole seconds.

@@ -151,6 +151,12 @@ assert_eq "t_done: status 0 when all passed" \
     "$( (T_PASS=1; T_FAIL=0; t_done >/dev/null); echo $?)" 0
 
 
+# t_samples: all trials at scale 1, a fifth at scale 5, never none.
+assert_eq "t_samples: scale 1" "$(TEST_TIME_SCALE=1 t_samples 120)" 120
+assert_eq "t_samples: unset" "$(unset TEST_TIME_SCALE; t_samples 120)" 120
+assert_eq "t_samples: scale 5" "$(TEST_TIME_SCALE=5 t_samples 120)" 24
+assert_eq "t_samples: at least one" "$(TEST_TIME_SCALE=5 t_samples 3)" 1
+
 # t_kill signals this shell's children only: not a process started by
 # another (as a reused number would be), and not one that has ended.
 sleep 30 &
