@@ -107,10 +107,11 @@ leftovers() {
 }
 
 # --- a. Senders killed at random points while queueing (server down).
-# 120 of them (t_samples: fewer under valgrind, where each takes seconds,
-# but as many as it takes, up to 120, to have a sender killed and one
-# that said queued).
-NA=$(t_samples 120)
+# NA_ALL of them (t_samples: fewer under valgrind, where each takes
+# seconds, but as many as it takes, up to NA_ALL, to have a sender killed
+# and one that said queued).
+NA_ALL=120
+NA=$(t_samples "$NA_ALL")
 go_down
 write_config "tls off" "queue on"
 said=0
@@ -129,7 +130,7 @@ if grep -q -E "queued as $ID_ERE" "$T_DIR/a0.err"; then
 fi
 said0=$said
 i=1
-while [ "$i" -le "$NA" ] || { [ "$i" -le 120 ] &&
+while [ "$i" -le "$NA" ] || { [ "$i" -le "$NA_ALL" ] &&
     { [ "$killed" -eq 0 ] || [ "$said" -eq "$said0" ]; }; }; do
 	mkmsg "a$i"
 	delay=$(secs "$(rand "$span")")
